@@ -1,0 +1,47 @@
+"""The email channel as the rest of the application sees it: ``connectors.get("email")``.
+
+It turns a channel's configuration (the decrypted ``smtp_url`` / ``imap_url`` strings) into a
+sender or a mailbox, and reports a broken configuration as a permanent connector error so the
+outbox marks the item failed instead of retrying it forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from connectors.base import Outbound
+from connectors.email.imap import ImapMailbox
+from connectors.email.smtp import EmailSender
+from connectors.email.urls import MailProtocol, MailServerURL, parse_mail_url
+from connectors.errors import PermanentConnectorError
+
+
+class EmailConnector:
+    """Stateless: one instance serves every email channel."""
+
+    kind = "email"
+
+    def __init__(self, *, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+
+    def deliver(self, config: Mapping[str, str], outbound: Outbound) -> str:
+        """Send ``outbound.payload`` as is, with ``outbound.sender`` as the envelope sender."""
+        url = _configured_url(config, "smtp_url", "smtp")
+        sender = EmailSender(url, timeout=self.timeout)
+        return sender.send(
+            outbound.payload, mail_from=outbound.sender, recipients=outbound.recipients
+        )
+
+    def mailbox(self, config: Mapping[str, str]) -> ImapMailbox:
+        """An unopened session on the channel's IMAP folder, for the poller."""
+        return ImapMailbox(_configured_url(config, "imap_url", "imap"), timeout=self.timeout)
+
+
+def _configured_url(config: Mapping[str, str], key: str, protocol: MailProtocol) -> MailServerURL:
+    value = config.get(key)
+    if not value:
+        raise PermanentConnectorError(f"email channel configuration has no {key}")
+    try:
+        return parse_mail_url(value, protocol=protocol)
+    except ValueError as exc:  # the message never repeats the URL, so it is safe to keep
+        raise PermanentConnectorError(f"email channel {key} is invalid: {exc}") from None

@@ -1,0 +1,1 @@
+"""An open-source support desk and omnichannel inbox."""

@@ -1,0 +1,1 @@
+"""Every write, as a named function. Actions flush and record events; they never commit."""

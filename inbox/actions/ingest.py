@@ -1,0 +1,428 @@
+"""Email ingestion: raw bytes are stored first, then each item becomes a message.
+
+Stage one (``store_raw_mail``) runs at the edge right after fetching and only
+records bytes and the mailbox cursor. Stage two (``process_inbound_item``)
+parses, threads and files one item; it is idempotent, so a worker killed half
+way simply runs it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from inbox.actions.channels import set_channel_cursor
+from inbox.actions.customers import resolve_customer
+from inbox.actions.email_out import acknowledgements_sent_recently, queue_acknowledgement
+from inbox.actions.tickets import (
+    link_tickets,
+    open_ticket,
+    reopen_on_customer_message,
+    touch_ticket,
+)
+from inbox.blobs import BlobStore
+from inbox.events import InboundStored, MessageAdded, record
+from inbox.mail.parse import ParsedMail, UnparseableMail, parse_mail
+from inbox.models import (
+    Attachment,
+    Channel,
+    Customer,
+    CustomerIdentity,
+    InboundItem,
+    Message,
+    Ticket,
+    utcnow,
+)
+from inbox.settings import Settings
+from inbox.signing import verify_message_id
+from inbox.thread_match import ThreadDecision, decide, read_signals
+
+PROCESS_LEASE = timedelta(seconds=60)
+MAX_PROCESS_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RawMail:
+    remote_key: str
+    raw: bytes
+    size: int
+    truncated: bool
+
+
+def store_raw_mail(
+    session: Session, channel_id: int, mails: list[RawMail], *, cursor: dict[str, int]
+) -> list[int]:
+    """Insert what is new (a second read of the same mail is a no-op) and move the cursor."""
+    new_ids: list[int] = []
+    if mails:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        stmt = (
+            insert(InboundItem)
+            .values(
+                [
+                    {
+                        "channel_id": channel_id,
+                        "remote_key": m.remote_key,
+                        "raw": m.raw,
+                        "size": m.size,
+                        "truncated": m.truncated,
+                        "received_at": now,
+                        "state": "pending",
+                        "reason": "",
+                        "attempts": 0,
+                        "lease_until": now + PROCESS_LEASE,
+                    }
+                    for m in mails
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(col(InboundItem.id))
+        )
+        new_ids = [row[0] for row in session.execute(stmt)]
+        for item_id in new_ids:
+            record(session, InboundStored(item_id))
+    set_channel_cursor(session, channel_id, cursor)
+    return new_ids
+
+
+def sweep_pending_inbound(session: Session, *, limit: int = 1000) -> list[int]:
+    """Pending items whose enqueue lease ran out (a lost job, a killed worker)."""
+    now = utcnow()
+    ids = [
+        i
+        for i in session.exec(
+            select(InboundItem.id)
+            .where(
+                InboundItem.state == "pending",
+                (col(InboundItem.lease_until).is_(None)) | (col(InboundItem.lease_until) < now),
+            )
+            .order_by(col(InboundItem.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if i is not None
+    ]
+    if ids:
+        session.execute(
+            update(InboundItem)
+            .where(col(InboundItem.id).in_(ids))
+            .values(lease_until=now + PROCESS_LEASE)
+        )
+    return ids
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    state: str
+    ticket_reference: str | None = None
+    new_ticket: bool = False
+    acknowledged: bool = False
+
+
+def process_inbound_item(
+    session: Session, settings: Settings, blobs: BlobStore, item_id: int
+) -> IngestOutcome:
+    item = session.get(InboundItem, item_id, with_for_update=True, populate_existing=True)
+    if item is None or item.state != "pending":
+        return IngestOutcome(state=item.state if item else "missing")
+    channel = session.get(Channel, item.channel_id)
+    assert channel is not None
+    try:
+        parsed = parse_mail(item.raw, headers_only=item.truncated, max_text_chars=1_000_000)
+    except UnparseableMail as exc:
+        return _finish(session, item, "quarantined", f"cannot be parsed: {exc}")
+
+    skip = _loop_reason(settings, channel, parsed)
+    if skip:
+        return _finish(session, item, "ignored", skip)
+    if parsed.is_bounce:
+        return _file_bounce(session, settings, channel, item, parsed)
+
+    external_id = parsed.message_id or "sha256:" + hashlib.sha256(item.raw).hexdigest()
+    if _message_exists(session, channel.id or 0, external_id):
+        return _finish(session, item, "duplicate", "this mail is already on a ticket")
+
+    customer, identity = _sender(session, parsed)
+    decision = _decide_thread(session, settings, parsed, identity)
+    ticket = session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
+    new_ticket = ticket is None
+    if ticket is None:
+        ticket = open_ticket(
+            session,
+            prefix=settings.reference_prefix,
+            subject=parsed.subject or "(no subject)",
+            customer_id=customer.id or 0,
+            contact_identity_id=identity.id if identity else None,
+            channel_id=channel.id,
+            channel_kind=channel.kind,
+        )
+        if decision.linked_ticket_id:
+            link_tickets(
+                session,
+                ticket.id or 0,
+                decision.linked_ticket_id,
+                "possible_followup",
+                decision.link_reason,
+            )
+    else:
+        reopen_on_customer_message(session, ticket)
+    ticket.last_customer_message_at = utcnow()
+
+    message = Message(
+        ticket_id=ticket.id or 0,
+        kind="email",
+        direction="inbound",
+        channel_id=channel.id,
+        channel_kind=channel.kind,
+        author_identity_id=identity.id if identity else None,
+        author_label=_author_label(parsed),
+        subject=parsed.subject,
+        body_text=_body_text(parsed, item),
+        display_text=_display_text(parsed, item),
+        body_html=parsed.html,
+        external_id=external_id,
+        inbound_item_id=item.id,
+        thread_reason=decision.reason,
+        verification=_verification(channel, parsed),
+        is_automatic=parsed.is_auto_reply or parsed.is_bulk,
+    )
+    session.add(message)
+    session.flush()
+    for attachment in parsed.attachments:
+        session.add(
+            Attachment(
+                message_id=message.id or 0,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                size=len(attachment.data),
+                content_hash=blobs.put(attachment.data),
+                content_id=attachment.content_id,
+                inline=attachment.inline,
+            )
+        )
+    touch_ticket(session, ticket)
+    record(session, MessageAdded(ticket.id or 0, message.id or 0))
+
+    acknowledged = False
+    if (
+        new_ticket
+        and identity is not None
+        and _may_acknowledge(session, settings, parsed, identity)
+    ):
+        queue_acknowledgement(
+            session,
+            settings,
+            ticket=ticket,
+            channel=channel,
+            contact=identity,
+            customer_name=customer.name,
+        )
+        acknowledged = True
+    _finish(session, item, "done", "")
+    return IngestOutcome("done", ticket.reference, new_ticket, acknowledged)
+
+
+def record_processing_failure(session: Session, item_id: int, error: str) -> bool:
+    """Count a crash while processing; quarantine after a few. True when quarantined."""
+    item = session.get(InboundItem, item_id, with_for_update=True)
+    if item is None or item.state != "pending":
+        return False
+    item.attempts += 1
+    if item.attempts >= MAX_PROCESS_ATTEMPTS:
+        _finish(session, item, "quarantined", f"processing failed {item.attempts} times: {error}")
+        return True
+    session.add(item)
+    return False
+
+
+def _finish(session: Session, item: InboundItem, state: str, reason: str) -> IngestOutcome:
+    item.state = state
+    item.reason = reason[:1000]
+    item.processed_at = utcnow()
+    item.lease_until = None
+    session.add(item)
+    return IngestOutcome(state=state)
+
+
+def _loop_reason(settings: Settings, channel: Channel, parsed: ParsedMail) -> str:
+    if parsed.message_id and verify_message_id(settings.secret_key, parsed.message_id) is not None:
+        return "our own mail came back"
+    if parsed.from_address and parsed.from_address == channel.address:
+        return "sent from the channel's own address"
+    return ""
+
+
+def _message_exists(session: Session, channel_id: int, external_id: str) -> bool:
+    return (
+        session.exec(
+            select(Message.id).where(
+                Message.channel_id == channel_id, Message.external_id == external_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIdentity | None]:
+    if parsed.from_address:
+        return resolve_customer(
+            session, kind="email", value=parsed.from_address, name=parsed.from_name
+        )
+    customer = Customer(name=parsed.from_name or "Unknown sender")
+    session.add(customer)
+    session.flush()
+    return customer, None
+
+
+def _decide_thread(
+    session: Session, settings: Settings, parsed: ParsedMail, identity: CustomerIdentity | None
+) -> ThreadDecision:
+    signals = read_signals(parsed, secret=settings.secret_key, prefix=settings.reference_prefix)
+    candidate_ids = {*signals.token_ticket_ids, *signals.signed_ticket_ids}
+    existing = (
+        set(session.exec(select(Ticket.id).where(col(Ticket.id).in_(candidate_ids))).all())
+        if candidate_ids
+        else set()
+    )
+    stored: tuple[int, ...] = ()
+    if signals.referenced_ids:
+        stored = tuple(
+            dict.fromkeys(
+                session.exec(
+                    select(Message.ticket_id).where(
+                        col(Message.external_id).in_(signals.referenced_ids[:50])
+                    )
+                ).all()
+            )
+        )
+    subject_tickets: dict[int, bool] = {}
+    if signals.subject_refs:
+        for ticket in session.exec(
+            select(Ticket).where(col(Ticket.reference).in_(signals.subject_refs))
+        ).all():
+            subject_tickets[ticket.id or 0] = _takes_part(session, ticket, identity)
+    return decide(
+        signals,
+        existing={i for i in existing if i is not None},
+        stored_ticket_ids=stored,
+        subject_tickets=subject_tickets,
+    )
+
+
+def _takes_part(session: Session, ticket: Ticket, identity: CustomerIdentity | None) -> bool:
+    if identity is None:
+        return False
+    if identity.customer_id == ticket.customer_id:
+        return True
+    return (
+        session.exec(
+            select(Message.id).where(
+                Message.ticket_id == ticket.id, Message.author_identity_id == identity.id
+            )
+        ).first()
+        is not None
+    )
+
+
+def _may_acknowledge(
+    session: Session, settings: Settings, parsed: ParsedMail, identity: CustomerIdentity
+) -> bool:
+    """RFC 3834: never answer automatic, bulk or list mail; and cap answers per sender."""
+    if parsed.is_auto_reply or parsed.is_bulk or parsed.is_bounce or parsed.return_path == "":
+        return False
+    if identity.undeliverable_at is not None:
+        return False
+    return (
+        acknowledgements_sent_recently(session, settings, identity.value)
+        < settings.auto_reply_limit
+    )
+
+
+def _verification(channel: Channel, parsed: ParsedMail) -> str:
+    """Authentication-Results count only when written by the server this channel trusts."""
+    trusted = str(channel.config.get("trusted_authserv_id", "")).lower()
+    if trusted and any(
+        r.authserv_id == trusted and r.method == "dmarc" and r.result == "pass"
+        for r in parsed.auth_results
+    ):
+        return "authenticated"
+    return "unverified"
+
+
+def _author_label(parsed: ParsedMail) -> str:
+    if parsed.from_name and parsed.from_address:
+        return f"{parsed.from_name} <{parsed.from_address}>"[:400]
+    return (parsed.from_address or parsed.from_name or "unknown sender")[:400]
+
+
+def _oversize_note(item: InboundItem) -> str:
+    return (
+        f"This mail was {item.size / 1_048_576:.1f} MB, over the size limit, so only its headers "
+        "were downloaded. The full mail is still in the mailbox."
+    )
+
+
+def _body_text(parsed: ParsedMail, item: InboundItem) -> str:
+    return _oversize_note(item) if item.truncated else parsed.text
+
+
+def _display_text(parsed: ParsedMail, item: InboundItem) -> str:
+    return _oversize_note(item) if item.truncated else parsed.new_text
+
+
+def _file_bounce(
+    session: Session, settings: Settings, channel: Channel, item: InboundItem, parsed: ParsedMail
+) -> IngestOutcome:
+    """A delivery failure: mark the address undeliverable and show the failure on its ticket."""
+    original = parsed.bounce_original_message_id
+    candidates = [original, *parsed.in_reply_to] if original else list(parsed.in_reply_to)
+    message = None
+    for message_id in candidates:
+        if message_id:
+            message = session.exec(
+                select(Message).where(
+                    Message.channel_id == channel.id, Message.external_id == message_id
+                )
+            ).first()
+            if message:
+                break
+    for address in parsed.bounce_recipients:
+        identity = session.exec(
+            select(CustomerIdentity).where(
+                CustomerIdentity.kind == "email", CustomerIdentity.value == address.lower()
+            )
+        ).first()
+        if identity is not None:
+            identity.undeliverable_at = utcnow()
+            identity.undeliverable_reason = "mail to this address bounced"
+            session.add(identity)
+    if message is None:
+        return _finish(session, item, "ignored", "a bounce for a mail we do not know")
+    message.delivery = "failed"
+    message.delivery_error = "bounced: " + ", ".join(parsed.bounce_recipients or ("recipient",))
+    session.add(message)
+    ticket = session.get(Ticket, message.ticket_id)
+    if ticket is not None:
+        note = Message(
+            ticket_id=ticket.id or 0,
+            kind="system",
+            direction="internal",
+            channel_id=channel.id,
+            channel_kind=channel.kind,
+            author_label="mail system",
+            body_text=message.delivery_error + "\n\n" + parsed.text[:5000],
+            display_text=message.delivery_error,
+            inbound_item_id=item.id,
+            is_automatic=True,
+        )
+        session.add(note)
+        touch_ticket(session, ticket)
+    _finish(session, item, "done", "bounce filed on its ticket")
+    return IngestOutcome("done", ticket.reference if ticket else None)

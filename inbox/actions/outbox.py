@@ -1,0 +1,158 @@
+"""The outbox: written with its cause, claimed by one worker, finished once.
+
+Retries wait in the table (``next_attempt_at``), not in the broker, so a long
+SMTP outage survives a broker flush and restarts of every process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from inbox.events import OutboxQueued, record
+from inbox.models import Message, Outbox, utcnow
+
+MAX_ATTEMPTS = 10
+SENDING_LEASE = timedelta(minutes=5)
+ENQUEUE_LEASE = timedelta(seconds=60)
+
+
+def queue_outbound(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    channel_id: int | None,
+    ticket_id: int | None,
+    message_id: int | None,
+    sender: str,
+    recipients: list[str],
+    payload: bytes,
+) -> Outbox:
+    item = Outbox(
+        key=key,
+        kind=kind,
+        channel_id=channel_id,
+        ticket_id=ticket_id,
+        message_id=message_id,
+        sender=sender,
+        recipient=recipients[0] if recipients else "",
+        recipients=recipients,
+        payload=payload,
+        lease_until=utcnow() + ENQUEUE_LEASE,  # enqueued right after commit; sweep later if lost
+    )
+    session.add(item)
+    session.flush()
+    record(session, OutboxQueued(item.id or 0))
+    return item
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    outbox_id: int
+    channel_id: int | None
+    sender: str
+    recipients: tuple[str, ...]
+    payload: bytes
+
+
+def claim_delivery(session: Session, outbox_id: int) -> ClaimedDelivery | None:
+    """Take the row for sending; None when it is sent, failed, not due, or someone else has it."""
+    now = utcnow()
+    result = session.execute(
+        update(Outbox)
+        .where(
+            col(Outbox.id) == outbox_id,
+            col(Outbox.next_attempt_at) <= now,
+            or_(
+                col(Outbox.state) == "queued",
+                (col(Outbox.state) == "sending") & (col(Outbox.lease_until) < now),
+            ),
+        )
+        .values(state="sending", lease_until=now + SENDING_LEASE, attempts=Outbox.attempts + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    item = session.get(Outbox, outbox_id, populate_existing=True)
+    assert item is not None
+    return ClaimedDelivery(
+        outbox_id=outbox_id,
+        channel_id=item.channel_id,
+        sender=item.sender,
+        recipients=tuple(item.recipients),
+        payload=item.payload,
+    )
+
+
+def record_delivery_sent(session: Session, outbox_id: int, receipt: str) -> None:
+    item = session.get(Outbox, outbox_id)
+    if item is None:
+        return
+    item.state = "sent"
+    item.sent_at = utcnow()
+    item.lease_until = None
+    item.last_error = None
+    session.add(item)
+    _set_message_delivery(session, item, "sent", None)
+
+
+def retry_delay(attempts: int, base_seconds: float) -> timedelta:
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 3600))
+
+
+def record_delivery_failure(
+    session: Session, outbox_id: int, error: str, *, permanent: bool, retry_base_seconds: float
+) -> None:
+    item = session.get(Outbox, outbox_id)
+    if item is None:
+        return
+    item.last_error = error[:2000]
+    item.lease_until = None
+    if permanent or item.attempts >= MAX_ATTEMPTS:
+        item.state = "failed"
+        _set_message_delivery(session, item, "failed", error)
+    else:
+        item.state = "queued"
+        item.next_attempt_at = utcnow() + retry_delay(item.attempts, retry_base_seconds)
+        _set_message_delivery(session, item, "queued", error)
+    session.add(item)
+
+
+def _set_message_delivery(session: Session, item: Outbox, state: str, error: str | None) -> None:
+    if item.message_id is None:
+        return
+    message = session.get(Message, item.message_id)
+    if message is not None:
+        message.delivery = state
+        message.delivery_error = error[:1000] if error else None
+        session.add(message)
+
+
+def sweep_due_outbox(session: Session, *, limit: int = 500) -> list[int]:
+    """Rows due and not recently enqueued: lease them for a minute and return their ids."""
+    now = utcnow()
+    ids = list(
+        session.exec(
+            select(Outbox.id)
+            .where(
+                or_(
+                    (col(Outbox.state) == "queued") & (col(Outbox.next_attempt_at) <= now),
+                    col(Outbox.state) == "sending",
+                ),
+                or_(col(Outbox.lease_until).is_(None), col(Outbox.lease_until) < now),
+            )
+            .order_by(col(Outbox.next_attempt_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+    if ids:
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id).in_(ids), col(Outbox.state) == "queued")
+            .values(lease_until=now + ENQUEUE_LEASE)
+        )
+    return [i for i in ids if i is not None]

@@ -1,0 +1,209 @@
+"""Tickets: opening them, changing them, internal notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from inbox.actions.audit import record_audit
+from inbox.errors import InvalidInput, NotFound
+from inbox.events import MessageAdded, TicketChanged, TicketCreated, record
+from inbox.models import (
+    PRIORITIES,
+    Agent,
+    Message,
+    Team,
+    Ticket,
+    TicketLink,
+    TicketStatus,
+    TicketTag,
+    utcnow,
+)
+from inbox.references import new_reference
+
+MAX_NOTE_CHARS = 100_000
+
+
+def open_ticket(
+    session: Session,
+    *,
+    prefix: str,
+    subject: str,
+    customer_id: int,
+    contact_identity_id: int | None,
+    channel_id: int | None,
+    channel_kind: str,
+) -> Ticket:
+    """A new ticket with a fresh random reference (retried on the rare collision)."""
+    for _ in range(5):
+        ticket = Ticket(
+            reference=new_reference(prefix),
+            subject=subject[:998],
+            customer_id=customer_id,
+            contact_identity_id=contact_identity_id,
+            channel_id=channel_id,
+            channel_kind=channel_kind,
+        )
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+                session.flush()
+        except IntegrityError:
+            continue
+        record(session, TicketCreated(ticket.id or 0))
+        return ticket
+    raise RuntimeError("could not find a free reference")
+
+
+def link_tickets(
+    session: Session, ticket_id: int, other_ticket_id: int, kind: str, reason: str
+) -> None:
+    session.add(
+        TicketLink(ticket_id=ticket_id, other_ticket_id=other_ticket_id, kind=kind, reason=reason)
+    )
+
+
+def touch_ticket(session: Session, ticket: Ticket) -> None:
+    ticket.updated_at = utcnow()
+    session.add(ticket)
+    record(session, TicketChanged(ticket.id or 0))
+
+
+def set_status(session: Session, ticket: Ticket, status_name: str) -> None:
+    status = session.exec(select(TicketStatus).where(TicketStatus.name == status_name)).first()
+    if status is None:
+        raise InvalidInput(f"unknown status {status_name!r}")
+    ticket.status = status.name
+    ticket.status_category = status.category
+    if status.category in ("resolved", "closed"):
+        ticket.resolved_at = ticket.resolved_at or utcnow()
+    else:
+        ticket.resolved_at = None
+
+
+def reopen_on_customer_message(session: Session, ticket: Ticket) -> None:
+    """A customer writing again puts a waiting or resolved ticket back in front of agents."""
+    if ticket.status_category != "new":
+        set_status(session, ticket, "open")
+    ticket.last_customer_message_at = utcnow()
+
+
+def update_ticket(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: Agent,
+    status: str | None = None,
+    priority: str | None = None,
+    assignee_email: str | None = None,
+    clear_assignee: bool = False,
+    team: str | None = None,
+    clear_team: bool = False,
+    tags: Iterable[str] | None = None,
+) -> Ticket:
+    changes: dict[str, object] = {}
+    if status is not None and status != ticket.status:
+        set_status(session, ticket, status)
+        changes["status"] = status
+    if priority is not None and priority != ticket.priority:
+        if priority not in PRIORITIES:
+            raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
+        ticket.priority = priority
+        changes["priority"] = priority
+    if clear_assignee or assignee_email is not None:
+        assignee_id = None
+        if assignee_email:
+            agent = session.exec(select(Agent).where(Agent.email == assignee_email.lower())).first()
+            if agent is None or not agent.is_active:
+                raise InvalidInput("no such agent")
+            assignee_id = agent.id
+        if assignee_id != ticket.assignee_id:
+            ticket.assignee_id = assignee_id
+            changes["assignee"] = assignee_email or None
+    if clear_team or team is not None:
+        team_id = None
+        if team:
+            team_row = session.exec(select(Team).where(Team.name == team)).first()
+            if team_row is None:
+                raise InvalidInput("no such team")
+            team_id = team_row.id
+        if team_id != ticket.team_id:
+            ticket.team_id = team_id
+            changes["team"] = team or None
+    if tags is not None:
+        wanted = {_clean_tag(t) for t in tags}
+        wanted.discard("")
+        session.execute(delete(TicketTag).where(col(TicketTag.ticket_id) == ticket.id))
+        for tag in sorted(wanted):
+            session.add(TicketTag(ticket_id=ticket.id or 0, tag=tag))
+        changes["tags"] = sorted(wanted)
+    if changes:
+        add_system_event(session, ticket, actor, changes)
+        record_audit(
+            session,
+            "ticket.update",
+            actor=actor,
+            target_type="ticket",
+            target_id=ticket.reference,
+            detail=changes,
+        )
+        touch_ticket(session, ticket)
+    return ticket
+
+
+def _clean_tag(tag: str) -> str:
+    cleaned = "".join(c for c in tag.strip().lower() if c.isalnum() or c in "-_:.")
+    if len(cleaned) > 64:
+        raise InvalidInput("a tag has at most 64 characters")
+    return cleaned
+
+
+def add_system_event(
+    session: Session, ticket: Ticket, actor: Agent | None, changes: dict[str, object]
+) -> None:
+    text = "; ".join(
+        f"{key} → {value if value is not None else 'none'}" for key, value in changes.items()
+    )
+    message = Message(
+        ticket_id=ticket.id or 0,
+        kind="system",
+        direction="internal",
+        author_agent_id=actor.id if actor else None,
+        author_label=actor.name if actor else "system",
+        body_text=text,
+        display_text=text,
+    )
+    session.add(message)
+
+
+def add_note(session: Session, ticket: Ticket, *, actor: Agent, body: str) -> Message:
+    body = body.strip()
+    if not body:
+        raise InvalidInput("a note needs text")
+    if len(body) > MAX_NOTE_CHARS:
+        raise InvalidInput("a note may have at most 100,000 characters")
+    message = Message(
+        ticket_id=ticket.id or 0,
+        kind="internal_note",
+        direction="internal",
+        author_agent_id=actor.id,
+        author_label=actor.name,
+        body_text=body,
+        display_text=body,
+    )
+    session.add(message)
+    session.flush()
+    touch_ticket(session, ticket)
+    record(session, MessageAdded(ticket.id or 0, message.id or 0))
+    return message
+
+
+def get_ticket_for_update(session: Session, reference: str) -> Ticket:
+    ticket = session.exec(
+        select(Ticket).where(Ticket.reference == reference).with_for_update()
+    ).first()
+    if ticket is None:
+        raise NotFound("no such ticket")
+    return ticket

@@ -1,0 +1,198 @@
+"""The composition root: builds the Litestar app and wires the layers together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlmodel import col, select
+
+from inbox.db import Database
+from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
+from inbox.models import Channel, InboundItem
+from inbox.settings import Settings, get_settings
+from inbox.web.api import TicketApi
+from inbox.web.auth import PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
+from inbox.web.pages import PUBLIC, AuthPages, TicketPages
+from workers.broker import configure_broker
+from workers.runtime import Runtime, build_runtime, set_runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+STATUS_FOR = {
+    InvalidInput: 422,
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    Throttled: 429,
+}
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def start_runtime(settings: NamedDependency[Settings]) -> tuple[Runtime, dramatiq.Broker]:
+    """Broker first, then actors: committed events become jobs."""
+    broker = configure_broker(settings.broker_url)
+    rt = build_runtime(settings)
+    set_runtime(rt)
+    from workers.dispatch import enqueue_jobs
+
+    rt.db.on_commit(enqueue_jobs)
+    return rt, broker
+
+
+def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None = None) -> list[str]:
+    """``inbox poll``: fetch every pull channel once and file what arrived, in this process."""
+    from inbox.actions.ingest import process_inbound_item
+    from workers.mailboxes import open_mailbox, sync_mailbox
+
+    rt = build_runtime(settings)
+    lines = []
+    with rt.db.reading() as session:
+        query = select(Channel).where(Channel.kind == "email", col(Channel.enabled).is_(True))
+        if channel_name:
+            query = query.where(Channel.name == channel_name)
+        channels = list(session.exec(query).all())
+    if channel_name and not channels:
+        raise NotFound(f"no enabled email channel named {channel_name!r}")
+    for channel in channels:
+        with open_mailbox(rt, channel) as mailbox:
+            fetched = sync_mailbox(rt, channel.id or 0, mailbox)
+        with rt.db.reading() as session:
+            pending = session.exec(
+                select(InboundItem.id)
+                .where(InboundItem.channel_id == channel.id, InboundItem.state == "pending")
+                .order_by(col(InboundItem.id))
+            ).all()
+        counts: dict[str, int] = {}
+        for item_id in pending:
+            with rt.db.unit_of_work() as session:
+                outcome = process_inbound_item(session, rt.settings, rt.blobs, item_id or 0)
+            key = "new tickets" if outcome.new_ticket else outcome.state
+            counts[key] = counts.get(key, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to file"
+        lines.append(f"{channel.name}: {fetched} new mails fetched; {summary}")
+    rt.db.dispose()
+    return lines
+
+
+def _error(request: Request[Any, Any, Any], status: int, code: str, detail: str) -> Response[Any]:
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        return Response(
+            {"error": code, "detail": detail}, status_code=status, media_type=MediaType.JSON
+        )
+    return Response(
+        f"<!doctype html><title>{status}</title><h1>{status}</h1>",
+        status_code=status,
+        media_type=MediaType.HTML,
+    )
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = next((s for kind, s in STATUS_FOR.items() if isinstance(exc, kind)), 400)
+    return _error(request, status, exc.code, str(exc))
+
+
+def not_authorized_handler(
+    request: Request[Any, Any, Any], exc: NotAuthorizedException
+) -> Response[Any]:
+    if request.url.path.startswith("/api/") or request.method != "GET":
+        return _error(request, 401, "unauthorized", "authentication required")
+    return Redirect(f"/login?next={request.url.path}", status_code=303)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    codes = {
+        400: "bad_request",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+    }
+    detail = exc.detail if exc.status_code != 500 else "internal error"
+    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(detail))
+
+
+@get("/healthz", opt=PUBLIC, sync_to_thread=True)
+def healthz(db: NamedDependency[Database]) -> dict[str, str]:
+    with db.reading() as session:
+        session.exec(select(Channel.id).limit(1)).all()
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None, *, background: bool = True) -> Litestar:
+    settings = settings or get_settings()
+    rt, broker = start_runtime(settings)
+    services = None
+    if background and settings.in_process_workers:
+        from workers.embedded import BackgroundServices
+
+        services = BackgroundServices(rt, broker)
+
+    def on_startup(app: Litestar) -> None:
+        if services:
+            services.start()
+
+    def on_shutdown(app: Litestar) -> None:
+        if services:
+            services.stop()
+        rt.db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            AuthPages,
+            TicketPages,
+            TicketApi,
+            healthz,
+            create_static_files_router(
+                path="/static",
+                directories=[ROOT / "inbox" / "web" / "static"],
+                opt=PUBLIC,
+                include_in_schema=False,
+            ),
+        ],
+        dependencies={
+            "db": Provide(lambda: rt.db, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "blobs": Provide(lambda: rt.blobs, sync_to_thread=False),
+        },
+        state=State({"db": rt.db}),
+        middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key.decode(),
+            cookie_name="inbox_csrf",
+            header_name="x-csrftoken",
+            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_samesite="strict",
+            exclude=["/api/"],
+        ),
+        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine),
+        plugins=[HTMXPlugin()],
+        openapi_config=OpenAPIConfig(title="Inbox", version="1", path="/schema"),
+        exception_handlers={
+            DomainError: domain_error_handler,
+            NotAuthorizedException: not_authorized_handler,
+            NotFoundException: http_error_handler,
+            ValidationException: http_error_handler,
+            HTTPException: http_error_handler,
+        },
+        request_max_body_size=MAX_BODY_BYTES,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+    )

@@ -1,0 +1,94 @@
+"""Engine, sessions and the unit of work.
+
+SQLite is the embedded default: WAL, a busy timeout, and ``BEGIN IMMEDIATE``
+for writing sessions so two writers queue up instead of failing on a lock
+upgrade. Read-only sessions use plain deferred transactions and never block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+from inbox.events import Event, take_events
+
+Dispatcher = Callable[[list[Event]], None]
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+        pool_size=8,
+        max_overflow=16,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Both engines, and the hook that turns committed events into work."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(url, immediate=True)
+            self.read_engine = _sqlite_engine(url, immediate=False)
+        else:
+            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            self.read_engine = self.engine
+        self._dispatchers: list[Dispatcher] = []
+
+    def on_commit(self, dispatcher: Dispatcher) -> None:
+        self._dispatchers.append(dispatcher)
+
+    def dispatch(self, events: list[Event]) -> None:
+        if events:
+            for dispatcher in self._dispatchers:
+                dispatcher(events)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction; commits once, then hands its events to the dispatchers."""
+        session = Session(self.engine, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            take_events(session)
+            raise
+        finally:
+            session.close()
+        self.dispatch(take_events(session))
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        session = Session(self.read_engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()  # ends the transaction; loaded objects stay readable
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

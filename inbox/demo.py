@@ -1,0 +1,179 @@
+"""``inbox demo``: a working desk for a newcomer: agents, customers, tickets on every channel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from inbox.actions.agents import create_agent
+from inbox.actions.customers import resolve_customer
+from inbox.actions.email_out import reply_by_email
+from inbox.actions.tickets import add_note, open_ticket, set_status, update_ticket
+from inbox.errors import Conflict
+from inbox.models import Agent, Channel, Message, Team, TeamMember, Ticket, utcnow
+from inbox.settings import Settings
+
+DEMO_PASSWORD = "demo-desk-2026!"  # noqa: S105  (printed for the newcomer; demo only)
+AGENTS = [
+    ("admin@example.com", "Ada Admin", "admin"),
+    ("manager@example.com", "Max Manager", "manager"),
+    ("agent@example.com", "Alex Agent", "agent"),
+]
+CHANNELS = [
+    ("email", "Support email", "support@example.com"),
+    ("chat", "Website chat", ""),
+    ("telegram", "Telegram", ""),
+    ("phone", "Phone", ""),
+]
+# (channel kind, identity kind, identity, name, subject, first message, status, priority)
+STORIES = [
+    (
+        "email",
+        "email",
+        "maria.lopez@example.org",
+        "Maria Lopez",
+        "Locked out after three wrong passwords",
+        "Hi, I typed my password wrong three times and now my account is locked. "
+        "I need to pay an instalment today.",
+        "new",
+        "high",
+    ),
+    (
+        "chat",
+        "chat_visitor",
+        "visitor-7f3a",
+        "Tom Becker",
+        "Purchase I don't recognise",
+        "There is a purchase of 249.00 EUR at ELECTRO-WORLD on my plan that I did not make.",
+        "open",
+        "urgent",
+    ),
+    (
+        "telegram",
+        "telegram_id",
+        "583920117",
+        "Aiko Tanaka",
+        "Forgot my password",
+        "Hello, I forgot my password and the reset mail never arrives.",
+        "waiting on customer",
+        "normal",
+    ),
+    (
+        "phone",
+        "phone",
+        "+4915112345678",
+        "Jonas Weber",
+        "Called about a late payment fee",
+        "Caller asked why a late fee was charged although he paid on the due date.",
+        "open",
+        "normal",
+    ),
+    (
+        "email",
+        "email",
+        "sam.ortiz@example.net",
+        "Sam Ortiz",
+        "Change the date of my instalments",
+        "Could I move my monthly instalment from the 1st to the 15th?",
+        "resolved",
+        "low",
+    ),
+]
+KIND_OF_MESSAGE = {"email": "email", "chat": "chat", "telegram": "social", "phone": "call_note"}
+
+
+def load_demo(session: Session, settings: Settings) -> list[str]:
+    if session.exec(select(Ticket.id).limit(1)).first() is not None:
+        raise Conflict("the desk already has tickets; the demo only fills an empty desk")
+    agents = []
+    for email, name, role in AGENTS:
+        agent = session.exec(select(Agent).where(Agent.email == email)).first()
+        agents.append(
+            agent
+            or create_agent(session, email=email, name=name, role=role, password=DEMO_PASSWORD)
+        )
+    team = Team(name="Account help")
+    session.add(team)
+    session.flush()
+    for agent in agents:
+        session.add(TeamMember(team_id=team.id or 0, agent_id=agent.id or 0))
+    channels: dict[str, Channel] = {}
+    for kind, name, address in CHANNELS:
+        channel = session.exec(select(Channel).where(Channel.name == name)).first()
+        if channel is None:
+            # Demo channels point at no real server, so they are disabled: nothing is polled.
+            channel = Channel(
+                kind=kind, name=name, address=address, enabled=False, health="unknown"
+            )
+            session.add(channel)
+            session.flush()
+        channels[kind] = channel
+    now = utcnow()
+    for age, (channel_kind, id_kind, id_value, name, subject, text, status, priority) in enumerate(
+        STORIES
+    ):
+        channel = channels[channel_kind]
+        customer, identity = resolve_customer(session, kind=id_kind, value=id_value, name=name)
+        ticket = open_ticket(
+            session,
+            prefix=settings.reference_prefix,
+            subject=subject,
+            customer_id=customer.id or 0,
+            contact_identity_id=identity.id,
+            channel_id=channel.id,
+            channel_kind=channel.kind,
+        )
+        ticket.created_at = now - timedelta(hours=6 * (len(STORIES) - age))
+        kind = KIND_OF_MESSAGE[channel_kind]
+        session.add(
+            Message(
+                ticket_id=ticket.id or 0,
+                kind=kind,
+                direction="internal" if kind == "call_note" else "inbound",
+                channel_id=channel.id,
+                channel_kind=channel.kind,
+                author_identity_id=None if kind == "call_note" else identity.id,
+                author_agent_id=agents[2].id if kind == "call_note" else None,
+                author_label=agents[2].name if kind == "call_note" else f"{name} <{id_value}>",
+                body_text=text,
+                display_text=text,
+                external_id=f"demo-{ticket.reference}",
+                thread_reason=None if kind == "call_note" else "new_ticket",
+                created_at=ticket.created_at,
+            )
+        )
+        session.flush()
+        if channel_kind == "email" and status != "new":
+            reply_by_email(
+                session,
+                settings,
+                ticket=ticket,
+                author=agents[2],
+                body="Thanks for asking. I have moved your instalment to the 15th. Anything else?",
+            )
+        if status != "new":
+            set_status(session, ticket, status)
+        update_ticket(
+            session,
+            ticket,
+            actor=agents[1],
+            priority=priority,
+            assignee_email=agents[2].email,
+            team=team.name,
+            tags=["demo"],
+        )
+        if channel_kind == "chat":
+            add_note(
+                session,
+                ticket,
+                actor=agents[2],
+                body="Card blocked while we check with the merchant.",
+            )
+    return [
+        f"Loaded {len(STORIES)} demo tickets on {len(CHANNELS)} channels.",
+        *(
+            f"Sign in as {email} ({role}) with password {DEMO_PASSWORD}"
+            for email, _, role in AGENTS
+        ),
+    ]

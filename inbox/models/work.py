@@ -1,0 +1,58 @@
+"""Durable work: the outbox of things to send and the timers of things to do later."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+from inbox.models.types import UTCDateTime, utcnow
+
+OUTBOX_STATES = ("queued", "sending", "sent", "failed")
+TIMER_STATES = ("pending", "fired", "cancelled")
+
+
+class Outbox(SQLModel, table=True):
+    """One outbound message or external call, written with the change that caused it."""
+
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "next_attempt_at"),
+        Index("ix_outbox_recipient_kind", "recipient", "kind", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32)  # acknowledgement, reply, notification...
+    channel_id: int | None = Field(default=None, foreign_key="channel.id")
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
+    sender: str = Field(default="", max_length=320)
+    recipient: str = Field(default="", max_length=320)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Built once, so a resend carries the same bytes and Message-ID.
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = Field(default="queued", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Timer(SQLModel, table=True):
+    """A future deadline: SLA warnings and breaches, follow-ups, reminders."""
+
+    __table_args__ = (Index("ix_timer_state_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=200, unique=True)
+    kind: str = Field(max_length=32)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=16)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    fired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

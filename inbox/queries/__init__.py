@@ -1,0 +1,1 @@
+"""Read-only functions for pages, the API and reports."""

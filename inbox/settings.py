@@ -1,0 +1,95 @@
+"""One typed settings object, read from the environment once.
+
+Everything that varies between deployments lives here; modules receive a
+``Settings`` instead of reading ``os.environ`` themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    broker_url: str | None
+    realtime_url: str | None
+    secret_key: bytes
+    base_url: str
+    reference_prefix: str
+    max_mail_bytes: int = 25 * 1024 * 1024
+    ingest_batch_size: int = 100
+    auto_reply_limit: int = 5
+    auto_reply_period_seconds: int = 3600
+    default_poll_seconds: int = 60
+    retry_base_seconds: float = 15.0
+    scheduler_interval_seconds: float = 1.0
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def in_process_workers(self) -> bool:
+        """Without a broker, ``inbox serve`` runs the workers and scheduler itself."""
+        return self.broker_url is None
+
+
+def _secret_key(data_dir: Path, configured: str | None) -> bytes:
+    """The configured key, or one generated once and kept in the data folder."""
+    if configured:
+        return configured.encode()
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # atomic: two processes starting at once agree on one key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip().encode()
+
+
+def _normalize_database_url(url: str) -> str:
+    """Accept ``postgresql://`` as users write it; we drive PostgreSQL with psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("INBOX_DATA_DIR", "./var")).resolve()
+    database_url = env.get("INBOX_DATABASE_URL") or f"sqlite:///{data_dir / 'inbox.sqlite3'}"
+    prefix = env.get("INBOX_REFERENCE_PREFIX", "HD").strip().upper()
+    if not prefix.isalpha() or not 1 <= len(prefix) <= 6:
+        raise ValueError("INBOX_REFERENCE_PREFIX must be 1 to 6 letters")
+    return Settings(
+        data_dir=data_dir,
+        database_url=_normalize_database_url(database_url),
+        broker_url=env.get("INBOX_BROKER_URL") or None,
+        realtime_url=env.get("INBOX_REALTIME_URL") or None,
+        secret_key=_secret_key(data_dir, env.get("INBOX_SECRET_KEY")),
+        base_url=env.get("INBOX_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        reference_prefix=prefix,
+        max_mail_bytes=int(env.get("INBOX_MAX_MAIL_BYTES", 25 * 1024 * 1024)),
+        default_poll_seconds=int(env.get("INBOX_POLL_SECONDS", 60)),
+        retry_base_seconds=float(env.get("INBOX_RETRY_BASE_SECONDS", 15)),
+        auto_reply_limit=int(env.get("INBOX_AUTO_REPLY_LIMIT", 5)),
+        auto_reply_period_seconds=int(env.get("INBOX_AUTO_REPLY_PERIOD_SECONDS", 3600)),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Litestar controllers, htmx fragments and the REST API: the web edge."""

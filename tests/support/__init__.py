@@ -1,0 +1,1 @@
+"""Real servers on loopback (Dovecot, aiosmtpd) and service probes for the test suite."""

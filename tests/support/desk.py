@@ -1,0 +1,104 @@
+"""Setting up a desk through the real actions, for tests that do not need a server process."""
+
+from __future__ import annotations
+
+import itertools
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from sqlmodel import select
+
+from inbox.actions.agents import create_agent, create_api_token
+from inbox.actions.channels import add_email_channel
+from inbox.actions.ingest import IngestOutcome, RawMail, process_inbound_item, store_raw_mail
+from inbox.blobs import BlobStore
+from inbox.db import Database
+from inbox.models import Agent, Channel, utcnow
+from inbox.settings import Settings
+from inbox.signing import SecretBox
+
+PASSWORD = "correct horse battery staple"
+_uids = itertools.count(1)
+
+
+def make_channel(
+    db: Database,
+    settings: Settings,
+    *,
+    imap_url: str = "imap://support%40example.com:pw@127.0.0.1:1/INBOX",
+    smtp_url: str = "smtp://127.0.0.1:1",
+    address: str = "support@example.com",
+    name: str = "Support",
+) -> int:
+    with db.unit_of_work() as session:
+        channel = add_email_channel(
+            session,
+            SecretBox(settings.secret_key),
+            name=name,
+            address=address,
+            imap_url=imap_url,
+            smtp_url=smtp_url,
+            imap_redacted=imap_url,
+            smtp_redacted=smtp_url,
+        )
+        return channel.id or 0
+
+
+def make_agent(
+    db: Database, email: str = "agent@example.com", role: str = "agent", name: str = "Alex Agent"
+) -> tuple[int, str]:
+    """An agent and an API token for it."""
+    with db.unit_of_work() as session:
+        agent = create_agent(session, email=email, name=name, role=role, password=PASSWORD)
+        return agent.id or 0, create_api_token(session, agent)
+
+
+def mail(
+    *,
+    sender: str = "Maria Lopez <maria@example.org>",
+    to: str = "support@example.com",
+    subject: str = "Locked out",
+    body: str = "I cannot sign in.",
+    message_id: str | None = "auto",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(utcnow())
+    if message_id == "auto":
+        msg["Message-ID"] = make_msgid(domain="example.org")
+    elif message_id:
+        msg["Message-ID"] = message_id
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def ingest(db: Database, settings: Settings, channel_id: int, raw: bytes) -> IngestOutcome:
+    """Store and process one mail as the mailbox watcher and the worker would."""
+    uid = next(_uids)
+    with db.unit_of_work() as session:
+        ids = store_raw_mail(
+            session,
+            channel_id,
+            [RawMail(f"1:{uid}", raw, len(raw), False)],
+            cursor={"uidvalidity": 1, "last_uid": uid},
+        )
+    with db.unit_of_work() as session:
+        return process_inbound_item(session, settings, BlobStore(settings.blob_dir), ids[0])
+
+
+def agent_by_email(db: Database, email: str) -> Agent:
+    with db.reading() as session:
+        agent = session.exec(select(Agent).where(Agent.email == email)).one()
+        return agent
+
+
+def channel_by_id(db: Database, channel_id: int) -> Channel:
+    with db.reading() as session:
+        channel = session.get(Channel, channel_id)
+        assert channel is not None
+        return channel

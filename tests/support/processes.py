@@ -1,0 +1,144 @@
+"""Running the real ``inbox`` command line as separate processes, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+INBOX = [sys.executable, "-m", "inbox.cli"]
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run one ``inbox`` command to completion; its standard output."""
+    result = subprocess.run(
+        [*INBOX, *args],
+        env={**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"inbox {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+class InboxProcess:
+    """One long-running ``inbox`` process, its output kept in a log file for failures."""
+
+    def __init__(self, env: Mapping[str, str], args: Sequence[str], log_path: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.args = list(args)
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> InboxProcess:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [*INBOX, *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as when a machine dies."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class Deployment:
+    """``inbox serve`` alone (embedded), or with separate ``worker`` and ``scheduler``."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, *, separate_workers: bool) -> None:
+        self.port = free_port()
+        self.env = env
+        self.workdir = workdir
+        self.separate_workers = separate_workers
+        self.web = InboxProcess(env, ["serve", "--port", str(self.port)], workdir / "serve.log")
+        self.worker = InboxProcess(env, ["worker", "--threads", "4"], workdir / "worker.log")
+        self.scheduler = InboxProcess(env, ["scheduler"], workdir / "scheduler.log")
+        self.base_url = f"http://127.0.0.1:{self.port}"
+
+    @property
+    def processes(self) -> list[InboxProcess]:
+        if self.separate_workers:
+            return [self.web, self.worker, self.scheduler]
+        return [self.web]
+
+    @property
+    def ingesting(self) -> InboxProcess:
+        """The process that turns stored mail into tickets."""
+        return self.worker if self.separate_workers else self.web
+
+    def start(self) -> None:
+        for process in self.processes:
+            process.start()
+        self.wait_healthy()
+
+    def wait_healthy(self) -> None:
+        wait_for(lambda: self._healthy() or None, timeout=60, what="inbox serve to answer")
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.log_path.name}\n{p.log()[-6000:]}" for p in self.processes)
+
+
+@contextmanager
+def running(deployment: Deployment) -> Iterator[Deployment]:
+    deployment.start()
+    try:
+        yield deployment
+    finally:
+        deployment.stop()
+        print(deployment.logs())  # pytest shows captured output for failing tests only
+
+
+def wait_for(check: Callable[[], T | None], *, timeout: float, what: str, every: float = 0.2) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(every)

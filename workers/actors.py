@@ -1,0 +1,76 @@
+"""Thin actors: take ids, re-read state, call one action. Delivery is at-least-once."""
+
+from __future__ import annotations
+
+import logging
+
+import dramatiq
+
+import connectors
+from connectors.base import Outbound
+from connectors.errors import PermanentConnectorError, TransientConnectorError
+from inbox.actions.ingest import process_inbound_item, record_processing_failure
+from inbox.actions.outbox import claim_delivery, record_delivery_failure, record_delivery_sent
+from inbox.models import Channel
+from workers.broker import ensure_broker
+from workers.runtime import get_runtime
+
+ensure_broker()
+
+log = logging.getLogger(__name__)
+
+
+@dramatiq.actor(queue_name="inbound", max_retries=0, time_limit=120_000)
+def process_inbound(item_id: int) -> None:
+    rt = get_runtime()
+    try:
+        with rt.db.unit_of_work() as session:
+            process_inbound_item(session, rt.settings, rt.blobs, item_id)
+    except Exception as exc:
+        log.exception("processing inbound item %s failed", item_id)
+        with rt.db.unit_of_work() as session:
+            quarantined = record_processing_failure(
+                session, item_id, f"{type(exc).__name__}: {exc}"
+            )
+        if not quarantined:
+            process_inbound.send_with_options(args=(item_id,), delay=1000)
+
+
+@dramatiq.actor(queue_name="outbox", max_retries=0, time_limit=180_000)
+def deliver_outbox_item(outbox_id: int) -> None:
+    rt = get_runtime()
+    with rt.db.unit_of_work() as session:
+        claimed = claim_delivery(session, outbox_id)
+        channel = (
+            session.get(Channel, claimed.channel_id) if claimed and claimed.channel_id else None
+        )
+    if claimed is None:
+        return
+    if channel is None:
+        _record_failure(outbox_id, "the channel of this message no longer exists", permanent=True)
+        return
+    try:
+        connector = connectors.get(channel.kind)
+        receipt = connector.deliver(
+            rt.box.open(channel.secrets_encrypted),
+            Outbound(sender=claimed.sender, recipients=claimed.recipients, payload=claimed.payload),
+        )
+    except TransientConnectorError as exc:
+        _record_failure(outbox_id, str(exc), permanent=False)
+    except (PermanentConnectorError, LookupError, ValueError) as exc:
+        _record_failure(outbox_id, str(exc), permanent=True)
+    else:
+        with rt.db.unit_of_work() as session:
+            record_delivery_sent(session, outbox_id, receipt)
+
+
+def _record_failure(outbox_id: int, error: str, *, permanent: bool) -> None:
+    rt = get_runtime()
+    with rt.db.unit_of_work() as session:
+        record_delivery_failure(
+            session,
+            outbox_id,
+            error,
+            permanent=permanent,
+            retry_base_seconds=rt.settings.retry_base_seconds,
+        )

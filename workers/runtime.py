@@ -1,0 +1,46 @@
+"""What actors need at run time: settings, the database, blob store, connectors.
+
+Built once per process by the composition root (``inbox serve``, ``inbox worker``)
+or lazily from the environment in a bare worker process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inbox.blobs import BlobStore
+from inbox.db import Database
+from inbox.settings import Settings, get_settings
+from inbox.signing import SecretBox
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    box: SecretBox
+
+
+_runtime: Runtime | None = None
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    return Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        blobs=BlobStore(settings.blob_dir),
+        box=SecretBox(settings.secret_key),
+    )
+
+
+def set_runtime(runtime: Runtime) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def get_runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime(get_settings())
+    return _runtime

@@ -1,0 +1,47 @@
+"""The scheduler: finds due work in the tables and enqueues it.
+
+Safe to run more than once: sweeps lease what they pick (``SKIP LOCKED`` on
+PostgreSQL, one writer at a time on SQLite), and actors claim before acting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from inbox.actions.ingest import sweep_pending_inbound
+from inbox.actions.outbox import sweep_due_outbox
+from workers.actors import deliver_outbox_item, process_inbound
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def run_due_work(rt: Runtime) -> int:
+    with rt.db.unit_of_work() as session:
+        outbox_ids = sweep_due_outbox(session)
+        inbound_ids = sweep_pending_inbound(session)
+    for outbox_id in outbox_ids:
+        deliver_outbox_item.send(outbox_id)
+    for item_id in inbound_ids:
+        process_inbound.send(item_id)
+    return len(outbox_ids) + len(inbound_ids)
+
+
+class Scheduler(threading.Thread):
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(name="scheduler", daemon=True)
+        self.rt = rt
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                run_due_work(self.rt)
+            except Exception:
+                log.exception("scheduler pass failed")
+            self.stop_event.wait(self.rt.settings.scheduler_interval_seconds)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.join(timeout=10)
