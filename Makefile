@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint unit-and-sqlite postgres-redis demo
+.PHONY: run test lint unit-and-sqlite scale-out demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,9 @@ lint: $(STAMP)
 unit-and-sqlite: $(STAMP)
 	$(BIN)/pytest -q
 
-# Scale-out: PostgreSQL, Redis broker, separate worker and scheduler processes.
-postgres-redis: $(STAMP)
+# Scale-out: PostgreSQL, separate worker and scheduler processes on Redis (and the story on RabbitMQ).
+scale-out: $(STAMP)
 	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(BIN)/pytest -q tests/integration tests/e2e
+	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=amqp $(BIN)/pytest -q tests/e2e/test_email_story.py
 
-test: lint unit-and-sqlite postgres-redis
+test: lint unit-and-sqlite scale-out

@@ -163,9 +163,7 @@ def _clean_tag(tag: str) -> str:
 def add_system_event(
     session: Session, ticket: Ticket, actor: Agent | None, changes: dict[str, object]
 ) -> None:
-    text = "; ".join(
-        f"{key} → {value if value is not None else 'none'}" for key, value in changes.items()
-    )
+    text = "; ".join(f"{key} → {_shown(value)}" for key, value in changes.items())
     message = Message(
         ticket_id=ticket.id or 0,
         kind="system",
@@ -176,6 +174,14 @@ def add_system_event(
         display_text=text,
     )
     session.add(message)
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
 
 
 def add_note(session: Session, ticket: Ticket, *, actor: Agent, body: str) -> Message:

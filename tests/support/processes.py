@@ -84,6 +84,7 @@ class Deployment:
         self.port = free_port()
         self.env = env
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.separate_workers = separate_workers
         self.web = InboxProcess(env, ["serve", "--port", str(self.port)], workdir / "serve.log")
         self.worker = InboxProcess(env, ["worker", "--threads", "4"], workdir / "worker.log")
