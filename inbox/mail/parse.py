@@ -153,8 +153,11 @@ def _decode_part(part: Message, defects: list[str]) -> str:
         text = payload.decode("utf-8", errors="replace")
     except UnicodeDecodeError:
         defects.append(f"text does not match its charset {charset!r}")
-        text = payload.decode(charset, errors="replace")
-    return text.replace("\x00", "")
+        try:
+            text = payload.decode("utf-8")  # the commonest lie: UTF-8 declared as ASCII
+        except UnicodeDecodeError:
+            text = payload.decode(charset, errors="replace")
+    return text.replace("\x00", "").replace("\r\n", "\n")
 
 
 def _filename(part: Message) -> str:
@@ -222,6 +225,10 @@ class _Walk:
                         self.walk(sub, depth + 1)
             return
         disposition = (part.get_content_disposition() or "").lower()
+        if ctype.startswith("multipart/"):
+            # The announced boundary never came: keep the body as text rather than lose it.
+            self.plain.append(_decode_part(part, self.defects))
+            return
         if ctype == "text/rfc822-headers":
             found = re.search(r"(?im)^message-id:(.*)$", _decode_part(part, self.defects))
             ids = _ids(found.group(1)) if found else ()
