@@ -1,0 +1,131 @@
+"""Pure rules: which ticket a mail joins, signed tokens, and header-safe outbound mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+
+from inbox.mail.compose import OutboundMail, build_message, tagged_subject, without_links
+from inbox.signing import (
+    SecretBox,
+    new_message_id,
+    reply_address,
+    token_from_address,
+    verify_message_id,
+    verify_reply_token,
+)
+from inbox.thread_match import ThreadSignals, decide
+
+SECRET = b"s" * 32
+OTHER = b"o" * 32
+
+
+def signals(**kw: tuple[int, ...] | tuple[str, ...]) -> ThreadSignals:
+    base: dict[str, tuple[int, ...] | tuple[str, ...]] = {
+        "token_ticket_ids": (),
+        "signed_ticket_ids": (),
+        "referenced_ids": (),
+        "subject_refs": (),
+    }
+    base.update(kw)
+    return ThreadSignals(**base)  # type: ignore[arg-type]
+
+
+def test_reply_token_wins_and_is_recorded() -> None:
+    decision = decide(
+        signals(token_ticket_ids=(7,), signed_ticket_ids=(7,)),
+        existing={7},
+        stored_ticket_ids=(),
+        subject_tickets={},
+    )
+    assert (decision.ticket_id, decision.reason) == (7, "reply_token")
+
+
+def test_conflicting_strong_signals_never_join_silently() -> None:
+    decision = decide(
+        signals(token_ticket_ids=(7,), signed_ticket_ids=(9,)),
+        existing={7, 9},
+        stored_ticket_ids=(),
+        subject_tickets={},
+    )
+    assert decision.ticket_id is None and decision.reason == "possible_followup"
+    assert decision.linked_ticket_id == 7
+
+
+def test_subject_tag_counts_only_for_participants() -> None:
+    joined = decide(signals(), existing=set(), stored_ticket_ids=(), subject_tickets={3: True})
+    assert (joined.ticket_id, joined.reason) == (3, "subject_tag")
+    stranger = decide(signals(), existing=set(), stored_ticket_ids=(), subject_tickets={3: False})
+    assert stranger.ticket_id is None and stranger.linked_ticket_id == 3
+
+
+def test_signals_for_deleted_tickets_are_ignored() -> None:
+    decision = decide(
+        signals(token_ticket_ids=(5,)), existing=set(), stored_ticket_ids=(), subject_tickets={}
+    )
+    assert (decision.ticket_id, decision.reason) == (None, "new_ticket")
+
+
+def test_reply_tokens_are_signed() -> None:
+    address = reply_address(SECRET, "support@example.com", 42)
+    assert token_from_address(SECRET, address) == 42
+    assert token_from_address(OTHER, address) is None
+    forged = address.replace("+t42.", "+t43.")
+    assert token_from_address(SECRET, forged) is None
+    assert verify_reply_token(SECRET, "t42") is None
+
+
+def test_message_ids_are_signed_and_recognised() -> None:
+    message_id = new_message_id(SECRET, "example.com", 42)
+    assert verify_message_id(SECRET, message_id) == 42
+    assert verify_message_id(SECRET, f"<{message_id}>") == 42
+    assert verify_message_id(OTHER, message_id) is None
+    assert verify_message_id(SECRET, "42.abc.def@example.com") is None
+    assert new_message_id(SECRET, "example.com", 42) != message_id
+
+
+def test_secret_box_round_trip_and_wrong_key() -> None:
+    sealed = SecretBox(SECRET).seal({"imap_url": "imap://u:pw@h"})
+    assert "pw" not in sealed
+    assert SecretBox(SECRET).open(sealed) == {"imap_url": "imap://u:pw@h"}
+    try:
+        SecretBox(OTHER).open(sealed)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a wrong key opened the box")
+
+
+def test_names_and_subjects_cannot_inject_headers_or_recipients() -> None:
+    raw = build_message(
+        OutboundMail(
+            from_name="Support",
+            from_address="support@example.com",
+            to_name="Eve\r\nBcc: victim@example.org",
+            to_address="eve@example.org",
+            reply_to="support+t1.x@example.com",
+            subject="Hello\r\nBcc: other@example.org\r\nX-Evil: 1",
+            body_text="body",
+            message_id="1.a.b@example.com",
+            date=datetime.now(UTC),
+            auto_submitted="auto-replied",
+        )
+    )
+    parsed = message_from_bytes(raw, policy=default)
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    assert [str(a.addr_spec) for a in parsed["To"].addresses] == ["eve@example.org"]
+    assert parsed["Auto-Submitted"] == "auto-replied"
+
+
+def test_tagged_subject_keeps_one_tag_and_one_re() -> None:
+    ref = "HD-1234-5678X"
+    assert tagged_subject(ref, "Locked out") == f"[{ref}] Locked out"
+    assert (
+        tagged_subject(ref, f"Re: AW: [{ref}] Locked out", reply=True) == f"Re: [{ref}] Locked out"
+    )
+
+
+def test_links_are_removed_from_echoed_text() -> None:
+    assert "evil" not in without_links("Go to https://evil.example/x or www.evil.example now")
+    assert "evil" not in without_links("verify at evil.com/login")
