@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from inbox.actions.audit import record_audit
-from inbox.errors import InvalidInput, NotFound
+from inbox.errors import InvalidInput
 from inbox.events import MessageAdded, TicketChanged, TicketCreated, record
 from inbox.models import (
     PRIORITIES,
@@ -204,12 +204,3 @@ def add_note(session: Session, ticket: Ticket, *, actor: Agent, body: str) -> Me
     touch_ticket(session, ticket)
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
     return message
-
-
-def get_ticket_for_update(session: Session, reference: str) -> Ticket:
-    ticket = session.exec(
-        select(Ticket).where(Ticket.reference == reference).with_for_update()
-    ).first()
-    if ticket is None:
-        raise NotFound("no such ticket")
-    return ticket

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from inbox.models import Attachment, InboundItem, Message
+from inbox.models import Attachment, InboundItem, Message, Ticket
 from inbox.queries.tickets import TicketDetail, TicketRow
 
 
@@ -13,21 +13,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def ticket_summary(row: TicketRow) -> dict[str, Any]:
-    t = row.ticket
+def _ticket_fields(t: Ticket, channel_name: str | None, assignee: str | None) -> dict[str, Any]:
     return {
         "reference": t.reference,
         "subject": t.subject,
         "status": t.status,
         "status_category": t.status_category,
         "priority": t.priority,
-        "channel": row.channel_name or t.channel_kind,
+        "channel": channel_name or t.channel_kind,
         "channel_kind": t.channel_kind,
-        "customer": {"name": row.customer_name},
-        "assignee": row.assignee_email,
+        "assignee": assignee,
         "created_at": _iso(t.created_at),
         "updated_at": _iso(t.updated_at),
         "sla": {},
+    }
+
+
+def ticket_summary(row: TicketRow) -> dict[str, Any]:
+    return {
+        **_ticket_fields(row.ticket, row.channel_name, row.assignee_email),
+        "customer": {"name": row.customer_name},
     }
 
 
@@ -60,29 +65,22 @@ def message_json(message: Message, attachments: list[Attachment]) -> dict[str, A
 
 
 def ticket_full(detail: TicketDetail) -> dict[str, Any]:
-    t = detail.ticket
     return {
-        "reference": t.reference,
-        "subject": t.subject,
-        "status": t.status,
-        "status_category": t.status_category,
-        "priority": t.priority,
-        "channel": detail.channel.name if detail.channel else t.channel_kind,
-        "channel_kind": t.channel_kind,
+        **_ticket_fields(
+            detail.ticket,
+            detail.channel.name if detail.channel else None,
+            detail.assignee.email if detail.assignee else None,
+        ),
         "customer": {
             "name": detail.customer.name,
             "identities": [{"kind": i.kind, "value": i.value} for i in detail.identities],
         },
-        "assignee": detail.assignee.email if detail.assignee else None,
         "team": detail.team.name if detail.team else None,
         "tags": sorted(detail.tags),
-        "created_at": _iso(t.created_at),
-        "updated_at": _iso(t.updated_at),
         "links": [
             {"kind": link.kind, "reference": reference, "reason": link.reason}
             for link, reference in detail.links
         ],
-        "sla": {},
         "messages": [
             message_json(m, detail.attachments.get(m.id or 0, [])) for m in detail.messages
         ],
