@@ -54,6 +54,8 @@ def _session_cookie(
 
 
 class AuthPages(Controller):
+    include_in_schema = False
+
     @get("/login", opt=PUBLIC, sync_to_thread=False)
     def login_form(self, next: FromQuery[str | None] = None) -> Template:
         return Template(
@@ -108,6 +110,8 @@ class AuthPages(Controller):
 
 
 class TicketPages(Controller):
+    include_in_schema = False
+
     @get("/", sync_to_thread=False)
     def home(self) -> Redirect:
         return Redirect("/tickets")

@@ -139,3 +139,9 @@ def test_quarantine_lists_what_could_not_be_parsed(
     assert set(items[0]) == {"id", "channel", "received_at", "reason", "size"}
     with db.reading() as session:
         assert session.exec(select(InboundItem.state)).one() == "quarantined"
+
+
+def test_openapi_schema_describes_the_api_without_a_token(client: TestClient) -> None:  # type: ignore[type-arg]
+    paths = set(client.get("/schema/openapi.json").json()["paths"])
+    assert {"/api/v1/tickets", "/api/v1/tickets/{reference}", "/api/v1/quarantine"} <= paths
+    assert not {p for p in paths if not p.startswith(("/api/", "/healthz"))}
