@@ -1,25 +1,34 @@
-"""Parsing raw mail into what the desk needs: pure, bounded, never crashing on bad input."""
+"""Raw mail bytes into the fields the desk works with: pure, bounded, never crashing on bad mail.
+
+Ingestion stores the raw bytes first and calls ``parse_mail`` later, so the parser may be strict
+about nothing: broken MIME, lying charsets and hostile HTML all parse, with a human-readable note
+in ``defects``. Only input that is not a mail at all raises ``UnparseableMail`` (the caller
+quarantines it). Work is bounded: MIME parts, nesting, forwarded levels, text and HTML length.
+
+The standard library's compat32 parser is used with raw header values, because the modern header
+registry raises on, or recurses through, the malformed headers real mail carries; the decoding
+it would do is in ``inbox.mail.headers`` instead.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email import message_from_bytes
-from email.headerregistry import Address
-from email.message import EmailMessage, Message
-from email.policy import default as default_policy
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
+from email.message import Message
+from email.parser import BytesHeaderParser, BytesParser, HeaderParser
+from email.policy import Compat32
+from urllib.parse import unquote
 
+from inbox.mail import headers as h
 from inbox.mail.quotes import strip_quoted
-from inbox.mail.sanitize import html_to_text, sanitize_html
+from inbox.mail.sanitize import html_to_text, sanitize_html_with_defect
 
 MAX_PARTS = 200
 MAX_DEPTH = 10
-MAX_HTML_CHARS = 2_000_000
 MAX_FORWARD_DEPTH = 3
-_MSGID = re.compile(r"<([^<>\s]{1,900})>")
+MAX_DEFECTS = 50
+FORWARD_LINE = "---------- Forwarded message ----------"
 
 
 class UnparseableMail(Exception):
@@ -28,7 +37,9 @@ class UnparseableMail(Exception):
 
 @dataclass(frozen=True)
 class ParsedAttachment:
-    filename: str
+    """One attachment; ``inline`` when so disposed or shown by the HTML through ``cid:``."""
+
+    filename: str  # display text only, never a path; "attachment" when the mail gives none
     content_type: str
     data: bytes
     content_id: str | None
@@ -37,6 +48,8 @@ class ParsedAttachment:
 
 @dataclass(frozen=True)
 class AuthResult:
+    """One verdict from an Authentication-Results header, lowercased; trust it only by id."""
+
     authserv_id: str
     method: str
     result: str
@@ -44,6 +57,14 @@ class AuthResult:
 
 @dataclass(frozen=True)
 class ParsedMail:
+    """What the desk needs from one mail.
+
+    Addresses are lowercased addr-specs and ids come without angle brackets. ``text`` is the
+    whole readable body with forwarded mails appended, ``new_text`` what the sender just wrote,
+    ``html`` sanitized. ``return_path`` is "" for the empty path "<>", None when missing.
+    Subject and names are single lines, safe to reuse in outbound headers.
+    """
+
     message_id: str | None
     in_reply_to: tuple[str, ...]
     references: tuple[str, ...]
@@ -72,303 +93,351 @@ class ParsedMail:
     headers_only: bool
 
 
-def _looks_like_mail(raw: bytes) -> bool:
-    head = raw[:4096]
+class _RawHeaders(Compat32):
+    """compat32, but header values come back raw (8-bit kept as surrogates) and capped.
+
+    The standard parameter parser is quadratic in the number of ";" in a value, and the parser
+    itself reads Content-Type, so the cap has to apply here, before any parameter is parsed.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if name.lower() in ("content-type", "content-disposition"):
+            return ";".join(value[:4096].split(";", 64)[:64])
+        return value[:65536]
+
+
+_POLICY = _RawHeaders()
+_HEADER_LINE = re.compile(rb"^[!-9;-~]{1,200}[ \t]*:", re.MULTILINE)
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
+_CID = re.compile(r"cid:([^\s\"'<>)]{1,998})", re.IGNORECASE)
+_MESSAGE_ID_LINE = re.compile(r"^\s*Message-ID:\s*<([^<>\s]{1,998})>", re.IGNORECASE | re.MULTILINE)
+_AUTO_REPLY_SUBJECT = re.compile(
+    r"^(?:out of (?:the )?office(?: autoreply)?|automatic reply|auto[- ]?reply|auto[- ]?response"
+    r"|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática"
+    r"|risposta automatica)\s*(?::|$)",
+    re.IGNORECASE,
+)
+_DAEMON = re.compile(r"(?:^|[<\s\"])(?:mailer-daemon|postmaster)(?:@|>|$)", re.IGNORECASE)
+_AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-AutoReply-From", "X-Mail-Autoreply")
+_SINGLE_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID")
+_DEFECT_NOTES = {
+    "CloseBoundaryNotFoundDefect": "a multipart closing boundary is missing; the mail may be cut",
+    "StartBoundaryNotFoundDefect": "the multipart boundary never appears; body kept as text",
+    "NoBoundaryInMultipartDefect": "a multipart part has no boundary; body kept as text",
+    "MissingHeaderBodySeparatorDefect": "a line in the header block is not a header field",
+    "InvalidBase64PaddingDefect": "broken base64 in a part; decoded as far as possible",
+    "InvalidBase64CharactersDefect": "broken base64 in a part; decoded as far as possible",
+    "InvalidBase64LengthDefect": "broken base64 in a part; decoded as far as possible",
+}
+
+
+def _is_delivery_report(part: Message) -> bool:
+    report_type = part.get_param("report-type")
+    return part.get_content_type() == "multipart/report" and (
+        isinstance(report_type, str) and report_type.lower() == "delivery-status"
+    )
+
+
+def _refuse_non_mail(raw: bytes) -> None:
+    head = raw[:65536]
     if not head.strip():
-        return False
-    if head.count(b"\x00") > len(head) // 20:
-        return False
-    first_line = head.split(b"\n", 1)[0]
-    return b":" in first_line and re.match(rb"^[!-9;-~]+:", first_line) is not None
+        raise UnparseableMail("empty input")
+    sample = head[:4096]
+    if len(sample) - len(sample.translate(None, _CONTROL_BYTES)) > len(sample) // 10:
+        raise UnparseableMail("binary data, not a mail")
+    blank = _BLANK_LINE.search(head)
+    block = head[: blank.start()] if blank else head
+    if block.startswith(b"From "):  # an mbox envelope line
+        block = block.partition(b"\n")[2]
+    if not _HEADER_LINE.search(block):
+        raise UnparseableMail("no header block")
 
 
-def _header(msg: Message, name: str) -> str:
+def _parse_bytes(raw: bytes, defects: list[str]) -> Message:
     try:
-        value = msg.get(name)
-    except Exception:  # a header the policy cannot even represent
-        return ""
-    if value is None:
-        return ""
-    return _one_line(str(value))
+        return BytesParser(policy=_POLICY).parsebytes(raw)
+    except RecursionError:  # the parser recurses once per MIME level
+        defects.append("MIME structure nested too deeply to read; body kept as plain text")
+        return BytesHeaderParser(policy=_POLICY).parsebytes(raw)
 
 
-def _one_line(value: str, limit: int = 998) -> str:
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()[:limit]
+def _defect_note(defect: object) -> str:
+    name = type(defect).__name__
+    generic = re.sub(r"(?<!^)(?=[A-Z])", " ", name.removesuffix("Defect")).lower()
+    return _DEFECT_NOTES.get(name, f"MIME defect: {generic}")
 
 
-def _ids(value: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(m.strip() for m in _MSGID.findall(value)))[:100]
-
-
-def _addresses(msg: Message, name: str) -> tuple[str, ...]:
-    values = []
-    try:
-        headers = msg.get_all(name) or []
-    except Exception:
-        return ()
-    for _name, address in getaddresses([str(h) for h in headers]):
-        address = address.strip().lower()
-        if "@" in address and len(address) <= 320:
-            values.append(address)
-    return tuple(dict.fromkeys(values))[:100]
-
-
-def _from(msg: Message) -> tuple[str, str | None]:
-    raw = _header(msg, "From")
-    if not raw:
-        return "", None
-    addresses: tuple[Address, ...] = ()
-    with contextlib.suppress(Exception):  # a From header the policy cannot model: fall back
-        addresses = getattr(msg["From"], "addresses", ())
-    if addresses:
-        first = addresses[0]
-        address = first.addr_spec.lower() if "@" in first.addr_spec else None
-        return _one_line(first.display_name, 200), address
-    name, address = parseaddr(raw)
-    return _one_line(name, 200), (address.lower() if "@" in address else None)
-
-
-def _date(msg: Message) -> datetime | None:
-    raw = _header(msg, "Date")
-    if not raw:
-        return None
-    try:
-        value = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _decode_part(part: Message, defects: list[str]) -> str:
+def _decode_text(part: Message, defects: list[str]) -> str:
     payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
+    data = payload if isinstance(payload, bytes) else b""
+    text = h.decode_bytes(data, part.get_content_charset(None), defects)
+    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _display_filename(part: Message, defects: list[str]) -> str | None:
     try:
-        text = payload.decode(charset)
-    except LookupError:
-        defects.append(f"unknown charset {charset!r}")
-        text = payload.decode("utf-8", errors="replace")
-    except UnicodeDecodeError:
-        defects.append(f"text does not match its charset {charset!r}")
-        try:
-            text = payload.decode("utf-8")  # the commonest lie: UTF-8 declared as ASCII
-        except UnicodeDecodeError:
-            text = payload.decode(charset, errors="replace")
-    return text.replace("\x00", "").replace("\r\n", "\n")
+        name = part.get_filename()
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        defects.append("an attachment name cannot be read")
+        return None
+    return h.display_filename(name, defects) if name else None
 
 
-def _filename(part: Message) -> str:
-    try:
-        name = part.get_filename() or ""
-    except Exception:
-        name = ""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]+", "", name).strip().lstrip(".")
-    return name[:200] or "attachment"
-
-
-def _auth_results(msg: Message) -> tuple[AuthResult, ...]:
-    results = []
-    for header in (msg.get_all("Authentication-Results") or [])[:10]:
-        text = _one_line(str(header), 2000)
-        serv, _, rest = text.partition(";")
-        serv_id = serv.strip().split()[0].lower() if serv.strip() else ""
-        for method, result in re.findall(r"\b(dkim|spf|dmarc|arc)\s*=\s*([a-z]+)", rest, re.I):
-            results.append(AuthResult(serv_id, method.lower(), result.lower()))
-    return tuple(results)
+@dataclass
+class _Budget:
+    parts: int = MAX_PARTS
 
 
 class _Walk:
-    """Collects bodies and attachments with bounded work."""
+    """Collects the bodies, attachments and report parts of one message's MIME tree."""
 
-    def __init__(self, max_text_chars: int, forward_depth: int) -> None:
-        self.max_text_chars = max_text_chars
+    def __init__(self, budget: _Budget, forward_depth: int, max_text_chars: int) -> None:
+        self.budget = budget
         self.forward_depth = forward_depth
+        self.max_text_chars = max_text_chars
+        self.defects: list[str] = []
         self.plain: list[str] = []
         self.html: list[str] = []
-        self.attachments: list[ParsedAttachment] = []
+        self.parts: list[ParsedAttachment] = []
         self.forwarded: list[ParsedMail] = []
-        self.defects: list[str] = []
+        self.returned_ids: list[str] = []
         self.dsn_recipients: list[str] = []
-        self.dsn_original: str | None = None
         self.is_report = False
-        self.parts = 0
 
-    def walk(self, part: Message, depth: int = 0) -> None:
-        self.parts += 1
-        if self.parts > MAX_PARTS:
-            if self.parts == MAX_PARTS + 1:
-                self.defects.append("too many MIME parts; the rest was skipped")
-            return
-        if depth > MAX_DEPTH:
-            self.defects.append("MIME nesting too deep; inner parts skipped")
-            return
-        ctype = part.get_content_type()
-        if ctype == "multipart/report" and part.get_param("report-type") == "delivery-status":
-            self.is_report = True
-        if ctype == "message/delivery-status":
-            self.is_report = True
-            self._dsn_fields(part)
-            return
-        if part.is_multipart():
-            payload = part.get_payload()
-            if ctype == "message/rfc822" and isinstance(payload, list) and payload:
-                if isinstance(payload[0], Message):
-                    self._forward(payload[0])
+    def walk(self, message: Message) -> None:
+        stack = [(message, 0)]
+        while stack:
+            part, depth = stack.pop()
+            self.budget.parts -= 1
+            if self.budget.parts < 0:
+                self.defects.append(f"more than {MAX_PARTS} MIME parts; the rest was skipped")
                 return
-            if isinstance(payload, list):
-                for sub in payload:
-                    if isinstance(sub, Message):
-                        self.walk(sub, depth + 1)
+            self.defects.extend(_defect_note(defect) for defect in part.defects[:5])
+            content_type = part.get_content_type()
+            self.is_report |= _is_delivery_report(part)
+            if content_type == "message/rfc822":
+                self.forward(part)
+            elif content_type == "message/delivery-status":
+                self.is_report = True
+                self.delivery_status(part)
+            elif part.is_multipart():
+                if depth >= MAX_DEPTH:
+                    self.defects.append(
+                        f"MIME nesting deeper than {MAX_DEPTH}; inner parts skipped"
+                    )
+                    continue
+                children = [child for child in part.get_payload() if isinstance(child, Message)]
+                stack.extend((child, depth + 1) for child in reversed(children))
+            elif content_type.startswith("multipart/"):
+                self.plain.append(_decode_text(part, self.defects))  # its boundary never came
+            elif content_type == "text/rfc822-headers":
+                returned = HeaderParser(policy=_POLICY).parsestr(_decode_text(part, self.defects))
+                self.add_returned_id(returned)
+            else:
+                self.leaf(part, content_type)
+
+    def leaf(self, part: Message, content_type: str) -> None:
+        disposition = part.get_content_disposition()
+        filename = _display_filename(part, self.defects)
+        is_body = content_type in ("text/plain", "text/html") and disposition != "attachment"
+        if is_body and filename is None:
+            bodies = self.plain if content_type == "text/plain" else self.html
+            bodies.append(_decode_text(part, self.defects))
             return
-        disposition = (part.get_content_disposition() or "").lower()
-        if ctype.startswith("multipart/"):
-            # The announced boundary never came: keep the body as text rather than lose it.
-            self.plain.append(_decode_part(part, self.defects))
-            return
-        if ctype == "text/rfc822-headers":
-            found = re.search(r"(?im)^message-id:(.*)$", _decode_part(part, self.defects))
-            ids = _ids(found.group(1)) if found else ()
-            self.dsn_original = ids[0] if ids else self.dsn_original
-            return
-        if ctype == "text/plain" and disposition != "attachment":
-            self.plain.append(_decode_part(part, self.defects))
-            return
-        if ctype == "text/html" and disposition != "attachment":
-            self.html.append(_decode_part(part, self.defects))
-            return
-        data = part.get_payload(decode=True)
-        if not isinstance(data, bytes):
-            data = b""
-        cid = _header(part, "Content-ID").strip("<> ") or None
-        self.attachments.append(
+        payload = part.get_payload(decode=True)
+        self.parts.append(
             ParsedAttachment(
-                filename=_filename(part),
-                content_type=ctype,
-                data=data,
-                content_id=cid,
-                inline=disposition == "inline" or (cid is not None and disposition != "attachment"),
+                filename=filename or "attachment",
+                content_type=content_type,
+                data=payload if isinstance(payload, bytes) else b"",
+                content_id=h.normalize_message_id(part.get("Content-ID")),
+                inline=disposition == "inline",  # or referenced from the HTML, decided later
             )
         )
 
-    def _forward(self, inner: Message) -> None:
-        raw = inner.as_bytes() if isinstance(inner, Message) else b""
-        if self.forward_depth < MAX_FORWARD_DEPTH and raw:
-            try:
-                parsed = _parse(raw, False, self.max_text_chars, self.forward_depth + 1)
-            except UnparseableMail:
-                parsed = None
-            if parsed is not None:
-                self.forwarded.append(parsed)
-                if not self.dsn_original and parsed.message_id:
-                    self.dsn_original = parsed.message_id
-        self.attachments.append(
-            ParsedAttachment("forwarded.eml", "message/rfc822", raw, None, False)
+    def forward(self, part: Message) -> None:
+        """A message/rfc822 part: parsed as a forwarded mail and kept whole as an attachment.
+
+        Keeping it whole matters: only the top-level attachments are stored, and the forwarded
+        mail's own attachments would otherwise be lost.
+        """
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(inner, Message):  # encoded, so the parser left it alone
+            data = part.get_payload(decode=True)
+            inner = _parse_bytes(data if isinstance(data, bytes) else b"", self.defects)
+        self.add_returned_id(inner)
+        try:
+            raw = inner.as_bytes()
+        except (RecursionError, LookupError, UnicodeError, ValueError):
+            raw = b""
+        filename = _display_filename(part, self.defects) or "forwarded.eml"
+        self.parts.append(ParsedAttachment(filename, "message/rfc822", raw, None, False))
+        if self.forward_depth >= MAX_FORWARD_DEPTH:
+            self.defects.append("forwarded messages nested too deep; kept only as an attachment")
+            return
+        self.forwarded.append(
+            _build(inner, self.budget, self.forward_depth + 1, self.max_text_chars, [])
         )
 
-    def _dsn_fields(self, part: Message) -> None:
+    def add_returned_id(self, message: Message) -> None:
+        message_id = h.normalize_message_id(message.get("Message-ID"))
+        if message_id:
+            self.returned_ids.append(message_id)
+
+    def delivery_status(self, part: Message) -> None:
+        """Failed recipients from the per-recipient blocks of a DSN (RFC 3464)."""
         payload = part.get_payload()
-        blocks: list[str] = []
         if isinstance(payload, list):
-            blocks = [str(p) for p in payload]
+            blocks = [block for block in payload if isinstance(block, Message)]
         else:
-            blocks = [_decode_part(part, self.defects)]
-        text = "\n".join(blocks)
-        for block in re.split(r"\n\s*\n", text):
-            action = re.search(r"(?im)^action:\s*(\S+)", block)
-            recipient = re.search(r"(?im)^(?:final|original)-recipient:\s*[^;]*;\s*(\S+)", block)
-            if recipient and (action is None or action.group(1).lower() == "failed"):
-                self.dsn_recipients.append(recipient.group(1).strip("<>").lower())
+            text = _decode_text(part, self.defects)
+            blocks = [HeaderParser(policy=_POLICY).parsestr(b) for b in text.split("\n\n")]
+        for block in blocks[:100]:
+            action = (block.get("Action") or "").strip().lower().split(" ")[0]
+            if action not in ("", "failed"):
+                continue
+            for field in ("Final-Recipient", "Original-Recipient"):
+                value = h.raw_header_text(h.unfold(block.get(field) or ""), self.defects)
+                address = h.normalize_address(value.rpartition(";")[2].strip().strip("<>"))
+                if address:
+                    self.dsn_recipients.append(address)
+
+
+def _mark_inline(parts: list[ParsedAttachment], html_source: str) -> tuple[ParsedAttachment, ...]:
+    """Parts the HTML shows through ``cid:`` URLs are inline, whatever their disposition."""
+    referenced = {unquote(cid).lower() for cid in _CID.findall(html_source)}
+    return tuple(
+        replace(part, inline=True)
+        if part.content_id and part.content_id.lower() in referenced
+        else part
+        for part in parts
+    )
+
+
+def _forward_block(forwarded: ParsedMail) -> str:
+    lines = [FORWARD_LINE]
+    name, address = forwarded.from_name, forwarded.from_address
+    if name or address:
+        lines.append(
+            f"From: {name} <{address}>" if name and address else f"From: {name or address}"
+        )
+    if forwarded.date:
+        lines.append(f"Date: {forwarded.date:%Y-%m-%d %H:%M} UTC")
+    if forwarded.subject:
+        lines.append(f"Subject: {forwarded.subject}")
+    return "\n".join(lines) + "\n\n" + forwarded.text
+
+
+def _is_auto_reply(headers: h.HeaderReader, auto_submitted: str | None, subject: str) -> bool:
+    precedence = headers.text("Precedence").lower()
+    return (
+        auto_submitted is not None
+        or any(headers.present(name) for name in _AUTO_REPLY_HEADERS)
+        or headers.text("X-Autogenerated").lower() == "reply"
+        or precedence == "auto_reply"
+        or bool(_AUTO_REPLY_SUBJECT.match(subject))
+    )
+
+
+def _build(
+    message: Message,
+    budget: _Budget,
+    forward_depth: int,
+    max_text_chars: int,
+    defects: list[str],
+    *,
+    headers_only: bool = False,
+) -> ParsedMail:
+    headers = h.HeaderReader(message, defects)
+    walk = _Walk(budget, forward_depth, max_text_chars)
+    if not headers_only:
+        walk.walk(message)
+    defects.extend(walk.defects)
+    defects.extend(
+        f"{name} header appears {len(headers.all(name))} times; the first is used"
+        for name in _SINGLE_HEADERS
+        if len(headers.all(name)) > 1
+    )
+
+    html_source = "\n".join(walk.html)
+    html = None
+    if html_source.strip():
+        html, note = sanitize_html_with_defect(html_source)
+        defects.extend([note] if note else [])
+    own_text = "\n\n".join(part.strip("\n") for part in walk.plain if part.strip())
+    if not own_text and html_source.strip():
+        own_text = html_to_text(html_source)
+    text = "\n\n".join([own_text, *map(_forward_block, walk.forwarded)]).strip()
+    if len(text) > max_text_chars:
+        own_text, text = own_text[:max_text_chars], text[:max_text_chars]
+        defects.append(f"text longer than {max_text_chars} characters; truncated")
+    new_text = strip_quoted(own_text)
+
+    subject = headers.text("Subject")
+    from_name, from_address = headers.first_address("From")
+    return_path = headers.return_path()
+    auto_value = headers.text("Auto-Submitted", 200).lower()
+    auto_submitted = auto_value if auto_value.split(";")[0].strip() not in ("", "no") else None
+    precedence = headers.text("Precedence").lower()
+    from_daemon = bool(_DAEMON.search(from_address or headers.text("From")))
+    is_bounce = (
+        walk.is_report
+        or _is_delivery_report(message)
+        or (return_path in ("", None) and from_daemon)
+    )
+    original_id = None
+    if is_bounce:
+        found = _MESSAGE_ID_LINE.search(text)
+        original_id = walk.returned_ids[0] if walk.returned_ids else (found and found.group(1))
+    return ParsedMail(
+        message_id=h.normalize_message_id(headers.first("Message-ID")),
+        in_reply_to=h.message_ids(headers.text("In-Reply-To", 65536)),
+        references=h.message_ids(headers.text("References", 65536)),
+        subject=subject,
+        from_name=from_name,
+        from_address=from_address,
+        reply_to=headers.first_address("Reply-To")[1],
+        to=headers.addresses("To"),
+        cc=headers.addresses("Cc"),
+        delivered_to=headers.addresses("Delivered-To", "X-Original-To"),
+        return_path=return_path,
+        date=headers.date(),
+        text=text,
+        new_text=new_text or text,
+        html=html,
+        attachments=_mark_inline(walk.parts, html_source),
+        auto_submitted=auto_submitted,
+        is_auto_reply=_is_auto_reply(headers, auto_submitted, subject),
+        is_bulk=precedence in ("bulk", "list", "junk")
+        or headers.first("List-Id") is not None
+        or headers.first("List-Unsubscribe") is not None,
+        is_bounce=is_bounce,
+        bounce_recipients=tuple(dict.fromkeys(walk.dsn_recipients)),
+        bounce_original_message_id=original_id or None,
+        auth_results=tuple(
+            AuthResult(*triple)
+            for value in headers.all("Authentication-Results")[:20]
+            for triple in h.authentication_results(h.raw_header_text(value, defects))
+        ),
+        forwarded=tuple(walk.forwarded),
+        defects=tuple(dict.fromkeys(defects))[:MAX_DEFECTS],
+        headers_only=headers_only,
+    )
 
 
 def parse_mail(
     raw: bytes, *, headers_only: bool = False, max_text_chars: int = 1_000_000
 ) -> ParsedMail:
-    if not _looks_like_mail(raw):
-        raise UnparseableMail("no mail header block")
-    return _parse(raw, headers_only, max_text_chars, 0)
+    """Parse raw mail bytes; raises ``UnparseableMail`` only for input that is not a mail.
 
-
-def _parse(raw: bytes, headers_only: bool, max_text_chars: int, forward_depth: int) -> ParsedMail:
-    msg = message_from_bytes(raw, policy=default_policy)
-    assert isinstance(msg, EmailMessage)
-    walk = _Walk(max_text_chars, forward_depth)
-    walk.defects.extend(type(d).__name__ for d in msg.defects[:20])
-    if not headers_only:
-        walk.walk(msg)
-    html_source = "\n".join(walk.html)
-    if len(html_source) > MAX_HTML_CHARS:
-        walk.defects.append("HTML body truncated")
-        html_source = html_source[:MAX_HTML_CHARS]
-    html = sanitize_html(html_source) if html_source.strip() else None
-    text = "\n".join(t for t in walk.plain if t.strip())
-    if not text and html_source:
-        text = html_to_text(html_source)
-    for forwarded in walk.forwarded:
-        text += "\n\n---------- Forwarded message ----------\n" + forwarded.text
-    if len(text) > max_text_chars:
-        walk.defects.append("text truncated")
-        text = text[:max_text_chars]
-    text = text.replace("\x00", "")
-
-    from_name, from_address = _from(msg)
-    subject = _header(msg, "Subject")
-    auto = _header(msg, "Auto-Submitted").lower() or None
-    if auto == "no":
-        auto = None
-    precedence = _header(msg, "Precedence").lower()
-    return_path_header = _header(msg, "Return-Path")
-    return_path = None
-    if return_path_header:
-        return_path = parseaddr(return_path_header)[1].lower() if return_path_header != "<>" else ""
-    is_auto_reply = bool(
-        auto
-        or _header(msg, "X-Autoreply")
-        or _header(msg, "X-Autorespond")
-        or precedence == "auto_reply"
-        or re.match(r"(?i)^(auto(matic)? ?reply|out of (the )?office|autoreply)\b", subject)
-    )
-    is_bulk = precedence in ("bulk", "list", "junk") or bool(
-        _header(msg, "List-Id") or _header(msg, "List-Unsubscribe")
-    )
-    sender_local = (from_address or "").split("@")[0]
-    is_bounce = (
-        walk.is_report
-        or (return_path == "" and sender_local in ("mailer-daemon", "postmaster"))
-        or sender_local == "mailer-daemon"
-    )
-    reply_to_values = _addresses(msg, "Reply-To")
-    message_ids = _ids(_header(msg, "Message-ID"))
-    return ParsedMail(
-        message_id=message_ids[0] if message_ids else None,
-        in_reply_to=_ids(_header(msg, "In-Reply-To")),
-        references=_ids(_header(msg, "References")),
-        subject=subject,
-        from_name=from_name,
-        from_address=from_address,
-        reply_to=reply_to_values[0] if reply_to_values else None,
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
-        delivered_to=tuple(
-            dict.fromkeys((*_addresses(msg, "Delivered-To"), *_addresses(msg, "X-Original-To")))
-        ),
-        return_path=return_path,
-        date=_date(msg),
-        text=text,
-        new_text=strip_quoted(text) if text else "",
-        html=html,
-        attachments=tuple(walk.attachments),
-        auto_submitted=auto,
-        is_auto_reply=is_auto_reply,
-        is_bulk=is_bulk,
-        is_bounce=is_bounce,
-        bounce_recipients=tuple(dict.fromkeys(walk.dsn_recipients)),
-        bounce_original_message_id=walk.dsn_original,
-        auth_results=_auth_results(msg),
-        forwarded=tuple(walk.forwarded),
-        defects=tuple(walk.defects),
-        headers_only=headers_only,
-    )
+    ``headers_only`` is for a mail too big to download: ``raw`` is just its header block.
+    """
+    _refuse_non_mail(raw)
+    defects: list[str] = []
+    if headers_only:
+        message = BytesHeaderParser(policy=_POLICY).parsebytes(raw)
+    else:
+        message = _parse_bytes(raw, defects)
+    return _build(message, _Budget(), 0, max_text_chars, defects, headers_only=headers_only)
