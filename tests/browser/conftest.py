@@ -23,8 +23,9 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread."""
     require(None if Path(CHROMIUM).exists() else f"{CHROMIUM} is missing", "Chromium")
     from playwright.sync_api import sync_playwright
 
