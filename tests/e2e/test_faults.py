@@ -81,7 +81,7 @@ def test_ingesting_process_killed_mid_batch_loses_and_duplicates_nothing(
 
     with running(deployment) as desk:
         setup_desk(desk, mailbox_user, smtp_peer)
-        wait_for(lambda: tickets() >= 40, timeout=60, what="ingestion to be under way", every=0.02)
+        wait_for(lambda: tickets() >= 40, timeout=180, what="ingestion to be under way", every=0.02)
         desk.ingesting.kill()
         at_kill = tickets()
         desk.ingesting.start()
