@@ -2,13 +2,16 @@
 
 SQLite is the embedded default: WAL, a busy timeout, and ``BEGIN IMMEDIATE``
 for writing sessions so two writers queue up instead of failing on a lock
-upgrade. Read-only sessions use plain deferred transactions and never block.
+upgrade. Within one process, writers also queue on a lock of their own: SQLite
+lets a waiting writer sleep in steps of up to 100 ms, while a lock hands over
+at once. Read-only sessions use plain deferred transactions and never block.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -17,6 +20,15 @@ from sqlmodel import Session
 from inbox.events import Event, take_events
 
 Dispatcher = Callable[[list[Event]], None]
+
+_sqlite_writers: dict[str, threading.RLock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+def _sqlite_writer(url: str) -> threading.RLock:
+    """One lock per database file and process, shared by every ``Database`` on it."""
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(url, threading.RLock())
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -49,9 +61,11 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._writer: AbstractContextManager[Any] = nullcontext()
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
+            self._writer = _sqlite_writer(url)
         else:
             self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
             self.read_engine = self.engine
@@ -68,16 +82,17 @@ class Database:
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """One transaction; commits once, then hands its events to the dispatchers."""
-        session = Session(self.engine, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            take_events(session)
-            raise
-        finally:
-            session.close()
+        with self._writer:
+            session = Session(self.engine, expire_on_commit=False)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                take_events(session)
+                raise
+            finally:
+                session.close()
         self.dispatch(take_events(session))
 
     @contextmanager

@@ -9,7 +9,12 @@ import dramatiq
 import connectors
 from connectors.base import Outbound
 from connectors.errors import PermanentConnectorError, TransientConnectorError
-from inbox.actions.ingest import process_inbound_item, record_processing_failure
+from inbox.actions.ingest import (
+    FilingFailure,
+    process_inbound_items,
+    read_inbound,
+    record_processing_failure,
+)
 from inbox.actions.outbox import claim_delivery, record_delivery_failure, record_delivery_sent
 from inbox.models import Channel
 from workers.broker import ensure_broker
@@ -21,22 +26,43 @@ log = logging.getLogger(__name__)
 
 
 @dramatiq.actor(queue_name="inbound", max_retries=0, time_limit=120_000)
-def process_inbound(item_id: int) -> None:
+def process_inbound(item_ids: list[int]) -> None:
+    """Parse outside the write transaction, then file every item in one, each on its own.
+
+    A mail that fails is rolled back alone, counted, and retried by itself; one that keeps
+    failing is quarantined. If the transaction as a whole fails, each item gets its own job.
+    """
     rt = get_runtime()
     try:
+        with rt.db.reading() as session:
+            mails = read_inbound(session, item_ids)
+        if not mails:
+            return
         with rt.db.unit_of_work() as session:
-            process_inbound_item(session, rt.settings, rt.blobs, item_id)
+            failures = process_inbound_items(session, rt.settings, rt.blobs, mails).failures
     except Exception as exc:
-        log.exception("processing inbound item %s failed", item_id)
+        if len(item_ids) > 1:
+            log.exception("filing inbound items %s together failed; one job each now", item_ids)
+            for item_id in item_ids:
+                process_inbound.send([item_id])
+            return
+        log.exception("processing inbound item %s failed", item_ids[0])
         with rt.db.unit_of_work() as session:
             quarantined = record_processing_failure(
-                session, item_id, f"{type(exc).__name__}: {exc}"
+                session, item_ids[0], f"{type(exc).__name__}: {exc}"
             )
-        if not quarantined:
-            process_inbound.send_with_options(args=(item_id,), delay=1000)
+        failures = [FilingFailure(item_ids[0], exc, quarantined)]
+    else:
+        for failure in failures:
+            log.error("processing inbound item %s failed", failure.item_id, exc_info=failure.error)
+    for failure in failures:
+        if not failure.quarantined:
+            process_inbound.send_with_options(args=([failure.item_id],), delay=1000)
 
 
-@dramatiq.actor(queue_name="outbox", max_retries=0, time_limit=180_000)
+# Lower priority than filing mail: in a flood, every mail becomes a ticket first and the
+# acknowledgements follow, instead of both crawling along together.
+@dramatiq.actor(queue_name="outbox", max_retries=0, time_limit=75_000, priority=10)
 def deliver_outbox_item(outbox_id: int) -> None:
     rt = get_runtime()
     with rt.db.unit_of_work() as session:

@@ -8,6 +8,11 @@ from workers.mailboxes import MailboxSupervisor
 from workers.runtime import Runtime
 from workers.scheduler import Scheduler
 
+WORKER_THREADS = 4
+# SQLite takes one writer at a time and every thread shares one interpreter lock: a third
+# or fourth thread only waits. Two let a delivery wait on the network while mail is filed.
+SQLITE_WORKER_THREADS = 2
+
 
 class BackgroundServices:
     """Dramatiq worker threads, the scheduler and the mailbox watchers."""
@@ -17,9 +22,11 @@ class BackgroundServices:
         rt: Runtime,
         broker: dramatiq.Broker | None,
         *,
-        worker_threads: int = 4,
+        worker_threads: int | None = None,
         mailboxes: bool = True,
     ) -> None:
+        if worker_threads is None:
+            worker_threads = SQLITE_WORKER_THREADS if rt.db.is_sqlite else WORKER_THREADS
         self.worker = dramatiq.Worker(broker, worker_threads=worker_threads) if broker else None
         self.scheduler = Scheduler(rt)
         self.mailboxes = MailboxSupervisor(rt) if mailboxes else None

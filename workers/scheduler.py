@@ -11,7 +11,8 @@ import threading
 
 from inbox.actions.ingest import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox
-from workers.actors import deliver_outbox_item, process_inbound
+from workers.actors import deliver_outbox_item
+from workers.dispatch import enqueue_inbound
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,9 @@ def run_due_work(rt: Runtime) -> int:
         inbound_ids = sweep_pending_inbound(session)
     for outbox_id in outbox_ids:
         deliver_outbox_item.send(outbox_id)
-    for item_id in inbound_ids:
-        process_inbound.send(item_id)
+    # Left behind by a lost job or a killed worker: one job each, so that a mail which
+    # brings its worker down cannot take other mail with it again.
+    enqueue_inbound(inbound_ids, per_job=1)
     return len(outbox_ids) + len(inbound_ids)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -19,9 +20,20 @@ from inbox.signing import new_message_id, reply_address
 MAX_REPLY_CHARS = 100_000
 
 
-def _thread_ids(session: Session, ticket_id: int) -> tuple[str | None, tuple[str, ...]]:
-    """In-Reply-To (the newest mail on the ticket) and References (the chain, oldest first)."""
-    ids = [
+def _thread_ids(
+    session: Session, ticket_id: int, known: Sequence[str] | None
+) -> tuple[str | None, tuple[str, ...]]:
+    """In-Reply-To (the newest mail on the ticket) and References (the chain, oldest first).
+
+    ``known``: the ticket's Message-IDs when the caller has them at hand, else they are read.
+    """
+    candidates = known if known is not None else _stored_message_ids(session, ticket_id)
+    ids = [external_id for external_id in candidates if "@" in external_id]
+    return (ids[-1] if ids else None), tuple(ids[-10:])
+
+
+def _stored_message_ids(session: Session, ticket_id: int) -> list[str]:
+    return [
         external_id
         for external_id in session.exec(
             select(Message.external_id)
@@ -32,9 +44,8 @@ def _thread_ids(session: Session, ticket_id: int) -> tuple[str | None, tuple[str
             )
             .order_by(col(Message.created_at), col(Message.id))
         ).all()
-        if external_id and "@" in external_id
+        if external_id
     ]
-    return (ids[-1] if ids else None), tuple(ids[-10:])
 
 
 def _queue_email(
@@ -50,10 +61,11 @@ def _queue_email(
     body: str,
     author: Agent | None,
     automatic: bool,
+    thread_ids: Sequence[str] | None = None,
 ) -> Message:
     domain = channel.address.partition("@")[2] or "localhost"
     message_id = new_message_id(settings.secret_key, domain, ticket.id)
-    in_reply_to, references = _thread_ids(session, ticket.id or 0)
+    in_reply_to, references = _thread_ids(session, ticket.id or 0, thread_ids)
     now = utcnow()
     payload = build_message(
         OutboundMail(
@@ -104,17 +116,23 @@ def _queue_email(
     return message
 
 
-def acknowledgements_sent_recently(session: Session, settings: Settings, address: str) -> int:
+def recent_acknowledgements(
+    session: Session, settings: Settings, addresses: Collection[str]
+) -> dict[str, int]:
+    """Acknowledgements queued to each address within the period; absent means none."""
+    if not addresses:
+        return {}
     cutoff = utcnow() - timedelta(seconds=settings.auto_reply_period_seconds)
-    return session.exec(
-        select(func.count())
-        .select_from(Outbox)
+    rows = session.exec(
+        select(Outbox.recipient, func.count())
         .where(
-            Outbox.recipient == address,
+            col(Outbox.recipient).in_(addresses),
             Outbox.kind == "acknowledgement",
             col(Outbox.created_at) >= cutoff,
         )
-    ).one()
+        .group_by(col(Outbox.recipient))
+    ).all()
+    return {recipient: count for recipient, count in rows}
 
 
 def queue_acknowledgement(
@@ -125,8 +143,13 @@ def queue_acknowledgement(
     channel: Channel,
     contact: CustomerIdentity,
     customer_name: str,
+    thread_ids: Sequence[str] | None = None,
 ) -> Message:
-    """Tells the customer their reference; echoes nothing of their mail but a link-free subject."""
+    """Tells the customer their reference; echoes nothing of their mail but a link-free subject.
+
+    ``thread_ids``: Message-IDs of the mail on the ticket, oldest first, when the caller knows
+    them (it just opened the ticket); otherwise they are read from the database.
+    """
     subject = tagged_subject(ticket.reference, without_links(ticket.subject) or "Your request")
     body = (
         f"Hello,\n\n"
@@ -149,6 +172,7 @@ def queue_acknowledgement(
         body=body,
         author=None,
         automatic=True,
+        thread_ids=thread_ids,
     )
 
 

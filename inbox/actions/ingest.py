@@ -1,15 +1,19 @@
 """Email ingestion: raw bytes are stored first, then each item becomes a message.
 
 Stage one (``store_raw_mail``) runs at the edge right after fetching and only
-records bytes and the mailbox cursor. Stage two (``process_inbound_item``)
-parses, threads and files one item; it is idempotent, so a worker killed half
-way simply runs it again.
+records bytes and the mailbox cursor. Stage two parses (``read_inbound``, no
+writes, so outside the write transaction) and then threads and files
+(``process_inbound_items``: several items in one transaction, each in its own
+savepoint, so one bad mail never takes its neighbours down). Filing is
+idempotent: a worker killed half way simply runs it again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -18,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.channels import set_channel_cursor
 from inbox.actions.customers import resolve_customer
-from inbox.actions.email_out import acknowledgements_sent_recently, queue_acknowledgement
+from inbox.actions.email_out import queue_acknowledgement, recent_acknowledgements
 from inbox.actions.tickets import (
     link_tickets,
     open_ticket,
@@ -126,18 +130,195 @@ class IngestOutcome:
     acknowledged: bool = False
 
 
+@dataclass(frozen=True)
+class InboundMail:
+    """A pending item, read and parsed. ``error`` is a parser crash, counted as a failure."""
+
+    item_id: int
+    size: int
+    truncated: bool
+    parsed: ParsedMail | None
+    external_id: str = ""
+    unparseable: str = ""
+    error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class FilingFailure:
+    item_id: int
+    error: Exception
+    quarantined: bool
+
+
+@dataclass
+class FilingResult:
+    outcomes: dict[int, IngestOutcome] = field(default_factory=dict)
+    failures: list[FilingFailure] = field(default_factory=list)
+
+
+def read_inbound(session: Session, item_ids: Sequence[int]) -> list[InboundMail]:
+    """Parse the items that are still pending. Writes nothing, so it can run before (and
+    outside) the write transaction that files them."""
+    rows = session.exec(
+        select(InboundItem.id, InboundItem.raw, InboundItem.size, InboundItem.truncated)
+        .where(col(InboundItem.id).in_(item_ids), InboundItem.state == "pending")
+        .order_by(col(InboundItem.id))
+    ).all()
+    return [_parse(item_id or 0, raw, size, truncated) for item_id, raw, size, truncated in rows]
+
+
+def _parse(item_id: int, raw: bytes, size: int, truncated: bool) -> InboundMail:
+    try:
+        parsed = parse_mail(raw, headers_only=truncated, max_text_chars=1_000_000)
+    except UnparseableMail as exc:
+        return InboundMail(item_id, size, truncated, None, unparseable=f"cannot be parsed: {exc}")
+    except Exception as exc:  # a parser bug: retried, then quarantined like any crash
+        return InboundMail(item_id, size, truncated, None, error=exc)
+    external_id = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    return InboundMail(item_id, size, truncated, parsed, external_id)
+
+
 def process_inbound_item(
     session: Session, settings: Settings, blobs: BlobStore, item_id: int
 ) -> IngestOutcome:
+    """Parse, thread and file one item; errors propagate to the caller."""
     item = session.get(InboundItem, item_id, with_for_update=True, populate_existing=True)
     if item is None or item.state != "pending":
         return IngestOutcome(state=item.state if item else "missing")
-    channel = session.get(Channel, item.channel_id)
-    assert channel is not None
+    mail = _parse(item_id, item.raw, item.size, item.truncated)
+    if mail.error is not None:
+        raise mail.error
+    batch = _Batch.load(session, settings, {item.channel_id}, [mail])
+    return _file(session, settings, blobs, item, mail, batch)
+
+
+def process_inbound_items(
+    session: Session, settings: Settings, blobs: BlobStore, mails: Sequence[InboundMail]
+) -> FilingResult:
+    """File already parsed items in one transaction, each in its own savepoint.
+
+    An item that raises is rolled back alone and counted (``record_processing_failure``);
+    the others are filed. Items no longer pending (another worker, an earlier run) are
+    left alone, so running the same ids twice files nothing twice.
+    """
+    result = FilingResult()
+    items = {
+        item.id: item
+        for item in session.exec(
+            select(InboundItem)
+            .where(
+                col(InboundItem.id).in_([m.item_id for m in mails]),
+                InboundItem.state == "pending",
+            )
+            .order_by(col(InboundItem.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    }
+    pending = [m for m in mails if m.item_id in items]
+    batch = _Batch.load(session, settings, {i.channel_id for i in items.values()}, pending)
+    for mail in pending:
+        item = items[mail.item_id]
+        try:
+            if mail.error is not None:
+                raise mail.error
+            with _savepoint(session):
+                outcome = _file(session, settings, blobs, item, mail, batch)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            quarantined = record_processing_failure(session, mail.item_id, error)
+            result.failures.append(FilingFailure(mail.item_id, exc, quarantined))
+        else:
+            batch.filed(item.channel_id, mail, outcome)
+            result.outcomes[mail.item_id] = outcome
+    return result
+
+
+@contextmanager
+def _savepoint(session: Session) -> Iterator[None]:
+    """A nested transaction whose domain events vanish with it when it rolls back."""
+    events = session.info.setdefault("events", [])
+    mark = len(events)
     try:
-        parsed = parse_mail(item.raw, headers_only=item.truncated, max_text_chars=1_000_000)
-    except UnparseableMail as exc:
-        return _finish(session, item, "quarantined", f"cannot be parsed: {exc}")
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del events[mark:]
+        raise
+
+
+@dataclass
+class _Batch:
+    """What every item of a batch would otherwise ask the database for, asked once."""
+
+    settings: Settings
+    filed_ids: set[tuple[int, str]]
+    acknowledgements: dict[str, int]
+    # Held here because the session only keeps weak references: without this, every item
+    # would load its channel again.
+    channels: dict[int, Channel] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        settings: Settings,
+        channel_ids: set[int],
+        mails: Sequence[InboundMail],
+    ) -> _Batch:
+        external_ids = {m.external_id for m in mails if m.parsed is not None}
+        # Sender identities are keyed by the From address as parsed: the acknowledgement's
+        # recipient.
+        senders = {m.parsed.from_address for m in mails if m.parsed and m.parsed.from_address}
+        filed = (
+            session.exec(
+                select(Message.channel_id, Message.external_id).where(
+                    col(Message.channel_id).in_(channel_ids),
+                    col(Message.external_id).in_(external_ids),
+                )
+            ).all()
+            if external_ids
+            else []
+        )
+        return cls(
+            settings=settings,
+            filed_ids={(channel_id or 0, external_id or "") for channel_id, external_id in filed},
+            acknowledgements=recent_acknowledgements(session, settings, senders),
+        )
+
+    def channel(self, session: Session, channel_id: int) -> Channel:
+        channel = self.channels.get(channel_id) or session.get(Channel, channel_id)
+        assert channel is not None
+        self.channels[channel_id] = channel
+        return channel
+
+    def already_filed(self, channel_id: int, external_id: str) -> bool:
+        return (channel_id, external_id) in self.filed_ids
+
+    def may_acknowledge(self, address: str) -> bool:
+        return self.acknowledgements.get(address, 0) < self.settings.auto_reply_limit
+
+    def filed(self, channel_id: int, mail: InboundMail, outcome: IngestOutcome) -> None:
+        """Count an item that committed (its savepoint), for the items after it."""
+        if outcome.state == "done" and mail.parsed is not None and not mail.parsed.is_bounce:
+            self.filed_ids.add((channel_id, mail.external_id))
+            address = mail.parsed.from_address
+            if outcome.acknowledged and address:
+                self.acknowledgements[address] = self.acknowledgements.get(address, 0) + 1
+
+
+def _file(
+    session: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    item: InboundItem,
+    mail: InboundMail,
+    batch: _Batch,
+) -> IngestOutcome:
+    channel = batch.channel(session, item.channel_id)
+    parsed = mail.parsed
+    if parsed is None:
+        return _finish(session, item, "quarantined", mail.unparseable)
 
     skip = _loop_reason(settings, channel, parsed)
     if skip:
@@ -145,8 +326,8 @@ def process_inbound_item(
     if parsed.is_bounce:
         return _file_bounce(session, settings, channel, item, parsed)
 
-    external_id = parsed.message_id or "sha256:" + hashlib.sha256(item.raw).hexdigest()
-    if _message_exists(session, channel.id or 0, external_id):
+    external_id = mail.external_id
+    if batch.already_filed(channel.id or 0, external_id):
         return _finish(session, item, "duplicate", "this mail is already on a ticket")
 
     customer, identity = _sender(session, parsed)
@@ -174,6 +355,7 @@ def process_inbound_item(
     else:
         reopen_on_customer_message(session, ticket)
     ticket.last_customer_message_at = utcnow()
+    touch_ticket(session, ticket)  # before the flush below: one UPDATE of the ticket, not two
 
     message = Message(
         ticket_id=ticket.id or 0,
@@ -184,8 +366,8 @@ def process_inbound_item(
         author_identity_id=identity.id if identity else None,
         author_label=_author_label(parsed),
         subject=parsed.subject,
-        body_text=_body_text(parsed, item),
-        display_text=_display_text(parsed, item),
+        body_text=_body_text(parsed, mail),
+        display_text=_display_text(parsed, mail),
         body_html=parsed.html,
         external_id=external_id,
         inbound_item_id=item.id,
@@ -207,15 +389,10 @@ def process_inbound_item(
                 inline=attachment.inline,
             )
         )
-    touch_ticket(session, ticket)
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
 
     acknowledged = False
-    if (
-        new_ticket
-        and identity is not None
-        and _may_acknowledge(session, settings, parsed, identity)
-    ):
+    if new_ticket and identity is not None and _may_acknowledge(parsed, identity, batch):
         queue_acknowledgement(
             session,
             settings,
@@ -223,6 +400,7 @@ def process_inbound_item(
             channel=channel,
             contact=identity,
             customer_name=customer.name,
+            thread_ids=(external_id,),  # the new ticket holds this one mail
         )
         acknowledged = True
     _finish(session, item, "done", "")
@@ -257,17 +435,6 @@ def _loop_reason(settings: Settings, channel: Channel, parsed: ParsedMail) -> st
     if parsed.from_address and parsed.from_address == channel.address:
         return "sent from the channel's own address"
     return ""
-
-
-def _message_exists(session: Session, channel_id: int, external_id: str) -> bool:
-    return (
-        session.exec(
-            select(Message.id).where(
-                Message.channel_id == channel_id, Message.external_id == external_id
-            )
-        ).first()
-        is not None
-    )
 
 
 def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIdentity | None]:
@@ -331,18 +498,13 @@ def _takes_part(session: Session, ticket: Ticket, identity: CustomerIdentity | N
     )
 
 
-def _may_acknowledge(
-    session: Session, settings: Settings, parsed: ParsedMail, identity: CustomerIdentity
-) -> bool:
+def _may_acknowledge(parsed: ParsedMail, identity: CustomerIdentity, batch: _Batch) -> bool:
     """RFC 3834: never answer automatic, bulk or list mail; and cap answers per sender."""
     if parsed.is_auto_reply or parsed.is_bulk or parsed.is_bounce or parsed.return_path == "":
         return False
     if identity.undeliverable_at is not None:
         return False
-    return (
-        acknowledgements_sent_recently(session, settings, identity.value)
-        < settings.auto_reply_limit
-    )
+    return batch.may_acknowledge(identity.value)
 
 
 def _verification(channel: Channel, parsed: ParsedMail) -> str:
@@ -362,19 +524,19 @@ def _author_label(parsed: ParsedMail) -> str:
     return (parsed.from_address or parsed.from_name or "unknown sender")[:400]
 
 
-def _oversize_note(item: InboundItem) -> str:
+def _oversize_note(mail: InboundMail) -> str:
     return (
-        f"This mail was {item.size / 1_048_576:.1f} MB, over the size limit, so only its headers "
+        f"This mail was {mail.size / 1_048_576:.1f} MB, over the size limit, so only its headers "
         "were downloaded. The full mail is still in the mailbox."
     )
 
 
-def _body_text(parsed: ParsedMail, item: InboundItem) -> str:
-    return _oversize_note(item) if item.truncated else parsed.text
+def _body_text(parsed: ParsedMail, mail: InboundMail) -> str:
+    return _oversize_note(mail) if mail.truncated else parsed.text
 
 
-def _display_text(parsed: ParsedMail, item: InboundItem) -> str:
-    return _oversize_note(item) if item.truncated else parsed.new_text
+def _display_text(parsed: ParsedMail, mail: InboundMail) -> str:
+    return _oversize_note(mail) if mail.truncated else parsed.new_text
 
 
 def _file_bounce(

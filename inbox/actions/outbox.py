@@ -16,7 +16,9 @@ from inbox.events import OutboxQueued, record
 from inbox.models import Message, Outbox, utcnow
 
 MAX_ATTEMPTS = 10
-SENDING_LEASE = timedelta(minutes=5)
+# Longer than one SMTP attempt may take (connector timeout 30 s), short enough that a send
+# interrupted by a crash is retried soon.
+SENDING_LEASE = timedelta(seconds=90)
 ENQUEUE_LEASE = timedelta(seconds=60)
 
 

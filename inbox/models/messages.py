@@ -28,6 +28,8 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("channel_id", "external_id", name="uq_message_channel_external"),
         Index("ix_message_ticket_created", "ticket_id", "created_at"),
+        # Replies name the Message-IDs they answer, without knowing the channel.
+        Index("ix_message_external_id", "external_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,244 @@
+"""Email ingestion throughput on the embedded default, against its ceiling.
+
+    python bench/ingest.py [--mails 5000] [--small 1000]
+
+Loads ``--mails`` realistic customer mails (bench/mails.py) into a throwaway Dovecot, then:
+
+1. the ceiling: one imapclient session fetches them in batches with ``BODY.PEEK[]`` and
+   parses each with ``inbox.mail.parse.parse_mail``, storing nothing;
+2. end to end: a fresh data folder, a migrated SQLite database, an email channel added with
+   the real ``inbox channel add-email``, then the real ``inbox serve`` (no broker: workers,
+   scheduler and mailbox watcher in the one process) timed from its start until every mail
+   is a ticket and every acknowledgement is queued. Acknowledgements are delivered over SMTP
+   to a recording server on loopback while this runs, as in production.
+
+The end-to-end run is done for a small and the full mailbox, and the peak RSS (``VmHWM``)
+of the serve process is printed for both: memory should not grow with the mailbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from imapclient import IMAPClient  # noqa: E402
+
+from bench.mails import customer_mails  # noqa: E402
+from inbox.mail.parse import parse_mail  # noqa: E402
+from inbox.migrate import upgrade_database  # noqa: E402
+from tests.support.dovecot import HOST, DovecotServer  # noqa: E402
+from tests.support.processes import INBOX, free_port, run_cli  # noqa: E402
+from tests.support.smtp_peer import SmtpPeer  # noqa: E402
+
+SUPPORT = "support@example.test"
+FETCH_BATCH = 100
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class EndToEnd:
+    mails: int
+    seconds: float
+    first_ticket_seconds: float
+    delivered_seconds: float | None
+    peak_rss_kib: int
+
+    @property
+    def rate(self) -> float:
+        return self.mails / self.seconds
+
+
+def measure_ceiling(server: DovecotServer, user: str, password: str) -> tuple[int, float]:
+    """Fetch and parse every mail in the folder, storing nothing: (mails, seconds)."""
+    started = time.perf_counter()
+    parsed = 0
+    with IMAPClient(HOST, server.port, ssl=False, timeout=60) as client:
+        client.login(user, password)
+        client.select_folder("INBOX", readonly=True)
+        uids = sorted(client.search("ALL"))
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = uids[start : start + FETCH_BATCH]
+            for _uid, data in client.fetch(batch, ["BODY.PEEK[]"]).items():
+                parse_mail(bytes(data[b"BODY[]"]), max_text_chars=1_000_000)
+                parsed += 1
+    return parsed, time.perf_counter() - started
+
+
+def run_end_to_end(
+    server: DovecotServer, peer: SmtpPeer, mailbox: tuple[str, str], mails: int, workdir: Path
+) -> EndToEnd:
+    """One ``inbox serve`` on a fresh data folder, until ``mails`` tickets and acknowledgements."""
+    data_dir = workdir / f"var-{mails}"
+    database = data_dir / "inbox.sqlite3"
+    data_dir.mkdir(parents=True)
+    env = {
+        "INBOX_DATA_DIR": str(data_dir),
+        "INBOX_DATABASE_URL": f"sqlite:///{database}",
+        "INBOX_BROKER_URL": "",  # the embedded default, whatever this shell has set
+        "INBOX_REALTIME_URL": "",
+    }
+    upgrade_database(env["INBOX_DATABASE_URL"])
+    # fmt: off
+    run_cli(
+        env, "channel", "add-email", "--name", "Support", "--address", SUPPORT,
+        "--imap", server.imap_url(*mailbox), "--smtp", peer.smtp_url(), "--poll-seconds", "5",
+    )
+    # fmt: on
+    already_delivered = len(peer.received)
+    log_path = workdir / f"serve-{mails}.log"
+    deadline_seconds = 60 + mails / 20
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [*INBOX, "serve", "--port", str(free_port())],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    counts = _Counts(database)
+    try:
+        first_ticket = None
+        while True:
+            tickets, acks = counts.read()
+            now = time.perf_counter() - started
+            if first_ticket is None and tickets:
+                first_ticket = now
+            if tickets >= mails and acks >= mails:
+                break
+            if process.poll() is not None or now > deadline_seconds:
+                raise RuntimeError(
+                    f"{tickets} tickets and {acks} acknowledgements after {now:.0f}s; "
+                    f"serve exited: {process.returncode}\n{log_path.read_text()[-3000:]}"
+                )
+            time.sleep(POLL_SECONDS)
+        seconds = time.perf_counter() - started
+        delivered = None
+        while time.perf_counter() - started < deadline_seconds:
+            if len(peer.received) - already_delivered >= mails:
+                delivered = time.perf_counter() - started
+                break
+            time.sleep(POLL_SECONDS)
+        peak = _peak_rss_kib(process.pid)
+    finally:
+        counts.close()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    return EndToEnd(mails, seconds, first_ticket or seconds, delivered, peak)
+
+
+class _Counts:
+    """Tickets and queued acknowledgements, read from the database without disturbing it."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.connection: sqlite3.Connection | None = None
+
+    def read(self) -> tuple[int, int]:
+        if self.connection is None:
+            if not self.database.exists():
+                return 0, 0
+            self.connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        try:
+            tickets = self.connection.execute("SELECT count(*) FROM ticket").fetchone()[0]
+            acks = self.connection.execute(
+                "SELECT count(*) FROM outbox WHERE kind = 'acknowledgement'"
+            ).fetchone()[0]
+        except sqlite3.OperationalError:  # busy for longer than the default timeout
+            return 0, 0
+        return int(tickets), int(acks)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+def _peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/PID/status")
+
+
+def _load(server: DovecotServer, name: str, raws: list[bytes]) -> tuple[str, str]:
+    user, password = f"{name}@example.test", f"pw-{name}"
+    server.add_user(user, password)
+    server.append_many(user, password, raws)
+    return user, password
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mails", type=int, default=5000, help="the full mailbox")
+    parser.add_argument("--small", type=int, default=1000, help="the small mailbox (memory)")
+    args = parser.parse_args()
+    reason = DovecotServer.available()
+    if reason:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 2
+
+    raws = customer_mails(args.mails, to=SUPPORT)
+    average = sum(map(len, raws)) / len(raws)
+    print(f"{args.mails} mails, {average / 1024:.1f} KiB on average")
+    workdir = Path(tempfile.mkdtemp(prefix="inbox-bench-"))
+    server = DovecotServer()
+    peer = SmtpPeer()
+    try:
+        server.start()
+        peer.start()
+        full = _load(server, "full", raws)
+        small = _load(server, "small", raws[: args.small])
+
+        count, seconds = measure_ceiling(server, *full)
+        ceiling = count / seconds
+        print(f"ceiling (imapclient fetch + parse_mail): {count} mails in {seconds:.2f}s")
+
+        results = [
+            run_end_to_end(server, peer, small, args.small, workdir),
+            run_end_to_end(server, peer, full, args.mails, workdir),
+        ]
+    finally:
+        peer.stop()
+        server.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print()
+    print(f"{'mails':>6} {'end to end':>11} {'mails/s':>8} {'of ceiling':>10} "
+          f"{'first ticket':>12} {'acks sent':>10} {'peak RSS':>9}")  # fmt: skip
+    for r in results:
+        sent = f"{r.delivered_seconds:.2f}s" if r.delivered_seconds else "not all"
+        print(
+            f"{r.mails:>6} {r.seconds:>10.2f}s {r.rate:>8.0f} {r.rate / ceiling:>10.0%} "
+            f"{r.first_ticket_seconds:>11.2f}s {sent:>10} {r.peak_rss_kib / 1024:>6.0f} MiB"
+        )
+    small_run, full_run = results
+    print()
+    print(f"ceiling:      {ceiling:.0f} mails/s")
+    print(f"end to end:   {full_run.rate:.0f} mails/s ({args.mails} mails, from process start)")
+    print(f"ratio:        {full_run.rate / ceiling:.0%} of the ceiling")
+    print(
+        f"peak RSS:     {small_run.peak_rss_kib / 1024:.0f} MiB at {args.small} mails, "
+        f"{full_run.peak_rss_kib / 1024:.0f} MiB at {args.mails} "
+        f"({full_run.peak_rss_kib / small_run.peak_rss_kib:.2f}x)"
+    )
+    met = full_run.rate >= 300 and full_run.rate / ceiling >= 0.5
+    print(f"target (>= 300 mails/s and >= 50% of the ceiling): {'met' if met else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
