@@ -20,9 +20,11 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from inbox.actions.bounces import file_bounce
 from inbox.actions.channels import set_channel_cursor
 from inbox.actions.customers import resolve_customer
 from inbox.actions.email_out import queue_acknowledgement, recent_acknowledgements
+from inbox.actions.thread_lookup import find_thread
 from inbox.actions.tickets import (
     link_tickets,
     open_ticket,
@@ -44,7 +46,6 @@ from inbox.models import (
 )
 from inbox.settings import Settings
 from inbox.signing import verify_message_id
-from inbox.thread_match import ThreadDecision, decide, read_signals
 
 PROCESS_LEASE = timedelta(seconds=60)
 MAX_PROCESS_ATTEMPTS = 3
@@ -324,14 +325,18 @@ def _file(
     if skip:
         return _finish(session, item, "ignored", skip)
     if parsed.is_bounce:
-        return _file_bounce(session, settings, channel, item, parsed)
+        reference = file_bounce(session, channel, item.id or 0, parsed)
+        if reference is None:
+            return _finish(session, item, "ignored", "a bounce for a mail we do not know")
+        _finish(session, item, "done", "bounce filed on its ticket")
+        return IngestOutcome("done", reference or None)
 
     external_id = mail.external_id
     if batch.already_filed(channel.id or 0, external_id):
         return _finish(session, item, "duplicate", "this mail is already on a ticket")
 
     customer, identity = _sender(session, parsed)
-    decision = _decide_thread(session, settings, parsed, identity)
+    decision = find_thread(session, settings, parsed, identity)
     ticket = session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
     new_ticket = ticket is None
     if ticket is None:
@@ -448,56 +453,6 @@ def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIde
     return customer, None
 
 
-def _decide_thread(
-    session: Session, settings: Settings, parsed: ParsedMail, identity: CustomerIdentity | None
-) -> ThreadDecision:
-    signals = read_signals(parsed, secret=settings.secret_key, prefix=settings.reference_prefix)
-    candidate_ids = {*signals.token_ticket_ids, *signals.signed_ticket_ids}
-    existing = (
-        set(session.exec(select(Ticket.id).where(col(Ticket.id).in_(candidate_ids))).all())
-        if candidate_ids
-        else set()
-    )
-    stored: tuple[int, ...] = ()
-    if signals.referenced_ids:
-        stored = tuple(
-            dict.fromkeys(
-                session.exec(
-                    select(Message.ticket_id).where(
-                        col(Message.external_id).in_(signals.referenced_ids[:50])
-                    )
-                ).all()
-            )
-        )
-    subject_tickets: dict[int, bool] = {}
-    if signals.subject_refs:
-        for ticket in session.exec(
-            select(Ticket).where(col(Ticket.reference).in_(signals.subject_refs))
-        ).all():
-            subject_tickets[ticket.id or 0] = _takes_part(session, ticket, identity)
-    return decide(
-        signals,
-        existing={i for i in existing if i is not None},
-        stored_ticket_ids=stored,
-        subject_tickets=subject_tickets,
-    )
-
-
-def _takes_part(session: Session, ticket: Ticket, identity: CustomerIdentity | None) -> bool:
-    if identity is None:
-        return False
-    if identity.customer_id == ticket.customer_id:
-        return True
-    return (
-        session.exec(
-            select(Message.id).where(
-                Message.ticket_id == ticket.id, Message.author_identity_id == identity.id
-            )
-        ).first()
-        is not None
-    )
-
-
 def _may_acknowledge(parsed: ParsedMail, identity: CustomerIdentity, batch: _Batch) -> bool:
     """RFC 3834: never answer automatic, bulk or list mail; and cap answers per sender."""
     if parsed.is_auto_reply or parsed.is_bulk or parsed.is_bounce or parsed.return_path == "":
@@ -537,54 +492,3 @@ def _body_text(parsed: ParsedMail, mail: InboundMail) -> str:
 
 def _display_text(parsed: ParsedMail, mail: InboundMail) -> str:
     return _oversize_note(mail) if mail.truncated else parsed.new_text
-
-
-def _file_bounce(
-    session: Session, settings: Settings, channel: Channel, item: InboundItem, parsed: ParsedMail
-) -> IngestOutcome:
-    """A delivery failure: mark the address undeliverable and show the failure on its ticket."""
-    original = parsed.bounce_original_message_id
-    candidates = [original, *parsed.in_reply_to] if original else list(parsed.in_reply_to)
-    message = None
-    for message_id in candidates:
-        if message_id:
-            message = session.exec(
-                select(Message).where(
-                    Message.channel_id == channel.id, Message.external_id == message_id
-                )
-            ).first()
-            if message:
-                break
-    for address in parsed.bounce_recipients:
-        identity = session.exec(
-            select(CustomerIdentity).where(
-                CustomerIdentity.kind == "email", CustomerIdentity.value == address.lower()
-            )
-        ).first()
-        if identity is not None:
-            identity.undeliverable_at = utcnow()
-            identity.undeliverable_reason = "mail to this address bounced"
-            session.add(identity)
-    if message is None:
-        return _finish(session, item, "ignored", "a bounce for a mail we do not know")
-    message.delivery = "failed"
-    message.delivery_error = "bounced: " + ", ".join(parsed.bounce_recipients or ("recipient",))
-    session.add(message)
-    ticket = session.get(Ticket, message.ticket_id)
-    if ticket is not None:
-        note = Message(
-            ticket_id=ticket.id or 0,
-            kind="system",
-            direction="internal",
-            channel_id=channel.id,
-            channel_kind=channel.kind,
-            author_label="mail system",
-            body_text=message.delivery_error + "\n\n" + parsed.text[:5000],
-            display_text=message.delivery_error,
-            inbound_item_id=item.id,
-            is_automatic=True,
-        )
-        session.add(note)
-        touch_ticket(session, ticket)
-    _finish(session, item, "done", "bounce filed on its ticket")
-    return IngestOutcome("done", ticket.reference if ticket else None)

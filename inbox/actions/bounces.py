@@ -1,0 +1,63 @@
+"""Delivery failures coming back as mail (DSNs and their informal cousins)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from inbox.actions.tickets import touch_ticket
+from inbox.mail.parse import ParsedMail
+from inbox.models import Channel, CustomerIdentity, Message, Ticket, utcnow
+
+
+def file_bounce(
+    session: Session, channel: Channel, inbound_item_id: int, parsed: ParsedMail
+) -> str | None:
+    """Marks the address undeliverable and shows the failure on its ticket.
+
+    Returns the ticket's reference ("" when the message has no ticket any more), or None when
+    the bounce concerns no mail of ours.
+    """
+    original = parsed.bounce_original_message_id
+    candidates = [original, *parsed.in_reply_to] if original else list(parsed.in_reply_to)
+    message = None
+    for message_id in candidates:
+        if message_id:
+            message = session.exec(
+                select(Message).where(
+                    Message.channel_id == channel.id, Message.external_id == message_id
+                )
+            ).first()
+            if message:
+                break
+    for address in parsed.bounce_recipients:
+        identity = session.exec(
+            select(CustomerIdentity).where(
+                CustomerIdentity.kind == "email", CustomerIdentity.value == address.lower()
+            )
+        ).first()
+        if identity is not None:
+            identity.undeliverable_at = utcnow()
+            identity.undeliverable_reason = "mail to this address bounced"
+            session.add(identity)
+    if message is None:
+        return None
+    message.delivery = "failed"
+    message.delivery_error = "bounced: " + ", ".join(parsed.bounce_recipients or ("recipient",))
+    session.add(message)
+    ticket = session.get(Ticket, message.ticket_id)
+    if ticket is not None:
+        note = Message(
+            ticket_id=ticket.id or 0,
+            kind="system",
+            direction="internal",
+            channel_id=channel.id,
+            channel_kind=channel.kind,
+            author_label="mail system",
+            body_text=message.delivery_error + "\n\n" + parsed.text[:5000],
+            display_text=message.delivery_error,
+            inbound_item_id=inbound_item_id,
+            is_automatic=True,
+        )
+        session.add(note)
+        touch_ticket(session, ticket)
+    return ticket.reference if ticket else ""
