@@ -87,7 +87,6 @@ def reopen_on_customer_message(session: Session, ticket: Ticket) -> None:
     """A customer writing again puts a waiting or resolved ticket back in front of agents."""
     if ticket.status_category != "new":
         set_status(session, ticket, "open")
-    ticket.last_customer_message_at = utcnow()
 
 
 def update_ticket(

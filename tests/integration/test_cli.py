@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,7 +13,7 @@ from inbox.models import AuditEvent, Channel, Message, Ticket
 from tests.support.desk import mail
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
-from tests.support.processes import run_cli
+from tests.support.processes import run_cli, run_cli_unchecked
 from tests.support.smtp_peer import SmtpPeer
 
 
@@ -59,26 +56,18 @@ def test_agent_create_token_and_unlock(env: dict[str, str], db: Database) -> Non
 
 
 def test_weak_password_is_refused(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inbox.cli",
-            "agent",
-            "create",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--role",
-            "agent",
-            "--password-stdin",
-        ],
-        input="short\n",
-        capture_output=True,
-        text=True,
-        env={**env},
-        check=False,
+    result = run_cli_unchecked(
+        env,
+        "agent",
+        "create",
+        "--email",
+        "a@example.com",
+        "--name",
+        "A",
+        "--role",
+        "agent",
+        "--password-stdin",
+        stdin="short\n",
     )
     assert result.returncode == 1 and "12 characters" in result.stderr
 
@@ -111,26 +100,18 @@ def test_channel_add_keeps_passwords_out_of_the_database_and_listing(
 
 
 def test_bad_mail_url_is_refused_without_echoing_it(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inbox.cli",
-            "channel",
-            "add-email",
-            "--name",
-            "X",
-            "--address",
-            "x@example.com",
-            "--imap",
-            "http://u:hunter2@host/",
-            "--smtp",
-            "smtp://h",
-        ],
-        capture_output=True,
-        text=True,
-        env={**env},
-        check=False,
+    result = run_cli_unchecked(
+        env,
+        "channel",
+        "add-email",
+        "--name",
+        "X",
+        "--address",
+        "x@example.com",
+        "--imap",
+        "http://u:hunter2@host/",
+        "--smtp",
+        "smtp://h",
     )
     assert result.returncode == 1 and "hunter2" not in result.stderr + result.stdout
 

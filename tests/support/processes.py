@@ -26,9 +26,11 @@ def free_port() -> int:
         return port
 
 
-def run_cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> str:
-    """Run one ``inbox`` command to completion; its standard output."""
-    result = subprocess.run(
+def run_cli_unchecked(
+    env: Mapping[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one ``inbox`` command to completion, whatever its exit status."""
+    return subprocess.run(
         [*INBOX, *args],
         env={**os.environ, **env},
         input=stdin,
@@ -37,6 +39,11 @@ def run_cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> str
         timeout=120,
         check=False,
     )
+
+
+def run_cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run one ``inbox`` command that must succeed; its standard output."""
+    result = run_cli_unchecked(env, *args, stdin=stdin)
     if result.returncode != 0:
         raise AssertionError(f"inbox {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
