@@ -1,19 +1,23 @@
 """The push side of an email channel: hand one finished message to an SMTP server.
 
 Outbox workers are synchronous, so :meth:`EmailSender.send` is too; it runs aiosmtplib (the
-project's SMTP client) on a private event loop per call. This is the edge where aiosmtplib,
-socket and ssl errors become connector errors, classified by what a retry could achieve:
-4xx replies, timeouts and connection trouble are transient; 5xx replies, rejected credentials
-and missing server features are permanent.
+project's SMTP client) on an event loop private to the calling thread, kept between calls.
+This is the edge where aiosmtplib, socket and ssl errors become connector errors, classified
+by what a retry could achieve: 4xx replies, timeouts and connection trouble are transient;
+5xx replies, rejected credentials and missing server features are permanent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
-from collections.abc import Sequence
+import threading
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import aiosmtplib
 
@@ -26,6 +30,22 @@ from connectors.errors import (
 )
 
 logger = logging.getLogger(__name__)
+_loops = threading.local()
+
+
+def _run(coroutine: Coroutine[Any, Any, str]) -> str:
+    """Run on this thread's own event loop: creating and tearing one down per message (and
+    its executor thread) costs more than the SMTP conversation on a local network."""
+    runner: asyncio.Runner | None = getattr(_loops, "runner", None)
+    if runner is None:
+        runner = _loops.runner = asyncio.Runner()
+    return runner.run(coroutine)
+
+
+@cache
+def _local_hostname() -> str:
+    """The name we give in EHLO; looked up once, not once per message."""
+    return socket.getfqdn()
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,7 @@ class EmailSender:
         if not recipients:
             raise ValueError("at least one recipient is required")
         try:
-            return asyncio.run(self._send(message, mail_from, list(recipients)))
+            return _run(self._send(message, mail_from, list(recipients)))
         except ConnectorError:
             raise
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
@@ -65,6 +85,7 @@ class EmailSender:
             timeout=self.timeout,
             username=url.username or None,
             password=url.password if url.username else None,
+            local_hostname=_local_hostname(),
         )
         try:
             await smtp.connect()  # also logs in when the URL names a user

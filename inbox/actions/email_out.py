@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from inbox.actions.outbox import queue_outbound
+from inbox.actions.outbox import outbox_row, queue_outbound, queue_outbound_many
+from inbox.actions.rows import Row, insert_rows
 from inbox.actions.tickets import set_status, touch_ticket
 from inbox.errors import Conflict, InvalidInput
 from inbox.events import MessageAdded, record
@@ -20,15 +22,9 @@ from inbox.signing import new_message_id, reply_address
 MAX_REPLY_CHARS = 100_000
 
 
-def _thread_ids(
-    session: Session, ticket_id: int, known: Sequence[str] | None
-) -> tuple[str | None, tuple[str, ...]]:
-    """In-Reply-To (the newest mail on the ticket) and References (the chain, oldest first).
-
-    ``known``: the ticket's Message-IDs when the caller has them at hand, else they are read.
-    """
-    candidates = known if known is not None else _stored_message_ids(session, ticket_id)
-    ids = [external_id for external_id in candidates if "@" in external_id]
+def _thread_ids(message_ids: Sequence[str]) -> tuple[str | None, tuple[str, ...]]:
+    """In-Reply-To (the newest mail on the ticket) and References (the chain, oldest first)."""
+    ids = [external_id for external_id in message_ids if "@" in external_id]
     return (ids[-1] if ids else None), tuple(ids[-10:])
 
 
@@ -48,6 +44,71 @@ def _stored_message_ids(session: Session, ticket_id: int) -> list[str]:
     ]
 
 
+def _compose(
+    settings: Settings,
+    *,
+    channel: Channel,
+    ticket_id: int,
+    to_address: str,
+    to_name: str,
+    subject: str,
+    body: str,
+    thread_ids: Sequence[str],
+    automatic: bool,
+    now: datetime,
+) -> tuple[str, bytes]:
+    """A new signed Message-ID and the mail's bytes."""
+    domain = channel.address.partition("@")[2] or "localhost"
+    message_id = new_message_id(settings.secret_key, domain, ticket_id)
+    in_reply_to, references = _thread_ids(thread_ids)
+    payload = build_message(
+        OutboundMail(
+            from_name=channel.name,
+            from_address=channel.address,
+            to_name=to_name,
+            to_address=to_address,
+            reply_to=reply_address(settings.secret_key, channel.address, ticket_id),
+            subject=subject,
+            body_text=body,
+            message_id=message_id,
+            date=now,
+            in_reply_to=in_reply_to,
+            references=references,
+            auto_submitted="auto-replied" if automatic else None,
+        )
+    )
+    return message_id, payload
+
+
+def _outbound_message_row(
+    *,
+    ticket_id: int,
+    channel: Channel,
+    author: Agent | None,
+    subject: str,
+    body: str,
+    message_id: str,
+    automatic: bool,
+    now: datetime,
+) -> Row:
+    return {
+        "ticket_id": ticket_id,
+        "kind": "email",
+        "direction": "outbound",
+        "channel_id": channel.id,
+        "channel_kind": channel.kind,
+        "author_agent_id": author.id if author else None,
+        "author_label": author.name if author else channel.name,
+        "subject": subject,
+        "body_text": body,
+        "display_text": body,
+        "external_id": message_id,
+        "delivery": "queued",
+        "is_automatic": automatic,
+        "created_at": now,
+    }
+
+
 def _queue_email(
     session: Session,
     settings: Settings,
@@ -61,43 +122,32 @@ def _queue_email(
     body: str,
     author: Agent | None,
     automatic: bool,
-    thread_ids: Sequence[str] | None = None,
 ) -> Message:
-    domain = channel.address.partition("@")[2] or "localhost"
-    message_id = new_message_id(settings.secret_key, domain, ticket.id)
-    in_reply_to, references = _thread_ids(session, ticket.id or 0, thread_ids)
     now = utcnow()
-    payload = build_message(
-        OutboundMail(
-            from_name=channel.name,
-            from_address=channel.address,
-            to_name=to_name,
-            to_address=contact.value,
-            reply_to=reply_address(settings.secret_key, channel.address, ticket.id or 0),
-            subject=subject,
-            body_text=body,
-            message_id=message_id,
-            date=now,
-            in_reply_to=in_reply_to,
-            references=references,
-            auto_submitted="auto-replied" if automatic else None,
-        )
+    ticket_id = ticket.id or 0
+    message_id, payload = _compose(
+        settings,
+        channel=channel,
+        ticket_id=ticket_id,
+        to_address=contact.value,
+        to_name=to_name,
+        subject=subject,
+        body=body,
+        thread_ids=_stored_message_ids(session, ticket_id),
+        automatic=automatic,
+        now=now,
     )
     message = Message(
-        ticket_id=ticket.id or 0,
-        kind="email",
-        direction="outbound",
-        channel_id=channel.id,
-        channel_kind=channel.kind,
-        author_agent_id=author.id if author else None,
-        author_label=author.name if author else channel.name,
-        subject=subject,
-        body_text=body,
-        display_text=body,
-        external_id=message_id,
-        delivery="queued",
-        is_automatic=automatic,
-        created_at=now,
+        **_outbound_message_row(
+            ticket_id=ticket_id,
+            channel=channel,
+            author=author,
+            subject=subject,
+            body=body,
+            message_id=message_id,
+            automatic=automatic,
+            now=now,
+        )
     )
     session.add(message)
     session.flush()
@@ -106,13 +156,13 @@ def _queue_email(
         key=f"{kind}:{message.id}",
         kind=kind,
         channel_id=channel.id,
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         message_id=message.id,
         sender=channel.address,
         recipients=[contact.value],
         payload=payload,
     )
-    record(session, MessageAdded(ticket.id or 0, message.id or 0))
+    record(session, MessageAdded(ticket_id, message.id or 0))
     return message
 
 
@@ -135,44 +185,89 @@ def recent_acknowledgements(
     return {recipient: count for recipient, count in rows}
 
 
-def queue_acknowledgement(
+@dataclass(frozen=True)
+class AcknowledgementRequest:
+    ticket_id: int
+    reference: str
+    ticket_subject: str
+    to_address: str
+    to_name: str
+    # Message-IDs of the mail on the new ticket, oldest first: what the answer threads under.
+    thread_ids: tuple[str, ...]
+
+
+def queue_acknowledgements(
     session: Session,
     settings: Settings,
-    *,
-    ticket: Ticket,
     channel: Channel,
-    contact: CustomerIdentity,
-    customer_name: str,
-    thread_ids: Sequence[str] | None = None,
-) -> Message:
-    """Tells the customer their reference; echoes nothing of their mail but a link-free subject.
+    requests: Sequence[AcknowledgementRequest],
+) -> list[int]:
+    """Tells each customer their reference; echoes nothing of their mail but a link-free
+    subject. Written in a few statements however many there are; returns message ids."""
+    now = utcnow()
+    messages: list[Row] = []
+    payloads: list[bytes] = []
+    for request in requests:
+        subject = tagged_subject(
+            request.reference, without_links(request.ticket_subject) or "Your request"
+        )
+        body = _acknowledgement_body(channel, request.reference)
+        message_id, payload = _compose(
+            settings,
+            channel=channel,
+            ticket_id=request.ticket_id,
+            to_address=request.to_address,
+            to_name=request.to_name,
+            subject=subject,
+            body=body,
+            thread_ids=request.thread_ids,
+            automatic=True,
+            now=now,
+        )
+        payloads.append(payload)
+        messages.append(
+            _outbound_message_row(
+                ticket_id=request.ticket_id,
+                channel=channel,
+                author=None,
+                subject=subject,
+                body=body,
+                message_id=message_id,
+                automatic=True,
+                now=now,
+            )
+        )
+    row_ids = insert_rows(session, Message, messages)
+    queue_outbound_many(
+        session,
+        [
+            outbox_row(
+                f"acknowledgement:{row_id}",
+                "acknowledgement",
+                channel.id,
+                request.ticket_id,
+                row_id,
+                channel.address,
+                [request.to_address],
+                payload,
+            )
+            for request, row_id, payload in zip(requests, row_ids, payloads, strict=True)
+        ],
+    )
+    for request, row_id in zip(requests, row_ids, strict=True):
+        record(session, MessageAdded(request.ticket_id, row_id))
+    return row_ids
 
-    ``thread_ids``: Message-IDs of the mail on the ticket, oldest first, when the caller knows
-    them (it just opened the ticket); otherwise they are read from the database.
-    """
-    subject = tagged_subject(ticket.reference, without_links(ticket.subject) or "Your request")
-    body = (
+
+def _acknowledgement_body(channel: Channel, reference: str) -> str:
+    return (
         f"Hello,\n\n"
         f"Thank you for contacting {channel.name}. We have received your message and opened "
         f"a request for it.\n\n"
-        f"Your reference number is {ticket.reference}.\n\n"
+        f"Your reference number is {reference}.\n\n"
         f"To add anything, reply to this email and keep the reference in the subject. "
         f"If you call us, please have the reference ready.\n\n"
         f"This is an automatic message.\n"
-    )
-    return _queue_email(
-        session,
-        settings,
-        ticket=ticket,
-        channel=channel,
-        contact=contact,
-        to_name=customer_name,
-        kind="acknowledgement",
-        subject=subject,
-        body=body,
-        author=None,
-        automatic=True,
-        thread_ids=thread_ids,
     )
 
 

@@ -11,10 +11,11 @@ idempotent: a worker killed half way simply runs it again.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,8 +23,13 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.bounces import file_bounce
 from inbox.actions.channels import set_channel_cursor
-from inbox.actions.customers import resolve_customer
-from inbox.actions.email_out import queue_acknowledgement, recent_acknowledgements
+from inbox.actions.customers import Contact, resolve_customer, resolve_customers
+from inbox.actions.email_out import (
+    AcknowledgementRequest,
+    queue_acknowledgements,
+    recent_acknowledgements,
+)
+from inbox.actions.rows import Row, insert_rows
 from inbox.actions.thread_lookup import find_thread
 from inbox.actions.tickets import (
     link_tickets,
@@ -32,7 +38,7 @@ from inbox.actions.tickets import (
     touch_ticket,
 )
 from inbox.blobs import BlobStore
-from inbox.events import InboundStored, MessageAdded, record
+from inbox.events import InboundStored, MessageAdded, TicketCreated, record
 from inbox.mail.parse import ParsedMail, UnparseableMail, parse_mail
 from inbox.models import (
     Attachment,
@@ -44,8 +50,12 @@ from inbox.models import (
     Ticket,
     utcnow,
 )
+from inbox.references import new_reference
 from inbox.settings import Settings
 from inbox.signing import verify_message_id
+from inbox.thread_match import read_signals
+
+log = logging.getLogger(__name__)
 
 PROCESS_LEASE = timedelta(seconds=60)
 MAX_PROCESS_ATTEMPTS = 3
@@ -68,29 +78,25 @@ def store_raw_mail(
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
-        stmt = (
-            insert(InboundItem)
-            .values(
-                [
-                    {
-                        "channel_id": channel_id,
-                        "remote_key": m.remote_key,
-                        "raw": m.raw,
-                        "size": m.size,
-                        "truncated": m.truncated,
-                        "received_at": now,
-                        "state": "pending",
-                        "reason": "",
-                        "attempts": 0,
-                        "lease_until": now + PROCESS_LEASE,
-                    }
-                    for m in mails
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(col(InboundItem.id))
-        )
-        new_ids = [row[0] for row in session.execute(stmt)]
+        rows = [
+            {
+                "channel_id": channel_id,
+                "remote_key": m.remote_key,
+                "raw": m.raw,
+                "size": m.size,
+                "truncated": m.truncated,
+                "received_at": now,
+                "state": "pending",
+                "reason": "",
+                "attempts": 0,
+                "lease_until": now + PROCESS_LEASE,
+            }
+            for m in mails
+        ]
+        # One statement shape whatever the batch size, so it is compiled once; a mail read
+        # before (same channel and remote key) returns no id.
+        stmt = insert(InboundItem).on_conflict_do_nothing().returning(col(InboundItem.id))
+        new_ids = [row[0] for row in session.execute(stmt, rows)]
         for item_id in new_ids:
             record(session, InboundStored(item_id))
     set_channel_cursor(session, channel_id, cursor)
@@ -196,43 +202,208 @@ def process_inbound_item(
 def process_inbound_items(
     session: Session, settings: Settings, blobs: BlobStore, mails: Sequence[InboundMail]
 ) -> FilingResult:
-    """File already parsed items in one transaction, each in its own savepoint.
+    """File already parsed items in one transaction.
 
-    An item that raises is rolled back alone and counted (``record_processing_failure``);
-    the others are filed. Items no longer pending (another worker, an earlier run) are
-    left alone, so running the same ids twice files nothing twice.
+    Plainly new mail (a sender writing without any sign of an earlier conversation: the
+    bulk of any backlog) is filed in a few multi-row statements per channel. Everything
+    else, and plain mail whose group failed, is filed one item at a time, each in its own
+    savepoint: an item that raises is rolled back alone and counted
+    (``record_processing_failure``); the others are filed. Items no longer pending
+    (another worker, an earlier run) are left alone, so running the same ids twice files
+    nothing twice.
     """
     result = FilingResult()
-    items = {
-        item.id: item
-        for item in session.exec(
-            select(InboundItem)
+    channels_of = dict(
+        session.exec(
+            select(InboundItem.id, InboundItem.channel_id)
             .where(
                 col(InboundItem.id).in_([m.item_id for m in mails]),
                 InboundItem.state == "pending",
             )
-            .order_by(col(InboundItem.id))
             .with_for_update()
-            .execution_options(populate_existing=True)
         ).all()
-    }
-    pending = [m for m in mails if m.item_id in items]
-    batch = _Batch.load(session, settings, {i.channel_id for i in items.values()}, pending)
+    )
+    pending = sorted((m for m in mails if m.item_id in channels_of), key=lambda m: m.item_id)
+    batch = _Batch.load(session, settings, set(channels_of.values()), pending)
+    plain: dict[int, list[InboundMail]] = {}
+    one_by_one: list[InboundMail] = []
+    seen: set[tuple[int, str]] = set()
     for mail in pending:
-        item = items[mail.item_id]
+        channel_id = channels_of[mail.item_id]
+        key = (channel_id, mail.external_id)
+        if (
+            key not in seen
+            and not batch.already_filed(*key)
+            and _plainly_new(settings, batch.channel(session, channel_id), mail)
+        ):
+            plain.setdefault(channel_id, []).append(mail)
+        else:
+            one_by_one.append(mail)
+        seen.add(key)
+    for channel_id, group in plain.items():
+        try:
+            with _savepoint(session):
+                outcomes = _file_new_tickets(
+                    session, settings, blobs, batch.channel(session, channel_id), group, batch
+                )
+        except Exception:
+            log.warning(
+                "filing %d new mails together failed; one at a time now", len(group), exc_info=True
+            )
+            one_by_one.extend(group)
+            continue
+        for mail in group:
+            batch.filed(channel_id, mail, outcomes[mail.item_id])
+        result.outcomes.update(outcomes)
+    for mail in sorted(one_by_one, key=lambda m: m.item_id):
+        channel_id = channels_of[mail.item_id]
         try:
             if mail.error is not None:
                 raise mail.error
             with _savepoint(session):
+                item = session.get(InboundItem, mail.item_id)
+                assert item is not None
                 outcome = _file(session, settings, blobs, item, mail, batch)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             quarantined = record_processing_failure(session, mail.item_id, error)
             result.failures.append(FilingFailure(mail.item_id, exc, quarantined))
         else:
-            batch.filed(item.channel_id, mail, outcome)
+            batch.filed(channel_id, mail, outcome)
             result.outcomes[mail.item_id] = outcome
     return result
+
+
+def _plainly_new(settings: Settings, channel: Channel, mail: InboundMail) -> bool:
+    """A mail that can only open a new ticket: parsed, from a person's address, no loop, no
+    bounce, and no reply token, Message-ID reference or ticket reference in it."""
+    parsed = mail.parsed
+    if mail.error is not None or parsed is None or not parsed.from_address or parsed.is_bounce:
+        return False
+    if _loop_reason(settings, channel, parsed):
+        return False
+    signals = read_signals(parsed, secret=settings.secret_key, prefix=settings.reference_prefix)
+    return not (
+        signals.token_ticket_ids
+        or signals.signed_ticket_ids
+        or signals.referenced_ids
+        or signals.subject_refs
+    )
+
+
+def _file_new_tickets(
+    session: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    channel: Channel,
+    mails: Sequence[InboundMail],
+    batch: _Batch,
+) -> dict[int, IngestOutcome]:
+    """One new ticket per mail, written in a few multi-row statements.
+
+    What ``_file`` does for a new ticket, for many mails at once. A conflict (another
+    worker created the same sender meanwhile, a mail already filed) raises, and the caller
+    files the group one by one instead.
+    """
+    now = utcnow()
+    plain = [(mail, mail.parsed) for mail in mails if mail.parsed and mail.parsed.from_address]
+    if len(plain) != len(mails):
+        raise ValueError("only parsed mail with a sender is filed in bulk")
+    senders: dict[str, str] = {}
+    for _, parsed in plain:
+        senders.setdefault(parsed.from_address or "", parsed.from_name)
+    contacts = resolve_customers(session, "email", senders)
+    new = [
+        _NewTicket(
+            mail,
+            parsed,
+            contacts[parsed.from_address or ""],
+            new_reference(settings.reference_prefix),
+            (parsed.subject or "(no subject)")[:998],
+        )
+        for mail, parsed in plain
+    ]
+    ticket_ids = insert_rows(
+        session,
+        Ticket,
+        [
+            {
+                "reference": n.reference,
+                "subject": n.subject,
+                "customer_id": n.contact.customer_id,
+                "contact_identity_id": n.contact.identity_id,
+                "channel_id": channel.id,
+                "channel_kind": channel.kind,
+                "created_at": now,
+                "updated_at": now,
+                "last_customer_message_at": now,
+            }
+            for n in new
+        ],
+    )
+    message_ids = insert_rows(
+        session,
+        Message,
+        [
+            _inbound_message_row(
+                channel,
+                n.mail,
+                n.parsed,
+                ticket_id=ticket_id,
+                identity_id=n.contact.identity_id,
+                thread_reason="new_ticket",
+                now=now,
+            )
+            for n, ticket_id in zip(new, ticket_ids, strict=True)
+        ],
+    )
+    insert_rows(
+        session,
+        Attachment,
+        [
+            row
+            for n, message_id in zip(new, message_ids, strict=True)
+            for row in _attachment_rows(blobs, message_id, n.parsed)
+        ],
+    )
+    requests: dict[int, AcknowledgementRequest] = {}
+    counts: dict[str, int] = {}
+    for n, ticket_id in zip(new, ticket_ids, strict=True):
+        address = n.contact.value
+        if _may_acknowledge(n.parsed, n.contact.undeliverable) and batch.may_acknowledge(
+            address, already=counts.get(address, 0)
+        ):
+            counts[address] = counts.get(address, 0) + 1
+            requests[n.mail.item_id] = AcknowledgementRequest(
+                ticket_id=ticket_id,
+                reference=n.reference,
+                ticket_subject=n.subject,
+                to_address=address,
+                to_name=n.contact.customer_name,
+                thread_ids=(n.mail.external_id,),
+            )
+    queue_acknowledgements(session, settings, channel, list(requests.values()))
+    session.execute(
+        update(InboundItem)
+        .where(col(InboundItem.id).in_([mail.item_id for mail in mails]))
+        .values(state="done", reason="", processed_at=now, lease_until=None)
+    )
+    for ticket_id, message_id in zip(ticket_ids, message_ids, strict=True):
+        record(session, TicketCreated(ticket_id))
+        record(session, MessageAdded(ticket_id, message_id))
+    return {
+        n.mail.item_id: IngestOutcome("done", n.reference, True, n.mail.item_id in requests)
+        for n in new
+    }
+
+
+@dataclass(frozen=True)
+class _NewTicket:
+    mail: InboundMail
+    parsed: ParsedMail
+    contact: Contact
+    reference: str
+    subject: str
 
 
 @contextmanager
@@ -296,8 +467,10 @@ class _Batch:
     def already_filed(self, channel_id: int, external_id: str) -> bool:
         return (channel_id, external_id) in self.filed_ids
 
-    def may_acknowledge(self, address: str) -> bool:
-        return self.acknowledgements.get(address, 0) < self.settings.auto_reply_limit
+    def may_acknowledge(self, address: str, *, already: int = 0) -> bool:
+        """``already``: acknowledgements decided but not yet counted by ``filed``."""
+        total = self.acknowledgements.get(address, 0) + already
+        return total < self.settings.auto_reply_limit
 
     def filed(self, channel_id: int, mail: InboundMail, outcome: IngestOutcome) -> None:
         """Count an item that committed (its savepoint), for the items after it."""
@@ -363,53 +536,87 @@ def _file(
     touch_ticket(session, ticket)  # before the flush below: one UPDATE of the ticket, not two
 
     message = Message(
-        ticket_id=ticket.id or 0,
-        kind="email",
-        direction="inbound",
-        channel_id=channel.id,
-        channel_kind=channel.kind,
-        author_identity_id=identity.id if identity else None,
-        author_label=_author_label(parsed),
-        subject=parsed.subject,
-        body_text=_body_text(parsed, mail),
-        display_text=_display_text(parsed, mail),
-        body_html=parsed.html,
-        external_id=external_id,
-        inbound_item_id=item.id,
-        thread_reason=decision.reason,
-        verification=_verification(channel, parsed),
-        is_automatic=parsed.is_auto_reply or parsed.is_bulk,
+        **_inbound_message_row(
+            channel,
+            mail,
+            parsed,
+            ticket_id=ticket.id or 0,
+            identity_id=identity.id if identity else None,
+            thread_reason=decision.reason,
+            now=utcnow(),
+        )
     )
     session.add(message)
     session.flush()
-    for attachment in parsed.attachments:
-        session.add(
-            Attachment(
-                message_id=message.id or 0,
-                filename=attachment.filename,
-                content_type=attachment.content_type,
-                size=len(attachment.data),
-                content_hash=blobs.put(attachment.data),
-                content_id=attachment.content_id,
-                inline=attachment.inline,
-            )
-        )
+    for row in _attachment_rows(blobs, message.id or 0, parsed):
+        session.add(Attachment(**row))
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
 
-    acknowledged = False
-    if new_ticket and identity is not None and _may_acknowledge(parsed, identity, batch):
-        queue_acknowledgement(
-            session,
-            settings,
-            ticket=ticket,
-            channel=channel,
-            contact=identity,
-            customer_name=customer.name,
+    acknowledged = (
+        new_ticket
+        and identity is not None
+        and _may_acknowledge(parsed, identity.undeliverable_at is not None)
+        and batch.may_acknowledge(identity.value)
+    )
+    if acknowledged:
+        assert identity is not None
+        request = AcknowledgementRequest(
+            ticket_id=ticket.id or 0,
+            reference=ticket.reference,
+            ticket_subject=ticket.subject,
+            to_address=identity.value,
+            to_name=customer.name,
             thread_ids=(external_id,),  # the new ticket holds this one mail
         )
-        acknowledged = True
+        queue_acknowledgements(session, settings, channel, [request])
     _finish(session, item, "done", "")
     return IngestOutcome("done", ticket.reference, new_ticket, acknowledged)
+
+
+def _inbound_message_row(
+    channel: Channel,
+    mail: InboundMail,
+    parsed: ParsedMail,
+    *,
+    ticket_id: int,
+    identity_id: int | None,
+    thread_reason: str,
+    now: datetime,
+) -> Row:
+    return {
+        "ticket_id": ticket_id,
+        "kind": "email",
+        "direction": "inbound",
+        "channel_id": channel.id,
+        "channel_kind": channel.kind,
+        "author_identity_id": identity_id,
+        "author_label": _author_label(parsed),
+        "subject": parsed.subject,
+        "body_text": _body_text(parsed, mail),
+        "display_text": _display_text(parsed, mail),
+        "body_html": parsed.html,
+        "external_id": mail.external_id,
+        "inbound_item_id": mail.item_id,
+        "thread_reason": thread_reason,
+        "verification": _verification(channel, parsed),
+        "is_automatic": parsed.is_auto_reply or parsed.is_bulk,
+        "created_at": now,
+    }
+
+
+def _attachment_rows(blobs: BlobStore, message_id: int, parsed: ParsedMail) -> list[Row]:
+    return [
+        {
+            "message_id": message_id,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "size": len(attachment.data),
+            "content_hash": blobs.put(attachment.data),
+            "content_id": attachment.content_id,
+            "inline": attachment.inline,
+        }
+        for attachment in parsed.attachments
+    ]
 
 
 def record_processing_failure(session: Session, item_id: int, error: str) -> bool:
@@ -453,13 +660,12 @@ def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIde
     return customer, None
 
 
-def _may_acknowledge(parsed: ParsedMail, identity: CustomerIdentity, batch: _Batch) -> bool:
-    """RFC 3834: never answer automatic, bulk or list mail; and cap answers per sender."""
+def _may_acknowledge(parsed: ParsedMail, undeliverable: bool) -> bool:
+    """RFC 3834: never answer automatic, bulk or list mail, nor an address that bounced.
+    (The cap of answers per sender is the batch's to count.)"""
     if parsed.is_auto_reply or parsed.is_bulk or parsed.is_bounce or parsed.return_path == "":
         return False
-    if identity.undeliverable_at is not None:
-        return False
-    return batch.may_acknowledge(identity.value)
+    return not undeliverable
 
 
 def _verification(channel: Channel, parsed: ParsedMail) -> str:

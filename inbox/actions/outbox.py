@@ -6,12 +6,14 @@ SMTP outage survives a broker flush and restarts of every process.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from inbox.actions.rows import Row, insert_rows
 from inbox.events import OutboxQueued, record
 from inbox.models import Message, Outbox, utcnow
 
@@ -35,21 +37,45 @@ def queue_outbound(
     payload: bytes,
 ) -> Outbox:
     item = Outbox(
-        key=key,
-        kind=kind,
-        channel_id=channel_id,
-        ticket_id=ticket_id,
-        message_id=message_id,
-        sender=sender,
-        recipient=recipients[0] if recipients else "",
-        recipients=recipients,
-        payload=payload,
-        lease_until=utcnow() + ENQUEUE_LEASE,  # enqueued right after commit; sweep later if lost
+        **outbox_row(key, kind, channel_id, ticket_id, message_id, sender, recipients, payload)
     )
     session.add(item)
     session.flush()
     record(session, OutboxQueued(item.id or 0))
     return item
+
+
+def queue_outbound_many(session: Session, rows: Sequence[Row]) -> list[int]:
+    """Many rows built by ``outbox_row`` in one statement; their ids in order."""
+    ids = insert_rows(session, Outbox, rows)
+    for outbox_id in ids:
+        record(session, OutboxQueued(outbox_id))
+    return ids
+
+
+def outbox_row(
+    key: str,
+    kind: str,
+    channel_id: int | None,
+    ticket_id: int | None,
+    message_id: int | None,
+    sender: str,
+    recipients: list[str],
+    payload: bytes,
+) -> Row:
+    return {
+        "key": key,
+        "kind": kind,
+        "channel_id": channel_id,
+        "ticket_id": ticket_id,
+        "message_id": message_id,
+        "sender": sender,
+        "recipient": recipients[0] if recipients else "",
+        "recipients": recipients,
+        "payload": payload,
+        # Enqueued right after the commit; swept later if that job is lost.
+        "lease_until": utcnow() + ENQUEUE_LEASE,
+    }
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,18 @@
 """Building outbound mail: pure functions from values to RFC 5322 bytes.
 
 Names and subjects come from outside (customers write them); every header
-value is flattened to one line first, and the email package refuses anything
-that would still add a header or a recipient.
+value is flattened to one line first, and an address is written only when it
+cannot carry a second header or recipient.
 """
 
 from __future__ import annotations
 
+import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.header import Header
+from email.utils import format_datetime, formataddr
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _URLISH = re.compile(
@@ -47,38 +46,68 @@ class OutboundMail:
     auto_submitted: str | None = None
 
 
-def _address(name: str, address: str) -> Address:
-    local, _, domain = address.partition("@")
-    return Address(display_name=one_line(name), username=local, domain=domain)
+# What may stand in an address we write: no spaces, controls, quotes, brackets or separators.
+_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f<>()\[\]\\,;:\"@]+@[^\s\x00-\x1f\x7f<>()\[\]\\,;:\"@]+")
+
+
+def _address(name: str, address: str) -> str:
+    if not _ADDRESS.fullmatch(address):
+        raise ValueError(f"not an address we can write: {address!r}")
+    return formataddr((one_line(name), address), charset="utf-8")
+
+
+def _header(name: str, value: str) -> bytes:
+    """One header, folded; RFC 2047 encoded words when the value is not ASCII."""
+    if value.isascii() and len(name) + len(value) < 76:
+        return f"{name}: {value}\r\n".encode("ascii")
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    folded = Header(value, charset, header_name=name).encode(linesep="\r\n")
+    return f"{name}: {folded}\r\n".encode("ascii")
 
 
 def build_message(mail: OutboundMail) -> bytes:
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = _address(mail.from_name, mail.from_address)
-    msg["To"] = _address(mail.to_name, mail.to_address)
-    msg["Reply-To"] = _address(mail.from_name, mail.reply_to)
-    msg["Subject"] = one_line(mail.subject, 400)
-    msg["Date"] = format_datetime(mail.date)
-    msg["Message-ID"] = f"<{mail.message_id}>"
-    if mail.in_reply_to:
-        msg["In-Reply-To"] = f"<{mail.in_reply_to}>"
+    """A single-part text/plain mail, UTF-8 in quoted-printable, CRLF line ends.
+
+    Built by hand rather than through ``email.message``: this runs once per acknowledgement,
+    and the header registry costs twenty times as much as the mail is worth.
+    """
     refs = [*mail.references[-10:]]
     if mail.in_reply_to and mail.in_reply_to not in refs:
         refs.append(mail.in_reply_to)
+    headers = [
+        _header("From", _address(mail.from_name, mail.from_address)),
+        _header("To", _address(mail.to_name, mail.to_address)),
+        _header("Reply-To", _address(mail.from_name, mail.reply_to)),
+        _header("Subject", one_line(mail.subject, 400)),
+        _header("Date", format_datetime(mail.date)),
+        _header("Message-ID", f"<{one_line(mail.message_id)}>"),
+    ]
+    if mail.in_reply_to:
+        headers.append(_header("In-Reply-To", f"<{one_line(mail.in_reply_to)}>"))
     if refs:
-        msg["References"] = " ".join(f"<{r}>" for r in refs)
+        headers.append(_header("References", " ".join(f"<{one_line(r)}>" for r in refs)))
     if mail.auto_submitted:
-        msg["Auto-Submitted"] = mail.auto_submitted
+        headers.append(_header("Auto-Submitted", one_line(mail.auto_submitted)))
         # Asks Exchange not to answer with out-of-office replies: no mail ping-pong.
-        msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(mail.body_text)
-    return msg.as_bytes()
+        headers.append(b"X-Auto-Response-Suppress: All\r\n")
+    headers += [
+        b"MIME-Version: 1.0\r\n",
+        b'Content-Type: text/plain; charset="utf-8"\r\n',
+        b"Content-Transfer-Encoding: quoted-printable\r\n",
+    ]
+    text = "\r\n".join(mail.body_text.splitlines()) + "\r\n"
+    body = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    return b"".join(headers) + b"\r\n" + body
+
+
+_TAG = re.compile(r"\[\s*([^\[\]]{1,40}?)\s*\]")
+_REPLY_PREFIXES = re.compile(r"^(?:(?:re|aw|sv|fw|fwd|wg)\s*:\s*)+", re.I)
 
 
 def tagged_subject(reference: str, subject: str, *, reply: bool = False) -> str:
     """``[REF] subject``, keeping one tag and at most one ``Re:``."""
     clean = one_line(subject, 300)
-    clean = re.sub(r"\[\s*" + re.escape(reference) + r"\s*\]", "", clean, flags=re.I).strip()
-    clean = re.sub(r"^(?:(?:re|aw|sv|fw|fwd|wg)\s*:\s*)+", "", clean, flags=re.I).strip()
+    clean = _TAG.sub(lambda m: "" if m[1].upper() == reference.upper() else m[0], clean).strip()
+    clean = _REPLY_PREFIXES.sub("", clean).strip()
     tagged = f"[{reference}] {clean}".strip()
     return f"Re: {tagged}" if reply else tagged
