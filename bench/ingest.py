@@ -53,6 +53,7 @@ class EndToEnd:
     first_ticket_seconds: float
     delivered_seconds: float | None
     peak_rss_kib: int
+    cpu_seconds: float  # serve and its parser processes, until every mail was filed
 
     @property
     def rate(self) -> float:
@@ -123,13 +124,14 @@ def run_end_to_end(
                 )
             time.sleep(POLL_SECONDS)
         seconds = time.perf_counter() - started
+        cpu = sum(_cpu_seconds(pid) for pid in [process.pid, *_children(process.pid)])
         delivered = None
         while time.perf_counter() - started < deadline_seconds:
             if len(peer.received) - already_delivered >= mails:
                 delivered = time.perf_counter() - started
                 break
             time.sleep(POLL_SECONDS)
-        peak = _peak_rss_kib(process.pid)
+        peak = sum(_peak_rss_kib(pid) for pid in [process.pid, *_children(process.pid)])
     finally:
         counts.close()
         process.terminate()
@@ -138,7 +140,7 @@ def run_end_to_end(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-    return EndToEnd(mails, seconds, first_ticket or seconds, delivered, peak)
+    return EndToEnd(mails, seconds, first_ticket or seconds, delivered, peak, cpu)
 
 
 class _Counts:
@@ -165,6 +167,18 @@ class _Counts:
     def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
+
+
+def _children(pid: int) -> list[int]:
+    """The parser processes of ``inbox serve``."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(line) for line in found.stdout.split()]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -218,12 +232,13 @@ def main() -> int:
 
     print()
     print(f"{'mails':>6} {'end to end':>11} {'mails/s':>8} {'of ceiling':>10} "
-          f"{'first ticket':>12} {'acks sent':>10} {'peak RSS':>9}")  # fmt: skip
+          f"{'first ticket':>12} {'acks sent':>10} {'CPU':>7} {'peak RSS':>9}")  # fmt: skip
     for r in results:
         sent = f"{r.delivered_seconds:.2f}s" if r.delivered_seconds else "not all"
         print(
             f"{r.mails:>6} {r.seconds:>10.2f}s {r.rate:>8.0f} {r.rate / ceiling:>10.0%} "
-            f"{r.first_ticket_seconds:>11.2f}s {sent:>10} {r.peak_rss_kib / 1024:>6.0f} MiB"
+            f"{r.first_ticket_seconds:>11.2f}s {sent:>10} {r.cpu_seconds:>6.1f}s "
+            f"{r.peak_rss_kib / 1024:>5.0f} MiB"
         )
     small_run, full_run = results
     print()

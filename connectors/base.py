@@ -25,14 +25,25 @@ class Outbound:
     payload: bytes
 
 
+class DeliverySession(Protocol):
+    """Several deliveries over one connection to the channel's server."""
+
+    def deliver(self, outbound: Outbound) -> str: ...
+
+    def close(self) -> None: ...
+
+
 class Connector(Protocol):
     """Delivers outbound messages for one channel kind.
 
     ``deliver`` returns a receipt text worth storing on the outbox row (for email the server's
     final reply) and raises only :class:`~connectors.errors.TransientConnectorError` or
-    :class:`~connectors.errors.PermanentConnectorError`.
+    :class:`~connectors.errors.PermanentConnectorError`. ``open_session`` does the same for
+    a run of messages, keeping the connection between them.
     """
 
     kind: str
 
     def deliver(self, config: Mapping[str, str], outbound: Outbound) -> str: ...
+
+    def open_session(self, config: Mapping[str, str]) -> DeliverySession: ...

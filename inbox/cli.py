@@ -60,6 +60,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     print(f"worker running with {args.threads} threads", flush=True)
     _wait_for_signal()
     worker.stop(timeout=10_000)
+    rt.parser.close()
     rt.db.dispose()
     return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -24,11 +24,19 @@ class Settings:
     reference_prefix: str
     max_mail_bytes: int = 25 * 1024 * 1024
     ingest_batch_size: int = 100
+    # Processes that parse stored mail beside the filing; 0 parses in the worker thread.
+    parse_processes: int = 1
     auto_reply_limit: int = 5
     auto_reply_period_seconds: int = 3600
     default_poll_seconds: int = 60
     retry_base_seconds: float = 15.0
     scheduler_interval_seconds: float = 1.0
+    # Numbers written without a country code are read in this region (ISO code, e.g. "DE").
+    phone_region: str | None = None
+    # The company's account service; unset: the embedded account directory (a table).
+    accounts_url: str | None = None
+    accounts_token: str = field(default="", repr=False)
+    accounts_timeout_seconds: float = 10.0
 
     @property
     def blob_dir(self) -> Path:
@@ -86,7 +94,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         default_poll_seconds=int(env.get("INBOX_POLL_SECONDS", 60)),
         retry_base_seconds=float(env.get("INBOX_RETRY_BASE_SECONDS", 15)),
         auto_reply_limit=int(env.get("INBOX_AUTO_REPLY_LIMIT", 5)),
+        parse_processes=int(env.get("INBOX_PARSE_PROCESSES", 1)),
         auto_reply_period_seconds=int(env.get("INBOX_AUTO_REPLY_PERIOD_SECONDS", 3600)),
+        phone_region=(env.get("INBOX_PHONE_REGION") or "").strip().upper() or None,
+        accounts_url=(env.get("INBOX_ACCOUNTS_URL") or "").rstrip("/") or None,
+        accounts_token=env.get("INBOX_ACCOUNTS_TOKEN", ""),
+        accounts_timeout_seconds=float(env.get("INBOX_ACCOUNTS_TIMEOUT_SECONDS", 10)),
     )
 
 

@@ -7,18 +7,18 @@ import logging
 import dramatiq
 
 import connectors
-from connectors.base import Outbound
+from connectors.base import DeliverySession, Outbound
 from connectors.errors import PermanentConnectorError, TransientConnectorError
 from inbox.actions.ingest import (
     FilingFailure,
     process_inbound_items,
-    read_inbound,
+    read_pending_raw,
     record_processing_failure,
 )
 from inbox.actions.outbox import claim_delivery, record_delivery_failure, record_delivery_sent
 from inbox.models import Channel
 from workers.broker import ensure_broker
-from workers.runtime import get_runtime
+from workers.runtime import Runtime, get_runtime
 
 ensure_broker()
 
@@ -35,7 +35,8 @@ def process_inbound(item_ids: list[int]) -> None:
     rt = get_runtime()
     try:
         with rt.db.reading() as session:
-            mails = read_inbound(session, item_ids)
+            pending = read_pending_raw(session, item_ids)
+        mails = rt.parser.parse(pending)
         if not mails:
             return
         with rt.db.unit_of_work() as session:
@@ -62,9 +63,27 @@ def process_inbound(item_ids: list[int]) -> None:
 
 # Lower priority than filing mail: in a flood, every mail becomes a ticket first and the
 # acknowledgements follow, instead of both crawling along together.
+@dramatiq.actor(queue_name="outbox", max_retries=0, time_limit=900_000, priority=10)
+def deliver_outbox_items(outbox_ids: list[int]) -> None:
+    """Each row is claimed, sent and recorded on its own; rows of one channel share one
+    connection to its server."""
+    rt = get_runtime()
+    sessions: dict[int, DeliverySession] = {}
+    try:
+        for outbox_id in outbox_ids:
+            _deliver(rt, outbox_id, sessions)
+    finally:
+        for session in sessions.values():
+            session.close()
+
+
 @dramatiq.actor(queue_name="outbox", max_retries=0, time_limit=75_000, priority=10)
 def deliver_outbox_item(outbox_id: int) -> None:
-    rt = get_runtime()
+    """One row: the job shape queued before rows were delivered in runs."""
+    deliver_outbox_items([outbox_id])
+
+
+def _deliver(rt: Runtime, outbox_id: int, sessions: dict[int, DeliverySession]) -> None:
     with rt.db.unit_of_work() as session:
         claimed = claim_delivery(session, outbox_id)
         channel = (
@@ -72,15 +91,19 @@ def deliver_outbox_item(outbox_id: int) -> None:
         )
     if claimed is None:
         return
-    if channel is None:
+    if channel is None or channel.id is None:
         _record_failure(outbox_id, "the channel of this message no longer exists", permanent=True)
         return
+    outbound = Outbound(
+        sender=claimed.sender, recipients=claimed.recipients, payload=claimed.payload
+    )
     try:
-        connector = connectors.get(channel.kind)
-        receipt = connector.deliver(
-            rt.box.open(channel.secrets_encrypted),
-            Outbound(sender=claimed.sender, recipients=claimed.recipients, payload=claimed.payload),
-        )
+        connection = sessions.get(channel.id)
+        if connection is None:
+            connector = connectors.get(channel.kind)
+            connection = connector.open_session(rt.box.open(channel.secrets_encrypted))
+            sessions[channel.id] = connection
+        receipt = connection.deliver(outbound)
     except TransientConnectorError as exc:
         _record_failure(outbox_id, str(exc), permanent=False)
     except (PermanentConnectorError, LookupError, ValueError) as exc:

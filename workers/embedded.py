@@ -28,6 +28,7 @@ class BackgroundServices:
         if worker_threads is None:
             worker_threads = SQLITE_WORKER_THREADS if rt.db.is_sqlite else WORKER_THREADS
         self.worker = dramatiq.Worker(broker, worker_threads=worker_threads) if broker else None
+        self.rt = rt
         self.scheduler = Scheduler(rt)
         self.mailboxes = MailboxSupervisor(rt) if mailboxes else None
 
@@ -44,3 +45,4 @@ class BackgroundServices:
         self.scheduler.stop()
         if self.worker:
             self.worker.stop(timeout=10_000)
+        self.rt.parser.close()

@@ -12,6 +12,7 @@ from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.settings import Settings, get_settings
 from inbox.signing import SecretBox
+from workers.parsing import MailParser
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Runtime:
     db: Database
     blobs: BlobStore
     box: SecretBox
+    parser: MailParser
 
 
 _runtime: Runtime | None = None
@@ -31,6 +33,7 @@ def build_runtime(settings: Settings) -> Runtime:
         db=Database(settings.database_url),
         blobs=BlobStore(settings.blob_dir),
         box=SecretBox(settings.secret_key),
+        parser=MailParser(settings.parse_processes),
     )
 
 

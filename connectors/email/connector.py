@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from connectors.base import Outbound
 from connectors.email.imap import ImapMailbox
-from connectors.email.smtp import EmailSender
+from connectors.email.smtp import EmailSender, SmtpSession
 from connectors.email.urls import MailProtocol, MailServerURL, parse_mail_url
 from connectors.errors import PermanentConnectorError
 
@@ -26,15 +26,34 @@ class EmailConnector:
 
     def deliver(self, config: Mapping[str, str], outbound: Outbound) -> str:
         """Send ``outbound.payload`` as is, with ``outbound.sender`` as the envelope sender."""
+        session = self.open_session(config)
+        try:
+            return session.deliver(outbound)
+        finally:
+            session.close()
+
+    def open_session(self, config: Mapping[str, str]) -> EmailDeliveries:
         url = _configured_url(config, "smtp_url", "smtp")
-        sender = EmailSender(url, timeout=self.timeout)
-        return sender.send(
-            outbound.payload, mail_from=outbound.sender, recipients=outbound.recipients
-        )
+        return EmailDeliveries(EmailSender(url, timeout=self.timeout).session())
 
     def mailbox(self, config: Mapping[str, str]) -> ImapMailbox:
         """An unopened session on the channel's IMAP folder, for the poller."""
         return ImapMailbox(_configured_url(config, "imap_url", "imap"), timeout=self.timeout)
+
+
+class EmailDeliveries:
+    """Messages of one channel over one SMTP connection."""
+
+    def __init__(self, session: SmtpSession) -> None:
+        self.session = session
+
+    def deliver(self, outbound: Outbound) -> str:
+        return self.session.send(
+            outbound.payload, mail_from=outbound.sender, recipients=outbound.recipients
+        )
+
+    def close(self) -> None:
+        self.session.close()
 
 
 def _configured_url(config: Mapping[str, str], key: str, protocol: MailProtocol) -> MailServerURL:

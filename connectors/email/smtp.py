@@ -17,7 +17,7 @@ import threading
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosmtplib
 
@@ -30,10 +30,11 @@ from connectors.errors import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 _loops = threading.local()
 
 
-def _run(coroutine: Coroutine[Any, Any, str]) -> str:
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run on this thread's own event loop: creating and tearing one down per message (and
     its executor thread) costs more than the SMTP conversation on a local network."""
     runner: asyncio.Runner | None = getattr(_loops, "runner", None)
@@ -50,33 +51,26 @@ def _local_hostname() -> str:
 
 @dataclass(frozen=True)
 class EmailSender:
-    """Sends messages through the SMTP server in ``url``; one connection per message."""
+    """Sends messages through the SMTP server in ``url``."""
 
     url: MailServerURL
     timeout: float = 30.0
     ssl_context: ssl.SSLContext | None = None
 
     def send(self, message: bytes, *, mail_from: str, recipients: Sequence[str]) -> str:
-        """Deliver ``message`` unchanged to ``recipients``; return the server's final reply.
+        """Deliver one message on a connection of its own; see :meth:`SmtpSession.send`."""
+        with self.session() as session:
+            return session.send(message, mail_from=mail_from, recipients=recipients)
 
-        Succeeds when the server accepted the message for at least one recipient: retrying
-        then would duplicate it for the others, so refused recipients are only logged. Must
-        not be called from a running event loop (it is for synchronous workers).
-        """
+    def session(self) -> SmtpSession:
+        """A connection kept open across messages, opened at the first one."""
         if self.url.protocol != "smtp":
             raise ValueError(f"EmailSender needs an smtp URL, got {self.url.redacted()}")
-        if not recipients:
-            raise ValueError("at least one recipient is required")
-        try:
-            return _run(self._send(message, mail_from, list(recipients)))
-        except ConnectorError:
-            raise
-        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
-            raise self._translate(exc) from exc
+        return SmtpSession(self)
 
-    async def _send(self, message: bytes, mail_from: str, recipients: list[str]) -> str:
+    def _client(self) -> aiosmtplib.SMTP:
         url = self.url
-        smtp = aiosmtplib.SMTP(
+        return aiosmtplib.SMTP(
             hostname=url.host,
             port=url.port,
             use_tls=url.security == "ssl",
@@ -87,20 +81,6 @@ class EmailSender:
             password=url.password if url.username else None,
             local_hostname=_local_hostname(),
         )
-        try:
-            await smtp.connect()  # also logs in when the URL names a user
-            refused, reply = await smtp.sendmail(mail_from, recipients, message)
-        finally:
-            await _quit_quietly(smtp)
-        for recipient, response in refused.items():
-            logger.warning(
-                "SMTP server %s refused recipient %s: %s %s",
-                url.redacted(),
-                recipient,
-                response.code,
-                response.message,
-            )
-        return reply
 
     def _translate(self, exc: BaseException) -> ConnectorError:
         where = f"SMTP: could not deliver via {self.url.redacted()}"
@@ -133,6 +113,58 @@ class EmailSender:
         return error_class(
             f"{where}: all recipients refused ({details})", code=first.code, server_text=text
         )
+
+
+class SmtpSession:
+    """One SMTP connection for a run of messages: a backlog of acknowledgements costs one
+    connect, greeting and login, not one per mail. After a refused message the envelope is
+    reset and the connection goes on; after a connection failure the next message opens a
+    new one. Must not be used from a running event loop (it is for synchronous workers)."""
+
+    def __init__(self, sender: EmailSender) -> None:
+        self.sender = sender
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, message: bytes, *, mail_from: str, recipients: Sequence[str]) -> str:
+        """Deliver ``message`` unchanged to ``recipients``; return the server's final reply.
+
+        Succeeds when the server accepted the message for at least one recipient: retrying
+        then would duplicate it for the others, so refused recipients are only logged.
+        """
+        if not recipients:
+            raise ValueError("at least one recipient is required")
+        try:
+            return _run(self._send(message, mail_from, list(recipients)))
+        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+            if not isinstance(exc, aiosmtplib.SMTPResponseException):
+                self.close()  # the connection is in an unknown state: start afresh
+            raise self.sender._translate(exc) from exc
+
+    async def _send(self, message: bytes, mail_from: str, recipients: list[str]) -> str:
+        if self._smtp is None or not self._smtp.is_connected:
+            self._smtp = self.sender._client()
+            await self._smtp.connect()  # also logs in when the URL names a user
+        refused, reply = await self._smtp.sendmail(mail_from, recipients, message)
+        for recipient, response in refused.items():
+            logger.warning(
+                "SMTP server %s refused recipient %s: %s %s",
+                self.sender.url.redacted(),
+                recipient,
+                response.code,
+                response.message,
+            )
+        return reply
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            _run(_quit_quietly(smtp))
 
 
 async def _quit_quietly(smtp: aiosmtplib.SMTP) -> None:

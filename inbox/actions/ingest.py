@@ -1,9 +1,10 @@
 """Email ingestion: raw bytes are stored first, then each item becomes a message.
 
 Stage one (``store_raw_mail``) runs at the edge right after fetching and only
-records bytes and the mailbox cursor. Stage two parses (``read_inbound``, no
-writes, so outside the write transaction) and then threads and files
-(``process_inbound_items``: several items in one transaction, each in its own
+records bytes and the mailbox cursor. Stage two parses (``parse_pending``: pure,
+so outside the write transaction, in another process where there is one) and then
+threads and files (``process_inbound_items``: several items in one transaction,
+plainly new mail in a few multi-row statements, the rest each in its own
 savepoint, so one bad mail never takes its neighbours down). Filing is
 idempotent: a worker killed half way simply runs it again.
 """
@@ -29,7 +30,7 @@ from inbox.actions.email_out import (
     queue_acknowledgements,
     recent_acknowledgements,
 )
-from inbox.actions.rows import Row, insert_rows
+from inbox.actions.rows import Row, insert_rows, table_of
 from inbox.actions.thread_lookup import find_thread
 from inbox.actions.tickets import (
     link_tickets,
@@ -95,7 +96,8 @@ def store_raw_mail(
         ]
         # One statement shape whatever the batch size, so it is compiled once; a mail read
         # before (same channel and remote key) returns no id.
-        stmt = insert(InboundItem).on_conflict_do_nothing().returning(col(InboundItem.id))
+        table = table_of(InboundItem)
+        stmt = insert(table).on_conflict_do_nothing().returning(table.c.id)
         new_ids = [row[0] for row in session.execute(stmt, rows)]
         for item_id in new_ids:
             record(session, InboundStored(item_id))
@@ -163,26 +165,43 @@ class FilingResult:
     failures: list[FilingFailure] = field(default_factory=list)
 
 
-def read_inbound(session: Session, item_ids: Sequence[int]) -> list[InboundMail]:
-    """Parse the items that are still pending. Writes nothing, so it can run before (and
+@dataclass(frozen=True)
+class PendingRaw:
+    item_id: int
+    raw: bytes
+    size: int
+    truncated: bool
+
+
+def read_pending_raw(session: Session, item_ids: Sequence[int]) -> list[PendingRaw]:
+    """The stored bytes of the items that are still pending, to be parsed before (and
     outside) the write transaction that files them."""
     rows = session.exec(
         select(InboundItem.id, InboundItem.raw, InboundItem.size, InboundItem.truncated)
         .where(col(InboundItem.id).in_(item_ids), InboundItem.state == "pending")
         .order_by(col(InboundItem.id))
     ).all()
-    return [_parse(item_id or 0, raw, size, truncated) for item_id, raw, size, truncated in rows]
+    return [
+        PendingRaw(item_id or 0, raw, size, truncated) for item_id, raw, size, truncated in rows
+    ]
 
 
-def _parse(item_id: int, raw: bytes, size: int, truncated: bool) -> InboundMail:
+def parse_pending(pending: PendingRaw) -> InboundMail:
+    """Pure: no database, so it can run in another process."""
     try:
-        parsed = parse_mail(raw, headers_only=truncated, max_text_chars=1_000_000)
+        parsed = parse_mail(pending.raw, headers_only=pending.truncated, max_text_chars=1_000_000)
     except UnparseableMail as exc:
-        return InboundMail(item_id, size, truncated, None, unparseable=f"cannot be parsed: {exc}")
+        return InboundMail(
+            pending.item_id,
+            pending.size,
+            pending.truncated,
+            None,
+            unparseable=f"cannot be parsed: {exc}",
+        )
     except Exception as exc:  # a parser bug: retried, then quarantined like any crash
-        return InboundMail(item_id, size, truncated, None, error=exc)
-    external_id = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-    return InboundMail(item_id, size, truncated, parsed, external_id)
+        return InboundMail(pending.item_id, pending.size, pending.truncated, None, error=exc)
+    external_id = parsed.message_id or "sha256:" + hashlib.sha256(pending.raw).hexdigest()
+    return InboundMail(pending.item_id, pending.size, pending.truncated, parsed, external_id)
 
 
 def process_inbound_item(
@@ -192,7 +211,7 @@ def process_inbound_item(
     item = session.get(InboundItem, item_id, with_for_update=True, populate_existing=True)
     if item is None or item.state != "pending":
         return IngestOutcome(state=item.state if item else "missing")
-    mail = _parse(item_id, item.raw, item.size, item.truncated)
+    mail = parse_pending(PendingRaw(item_id, item.raw, item.size, item.truncated))
     if mail.error is not None:
         raise mail.error
     batch = _Batch.load(session, settings, {item.channel_id}, [mail])

@@ -22,7 +22,7 @@ Row = dict[str, Any]
 def _defaults(model: type[SQLModel]) -> tuple[Row, tuple[tuple[str, Callable[[], Any]], ...]]:
     static: Row = {}
     factories: list[tuple[str, Callable[[], Any]]] = []
-    columns = _table(model).c
+    columns = table_of(model).c
     for name, info in model.model_fields.items():
         column = columns.get(name)
         if name == "id" or column is None or column.computed is not None:
@@ -43,14 +43,22 @@ def with_defaults(model: type[SQLModel], values: Row) -> Row:
 
 
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[Row]) -> list[int]:
-    """Insert ``rows`` (completed with defaults) and return their ids, in the same order."""
+    """Insert ``rows`` (completed with defaults) and return their ids, in the same order.
+
+    The rows go in as one multi-row INSERT. Ids are handed out in the order of its VALUES
+    (SQLite's next rowid, PostgreSQL's sequence, row after row), but RETURNING promises no
+    order, so the ids are sorted rather than trusted as returned. (Asking SQLAlchemy to keep
+    the order instead makes it insert one row per statement on SQLite.)
+    """
     if not rows:
         return []
-    table = _table(model)
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    result = session.execute(stmt, [with_defaults(model, row) for row in rows])
-    return [row[0] for row in result]
+    table = table_of(model)
+    stmt = insert(table).returning(table.c.id)
+    ids = sorted(row[0] for row in session.execute(stmt, [with_defaults(model, r) for r in rows]))
+    if len(ids) != len(rows):
+        raise RuntimeError(f"inserted {len(rows)} rows into {table.name}, got {len(ids)} ids")
+    return ids
 
 
-def _table(model: type[SQLModel]) -> Table:
+def table_of(model: type[SQLModel]) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from inbox.actions.agents import create_agent, create_api_token
 from inbox.actions.channels import add_email_channel
-from inbox.actions.ingest import IngestOutcome, RawMail, process_inbound_item, store_raw_mail
+from inbox.actions.ingest import (
+    FilingResult,
+    IngestOutcome,
+    RawMail,
+    process_inbound_item,
+    process_inbound_items,
+    read_pending_raw,
+    store_raw_mail,
+)
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from inbox.models import Agent, Channel, utcnow
+from inbox.models import Agent, AgentSession, Channel, utcnow
 from inbox.settings import Settings
-from inbox.signing import SecretBox
+from inbox.signing import SecretBox, hash_token, new_token
+from workers.parsing import MailParser
 
 PASSWORD = "correct horse battery staple"
 _uids = itertools.count(1)
@@ -91,6 +102,27 @@ def ingest(db: Database, settings: Settings, channel_id: int, raw: bytes) -> Ing
         return process_inbound_item(session, settings, BlobStore(settings.blob_dir), ids[0])
 
 
+def ingest_batch(
+    db: Database, settings: Settings, channel_id: int, raws: list[bytes], parser: MailParser
+) -> tuple[list[int], FilingResult]:
+    """Store several mails at once, then parse and file them in one job, as the worker does."""
+    uids = [next(_uids) for _ in raws]
+    with db.unit_of_work() as session:
+        ids = store_raw_mail(
+            session,
+            channel_id,
+            [
+                RawMail(f"1:{uid}", raw, len(raw), False)
+                for uid, raw in zip(uids, raws, strict=True)
+            ],
+            cursor={"uidvalidity": 1, "last_uid": uids[-1]},
+        )
+    with db.reading() as session:
+        mails = parser.parse(read_pending_raw(session, ids))
+    with db.unit_of_work() as session:
+        return ids, process_inbound_items(session, settings, BlobStore(settings.blob_dir), mails)
+
+
 def agent_by_email(db: Database, email: str) -> Agent:
     with db.reading() as session:
         agent = session.exec(select(Agent).where(Agent.email == email)).one()
@@ -102,3 +134,30 @@ def channel_by_id(db: Database, channel_id: int) -> Channel:
         channel = session.get(Channel, channel_id)
         assert channel is not None
         return channel
+
+
+def confirm_second_factor(db: Database, agent_id: int, *, at: datetime | None = None) -> None:
+    """Stands in for the two-factor sign-in (built elsewhere): every session of this agent
+    proved a second factor at ``at`` (now by default)."""
+    with db.unit_of_work() as session:
+        session.execute(
+            update(AgentSession)
+            .where(col(AgentSession.agent_id) == agent_id)
+            .values(second_factor_at=at or utcnow())
+        )
+
+
+def signed_in_session(
+    db: Database, agent_id: int, *, second_factor_at: datetime | None = None
+) -> AgentSession:
+    """A browser session of this agent, as sign-in leaves it, for calling actions directly."""
+    with db.unit_of_work() as session:
+        row = AgentSession(
+            token_hash=hash_token(new_token()),
+            agent_id=agent_id,
+            expires_at=utcnow() + timedelta(hours=1),
+            second_factor_at=second_factor_at,
+        )
+        session.add(row)
+        session.flush()
+        return row

@@ -129,3 +129,50 @@ def test_tagged_subject_keeps_one_tag_and_one_re() -> None:
 def test_links_are_removed_from_echoed_text() -> None:
     assert "evil" not in without_links("Go to https://evil.example/x or www.evil.example now")
     assert "evil" not in without_links("verify at evil.com/login")
+
+
+def test_composed_mail_reads_back_as_written_in_any_script() -> None:
+    raw = build_message(
+        OutboundMail(
+            from_name="Служба поддержки",
+            from_address="support@example.com",
+            to_name='Jürgen "JJ" Müller, Jr.',
+            to_address="j@example.org",
+            reply_to="support+t1.x@example.com",
+            subject="[HD-1234-5678X] Zahlung über 30 € " + "sehr lang " * 12,
+            body_text="Grüße,\n" + "ein sehr langer Satz " * 10 + "\nEnde\n",
+            message_id="1.a.b@example.com",
+            date=datetime.now(UTC),
+            in_reply_to="x@customer.example",
+            references=("x@customer.example",),
+        )
+    )
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    parsed = message_from_bytes(raw, policy=default)
+    assert parsed["From"].addresses[0].display_name == "Служба поддержки"
+    assert parsed["To"].addresses[0].display_name == 'Jürgen "JJ" Müller, Jr.'
+    assert parsed["To"].addresses[0].addr_spec == "j@example.org"
+    assert str(parsed["Subject"]).startswith("[HD-1234-5678X] Zahlung über 30 € sehr lang")
+    assert parsed["References"] == "<x@customer.example>"
+    assert parsed.get_content().replace("\r\n", "\n").startswith("Grüße,\nein sehr langer Satz")
+
+
+def test_an_address_that_could_carry_a_second_recipient_is_refused() -> None:
+    for address in ("a@example.org, b@example.org", "a@example.org>\r\nBcc: b@x", "no-at-sign"):
+        try:
+            build_message(
+                OutboundMail(
+                    from_name="Support",
+                    from_address="support@example.com",
+                    to_name="x",
+                    to_address=address,
+                    reply_to="support+t1.x@example.com",
+                    subject="s",
+                    body_text="b",
+                    message_id="1.a.b@example.com",
+                    date=datetime.now(UTC),
+                )
+            )
+        except ValueError:
+            continue
+        raise AssertionError(f"{address!r} was written")
