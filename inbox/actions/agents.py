@@ -1,24 +1,31 @@
-"""Agents: creation, passwords, sign-in throttling, sessions and API tokens."""
+"""Agents: creation, passwords, sign-in throttling and lockout, sessions and API tokens."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
-from inbox.errors import Conflict, InvalidInput
+from inbox.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from inbox.models import ROLES, Agent, AgentSession, ApiToken, utcnow
 from inbox.signing import hash_token, new_token
 
 _hasher = PasswordHasher()  # argon2id
-_DUMMY_HASH = _hasher.hash("not a real password, used to spend equal time")
+# Verified against when the address is unknown, so that it costs what a real check costs.
+# Written out rather than computed: hashing at import adds half a second to every start.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$"
+    "Rksw829JivFDGqQdYN/sCg$lTdCKzTbP+MMy8Fte/2WhkwYbE38HesfeQbsfGnxXrs"
+)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
+PENDING_LIFETIME = timedelta(minutes=10)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -61,21 +68,39 @@ def authenticate_agent(session: Session, *, email: str, password: str) -> Agent 
     if agent is None or not agent.is_active:
         _verify(_DUMMY_HASH, password)
         return None
-    now = utcnow()
     ok = _verify(agent.password_hash, password)
-    if agent.locked_until and agent.locked_until > now:
+    if is_locked(agent):
         return None
     if not ok:
-        agent.failed_logins += 1
-        if agent.failed_logins >= MAX_FAILURES:
-            agent.locked_until = now + LOCKOUT
-            agent.failed_logins = 0
-            record_audit(session, "agent.locked", target_type="agent", target_id=agent.id or 0)
-        session.add(agent)
+        record_failed_sign_in(session, agent)
         return None
     agent.failed_logins = 0
     session.add(agent)
     return agent
+
+
+def is_locked(agent: Agent) -> bool:
+    return bool(agent.locked_until and agent.locked_until > utcnow())
+
+
+def record_failed_sign_in(session: Session, agent: Agent) -> None:
+    """A wrong password or second factor; the fifth in a row locks the account for a while."""
+    agent.failed_logins += 1
+    if agent.failed_logins >= MAX_FAILURES:
+        agent.locked_until = utcnow() + LOCKOUT
+        agent.failed_logins = 0
+        record_audit(session, "agent.locked", target_type="agent", target_id=agent.id or 0)
+    session.add(agent)
+
+
+def set_password(session: Session, agent: Agent, password: str) -> None:
+    """A new password that meets the policy; every session of the agent ends with the old one."""
+    check_password_strength(password, email=agent.email, name=agent.name)
+    agent.password_hash = _hasher.hash(password)
+    agent.failed_logins = 0
+    agent.locked_until = None
+    session.add(agent)
+    revoke_sessions(session, agent)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -85,34 +110,96 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def unlock_agent(session: Session, *, email: str, actor_label: str) -> Agent:
+def access_agent(session: Session, agent_id: int) -> Agent:
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("no such agent")
+    return agent
+
+
+def check_admin(agent: Agent) -> None:
+    """Administration pages and actions are for role admin only."""
+    if agent.role != "admin":
+        raise PermissionDenied("administrators only")
+
+
+def set_unlock_permission(session: Session, agent: Agent, *, allowed: bool, actor: Agent) -> None:
+    """Lets an agent unlock customer accounts, or stops it. A privilege change: the agent signs
+    in again, and from then on with a second factor."""
+    if agent.role != "agent":
+        raise InvalidInput("managers and administrators may unlock accounts by their role")
+    if agent.may_unlock_accounts == allowed:
+        return
+    agent.may_unlock_accounts = allowed
+    session.add(agent)
+    revoke_sessions(session, agent)
+    record_audit(
+        session,
+        "agent.unlock_permission",
+        actor=actor,
+        target_type="agent",
+        target_id=agent.id or 0,
+        detail={"allowed": allowed},
+    )
+
+
+def unlock_agent(
+    session: Session, *, email: str, actor_label: str = "", actor: Agent | None = None
+) -> Agent:
+    """Lifts a sign-in lockout; recorded with who did it and whether the agent was locked."""
     agent = session.exec(select(Agent).where(Agent.email == email.strip().lower())).first()
     if agent is None:
         raise InvalidInput("no agent with that address")
+    was_locked = is_locked(agent)
     agent.locked_until = None
     agent.failed_logins = 0
     session.add(agent)
     record_audit(
         session,
         "agent.unlock",
+        actor=actor,
         actor_label=actor_label,
         target_type="agent",
         target_id=agent.id or 0,
+        detail={"was_locked": was_locked},
     )
     return agent
 
 
-def start_session(session: Session, agent: Agent) -> str:
-    """A fresh session token on every sign-in: a planted session id is never promoted."""
+def start_session(session: Session, agent: Agent, *, pending: bool = False) -> str:
+    """A fresh session token on every sign-in: a planted session id is never promoted.
+
+    ``pending``: the password was right but a second factor is owed; such a session lives
+    only for a few minutes and opens nothing but the challenge.
+    """
+    token = issue_session(session, agent, lifetime=PENDING_LIFETIME if pending else None)
+    record_audit(
+        session,
+        "agent.login",
+        actor=agent,
+        target_type="agent",
+        target_id=agent.id or 0,
+        detail={"second_factor_pending": True} if pending else None,
+    )
+    return token
+
+
+def issue_session(
+    session: Session,
+    agent: Agent,
+    *,
+    second_factor_at: datetime | None = None,
+    lifetime: timedelta | None = None,
+) -> str:
     token = new_token()
     session.add(
         AgentSession(
             token_hash=hash_token(token),
             agent_id=agent.id or 0,
-            expires_at=utcnow() + SESSION_LIFETIME,
+            expires_at=utcnow() + (lifetime or SESSION_LIFETIME),
+            second_factor_at=second_factor_at,
         )
     )
-    record_audit(session, "agent.login", actor=agent, target_type="agent", target_id=agent.id or 0)
     return token
 
 
@@ -122,6 +209,11 @@ def end_session(session: Session, token: str) -> None:
     ).first()
     if row is not None:
         session.delete(row)
+
+
+def revoke_sessions(session: Session, agent: Agent) -> None:
+    """Signs the agent out everywhere."""
+    session.execute(delete(AgentSession).where(col(AgentSession.agent_id) == agent.id))
 
 
 def create_api_token(session: Session, agent: Agent) -> str:

@@ -23,6 +23,10 @@ class Agent(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     totp_secret_encrypted: str | None = Field(default=None, max_length=500)
+    # The newest TOTP time step accepted: a code is good once, never replayed.
+    totp_last_step: int | None = None
+    # Besides managers and admins, agents who may unlock customer accounts (2FA is mandatory).
+    may_unlock_accounts: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -49,6 +53,32 @@ class AgentSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     second_factor_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A two-factor recovery code: only its keyed hash is kept, and it works once."""
+
+    __tablename__ = "agent_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class OneTimeCode(SQLModel, table=True):
+    """A mailed secret: a sign-in code or a password reset link. Hashed, expiring, single use."""
+
+    __tablename__ = "agent_one_time_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    purpose: str = Field(max_length=16)  # sign_in, password_reset
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class ApiToken(SQLModel, table=True):

@@ -6,30 +6,46 @@ the route table with it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
 )
+from litestar.response import Redirect
 from sqlmodel import col, select
 
+from inbox.actions.twofactor import second_factor_pending, second_factor_recent
 from inbox.db import Database
+from inbox.errors import PermissionDenied
 from inbox.models import Agent, AgentSession, ApiToken, utcnow
 from inbox.signing import hash_token
 
 SESSION_COOKIE = "inbox_session"
 PUBLIC_PATH_PATTERNS = ["^/static/", "^/schema"]
-PUBLIC_ROUTES = {"/login", "/healthz"}
+PUBLIC_ROUTES = {"/login", "/healthz", "/password/forgot", "/password/reset"}
+# Route option: the handler also serves a session that still owes its second factor.
+SECOND_FACTOR_PENDING = "second_factor_pending_ok"
 
 
-def agent_for_session(db: Database, token: str) -> Agent | None:
+@dataclass(frozen=True)
+class Credentials:
+    """``request.auth``: how the agent signed in; for a browser, the session row itself."""
+
+    kind: str  # "session" or "token"
+    session: AgentSession | None = None
+    pending_second_factor: bool = False
+
+
+def agent_for_session(db: Database, token: str) -> tuple[Agent, AgentSession] | None:
     with db.reading() as session:
         row = session.exec(
-            select(Agent)
+            select(Agent, AgentSession)
             .join(AgentSession, col(AgentSession.agent_id) == Agent.id)
             .where(
                 AgentSession.token_hash == hash_token(token),
@@ -37,7 +53,7 @@ def agent_for_session(db: Database, token: str) -> Agent | None:
                 col(Agent.is_active).is_(True),
             )
         ).first()
-        return row
+        return (row[0], row[1]) if row else None
 
 
 def agent_for_api_token(db: Database, token: str) -> Agent | None:
@@ -60,24 +76,47 @@ class AgentAuthMiddleware(AbstractAuthenticationMiddleware):
         db: Database = connection.app.state.db
         header = connection.headers.get("authorization", "")
         agent: Agent | None = None
-        kind = ""
+        credentials = Credentials(kind="")
         if header.lower().startswith("bearer "):
             token = header[7:].strip()
             if token:
                 agent = await anyio.to_thread.run_sync(agent_for_api_token, db, token)
-                kind = "token"
+                credentials = Credentials(kind="token")
         elif connection.url.path.startswith("/api/"):
             agent = (
                 None  # the API takes tokens only: a cookie never authorises it, so no CSRF there
             )
         else:
             cookie = connection.cookies.get(SESSION_COOKIE)
-            if cookie:
-                agent = await anyio.to_thread.run_sync(agent_for_session, db, cookie)
-                kind = "session"
+            found = (
+                await anyio.to_thread.run_sync(agent_for_session, db, cookie) if cookie else None
+            )
+            if found:
+                agent, row = found
+                pending = second_factor_pending(agent, row)
+                if pending and not connection.route_handler.opt.get(SECOND_FACTOR_PENDING):
+                    agent = None  # password only: nothing but the challenge opens yet
+                credentials = Credentials(
+                    kind="session", session=row, pending_second_factor=pending
+                )
         if agent is None:
             raise NotAuthorizedException("sign in first")
-        return AuthenticationResult(user=agent, auth=kind)
+        return AuthenticationResult(user=agent, auth=credentials)
+
+
+def current_session(request: ASGIConnection[Any, Any, Any, Any]) -> AgentSession | None:
+    """The session row of a browser request (None for API tokens): see ``second_factor_recent``."""
+    credentials = request.auth
+    return credentials.session if isinstance(credentials, Credentials) else None
+
+
+def reverify_first(request: ASGIConnection[Any, Any, Any, Any], then: str) -> Redirect | None:
+    """For the most sensitive actions: without a second factor proved recently in this
+    session, the way to prove it again (and come back to ``then``); otherwise None."""
+    row = current_session(request)
+    if row is None or not second_factor_recent(row):
+        return Redirect(f"/account/verify?next={then}", status_code=303)
+    return None
 
 
 def is_local_path(target: str | None) -> bool:
@@ -89,3 +128,12 @@ def is_local_path(target: str | None) -> bool:
         and "\\" not in target
         and not any(ord(c) < 32 for c in target)
     )
+
+
+def browser_session_only(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard for pages meant for people: an API token never turns into a browser session,
+    manages a second factor or administers anything, since it skips the second factor."""
+    if current_session(connection) is None:
+        raise PermissionDenied("sign in with a browser")

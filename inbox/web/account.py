@@ -1,0 +1,496 @@
+"""Signing in and out, the second factor, and password reset by email.
+
+Sign-in is two steps for whoever needs a second factor: the password opens a short-lived
+pending session that reaches nothing but the challenge; the challenge replaces it with a
+full session. The same challenge, reached from a full session, is the re-verify page
+that sensitive actions send people to (``/account/verify?next=...``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+from sqlmodel import Session
+
+from inbox.actions.agent_mail import can_mail_agents
+from inbox.actions.agents import PENDING_LIFETIME, SESSION_LIFETIME, authenticate_agent, end_session
+from inbox.actions.password_reset import (
+    INVALID_LINK,
+    check_reset_token,
+    request_password_reset,
+    reset_password,
+)
+from inbox.actions.twofactor import (
+    begin_sign_in,
+    begin_totp_enrolment,
+    check_second_factor,
+    complete_second_factor,
+    confirm_totp_enrolment,
+    has_totp,
+    regenerate_recovery_codes,
+    second_factor_required,
+    send_sign_in_code,
+    unused_recovery_codes,
+)
+from inbox.db import Database
+from inbox.errors import DomainError, InvalidInput
+from inbox.models import Agent
+from inbox.settings import Settings
+from inbox.signing import SecretBox
+from inbox.web.auth import (
+    SECOND_FACTOR_PENDING,
+    SESSION_COOKIE,
+    Credentials,
+    agent_for_session,
+    browser_session_only,
+    is_local_path,
+    reverify_first,
+)
+from inbox.web.common import FormBody
+from inbox.web.pages import PUBLIC
+
+PENDING_OK = {SECOND_FACTOR_PENDING: True}
+# Pages that show secrets (recovery codes, a TOTP key) or carry a reset token in the URL.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+AgentRequest = Request[Agent, Credentials, Any]
+
+
+def _session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        httponly=True,
+        secure=settings.base_url.startswith("https://"),
+        samesite="lax",
+        path="/",
+        max_age=max_age,
+    )
+
+
+def _full_cookie(settings: Settings, token: str) -> Cookie:
+    return _session_cookie(settings, token, max_age=int(SESSION_LIFETIME.total_seconds()))
+
+
+def _local(target: str | None) -> str:
+    return target if target and is_local_path(target) else "/tickets"
+
+
+def _own_row(session: Session, request: AgentRequest) -> Agent:
+    """The signed-in agent, read again in this unit of work to change it."""
+    agent = session.get(Agent, request.user.id)
+    assert agent is not None
+    return agent
+
+
+def _recovery_codes_page(
+    codes: list[str], *, next: str, agent: Agent, cookie: Cookie | None = None
+) -> Template:
+    """Shown once, never cached: the codes that stand in for a lost second factor."""
+    return Template(
+        "pages/account/recovery_codes.html",
+        context={"codes": codes, "next": next, "agent": agent},
+        headers=PRIVATE,
+        cookies=[cookie] if cookie is not None else None,
+    )
+
+
+class AuthPages(Controller):
+    include_in_schema = False
+
+    @get("/login", opt=PUBLIC, sync_to_thread=True)
+    def login_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        next: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        target = _local(next)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        found = agent_for_session(db, cookie) if cookie else None
+        if found and found[1].second_factor_at is None and second_factor_required(found[0]):
+            return Redirect(f"/login/two-factor?next={quote(target)}")
+        return Template("pages/login.html", context={"next": target})
+
+    @post("/login", opt=PUBLIC, sync_to_thread=True)
+    def login(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        target = _local(data.get("next"))
+        token, pending = None, False
+        with db.unit_of_work() as session:
+            agent = authenticate_agent(
+                session, email=data.get("email", ""), password=data.get("password", "")
+            )
+            if agent:
+                token, pending = begin_sign_in(session, agent)
+                old = request.cookies.get(SESSION_COOKIE)
+                if old:
+                    end_session(session, old)  # rotate: the pre-login session id dies here
+        if token is None:
+            return Template(
+                "pages/login.html",
+                context={
+                    "next": target,
+                    "error": "Wrong address or password, or the account is locked.",
+                },
+                status_code=400,
+            )
+        if pending:
+            cookie = _session_cookie(settings, token, max_age=int(PENDING_LIFETIME.total_seconds()))
+            return Redirect(
+                f"/login/two-factor?next={quote(target)}", status_code=303, cookies=[cookie]
+            )
+        return Redirect(target, status_code=303, cookies=[_full_cookie(settings, token)])
+
+    @post("/logout", opt=PENDING_OK, sync_to_thread=True)
+    def logout(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            with db.unit_of_work() as session:
+                end_session(session, token)
+        return Redirect(
+            "/login", status_code=303, cookies=[_session_cookie(settings, "", max_age=0)]
+        )
+
+
+class SecondFactorPages(Controller):
+    """The challenge after the password, re-verification, and enrolling an authenticator."""
+
+    include_in_schema = False
+    guards = [browser_session_only]
+
+    def _challenge(
+        self,
+        request: AgentRequest,
+        db: Database,
+        settings: Settings,
+        *,
+        next: str | None,
+        error: str | None = None,
+        notice: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        agent = request.user
+        with db.reading() as session:
+            can_email = can_mail_agents(session)
+        enrolment = None
+        if not has_totp(agent) and not can_email and request.auth.pending_second_factor:
+            # A role that needs a second factor, none set up, no mail to send a code by:
+            # the first sign-in sets one up (the bootstrap every desk goes through once).
+            enrolment = begin_totp_enrolment(SecretBox(settings.secret_key), agent)
+        path = request.url.path.removesuffix("/email")
+        return Template(
+            "pages/account/verify.html",
+            context={
+                "agent": None if request.auth.pending_second_factor else agent,
+                "pending": request.auth.pending_second_factor,
+                "action": path,
+                "next": _local(next),
+                "has_totp": has_totp(agent),
+                "can_email": can_email,
+                "enrolment": enrolment,
+                "error": error,
+                "notice": notice,
+            },
+            status_code=status_code,
+            headers=PRIVATE,
+        )
+
+    # One handler per path: Litestar wraps a sync handler registered on two paths twice.
+    @get("/login/two-factor", opt=PENDING_OK, sync_to_thread=True)
+    def challenge(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        next: FromQuery[str | None] = None,
+    ) -> Template:
+        return self._challenge(request, db, settings, next=next)
+
+    @get("/account/verify", opt=PENDING_OK, sync_to_thread=True)
+    def reverify(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        next: FromQuery[str | None] = None,
+    ) -> Template:
+        return self._challenge(request, db, settings, next=next)
+
+    @post("/login/two-factor", opt=PENDING_OK, sync_to_thread=True)
+    def prove(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        return self._prove(request, db, settings, data)
+
+    @post("/account/verify", opt=PENDING_OK, sync_to_thread=True)
+    def prove_again(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        return self._prove(request, db, settings, data)
+
+    def _prove(
+        self, request: AgentRequest, db: Database, settings: Settings, data: dict[str, str]
+    ) -> Response[Any]:
+        method = data.get("method", "")
+        target = _local(data.get("next"))
+        old_token = request.cookies.get(SESSION_COOKIE, "")
+        codes: list[str] = []
+        token = None
+        try:
+            with db.unit_of_work() as session:
+                agent = _own_row(session, request)
+                if method == "enrol":
+                    if has_totp(agent) or can_mail_agents(session):
+                        raise InvalidInput("set up an authenticator from your account page")
+                    codes = confirm_totp_enrolment(
+                        session,
+                        settings,
+                        agent,
+                        sealed=data.get("sealed", ""),
+                        code=data.get("code", ""),
+                    )
+                    ok = True
+                else:
+                    ok = check_second_factor(
+                        session, settings, agent, method=method, code=data.get("code", "")
+                    )
+                if ok:
+                    token = complete_second_factor(
+                        session, agent, old_token=old_token, method=method
+                    )
+        except DomainError as exc:
+            return self._challenge(
+                request, db, settings, next=target, error=str(exc), status_code=400
+            )
+        if token is None:
+            return self._challenge(
+                request,
+                db,
+                settings,
+                next=target,
+                error="That code is wrong or was used already.",
+                status_code=400,
+            )
+        cookie = _full_cookie(settings, token)
+        if codes:
+            return _recovery_codes_page(codes, next=target, agent=request.user, cookie=cookie)
+        return Redirect(target, status_code=303, cookies=[cookie])
+
+    @post("/login/two-factor/email", opt=PENDING_OK, sync_to_thread=True)
+    def mail_code(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Template:
+        return self._mail_code(request, db, settings, data)
+
+    @post("/account/verify/email", opt=PENDING_OK, sync_to_thread=True)
+    def mail_code_again(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Template:
+        return self._mail_code(request, db, settings, data)
+
+    def _mail_code(
+        self, request: AgentRequest, db: Database, settings: Settings, data: dict[str, str]
+    ) -> Template:
+        try:
+            with db.unit_of_work() as session:
+                agent = _own_row(session, request)
+                sent = send_sign_in_code(session, settings, agent)
+        except DomainError as exc:
+            return self._challenge(
+                request, db, settings, next=data.get("next"), error=str(exc), status_code=429
+            )
+        if not sent:
+            return self._challenge(
+                request, db, settings, next=data.get("next"), error="No mail can be sent now."
+            )
+        return self._challenge(
+            request,
+            db,
+            settings,
+            next=data.get("next"),
+            notice=f"A code is on its way to {request.user.email}.",
+        )
+
+    @get("/account/two-factor", sync_to_thread=True)
+    def two_factor(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        return self._two_factor_page(request, db, settings)
+
+    def _two_factor_page(
+        self,
+        request: AgentRequest,
+        db: Database,
+        settings: Settings,
+        *,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        agent = request.user
+        with db.reading() as session:
+            left = unused_recovery_codes(session, agent)
+        return Template(
+            "pages/account/two_factor.html",
+            context={
+                "agent": agent,
+                "has_totp": has_totp(agent),
+                "required": second_factor_required(agent),
+                "recovery_left": left,
+                "enrolment": None
+                if has_totp(agent)
+                else begin_totp_enrolment(SecretBox(settings.secret_key), agent),
+                "error": error,
+            },
+            status_code=status_code,
+            headers=PRIVATE,
+        )
+
+    @post("/account/two-factor", sync_to_thread=True)
+    def enrol(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Template:
+        try:
+            with db.unit_of_work() as session:
+                agent = _own_row(session, request)
+                if has_totp(agent):
+                    raise InvalidInput("an authenticator app is set up already")
+                codes = confirm_totp_enrolment(
+                    session,
+                    settings,
+                    agent,
+                    sealed=data.get("sealed", ""),
+                    code=data.get("code", ""),
+                )
+                # The code just proved the new factor; from now on this agent's sessions need
+                # one, so this session is replaced by one that carries the proof.
+                token = complete_second_factor(
+                    session,
+                    agent,
+                    old_token=request.cookies.get(SESSION_COOKIE, ""),
+                    method="totp",
+                )
+        except DomainError as exc:
+            return self._two_factor_page(request, db, settings, error=str(exc), status_code=400)
+        return _recovery_codes_page(
+            codes, next="/account/two-factor", agent=agent, cookie=_full_cookie(settings, token)
+        )
+
+    @post("/account/two-factor/recovery-codes", sync_to_thread=True)
+    def new_recovery_codes(
+        self,
+        request: AgentRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        if reverify := reverify_first(request, "/account/two-factor"):
+            return reverify
+        with db.unit_of_work() as session:
+            agent = _own_row(session, request)
+            codes = regenerate_recovery_codes(session, settings, agent)
+        return _recovery_codes_page(codes, next="/account/two-factor", agent=agent)
+
+
+class PasswordResetPages(Controller):
+    include_in_schema = False
+
+    @get("/password/forgot", opt=PUBLIC, sync_to_thread=False)
+    def forgot_form(self) -> Template:
+        return Template("pages/account/forgot.html", context={"sent": False})
+
+    @post("/password/forgot", opt=PUBLIC, sync_to_thread=True)
+    def forgot(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Template:
+        with db.unit_of_work() as session:
+            request_password_reset(session, settings, email=data.get("email", ""))
+        return Template("pages/account/forgot.html", context={"sent": True})
+
+    @get("/password/reset", opt=PUBLIC, sync_to_thread=True)
+    def reset_form(
+        self, db: NamedDependency[Database], token: FromQuery[str | None] = None
+    ) -> Template:
+        try:
+            with db.reading() as session:
+                check_reset_token(session, token or "")
+        except DomainError:
+            return Template(
+                "pages/account/reset.html",
+                context={"error": INVALID_LINK},
+                status_code=400,
+                headers=PRIVATE,
+            )
+        return Template("pages/account/reset.html", context={"token": token}, headers=PRIVATE)
+
+    @post("/password/reset", opt=PUBLIC, sync_to_thread=True)
+    def reset(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        token = data.get("token", "")
+        password = data.get("password", "")
+        try:
+            if password != data.get("confirm", ""):
+                raise InvalidInput("the two passwords differ")
+            with db.unit_of_work() as session:
+                reset_password(session, token=token, password=password)
+        except DomainError as exc:
+            with db.reading() as session:
+                try:
+                    check_reset_token(session, token)
+                except DomainError:
+                    token = ""  # the link itself is bad: no form, just the way to a new one
+            return Template(
+                "pages/account/reset.html",
+                context={"token": token, "error": str(exc)},
+                status_code=400,
+                headers=PRIVATE,
+            )
+        return Template(
+            "pages/login.html",
+            context={"next": "/tickets", "notice": "Password changed. Sign in with the new one."},
+            cookies=[_session_cookie(settings, "", max_age=0)],
+        )
