@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Computed, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from inbox.models.types import UTCDateTime, utcnow
@@ -18,6 +18,11 @@ STATUS_CATEGORIES = (
     "closed",
 )
 PRIORITIES = ("low", "normal", "high", "urgent")
+# Sorting by priority puts urgent first; the database computes the rank (migration 0004).
+PRIORITY_RANK_SQL = (
+    "CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 "
+    "WHEN 'low' THEN 3 ELSE 4 END"
+)
 
 
 class TicketStatus(SQLModel, table=True):
@@ -31,10 +36,34 @@ class TicketStatus(SQLModel, table=True):
     position: int = 0
 
 
+UNRESOLVED_SQL = "status_category NOT IN ('resolved', 'closed')"
+
+
+def _unresolved_index(name: str, *columns: str) -> Index:
+    condition = text(UNRESOLVED_SQL)
+    return Index(name, *columns, sqlite_where=condition, postgresql_where=condition)
+
+
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_category_updated", "status_category", "updated_at"),
         Index("ix_ticket_assignee_updated", "assignee_id", "updated_at"),
+        # The inbox's lists of unresolved work, one per sort, and its live counts; the
+        # condition is written out literally in the queries so that both planners use them.
+        _unresolved_index("ix_ticket_open_updated", "updated_at", "id"),
+        _unresolved_index("ix_ticket_open_created", "created_at", "id"),
+        _unresolved_index("ix_ticket_open_priority", "priority_rank", "created_at", "id"),
+        _unresolved_index(
+            "ix_ticket_open_counts",
+            "team_id",
+            "assignee_id",
+            "status_category",
+            "channel_id",
+            "sla_due_at",
+        ),
+        Index("ix_ticket_created", "created_at", "id"),
+        Index("ix_ticket_priority", "priority_rank", "created_at", "id"),
+        Index("ix_ticket_sla_due_at", "sla_due_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,6 +84,11 @@ class Ticket(SQLModel, table=True):
     first_response_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_customer_message_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The earliest due time of an SLA target not yet met; filled by the SLA clocks.
+    sla_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    priority_rank: int | None = Field(
+        default=None, sa_column=Column(Integer, Computed(PRIORITY_RANK_SQL))
+    )
 
 
 class TicketTag(SQLModel, table=True):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, and_, func, or_, text, tuple_
 from sqlmodel import Session, col, select
 
 from inbox.errors import InvalidInput, NotFound
 from inbox.models import (
+    PRIORITIES,
     Agent,
     Attachment,
     Channel,
@@ -21,23 +23,85 @@ from inbox.models import (
     InboundItem,
     Message,
     Team,
+    TeamMember,
     Ticket,
     TicketLink,
     TicketTag,
 )
+from inbox.models.types import utcnow
+from inbox.queries.search import search_clause
 from inbox.references import normalize_reference
 
 MAX_LIMIT = 100
 M = TypeVar("M", Customer, Agent, Channel)
-MAX_QUERY_CHARS = 200
+VIEWS = ("all", "mine", "unassigned", "open", "waiting", "breaching")
+SORTS = ("updated", "created", "priority", "sla")
+BREACHING_SOON = timedelta(hours=4)
+# Written out literally (not as bound parameters) so both planners can match it against the
+# partial indexes of migration 0004.
+UNRESOLVED = "ticket.status_category NOT IN ('resolved', 'closed')"
 
 
 @dataclass(frozen=True)
 class TicketFilters:
+    """What the inbox shows: a view, filters, a search and a sort. Unknown values are refused."""
+
     status: str | None = None
     channel: str | None = None
     assignee: str | None = None
     q: str | None = None
+    view: str = "all"
+    priority: str | None = None
+    team: str | None = None
+    tag: str | None = None
+    sort: str = "updated"
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise InvalidInput(f"view must be one of {', '.join(VIEWS)}")
+        if self.sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+        if self.priority is not None and self.priority not in PRIORITIES:
+            raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
+
+    def params(self) -> dict[str, str]:
+        """The non-default fields, as the list's query parameters."""
+        values = {name: getattr(self, name) for name in FILTER_FIELDS}
+        defaults = {"view": "all", "sort": "updated"}
+        return {k: v for k, v in values.items() if v and defaults.get(k) != v}
+
+
+FILTER_FIELDS = ("view", "status", "priority", "channel", "assignee", "team", "tag", "q", "sort")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, with what they may see: administrators see every ticket; agents and
+    managers see their teams' tickets, tickets of no team, and tickets assigned to them."""
+
+    agent_id: int
+    email: str
+    role: str
+    team_ids: frozenset[int]
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role == "admin"
+
+
+def viewer_for(session: Session, agent: Agent) -> Viewer:
+    team_ids = session.exec(select(TeamMember.team_id).where(TeamMember.agent_id == agent.id))
+    return Viewer(agent.id or 0, agent.email, agent.role, frozenset(team_ids.all()))
+
+
+def scope_clause(viewer: Viewer) -> ColumnElement[bool] | None:
+    if viewer.sees_everything:
+        return None
+    return or_(
+        col(Ticket.team_id).in_(sorted(viewer.team_ids)),
+        col(Ticket.team_id).is_(None),
+        col(Ticket.assignee_id) == viewer.agent_id,
+    )
 
 
 @dataclass
@@ -54,23 +118,67 @@ class TicketPage:
     next_cursor: str | None
 
 
-def _encode_cursor(ticket: Ticket) -> str:
-    raw = json.dumps([ticket.updated_at.isoformat(), ticket.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        updated, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(updated), int(ticket_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("bad cursor") from exc
-
-
-def escape_like(text: str) -> str:
-    """Search input is literal: % and _ match themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def ticket_conditions(
+    session: Session,
+    *,
+    prefix: str,
+    filters: TicketFilters,
+    viewer: Viewer,
+    now: datetime | None = None,
+) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a list or a count: what the viewer may see, the view, the filters."""
+    conditions: list[ColumnElement[bool]] = []
+    scope = scope_clause(viewer)
+    if scope is not None:
+        conditions.append(scope)
+    view = filters.view
+    if view != "all":  # every other view is a queue of unresolved work
+        conditions.append(and_(text(UNRESOLVED)))
+    if view == "mine":
+        conditions.append(col(Ticket.assignee_id) == viewer.agent_id)
+    elif view == "unassigned":
+        conditions.append(col(Ticket.assignee_id).is_(None))
+    elif view == "waiting":
+        conditions.append(col(Ticket.status_category) == "waiting_on_customer")
+    elif view == "breaching":
+        due_by = (now or utcnow()) + BREACHING_SOON
+        conditions.append(col(Ticket.sla_due_at) <= due_by)
+    if filters.status:
+        conditions.append(
+            or_(col(Ticket.status) == filters.status, col(Ticket.status_category) == filters.status)
+        )
+    if filters.priority:
+        conditions.append(col(Ticket.priority) == filters.priority)
+    if filters.channel:
+        channel_ids = select(Channel.id).where(
+            or_(col(Channel.name) == filters.channel, col(Channel.kind) == filters.channel)
+        )
+        conditions.append(col(Ticket.channel_id).in_(channel_ids))
+    if filters.assignee:
+        if filters.assignee == "none":
+            conditions.append(col(Ticket.assignee_id).is_(None))
+        elif filters.assignee == "me":
+            conditions.append(col(Ticket.assignee_id) == viewer.agent_id)
+        else:
+            conditions.append(
+                col(Ticket.assignee_id).in_(
+                    select(Agent.id).where(Agent.email == filters.assignee.lower())
+                )
+            )
+    if filters.team:
+        if filters.team == "none":
+            conditions.append(col(Ticket.team_id).is_(None))
+        else:
+            team_ids = select(Team.id).where(Team.name == filters.team)
+            conditions.append(col(Ticket.team_id).in_(team_ids))
+    if filters.tag:
+        tagged = select(TicketTag.ticket_id).where(TicketTag.tag == filters.tag.strip().lower())
+        conditions.append(col(Ticket.id).in_(tagged))
+    if filters.q:
+        found = search_clause(session, filters.q, prefix)
+        if found is not None:
+            conditions.append(found)
+    return conditions
 
 
 def list_tickets(
@@ -78,41 +186,16 @@ def list_tickets(
     *,
     prefix: str,
     filters: TicketFilters,
+    viewer: Viewer,
     limit: int = 50,
     cursor: str | None = None,
+    now: datetime | None = None,
 ) -> TicketPage:
+    """One page of the inbox, by keyset: the cursor holds the sort key of the last row."""
     limit = max(1, min(limit, MAX_LIMIT))
-    stmt = select(Ticket)
-    if filters.status:
-        stmt = stmt.where(
-            or_(col(Ticket.status) == filters.status, col(Ticket.status_category) == filters.status)
-        )
-    if filters.channel:
-        channel_ids = select(Channel.id).where(
-            or_(col(Channel.name) == filters.channel, col(Channel.kind) == filters.channel)
-        )
-        stmt = stmt.where(col(Ticket.channel_id).in_(channel_ids))
-    if filters.assignee:
-        if filters.assignee == "none":
-            stmt = stmt.where(col(Ticket.assignee_id).is_(None))
-        else:
-            stmt = stmt.where(
-                col(Ticket.assignee_id).in_(
-                    select(Agent.id).where(Agent.email == filters.assignee.lower())
-                )
-            )
-    if filters.q:
-        stmt = stmt.where(_search_clause(filters.q, prefix))
-    if cursor:
-        updated, ticket_id = _decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                col(Ticket.updated_at) < updated,
-                (col(Ticket.updated_at) == updated) & (col(Ticket.id) < ticket_id),
-            )
-        )
-    stmt = stmt.order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(limit + 1)
-    tickets = list(session.exec(stmt).all())
+    conditions = ticket_conditions(session, prefix=prefix, filters=filters, viewer=viewer, now=now)
+    after = decode_cursor(cursor, filters.sort) if cursor else None
+    tickets = _fetch_sorted(session, conditions, filters.sort, after, limit + 1)
     more = len(tickets) > limit
     tickets = tickets[:limit]
     customers = _by_id(session, Customer, {t.customer_id for t in tickets})
@@ -128,26 +211,115 @@ def list_tickets(
         for t in tickets
     ]
     return TicketPage(
-        rows=rows, next_cursor=_encode_cursor(tickets[-1]) if more and tickets else None
+        rows=rows,
+        next_cursor=encode_cursor(tickets[-1], filters.sort) if more and tickets else None,
     )
 
 
-def _search_clause(q: str, prefix: str) -> ColumnElement[bool]:
-    q = q.strip()[:MAX_QUERY_CHARS]
-    reference = normalize_reference(q, prefix)
-    pattern = f"%{escape_like(q.lower())}%"
-    identity_customers = select(CustomerIdentity.customer_id).where(
-        col(CustomerIdentity.value).like(pattern, escape="\\")
-    )
-    named_customers = select(Customer.id).where(col(Customer.name).ilike(pattern, escape="\\"))
-    clauses: list[ColumnElement[bool]] = [
-        col(Ticket.subject).ilike(pattern, escape="\\"),
-        col(Ticket.customer_id).in_(identity_customers),
-        col(Ticket.customer_id).in_(named_customers),
-    ]
-    if reference:
-        clauses.append(col(Ticket.reference) == reference)
-    return or_(*clauses)
+def count_tickets(
+    session: Session,
+    *,
+    prefix: str,
+    filters: TicketFilters,
+    viewer: Viewer,
+    now: datetime | None = None,
+) -> int:
+    conditions = ticket_conditions(session, prefix=prefix, filters=filters, viewer=viewer, now=now)
+    return session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+
+
+def _fetch_sorted(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    sort: str,
+    after: tuple[Any, ...] | None,
+    limit: int,
+) -> list[Ticket]:
+    """Rows in the sort's order after the cursor; every order ends with the id, so ties are
+    stable. SLA order is due time first, then tickets without one, as two index ranges."""
+    stmt = select(Ticket).where(*conditions)
+    if sort == "updated":
+        if after:
+            stmt = stmt.where(tuple_(col(Ticket.updated_at), col(Ticket.id)) < tuple_(*after))
+        stmt = stmt.order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+    elif sort == "created":
+        if after:
+            stmt = stmt.where(tuple_(col(Ticket.created_at), col(Ticket.id)) < tuple_(*after))
+        stmt = stmt.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    elif sort == "priority":
+        key = (col(Ticket.priority_rank), col(Ticket.created_at), col(Ticket.id))
+        if after:
+            stmt = stmt.where(tuple_(*key) > tuple_(*after))
+        stmt = stmt.order_by(*key)
+    else:
+        due, ticket_id = after if after else (None, None)
+        tickets: list[Ticket] = []
+        if ticket_id is None or due is not None:
+            timed = stmt.where(col(Ticket.sla_due_at).is_not(None))
+            if after:
+                timed = timed.where(tuple_(col(Ticket.sla_due_at), col(Ticket.id)) > tuple_(*after))
+            timed = timed.order_by(col(Ticket.sla_due_at), col(Ticket.id)).limit(limit)
+            tickets = list(session.exec(timed).all())
+        if len(tickets) < limit:
+            untimed = stmt.where(col(Ticket.sla_due_at).is_(None))
+            if due is None and ticket_id is not None:
+                untimed = untimed.where(col(Ticket.id) > ticket_id)
+            untimed = untimed.order_by(col(Ticket.id)).limit(limit - len(tickets))
+            tickets += session.exec(untimed).all()
+        return tickets
+    return list(session.exec(stmt.limit(limit)).all())
+
+
+def _sort_key(ticket: Ticket, sort: str) -> list[Any]:
+    if sort == "updated":
+        return [ticket.updated_at, ticket.id]
+    if sort == "created":
+        return [ticket.created_at, ticket.id]
+    if sort == "priority":
+        return [ticket.priority_rank, ticket.created_at, ticket.id]
+    return [ticket.sla_due_at, ticket.id]
+
+
+def encode_cursor(ticket: Ticket, sort: str) -> str:
+    key = [v.isoformat() if isinstance(v, datetime) else v for v in _sort_key(ticket, sort)]
+    raw = json.dumps([sort, *key]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+_CURSOR_TYPES: dict[str, tuple[str, ...]] = {
+    "updated": ("time", "id"),
+    "created": ("time", "id"),
+    "priority": ("id", "time", "id"),
+    "sla": ("time?", "id"),
+}
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, ...]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(decoded, list) or decoded[0] != sort:
+            raise ValueError("cursor of another sort")
+        kinds = _CURSOR_TYPES[sort]
+        values = decoded[1:]
+        if len(values) != len(kinds):
+            raise ValueError("cursor of another shape")
+        return tuple(_cursor_value(kind, v) for kind, v in zip(kinds, values, strict=True))
+    except (ValueError, TypeError, IndexError, binascii.Error) as exc:
+        raise InvalidInput("bad cursor") from exc
+
+
+def _cursor_value(kind: str, value: Any) -> Any:
+    if kind == "time?" and value is None:
+        return None
+    if kind.startswith("time"):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive time in cursor")
+        return parsed
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("id in cursor is not a number")
+    return value
 
 
 def _by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
@@ -169,6 +341,42 @@ class TicketDetail:
     messages: list[Message]
     attachments: dict[int, list[Attachment]] = field(default_factory=dict)
     links: list[tuple[TicketLink, str]] = field(default_factory=list)
+
+
+def ticket_hidden_from(
+    session: Session,
+    agent: Agent,
+    *,
+    reference: str | None = None,
+    message_id: int | None = None,
+    attachment_id: int | None = None,
+    prefix: str = "",
+) -> bool:
+    """True when the ticket named (by reference, or through one of its messages or
+    attachments) exists but lies outside what ``agent`` may see."""
+    query = select(Ticket.id)
+    if reference is not None:
+        canonical = normalize_reference(reference, prefix)
+        if not canonical:
+            return False
+        query = query.where(Ticket.reference == canonical)
+    elif message_id is not None:
+        query = query.join(Message, col(Message.ticket_id) == Ticket.id).where(
+            Message.id == message_id
+        )
+    elif attachment_id is not None:
+        query = (
+            query.join(Message, col(Message.ticket_id) == Ticket.id)
+            .join(Attachment, col(Attachment.message_id) == Message.id)
+            .where(Attachment.id == attachment_id)
+        )
+    else:
+        return False
+    ticket_id = session.exec(query).first()
+    scope = scope_clause(viewer_for(session, agent))
+    if ticket_id is None or scope is None:
+        return False
+    return session.exec(select(Ticket.id).where(Ticket.id == ticket_id, scope)).first() is None
 
 
 def find_ticket(session: Session, reference: str, prefix: str) -> Ticket:

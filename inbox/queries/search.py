@@ -1,0 +1,122 @@
+"""Full-text search over tickets, the same on SQLite (FTS5) and PostgreSQL (tsvector + GIN).
+
+Migration 0004 indexes one document per ticket (reference, subject, customer name and
+identities, message text) as lower-case runs of letters and digits on both backends. A query
+is split here the same way, so it can only ever name words: quotes, ``*``, ``NEAR``, ``:``,
+``-`` and parentheses are separators, and each word goes to the engine quoted as a literal.
+Every word must occur in the ticket as a whole word; the last word, the one being typed,
+also matches longer words it begins ("refu" finds "refund"), if it has two or more
+characters. (Matching only the last word by prefix is also what keeps PostgreSQL fast: a
+prefix makes GIN read the whole posting list, an exact word lets it skip.) A run of words
+that spells a ticket reference in any tolerated form also finds that ticket and the tickets
+whose text quotes it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, column, or_, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlmodel import Session, col
+
+from inbox.models import Ticket
+from inbox.references import normalize_reference
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+MAX_TERM_CHARS = 64
+MIN_PREFIX_CHARS = 2
+# A reference typed with spaces is at most prefix, four and five symbols: three words.
+MAX_REFERENCE_WORDS = 3
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One condition: all ``words`` occur, or (for a reference) the ticket is ``reference``."""
+
+    words: tuple[Word, ...]
+    reference: str | None = None
+    reference_words: tuple[Word, ...] = ()
+
+
+def split_words(text_: str) -> list[str]:
+    return [w for w in _SEPARATORS.split(text_.lower()) if w]
+
+
+def parse_query(q: str, prefix: str) -> list[SearchTerm]:
+    """Bounded, literal terms of a search box input: at most ``MAX_TERMS`` words."""
+    typed = split_words(q[:MAX_QUERY_CHARS])[:MAX_TERMS]
+    # The last word may be unfinished, and so is a word cut at MAX_TERM_CHARS.
+    unfinished = [
+        (n == len(typed) - 1 or len(w) > MAX_TERM_CHARS) and len(w) >= MIN_PREFIX_CHARS
+        for n, w in enumerate(typed)
+    ]
+    words = [Word(w[:MAX_TERM_CHARS], u) for w, u in zip(typed, unfinished, strict=True)]
+    terms: list[SearchTerm] = []
+    i = 0
+    while i < len(words):
+        for span in range(min(MAX_REFERENCE_WORDS, len(words) - i), 0, -1):
+            reference = normalize_reference(" ".join(w.text for w in words[i : i + span]), prefix)
+            if reference:
+                terms.append(
+                    SearchTerm(
+                        words=tuple(words[i : i + span]),
+                        reference=reference,
+                        reference_words=tuple(Word(w) for w in split_words(reference)),
+                    )
+                )
+                i += span
+                break
+        else:
+            terms.append(SearchTerm(words=(words[i],)))
+            i += 1
+    return terms
+
+
+def search_clause(session: Session, q: str, prefix: str) -> ColumnElement[bool] | None:
+    """A condition on ``ticket`` for the search box input, or None when it names no word."""
+    terms = parse_query(q, prefix)
+    if not terms:
+        return None
+    match = _fts5_match if session.get_bind().dialect.name == "sqlite" else _tsquery_match
+    plain = tuple(w for t in terms if t.reference is None for w in t.words)
+    # Plain words go to the engine as one query: it intersects its own posting lists.
+    clauses = [match(plain, "search_q")] if plain else []
+    for n, term in enumerate(t for t in terms if t.reference):
+        clauses.append(
+            or_(
+                match(term.words, f"search_w{n}"),
+                col(Ticket.reference) == term.reference,
+                match(term.reference_words, f"search_r{n}"),
+            )
+        )
+    return and_(*clauses)
+
+
+_FTS5 = table("ticket_fts", column("rowid"), column("ticket_fts"))
+_TSVECTORS = table("ticket_search", column("ticket_id"), column("document"))
+
+
+def _fts5_match(words: tuple[Word, ...], name: str) -> ColumnElement[bool]:
+    expression = " AND ".join(f'"{w.text}"' + ("*" if w.prefix else "") for w in words)
+    matching = select(_FTS5.c.rowid).where(
+        _FTS5.c.ticket_fts.op("MATCH")(bindparam(name, expression, type_=String))
+    )
+    return col(Ticket.id).in_(matching)
+
+
+def _tsquery_match(words: tuple[Word, ...], name: str) -> ColumnElement[bool]:
+    expression = " & ".join(f"'{w.text}'" + (":*" if w.prefix else "") for w in words)
+    matching = select(_TSVECTORS.c.ticket_id).where(
+        _TSVECTORS.c.document.op("@@")(cast(bindparam(name, expression, type_=String), TSQUERY))
+    )
+    return col(Ticket.id).in_(matching)

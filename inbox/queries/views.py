@@ -1,0 +1,154 @@
+"""The inbox's views and their live counts: built-in views, one per channel and team, and
+saved views. Each count is one query, scoped to what the viewer may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sqlmodel import Session, col, or_, select
+
+from inbox.errors import InvalidInput
+from inbox.models import Agent, Channel, SavedView, Team, TicketStatus
+from inbox.queries.tickets import (
+    FILTER_FIELDS,
+    TicketFilters,
+    Viewer,
+    count_tickets,
+)
+
+BUILT_IN_VIEWS = (
+    ("all", "All tickets"),
+    ("open", "All open"),
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("waiting", "Waiting on customer"),
+    ("breaching", "Breaching soon"),
+)
+
+
+EVERYTHING = TicketFilters()
+
+
+@dataclass(frozen=True)
+class ViewLink:
+    key: str
+    label: str
+    filters: TicketFilters
+    count: int | None = None
+    saved_view_id: int | None = None
+    shared: bool = False
+    owned: bool = False
+
+    @property
+    def href(self) -> str:
+        params = self.filters.params()
+        return "/tickets" + (f"?{urlencode(params)}" if params else "")
+
+
+@dataclass(frozen=True)
+class ViewGroups:
+    built_in: list[ViewLink]
+    channels: list[ViewLink]
+    teams: list[ViewLink]
+    saved: list[ViewLink]
+
+    def all(self) -> list[ViewLink]:
+        return [*self.built_in, *self.channels, *self.teams, *self.saved]
+
+
+def filters_from_saved(view: SavedView) -> TicketFilters:
+    query = {k: v for k, v in view.query.items() if k in FILTER_FIELDS and isinstance(v, str)}
+    try:
+        return TicketFilters(**query)
+    except InvalidInput:
+        return TicketFilters()
+
+
+def visible_saved_views(session: Session, viewer: Viewer) -> list[SavedView]:
+    """The viewer's own views and the views others shared, by name."""
+    return list(
+        session.exec(
+            select(SavedView)
+            .where(or_(col(SavedView.owner_id) == viewer.agent_id, col(SavedView.shared)))
+            .order_by(col(SavedView.name), col(SavedView.id))
+        ).all()
+    )
+
+
+def inbox_views(session: Session, viewer: Viewer) -> ViewGroups:
+    """Every view the sidebar offers, without counts."""
+    channels = session.exec(select(Channel).order_by(col(Channel.name))).all()
+    teams_query = select(Team).order_by(col(Team.name))
+    if not viewer.sees_everything:
+        teams_query = teams_query.where(col(Team.id).in_(sorted(viewer.team_ids)))
+    return ViewGroups(
+        built_in=[ViewLink(key, label, TicketFilters(view=key)) for key, label in BUILT_IN_VIEWS],
+        channels=[
+            ViewLink(f"channel:{c.name}", c.name, TicketFilters(view="open", channel=c.name))
+            for c in channels
+        ],
+        teams=[
+            ViewLink(f"team:{t.name}", t.name, TicketFilters(view="open", team=t.name))
+            for t in session.exec(teams_query).all()
+        ],
+        saved=[
+            ViewLink(
+                f"saved:{v.id}",
+                v.name,
+                filters_from_saved(v),
+                saved_view_id=v.id,
+                shared=v.shared,
+                owned=v.owner_id == viewer.agent_id,
+            )
+            for v in visible_saved_views(session, viewer)
+        ],
+    )
+
+
+def assignable_agents(session: Session) -> list[Agent]:
+    return list(
+        session.exec(select(Agent).where(col(Agent.is_active)).order_by(col(Agent.name))).all()
+    )
+
+
+def status_names(session: Session) -> list[str]:
+    return list(
+        session.exec(
+            select(TicketStatus.name).order_by(col(TicketStatus.position), col(TicketStatus.id))
+        ).all()
+    )
+
+
+def view_counts(
+    session: Session, viewer: Viewer, *, prefix: str, now: datetime | None = None
+) -> ViewGroups:
+    """Every view with its count: one ``count(*)`` per view. "All tickets" has none: it is
+    the archive, not a queue of work, and counting it would cost as much as the archive."""
+    groups = inbox_views(session, viewer)
+
+    def counted(links: list[ViewLink]) -> list[ViewLink]:
+        return [
+            ViewLink(
+                link.key,
+                link.label,
+                link.filters,
+                None
+                if link.filters == EVERYTHING
+                else count_tickets(
+                    session, prefix=prefix, filters=link.filters, viewer=viewer, now=now
+                ),
+                link.saved_view_id,
+                link.shared,
+                link.owned,
+            )
+            for link in links
+        ]
+
+    return ViewGroups(
+        counted(groups.built_in),
+        counted(groups.channels),
+        counted(groups.teams),
+        counted(groups.saved),
+    )

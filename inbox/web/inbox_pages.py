@@ -1,0 +1,248 @@
+"""The inbox: views with live counts, filters, search, keyset pages, bulk changes and saved
+views. One handler serves the page and its htmx fragment; every change is a POST with CSRF."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+
+from inbox.actions.bulk import BulkChange, bulk_update_tickets
+from inbox.actions.views import delete_view, save_view
+from inbox.db import Database
+from inbox.errors import DomainError, NotFound
+from inbox.models import PRIORITIES, STATUS_CATEGORIES, Agent
+from inbox.queries.tickets import (
+    FILTER_FIELDS,
+    TicketFilters,
+    list_tickets,
+    viewer_for,
+)
+from inbox.queries.views import assignable_agents, inbox_views, status_names, view_counts
+from inbox.settings import Settings
+
+PAGE_SIZE = 50
+MultiForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def filters_from(values: dict[str, Any]) -> TicketFilters:
+    """Only the declared fields; blank means unset."""
+    chosen: dict[str, str] = {}
+    for name in FILTER_FIELDS:
+        value = values.get(name)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        if isinstance(value, str) and value.strip():
+            chosen[name] = value.strip()
+    return TicketFilters(**chosen)
+
+
+def _all(values: dict[str, Any], name: str) -> list[str]:
+    value = values.get(name)
+    if value is None:
+        return []
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+
+
+def _one(values: dict[str, Any], name: str) -> str:
+    found = _all(values, name)
+    return found[-1].strip() if found else ""
+
+
+def _tags(text: str) -> frozenset[str]:
+    return frozenset(t for t in text.replace(",", " ").split() if t)
+
+
+def inbox_url(filters: TicketFilters) -> str:
+    """The inbox with these filters, in the address: to bookmark, share or come back to."""
+    query = urlencode(filters.params())
+    return "/tickets" + (f"?{query}" if query else "")
+
+
+class InboxPages(Controller):
+    include_in_schema = False
+
+    @get("/tickets", sync_to_thread=True)
+    def inbox(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        view: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        priority: FromQuery[str | None] = None,
+        channel: FromQuery[str | None] = None,
+        assignee: FromQuery[str | None] = None,
+        team: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        sort: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Template:
+        filters = filters_from(
+            {
+                "view": view,
+                "status": status,
+                "priority": priority,
+                "channel": channel,
+                "assignee": assignee,
+                "team": team,
+                "tag": tag,
+                "q": q,
+                "sort": sort,
+            }
+        )
+        return self._render(request, db, settings, filters, cursor=cursor)
+
+    def _render(
+        self,
+        request: HTMXRequest,
+        db: Database,
+        settings: Settings,
+        filters: TicketFilters,
+        *,
+        cursor: str | None = None,
+        notice: str | None = None,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        """The full page; for htmx, the list (filters, bulk changes) or more rows (cursor)."""
+        agent: Agent = request.user
+        prefix = settings.reference_prefix
+        with db.reading() as session:
+            viewer = viewer_for(session, agent)
+            page = list_tickets(
+                session,
+                prefix=prefix,
+                filters=filters,
+                viewer=viewer,
+                limit=PAGE_SIZE,
+                cursor=cursor,
+            )
+            context: dict[str, Any] = {
+                "page": page,
+                "filters": filters,
+                "query": urlencode(filters.params()),
+                "current": inbox_url(filters),
+                "agent": agent,
+                "notice": notice,
+                "error": error,
+            }
+            if request.htmx and cursor:
+                return HTMXTemplate(template_name="partials/ticket_rows.html", context=context)
+            # The full page shows every view with its count; a fragment needs only the names.
+            groups = (
+                inbox_views(session, viewer)
+                if request.htmx
+                else view_counts(session, viewer, prefix=prefix)
+            )
+            context.update(
+                views=groups,
+                agents=assignable_agents(session),
+                statuses=status_names(session),
+                categories=STATUS_CATEGORIES,
+                priorities=PRIORITIES,
+                channel_names=[link.label for link in groups.channels],
+                team_names=[link.label for link in groups.teams],
+            )
+            if request.htmx:
+                return HTMXTemplate(
+                    template_name="partials/inbox_list.html",
+                    context=context,
+                    status_code=status_code,
+                    push_url=context["current"] if not notice and not error else False,
+                    trigger_event="inbox-changed" if notice else None,
+                    after="settle",
+                )
+        return Template("pages/tickets.html", context=context, status_code=status_code)
+
+    @get("/inbox/counts", sync_to_thread=True)
+    def counts(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        current: FromQuery[str | None] = None,
+    ) -> Template:
+        """The views and their counts, re-fetched by the page every 30 seconds."""
+        with db.reading() as session:
+            viewer = viewer_for(session, request.user)
+            views = view_counts(session, viewer, prefix=settings.reference_prefix)
+        return HTMXTemplate(
+            template_name="partials/view_counts.html",
+            context={"views": views, "current": current or ""},
+        )
+
+    @post("/inbox/bulk", sync_to_thread=True)
+    def bulk(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: MultiForm,
+    ) -> Response[Any]:
+        """Change the selected tickets, then show the same list again."""
+        filters = filters_from(data)
+        assignee = _one(data, "set_assignee")
+        change = BulkChange(
+            status=_one(data, "set_status") or None,
+            priority=_one(data, "set_priority") or None,
+            assignee_email=assignee if assignee not in ("", "none") else None,
+            clear_assignee=assignee == "none",
+            add_tags=_tags(_one(data, "add_tags")),
+            remove_tags=_tags(_one(data, "remove_tags")),
+        )
+        references = _all(data, "ticket")
+        try:
+            with db.unit_of_work() as session:
+                changed = bulk_update_tickets(
+                    session,
+                    actor=request.user,
+                    viewer=viewer_for(session, request.user),
+                    prefix=settings.reference_prefix,
+                    references=references,
+                    change=change,
+                )
+                notice = f"Changed {len(changed)} ticket{'s' if len(changed) != 1 else ''}."
+        except NotFound:
+            raise
+        except DomainError as exc:
+            return self._render(request, db, settings, filters, error=str(exc), status_code=422)
+        if not request.htmx:
+            return Redirect(inbox_url(filters), status_code=303)
+        return self._render(request, db, settings, filters, notice=notice)
+
+    @post("/inbox/views", sync_to_thread=True)
+    def save(
+        self,
+        request: Request[Agent, Any, Any],
+        db: NamedDependency[Database],
+        data: MultiForm,
+    ) -> Redirect:
+        filters = filters_from(data)
+        with db.unit_of_work() as session:
+            save_view(
+                session,
+                owner=request.user,
+                name=_one(data, "name"),
+                filters=filters,
+                shared=_one(data, "shared") == "on",
+            )
+        return Redirect(inbox_url(filters), status_code=303)
+
+    @post("/inbox/views/{view_id:int}/delete", sync_to_thread=True)
+    def delete(
+        self,
+        request: Request[Agent, Any, Any],
+        db: NamedDependency[Database],
+        view_id: FromPath[int],
+    ) -> Redirect:
+        with db.unit_of_work() as session:
+            delete_view(session, actor=request.user, view_id=view_id)
+        return Redirect("/tickets", status_code=303)

@@ -1,0 +1,55 @@
+"""Triage from the inbox: filter, select several tickets, assign them and change their status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.support.browsing import open_inbox_signed_in
+from tests.support.processes import Deployment, run_cli
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+def test_agent_filters_selects_and_bulk_assigns_and_sets_status(
+    browser: Any, server: Deployment
+) -> None:
+    run_cli(server.env, "demo")
+    page = browser.new_page()
+    open_inbox_signed_in(page, server.base_url)
+    assert page.locator("tr.ticket-row").count() == 5
+    waiting = page.locator("li[data-view=waiting] .count")
+    assert waiting.inner_text() == "1"
+
+    page.select_option("select[name=status]", "open")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_function("document.querySelectorAll('tr.ticket-row').length === 2")
+    assert "status=open" in page.url  # the filter is in the address, to bookmark or share
+    subjects = page.locator("tr.ticket-row td:nth-child(3)").all_inner_texts()
+    assert sorted(subjects) == ["Called about a late payment fee", "Purchase I don't recognise"]
+
+    for checkbox in page.locator("tr.ticket-row input[type=checkbox]").all():
+        checkbox.check()
+    page.select_option("select[name=set_assignee]", "manager@example.com")
+    page.select_option("select[name=set_status]", "waiting on customer")
+    page.click("form.bulk button[type=submit]")
+    page.wait_for_selector("p.notice >> text=Changed 2 tickets.")
+    # The list keeps its filter: both tickets left "open", so none is shown now.
+    assert page.locator("tr.ticket-row").count() == 0
+    page.wait_for_function(
+        "document.querySelector('li[data-view=waiting] .count').textContent === '3'"
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "inbox.png"), full_page=True)
+
+    page.click("li[data-view=waiting] a")
+    page.wait_for_url("**/tickets?view=waiting")
+    rows = page.locator("tr.ticket-row")
+    assert rows.count() == 3
+    assigned = page.locator("tr.ticket-row td.assignee").all_inner_texts()
+    assert sorted(assigned) == ["agent@example.com", "manager@example.com", "manager@example.com"]
+
+    page.click("tr.ticket-row a >> text=Purchase I don't recognise")
+    page.wait_for_selector("p.reference")
+    assert "waiting on customer" in page.content()  # the change is on the ticket's history
+    page.close()
