@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from inbox.actions.audit import record_audit
-from inbox.errors import InvalidInput
+from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import MessageAdded, TicketChanged, TicketCreated, record
 from inbox.models import (
     PRIORITIES,
@@ -18,9 +18,11 @@ from inbox.models import (
     Ticket,
     TicketLink,
     TicketStatus,
+    TicketStatusChange,
     TicketTag,
     utcnow,
 )
+from inbox.queries.tickets import find_ticket, scope_clause, viewer_for
 from inbox.references import new_reference
 
 MAX_NOTE_CHARS = 100_000
@@ -75,12 +77,27 @@ def set_status(session: Session, ticket: Ticket, status_name: str) -> None:
     status = session.exec(select(TicketStatus).where(TicketStatus.name == status_name)).first()
     if status is None:
         raise InvalidInput(f"unknown status {status_name!r}")
+    previous = ticket.status_category
     ticket.status = status.name
     ticket.status_category = status.category
     if status.category in ("resolved", "closed"):
         ticket.resolved_at = ticket.resolved_at or utcnow()
     else:
         ticket.resolved_at = None
+    record_status_change(session, ticket, previous)
+
+
+def record_status_change(session: Session, ticket: Ticket, previous_category: str) -> None:
+    """The history the SLA clocks are replayed from: every change of status category."""
+    if ticket.id is not None and ticket.status_category != previous_category:
+        session.add(
+            TicketStatusChange(
+                ticket_id=ticket.id,
+                status=ticket.status,
+                category=ticket.status_category,
+                at=utcnow(),
+            )
+        )
 
 
 def reopen_on_customer_message(session: Session, ticket: Ticket) -> None:
@@ -202,4 +219,79 @@ def add_note(session: Session, ticket: Ticket, *, actor: Agent, body: str) -> Me
     session.flush()
     touch_ticket(session, ticket)
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
+    return message
+
+
+def can_see_ticket(session: Session, agent: Agent, ticket: Ticket) -> bool:
+    """The inbox's visibility rule (``inbox.queries.tickets.scope_clause``), for one ticket."""
+    scope = scope_clause(viewer_for(session, agent))
+    if scope is None:
+        return True
+    return session.exec(select(Ticket.id).where(Ticket.id == ticket.id, scope)).first() is not None
+
+
+def access_ticket(
+    session: Session, agent: Agent, reference: str, prefix: str, *, lock: bool = True
+) -> Ticket:
+    """The ticket, locked for writing unless the caller locks it with others (in id order);
+    ``NotFound`` also when the agent may not see it."""
+    ticket = find_ticket(session, reference, prefix)
+    if not can_see_ticket(session, agent, ticket):
+        raise NotFound("no such ticket")
+    if lock:
+        session.refresh(ticket, with_for_update=True)
+    return ticket
+
+
+class StaleReply(Conflict):
+    """The customer wrote again after the newest message the agent had seen."""
+
+    code = "stale_reply"
+
+    def __init__(self, newer_ids: list[int]) -> None:
+        # Ids, not rows: the rows go stale with the transaction that found them.
+        self.newer_ids = newer_ids
+        newest = newer_ids[-1]
+        super().__init__(
+            f"the customer wrote again (message {newest}) after the reply was drafted; "
+            f"read it, then send again with seen_message_id {newest}"
+        )
+
+
+def check_reply_not_stale(session: Session, ticket: Ticket, seen_message_id: int | None) -> None:
+    """Refuses a reply drafted before the customer's newest message arrived.
+
+    ``seen_message_id`` is the newest message shown when the reply was written; None means
+    the caller did not say, and nothing is checked.
+    """
+    if seen_message_id is None:
+        return
+    newer = session.exec(
+        select(Message.id)
+        .where(
+            Message.ticket_id == ticket.id,
+            col(Message.direction) == "inbound",
+            col(Message.id) > seen_message_id,
+        )
+        .order_by(col(Message.id))
+    ).all()
+    if newer:
+        raise StaleReply([message_id for message_id in newer if message_id is not None])
+
+
+def record_system_event(
+    session: Session, ticket: Ticket, actor: Agent | None, text: str
+) -> Message:
+    """One line of history on the timeline, e.g. "merged into HD-…"; returns the message."""
+    message = Message(
+        ticket_id=ticket.id or 0,
+        kind="system",
+        direction="internal",
+        author_agent_id=actor.id if actor else None,
+        author_label=actor.name if actor else "system",
+        body_text=text,
+        display_text=text,
+    )
+    session.add(message)
+    session.flush()
     return message
