@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from inbox.models import Attachment, InboundItem, Message, Ticket
+from sqlalchemy.orm import object_session
+from sqlmodel import Session
+
+from inbox.models import Attachment, InboundItem, Message, Ticket, utcnow
+from inbox.queries.sla import ticket_sla_json
 from inbox.queries.tickets import TicketDetail, TicketRow
 
 
@@ -25,8 +29,17 @@ def _ticket_fields(t: Ticket, channel_name: str | None, assignee: str | None) ->
         "assignee": assignee,
         "created_at": _iso(t.created_at),
         "updated_at": _iso(t.updated_at),
-        "sla": {},
+        "sla": _sla(t),
     }
+
+
+def _sla(ticket: Ticket) -> dict[str, Any]:
+    """Per target: ``due_at``, ``state``, ``remaining_minutes`` (business minutes, negative
+    once breached), read in the session the ticket was loaded in."""
+    session = object_session(ticket)
+    if not isinstance(session, Session) or ticket.id is None:
+        return {}
+    return ticket_sla_json(session, ticket.id, utcnow())
 
 
 def ticket_summary(row: TicketRow) -> dict[str, Any]:
