@@ -1,0 +1,582 @@
+"""Live updates over a websocket: rows of the inbox, view counts, timeline entries, presence.
+
+The hub (``inbox.realtime``) tells every web process which ticket changed; this module renders,
+for each agent connected to this process, the same partials the pages use, as htmx
+out-of-band swaps for the ``ws`` extension, and only for tickets that agent may see. The
+socket belongs to a signed-in browser session: the session cookie (second factor passed, not an
+API token), an ``Origin`` equal to ``INBOX_BASE_URL``'s, small and few messages from the client,
+and a close with code 4401 once the session ends.
+
+Presence (who else views a ticket, who types a reply) travels through the hub as well, so
+agents on different web processes see each other; each process keeps the board itself and
+forgets an entry when its socket closes or its heartbeats stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import anyio
+from litestar import WebSocket, websocket
+from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
+from markupsafe import Markup, escape
+from sqlmodel import Session, col, select
+
+from inbox.actions.twofactor import second_factor_pending
+from inbox.db import Database
+from inbox.errors import DomainError
+from inbox.models import Agent, Channel, Customer, Ticket, utcnow
+from inbox.queries.tickets import (
+    FILTER_FIELDS,
+    TicketFilters,
+    TicketPage,
+    TicketRow,
+    Viewer,
+    find_ticket,
+    list_tickets,
+    scope_clause,
+    ticket_conditions,
+    ticket_detail,
+    viewer_for,
+)
+from inbox.queries.views import view_counts
+from inbox.queries.workspace import workspace_for
+from inbox.realtime import Hub, Message
+from inbox.settings import Settings
+from inbox.web.auth import SESSION_COOKIE, agent_for_session, current_session
+
+log = logging.getLogger(__name__)
+
+# Close codes: the htmx extension reconnects only after 1006, 1011, 1012 and 1013.
+SIGNED_OUT = 4401
+FORBIDDEN = 4403
+NOT_FOUND = 4404
+POLICY = 1008
+TOO_BIG = 1009
+RESTARTING = 1012
+# The client sends a heartbeat every 20 s and "typing" at most every 2 s, with htmx's headers.
+MAX_CLIENT_MESSAGE = 4096
+BURST = 10  # messages at once
+REFILL_PER_SECOND = 1.0
+SESSION_CHECK_SECONDS = 10.0
+COUNTS_EVERY_SECONDS = 1.0
+QUEUE_LIMIT = 1000
+INBOX_ROWS = 50  # as many rows as the inbox's first page
+VIEWING_TTL = 45.0
+TYPING_TTL = 6.0
+SWEEP_SECONDS = 2.0
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port, with the scheme's default port written out."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return ("", "", None)
+    return (scheme, (parts.hostname or "").lower(), port)
+
+
+def origin_allowed(origin: str | None, base_url: str) -> bool:
+    """Browsers always send ``Origin`` on a websocket handshake: it must be our own."""
+    return bool(origin) and origin != "null" and origin_of(origin or "") == origin_of(base_url)
+
+
+@dataclass
+class Presence:
+    agent_id: int
+    name: str
+    seen_until: float
+    typing_until: float = 0.0
+
+    def state(self, now: float) -> str:
+        return "typing" if self.typing_until > now else "viewing"
+
+
+@dataclass(frozen=True)
+class Other:
+    agent_id: int
+    name: str
+    state: str
+
+
+class PresenceBoard:
+    """Who has which ticket open, per connection key, as this process heard it."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[int, dict[str, Presence]] = {}
+
+    def apply(self, message: Message, now: float) -> tuple[int, bool, bool] | None:
+        """Apply one presence message: (ticket id, whether what others see changed, whether the
+        connection is new here). None for a malformed message."""
+        try:
+            ticket_id = int(message["ticket_id"])
+            key = str(message["conn"])
+            state = str(message["state"])
+            agent_id = int(message["agent_id"])
+            name = str(message["name"])[:200]
+        except (KeyError, TypeError, ValueError):
+            return None
+        entries = self.tickets.setdefault(ticket_id, {})
+        before = self.summary(ticket_id, now)
+        known = key in entries
+        if state == "left":
+            entries.pop(key, None)
+        else:
+            entry = entries.get(key) or Presence(agent_id, name, now + VIEWING_TTL)
+            entry.seen_until = now + VIEWING_TTL
+            if state == "typing":
+                entry.typing_until = now + TYPING_TTL
+            entries[key] = entry
+        if not entries:
+            del self.tickets[ticket_id]
+        return ticket_id, self.summary(ticket_id, now) != before, not known and state != "left"
+
+    def sweep(self, now: float) -> list[int]:
+        """Forget silent connections; the tickets whose picture changed (typing ended too)."""
+        changed = []
+        for ticket_id in list(self.tickets):
+            before = self.summary(ticket_id, now - SWEEP_SECONDS)
+            entries = self.tickets[ticket_id]
+            for key in [k for k, p in entries.items() if p.seen_until <= now]:
+                del entries[key]
+            if not entries:
+                del self.tickets[ticket_id]
+            if self.summary(ticket_id, now) != before:
+                changed.append(ticket_id)
+        return changed
+
+    def summary(self, ticket_id: int, now: float) -> list[Other]:
+        by_agent: dict[int, Other] = {}
+        for p in self.tickets.get(ticket_id, {}).values():
+            if p.seen_until <= now:
+                continue
+            seen = by_agent.get(p.agent_id)
+            if seen is None or (seen.state == "viewing" and p.state(now) == "typing"):
+                by_agent[p.agent_id] = Other(p.agent_id, p.name, p.state(now))
+        return sorted(by_agent.values(), key=lambda o: (o.name, o.agent_id))
+
+    def others(self, ticket_id: int, agent_id: int, now: float) -> list[Other]:
+        return [o for o in self.summary(ticket_id, now) if o.agent_id != agent_id]
+
+
+@dataclass(eq=False)
+class Connection:
+    """One agent's socket, and what its page shows."""
+
+    socket: WebSocket[Any, Any, Any]
+    agent: Agent
+    viewer: Viewer
+    cookie: str
+    csrf_input: Markup
+    key: str
+    filters: TicketFilters | None = None  # the inbox list, with these filters
+    ticket_id: int | None = None  # or one ticket's page
+    reference: str = ""
+    shown: set[int] = field(default_factory=set)
+    queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    counts_due: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _ElementFinder(HTMLParser):
+    """Where the element with one id starts and ends in rendered HTML."""
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.element_id = element_id
+        self.tag = ""
+        self.depth = 0
+        self.start: tuple[int, int] | None = None
+        self.end: tuple[int, int] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.end is not None:
+            return
+        if self.start is None and ("id", self.element_id) in attrs:
+            self.tag, self.start, self.depth = tag, self.getpos(), 1
+        elif self.start is not None and tag == self.tag:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.start is not None and self.end is None and tag == self.tag:
+            self.depth -= 1
+            if self.depth == 0:
+                self.end = self.getpos()
+
+
+def element_by_id(html: str, element_id: str) -> str | None:
+    """The outer HTML of one element of a rendered partial, so that one partial serves both
+    the page and the push of a single entry."""
+    finder = _ElementFinder(element_id)
+    finder.feed(html)
+    if finder.start is None or finder.end is None:
+        return None
+    line_starts = [0, *itertools.accumulate(len(line) for line in html.splitlines(True))]
+    start = line_starts[finder.start[0] - 1] + finder.start[1]
+    end = html.index(">", line_starts[finder.end[0] - 1] + finder.end[1]) + 1
+    return html[start:end]
+
+
+def _row(session: Session, prefix: str, conn: Connection, ticket_id: int) -> TicketRow | None:
+    """The inbox row of one ticket, if this agent's list (scope and filters) includes it."""
+    assert conn.filters is not None
+    conditions = ticket_conditions(session, prefix=prefix, filters=conn.filters, viewer=conn.viewer)
+    ticket = session.exec(select(Ticket).where(col(Ticket.id) == ticket_id, *conditions)).first()
+    if ticket is None:
+        return None
+    customer = session.get(Customer, ticket.customer_id)
+    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
+    return TicketRow(
+        ticket=ticket,
+        customer_name=customer.name if customer else "",
+        assignee_email=assignee.email if assignee else None,
+        channel_name=channel.name if channel else None,
+    )
+
+
+def _visible(session: Session, viewer: Viewer, ticket_id: int) -> Ticket | None:
+    query = select(Ticket).where(col(Ticket.id) == ticket_id)
+    scope = scope_clause(viewer)
+    if scope is not None:
+        query = query.where(scope)
+    return session.exec(query).first()
+
+
+class LiveUpdates:
+    """The live side of one web process: its connections, the presence board, the hub."""
+
+    def __init__(self, hub: Hub, db: Database, settings: Settings) -> None:
+        self.hub = hub
+        self.db = db
+        self.settings = settings
+        self.process_key = uuid.uuid4().hex[:12]
+        self.connections: set[Connection] = set()
+        self.board = PresenceBoard()
+        self.templates: Any = None
+        self._numbers = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._unsubscribe: Any = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, app: Any) -> None:
+        self.templates = app.template_engine
+        self._loop = asyncio.get_running_loop()
+        loop = self._loop
+
+        def hand_over(message: Message) -> None:  # on the hub's thread
+            loop.call_soon_threadsafe(self._route, message)
+
+        self._unsubscribe = self.hub.subscribe(hand_over)
+        self._sweeper = loop.create_task(self._sweep())
+
+    async def stop(self, app: Any) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+        if self._sweeper:
+            self._sweeper.cancel()
+        for conn in list(self.connections):
+            with contextlib.suppress(Exception):
+                await conn.socket.close(code=RESTARTING, reason="restarting")
+        await anyio.to_thread.run_sync(self.hub.close)
+
+    # -- routing hub messages to connections --------------------------------------------------
+
+    def _route(self, message: Message) -> None:
+        kind = message.get("type")
+        if kind == "ticket":
+            for conn in self.connections:
+                self._offer(conn, message)
+        elif kind == "presence":
+            applied = self.board.apply(message, time.monotonic())
+            if applied is None:
+                return
+            ticket_id, changed, new_here = applied
+            if changed:
+                self._refresh_presence(ticket_id)
+            if new_here:  # a newcomer elsewhere learns at once who is already here
+                self._announce_local(ticket_id, exclude=str(message.get("conn")))
+
+    def _offer(self, conn: Connection, message: Message) -> None:
+        try:
+            conn.queue.put_nowait(message)
+        except asyncio.QueueFull:  # a peer that reads nothing is dropped, the page reconnects
+            conn.queue = asyncio.Queue(QUEUE_LIMIT)
+            self._background(conn.socket.close(code=1013, reason="too slow"))
+
+    def _refresh_presence(self, ticket_id: int) -> None:
+        for conn in self.connections:
+            if conn.ticket_id == ticket_id:
+                self._offer(conn, {"type": "presence_refresh"})
+
+    def _announce_local(self, ticket_id: int, *, exclude: str) -> None:
+        for conn in self.connections:
+            if conn.ticket_id == ticket_id and conn.key != exclude:
+                self._publish_presence(conn, "viewing")
+
+    def _publish_presence(self, conn: Connection, state: str) -> None:
+        message = {
+            "type": "presence",
+            "ticket_id": conn.ticket_id,
+            "conn": conn.key,
+            "agent_id": conn.agent.id,
+            "name": conn.agent.name,
+            "state": state,
+        }
+        self.hub.publish(message)  # only queues (or, in memory, hands over to this loop)
+
+    def _background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            for ticket_id in self.board.sweep(time.monotonic()):
+                self._refresh_presence(ticket_id)
+
+    # -- one connection -----------------------------------------------------------------------
+
+    def connection(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        agent: Agent,
+        cookie: str,
+        params: dict[str, str],
+    ) -> Connection:
+        """What the socket asks to follow, checked against what the agent may see."""
+        csrf = socket.cookies.get("inbox_csrf", "")
+        csrf_input = Markup('<input type="hidden" name="_csrf_token" value="{}">').format(csrf)
+        key = f"{self.process_key}:{next(self._numbers)}"
+        prefix = self.settings.reference_prefix
+        with self.db.reading() as session:
+            viewer = viewer_for(session, agent)
+            conn = Connection(socket, agent, viewer, cookie, csrf_input, key)
+            if params.get("ticket"):
+                ticket = find_ticket(session, params["ticket"], prefix)
+                if _visible(session, viewer, ticket.id or 0) is None:
+                    raise PermissionError("not this agent's ticket")
+                conn.ticket_id, conn.reference = ticket.id, ticket.reference
+            else:
+                conn.filters = TicketFilters(
+                    **{k: v for k, v in params.items() if k in FILTER_FIELDS and v}
+                )
+                page = list_tickets(
+                    session, prefix=prefix, filters=conn.filters, viewer=viewer, limit=INBOX_ROWS
+                )
+                conn.shown = {row.ticket.id or 0 for row in page.rows}
+        return conn
+
+    async def serve(self, conn: Connection, expires_at: float) -> None:
+        self.connections.add(conn)
+        if conn.ticket_id is not None:
+            self._publish_presence(conn, "viewing")
+        tasks = [
+            asyncio.ensure_future(self._receive(conn)),
+            asyncio.ensure_future(self._send(conn)),
+            asyncio.ensure_future(self._watch_session(conn, expires_at)),
+        ]
+        if conn.filters is not None:
+            tasks.append(asyncio.ensure_future(self._send_counts(conn)))
+        try:
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = None if task.cancelled() else task.exception()
+                if error is not None and not isinstance(error, WebSocketDisconnect):
+                    log.warning("live connection ended: %r", error)
+        finally:
+            for task in tasks:
+                task.cancel()
+            self.connections.discard(conn)
+            if conn.ticket_id is not None:
+                self._publish_presence(conn, "left")
+            with contextlib.suppress(Exception):
+                await conn.socket.close()
+
+    async def _receive(self, conn: Connection) -> None:
+        """Small, few messages: ``{"type": "viewing"}`` (a heartbeat) or ``{"type": "typing"}``."""
+        tokens, last = float(BURST), time.monotonic()
+        while True:
+            text = await conn.socket.receive_text()
+            if len(text) > MAX_CLIENT_MESSAGE:
+                await conn.socket.close(code=TOO_BIG, reason="message too big")
+                return
+            now = time.monotonic()
+            tokens = min(float(BURST), tokens + (now - last) * REFILL_PER_SECOND)
+            last = now
+            if tokens < 1:
+                await conn.socket.close(code=POLICY, reason="too many messages")
+                return
+            tokens -= 1
+            try:
+                kind = json.loads(text).get("type")
+            except (ValueError, AttributeError):
+                continue
+            if conn.ticket_id is not None and kind in ("viewing", "typing"):
+                self._publish_presence(conn, kind)
+
+    async def _send(self, conn: Connection) -> None:
+        while True:
+            message = await conn.queue.get()
+            if message.get("type") == "presence_refresh":
+                html = self.render_presence(conn)
+            else:
+                html = await anyio.to_thread.run_sync(self._render_ticket_or_none, conn, message)
+            if html:
+                await conn.socket.send_text(html)
+
+    async def _send_counts(self, conn: Connection) -> None:
+        """The view counts, at most once a second, after tickets changed."""
+        while True:
+            await conn.counts_due.wait()
+            conn.counts_due.clear()
+            html = await anyio.to_thread.run_sync(self.render_counts, conn)
+            await conn.socket.send_text(html)
+            await asyncio.sleep(COUNTS_EVERY_SECONDS)
+
+    async def _watch_session(self, conn: Connection, expires_at: float) -> None:
+        """Sign-out anywhere (or the session's end) closes the socket within seconds."""
+        while True:
+            await asyncio.sleep(max(0.0, min(SESSION_CHECK_SECONDS, expires_at - time.time())))
+            found = await anyio.to_thread.run_sync(agent_for_session, self.db, conn.cookie)
+            if found is None or second_factor_pending(*found):
+                await conn.socket.close(code=SIGNED_OUT, reason="signed out")
+                return
+            expires_at = found[1].expires_at.timestamp()
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
+        template = self.templates.get_template(name)
+        rendered: str = template.render(**context)
+        return rendered
+
+    def _render_ticket_or_none(self, conn: Connection, message: Message) -> str:
+        return self.render_ticket(conn, message) or ""
+
+    def render_ticket(self, conn: Connection, message: Message) -> str | None:
+        ticket_id = message.get("ticket_id")
+        if not isinstance(ticket_id, int):
+            return None
+        prefix = self.settings.reference_prefix
+        with self.db.reading() as session:
+            if conn.filters is not None:
+                return self._inbox_update(session, prefix, conn, ticket_id, message)
+            added = [m for m in message.get("messages") or [] if isinstance(m, int)]
+            if conn.ticket_id == ticket_id and added:
+                if _visible(session, conn.viewer, ticket_id) is None:
+                    return None
+                return self._timeline_entries(session, prefix, conn, added)
+        return None
+
+    def _inbox_update(
+        self, session: Session, prefix: str, conn: Connection, ticket_id: int, message: Message
+    ) -> str | None:
+        conn.counts_due.set()  # counts are scoped by the query itself
+        assert conn.filters is not None
+        row = _row(session, prefix, conn, ticket_id)
+        if row is None:
+            if ticket_id not in conn.shown:
+                return None
+            conn.shown.discard(ticket_id)
+            gone = session.get(Ticket, ticket_id)
+            return (
+                f'<tr id="ticket-row-{escape(gone.reference)}" hx-swap-oob="delete"></tr>'
+                if gone
+                else None
+            )
+        moves_to_top = message.get("kind") == "created" or conn.filters.sort == "updated"
+        if not moves_to_top and ticket_id not in conn.shown:
+            return None  # its place in this order is unknown here; a reload shows it
+        context = {
+            "page": TicketPage(rows=[row], next_cursor=None),
+            "query": "",
+            "live_swap": None if moves_to_top else "true",
+        }
+        html = self._render("partials/ticket_rows.html", context)
+        conn.shown.add(ticket_id)
+        if moves_to_top:  # live.js removes the row's old copy, wherever it was
+            return f'<tbody hx-swap-oob="afterbegin:#ticket-rows">{html}</tbody>'
+        return html
+
+    def _timeline_entries(
+        self, session: Session, prefix: str, conn: Connection, message_ids: list[int]
+    ) -> str | None:
+        detail = ticket_detail(session, conn.reference, prefix)
+        context = {
+            "d": detail,
+            "ws": workspace_for(session, conn.agent, detail.ticket),
+            "agent": conn.agent,
+            "csrf_input": conn.csrf_input,
+        }
+        timeline = self._render("partials/timeline.html", context)
+        entries = [element_by_id(timeline, f"message-{m}") for m in message_ids]
+        found = "".join(entry for entry in entries if entry)
+        return (
+            f'<ol hx-swap-oob="beforeend:#timeline > ol.timeline">{found}</ol>' if found else None
+        )
+
+    def render_counts(self, conn: Connection) -> str:
+        assert conn.filters is not None
+        query = urlencode(conn.filters.params())
+        with self.db.reading() as session:
+            views = view_counts(session, conn.viewer, prefix=self.settings.reference_prefix)
+        html = self._render(
+            "partials/view_counts.html",
+            {
+                "views": views,
+                "current": "/tickets" + (f"?{query}" if query else ""),
+                "csrf_input": conn.csrf_input,
+            },
+        )
+        return f'<aside id="view-counts" hx-swap-oob="innerHTML">{html}</aside>'
+
+    def render_presence(self, conn: Connection) -> str:
+        others = self.board.others(conn.ticket_id or 0, conn.agent.id or 0, time.monotonic())
+        return self._render("partials/presence.html", {"others": others, "presence_push": True})
+
+
+@websocket("/live")
+async def live_socket(
+    socket: WebSocket[Any, Any, Any],
+    settings: NamedDependency[Settings],
+) -> None:
+    """Refused unless the browser session is fully signed in and the page is our own."""
+    live: LiveUpdates = socket.app.state.live
+    row = current_session(socket)
+    cookie = socket.cookies.get(SESSION_COOKIE, "")
+    if not origin_allowed(socket.headers.get("origin"), settings.base_url):
+        await socket.close(code=FORBIDDEN, reason="origin")
+        return
+    if row is None or not cookie:  # an API token never opens a live socket
+        await socket.close(code=SIGNED_OUT, reason="sign in with a browser")
+        return
+    params = {k: v for k, v in socket.query_params.items() if isinstance(v, str)}
+    try:
+        conn = await anyio.to_thread.run_sync(live.connection, socket, socket.user, cookie, params)
+    except (DomainError, PermissionError):
+        await socket.close(code=NOT_FOUND, reason="nothing to follow")
+        return
+    await socket.accept()
+    expires_at = row.expires_at.timestamp() if row.expires_at > utcnow() else time.time()
+    await live.serve(conn, expires_at)

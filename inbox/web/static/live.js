@@ -1,0 +1,13 @@
+// Live updates arrive as htmx out-of-band swaps over the "ws" extension (inbox/web/live.py).
+// A row or timeline entry that arrives replaces the one already on the page with its id, so
+// a changed ticket moves to the top instead of showing twice; the "no tickets" row goes.
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  var target = event.detail.target;
+  event.detail.fragment.querySelectorAll("[id]").forEach(function (arriving) {
+    var old = document.getElementById(arriving.id);
+    if (old && old !== target) old.remove();
+  });
+  if (target.id === "ticket-rows") {
+    target.querySelectorAll(":scope > tr.empty-row").forEach(function (row) { row.remove(); });
+  }
+});

@@ -1,0 +1,135 @@
+"""Live updates in the browser: new mail shows up in an open inbox, and two agents on one
+ticket see each other, without anyone reloading."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from email import message_from_bytes as message_from
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.test_live import (
+    PASSPHRASE,
+    add_channel,
+    api_token,
+    create_agent,
+    customer_mail,
+    live_deployment,
+    wait_for_ticket,
+)
+from tests.support.dovecot import DovecotServer
+from tests.support.fixtures import MailboxUser
+from tests.support.processes import Deployment, running
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+# Set before any page script runs: tells the test when the page's live socket is open, and
+# survives only as long as the page does (a reload would lose it).
+WATCH_SOCKET = """
+window.liveOpen = false;
+document.addEventListener("htmx:wsOpen", function () { window.liveOpen = true; });
+"""
+
+
+@pytest.fixture
+def desk(env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
+    with running(live_deployment(env, tmp_path / uuid.uuid4().hex[:6])) as started:
+        yield started
+
+
+def signed_in_page(browser: Any, desk: Deployment, email: str, path: str) -> Any:
+    """A signed-in page whose live socket is open; ``page.htmx_errors`` collects what htmx
+    reports (a swap that found no target, a socket error)."""
+    context = browser.new_context()
+    context.add_init_script(WATCH_SOCKET)
+    page = context.new_page()
+    page.htmx_errors = []
+    page.on(
+        "console",
+        lambda m: (
+            page.htmx_errors.append(m.text) if m.type == "error" and "htmx" in m.text else None
+        ),
+    )
+    page.goto(f"{desk.base_url}{path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSPHRASE)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    page.wait_for_function("window.liveOpen === true")
+    return page
+
+
+def test_new_mail_appears_in_an_open_inbox_without_a_reload(
+    browser: Any, desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
+) -> None:
+    create_agent(desk, "alice@example.test", "Alice Agent")
+    add_channel(desk, mailbox_user)
+    page = signed_in_page(browser, desk, "alice@example.test", "/tickets")
+    assert page.locator("tr.ticket-row").count() == 0
+    page.evaluate("window.sameDocument = true")
+
+    raw = customer_mail("Payment failed twice", "Both attempts were declined.")
+    dovecot.append(mailbox_user.user, mailbox_user.password, raw)
+
+    row = page.locator("tr.ticket-row", has_text="Payment failed twice")
+    row.wait_for()
+    assert row.locator("td").nth(3).inner_text() == "Maria Lopez"
+    assert page.locator("td.empty").count() == 0  # "No tickets match." made way for the row
+    page.wait_for_function(
+        "document.querySelector('li[data-view=open] .count').textContent === '1'"
+    )
+    assert page.evaluate("window.sameDocument") is True  # no reload happened
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "live-inbox.png"), full_page=True)
+
+    dovecot.append(
+        mailbox_user.user,
+        mailbox_user.password,
+        customer_mail("Where is my card?", "It has not arrived."),
+    )
+    page.locator("tr.ticket-row", has_text="Where is my card?").wait_for()
+    subjects = page.locator("tr.ticket-row td:nth-child(3)").all_inner_texts()
+    assert subjects == ["Where is my card?", "Payment failed twice"]  # newest on top
+    assert page.htmx_errors == []
+    page.context.close()
+
+
+def test_two_agents_on_one_ticket_see_each_other_and_who_is_typing(
+    browser: Any, desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
+) -> None:
+    create_agent(desk, "alice@example.test", "Alice Agent")
+    create_agent(desk, "carol@example.test", "Carol Agent")
+    token = api_token(desk, "alice@example.test")
+    add_channel(desk, mailbox_user)
+    raw = customer_mail("Chargeback on my card", "I was charged twice.")
+    dovecot.append(mailbox_user.user, mailbox_user.password, raw)
+    reference = wait_for_ticket(desk, token, "Chargeback on my card")
+
+    alice = signed_in_page(browser, desk, "alice@example.test", f"/tickets/{reference}")
+    carol = signed_in_page(browser, desk, "carol@example.test", f"/tickets/{reference}")
+    alice.locator("#presence", has_text="Carol Agent is viewing").wait_for()
+    carol.locator("#presence", has_text="Alice Agent is viewing").wait_for()
+    assert "Alice Agent" not in alice.locator("#presence").inner_text()  # only the others
+
+    carol.fill("#reply-body", "Let me check the payment log")
+    alice.locator("#presence", has_text="Carol Agent is typing a reply").wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    alice.screenshot(path=str(SHOTS / "live-presence.png"), full_page=True)
+
+    follow_up = customer_mail(
+        "Re: Chargeback on my card",
+        "Here is the second charge: 49.90 EUR.",
+        In_Reply_To=str(message_from(raw)["Message-ID"]),
+    )
+    dovecot.append(mailbox_user.user, mailbox_user.password, follow_up)
+    for page in (alice, carol):  # both open pages show the customer's new message
+        page.locator("#timeline li.msg", has_text="49.90 EUR").wait_for()
+        assert page.locator("#timeline li.msg", has_text="49.90 EUR").count() == 1
+    assert carol.input_value("#reply-body") == "Let me check the payment log"  # draft kept
+
+    carol.context.close()
+    alice.wait_for_function("!document.querySelector('#presence').textContent.includes('Carol')")
+    assert alice.htmx_errors == []
+    alice.context.close()

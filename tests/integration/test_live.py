@@ -1,0 +1,445 @@
+"""Live updates over the websocket, against real ``inbox serve`` processes and real mail.
+
+Embedded by default (one process, the hub in memory). With ``INBOX_TEST_DATABASE=postgres
+INBOX_TEST_BROKER=redis``, mail is filed by a separate ``inbox worker``, the hub is Redis
+pub/sub (``INBOX_REALTIME_URL``), and presence is checked between two web processes; adding
+``INBOX_TEST_REALTIME=postgres`` carries the same over PostgreSQL LISTEN/NOTIFY instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from sqlmodel import select
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
+
+from inbox.db import Database
+from inbox.models import Agent, Team, TeamMember
+from inbox.realtime import Hub, MemoryHub, Message, PostgresHub, RedisHub
+from tests.support.dovecot import DovecotServer
+from tests.support.fixtures import MailboxUser
+from tests.support.processes import Deployment, InboxProcess, free_port, run_cli, running
+from tests.support.services import postgres_url, redis_url, require
+
+BROKER = os.environ.get("INBOX_TEST_BROKER", "")
+REALTIME = os.environ.get("INBOX_TEST_REALTIME", "")
+SUPPORT = "support@example.test"
+PASSPHRASE = "a long enough passphrase"
+REDIS_DB = 11  # not the end-to-end tests' 7: suites running at once must not share queues
+WAIT = 60.0
+
+
+def _redis_url() -> str:
+    base = redis_url()
+    require(None if base else "Redis is not reachable", "Redis")
+    assert base is not None
+    url = base.rsplit("/", 1)[0] + f"/{REDIS_DB}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def live_deployment(env: dict[str, str], workdir: Path) -> Deployment:
+    """A desk whose public address is its own port, so that browsers' Origin matches."""
+    extra = {"INBOX_POLL_SECONDS": "5", "INBOX_RETRY_BASE_SECONDS": "0.5"}
+    if BROKER == "redis":
+        extra["INBOX_BROKER_URL"] = extra["INBOX_REALTIME_URL"] = _redis_url()
+    elif BROKER:
+        pytest.skip("the live tests scale out on Redis only")
+    if REALTIME == "postgres":  # LISTEN/NOTIFY on the desk's own database instead of Redis
+        if not env["INBOX_DATABASE_URL"].startswith("postgresql"):
+            pytest.skip("INBOX_TEST_REALTIME=postgres needs INBOX_TEST_DATABASE=postgres")
+        extra["INBOX_REALTIME_URL"] = env["INBOX_DATABASE_URL"]
+    deployment = Deployment({**env, **extra}, workdir, separate_workers=bool(BROKER))
+    extra["INBOX_BASE_URL"] = deployment.base_url
+    deployment.env = {**deployment.env, **extra}
+    for process in (deployment.web, deployment.worker, deployment.scheduler):
+        process.env.update(extra)
+    return deployment
+
+
+@pytest.fixture
+def desk(env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
+    with running(live_deployment(env, tmp_path / uuid.uuid4().hex[:6])) as started:
+        yield started
+
+
+@pytest.fixture
+def second_web(desk: Deployment, tmp_path: Path) -> Iterator[str]:
+    """Another web process of the same desk (scale-out only); its address."""
+    if not BROKER:
+        yield desk.base_url
+        return
+    port = free_port()
+    web = InboxProcess(desk.env, ["serve", "--port", str(port)], tmp_path / "serve2.log")
+    web.start()
+    address = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(address)
+        yield address
+    finally:
+        web.stop()
+        print(web.log()[-4000:])
+
+
+def _wait_healthy(address: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{address}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{address} never answered")
+
+
+def create_agent(desk: Deployment, email: str, name: str, role: str = "agent") -> None:
+    run_cli(
+        desk.env,
+        *("agent", "create", "--email", email, "--name", name, "--role", role),
+        "--password-stdin",
+        stdin=PASSPHRASE + "\n",
+    )
+
+
+def api_token(desk: Deployment, email: str) -> str:
+    return run_cli(desk.env, "token", "create", "--agent", email).strip().splitlines()[-1]
+
+
+def put_in_team(desk: Deployment, team_name: str, *emails: str) -> None:
+    """Teams have no command or page yet: set up in the database, as an administrator would."""
+    db = Database(desk.env["INBOX_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
+    with db.unit_of_work() as session:
+        team = Team(name=team_name)
+        session.add(team)
+        session.flush()
+        for email in emails:
+            agent = session.exec(select(Agent).where(Agent.email == email)).one()
+            session.add(TeamMember(team_id=team.id or 0, agent_id=agent.id or 0))
+    db.dispose()
+
+
+def add_channel(desk: Deployment, mailbox: MailboxUser) -> None:
+    run_cli(
+        desk.env,
+        *("channel", "add-email", "--name", "Support", "--address", SUPPORT),
+        *("--imap", mailbox.imap_url, "--smtp", "smtp://127.0.0.1:9", "--poll-seconds", "5"),
+    )
+
+
+def sign_in(address: str, email: str) -> httpx.Client:
+    """A browser's cookies after signing in with the password."""
+    client = httpx.Client(base_url=address, timeout=10)
+    page = client.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSPHRASE, "next": "/tickets", "_csrf_token": token[1]},
+    )
+    assert response.status_code in (200, 303), response.text
+    return client
+
+
+def cookie_header(client: httpx.Client) -> str:
+    return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+def open_live(
+    address: str,
+    desk: Deployment,
+    *,
+    path: str = "/live",
+    cookies: str | None = None,
+    origin: str | None = "desk",
+    headers: dict[str, str] | None = None,
+) -> ClientConnection:
+    all_headers = dict(headers or {})
+    if cookies:
+        all_headers["Cookie"] = cookies
+    return connect(
+        address.replace("http://", "ws://") + path,
+        origin=Origin(desk.base_url if origin == "desk" else origin) if origin else None,
+        additional_headers=all_headers,
+        open_timeout=10,
+    )
+
+
+def receive_until(ws: ClientConnection, wanted: Callable[[str], bool], what: str) -> list[str]:
+    """Every message up to and including the first one ``wanted`` accepts."""
+    received: list[str] = []
+    deadline = time.monotonic() + WAIT
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no {what} within {WAIT}s; received {received}")
+        try:
+            message = ws.recv(timeout=left)
+        except TimeoutError:
+            continue
+        assert isinstance(message, str)
+        received.append(message)
+        if wanted(message):
+            return received
+
+
+def customer_mail(subject: str, body: str, **headers: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Maria Lopez <maria@example.org>"
+    msg["To"] = SUPPORT
+    msg["Subject"] = subject
+    msg["Message-ID"] = make_msgid(domain="mail.example.org")
+    for key, value in headers.items():
+        msg[key.replace("_", "-")] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def deliver(dovecot: DovecotServer, mailbox: MailboxUser, raw: bytes) -> None:
+    dovecot.append(mailbox.user, mailbox.password, raw)
+
+
+def reference_in(row_html: str) -> str:
+    found = re.search(r'data-reference="([^"]+)"', row_html)
+    assert found, row_html
+    return found[1]
+
+
+def test_live_socket_is_refused_without_a_signed_in_browser_of_our_own_origin(
+    desk: Deployment,
+) -> None:
+    create_agent(desk, "alice@example.test", "Alice")
+    create_agent(desk, "max@example.test", "Max Manager", role="manager")
+    token = api_token(desk, "alice@example.test")
+    alice = cookie_header(sign_in(desk.base_url, "alice@example.test"))
+    # A manager must pass a second factor: after the password alone the session is pending.
+    pending = cookie_header(sign_in(desk.base_url, "max@example.test"))
+
+    refused: dict[str, dict[str, Any]] = {
+        "no cookie": {},
+        "an API token": {"headers": {"Authorization": f"Bearer {token}"}},
+        "a pending second factor": {"cookies": pending},
+        "another site's page": {"cookies": alice, "origin": "http://evil.example"},
+        "another port": {"cookies": alice, "origin": "http://127.0.0.1:1"},
+        "no Origin header": {"cookies": alice, "origin": None},
+    }
+    for why, options in refused.items():
+        with pytest.raises(InvalidStatus) as refusal:
+            open_live(desk.base_url, desk, **options).close()
+        assert refusal.value.response.status_code == 403, why
+
+    with open_live(desk.base_url, desk, cookies=alice) as ws:
+        ws.ping().wait(10)  # the same browser, from the desk's own page, is let in
+
+
+def test_new_mail_reaches_the_inbox_of_agents_who_may_see_it_and_no_one_else(
+    desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
+) -> None:
+    create_agent(desk, "alice@example.test", "Alice")
+    create_agent(desk, "bob@example.test", "Bob")
+    put_in_team(desk, "Sales", "alice@example.test")
+    put_in_team(desk, "Billing", "bob@example.test")
+    token = api_token(desk, "alice@example.test")
+    add_channel(desk, mailbox_user)
+    alice = open_live(
+        desk.base_url, desk, cookies=cookie_header(sign_in(desk.base_url, "alice@example.test"))
+    )
+    bob = open_live(
+        desk.base_url, desk, cookies=cookie_header(sign_in(desk.base_url, "bob@example.test"))
+    )
+    with alice, bob:
+        first = customer_mail("Card declined at checkout", "My card was declined.")
+        deliver(dovecot, mailbox_user, first)
+        # A ticket of no team is everyone's: both inboxes get the row, at the top of the list.
+        rows = {}
+        for name, ws in (("alice", alice), ("bob", bob)):
+            got = receive_until(ws, lambda m: "Card declined at checkout" in m, "new row")
+            rows[name] = got[-1]
+            assert 'hx-swap-oob="afterbegin:#ticket-rows"' in rows[name]
+            assert 'class="ticket-row' in rows[name]
+        reference = reference_in(rows["alice"])
+        counts = receive_until(alice, lambda m: 'id="view-counts"' in m, "view counts")[-1]
+        assert re.search(
+            r'data-view="open">\s*<a[^>]*>All open</a>\s*<span class="count">1<', counts
+        )
+
+        # Sales takes it: it leaves Bob's list, and what happens to it next never reaches him.
+        httpx.patch(
+            f"{desk.base_url}/api/v1/tickets/{reference}",
+            json={"team": "Sales"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).raise_for_status()
+        gone = receive_until(bob, lambda m: 'hx-swap-oob="delete"' in m, "row removal")[-1]
+        assert gone == f'<tr id="ticket-row-{reference}" hx-swap-oob="delete"></tr>'
+
+        deliver(
+            dovecot,
+            mailbox_user,
+            customer_mail(
+                "Re: Card declined at checkout",
+                "It happened again, second card too.",
+                In_Reply_To=re.search(rb"Message-ID: (<[^>]+>)", first)[1].decode(),  # type: ignore[index]
+            ),
+        )
+        receive_until(alice, lambda m: f"ticket-row-{reference}" in m, "the row moving up")
+        deliver(dovecot, mailbox_user, customer_mail("Refund question", "Where is my refund?"))
+        before_sentinel = receive_until(bob, lambda m: "Refund question" in m, "the next row")
+        assert not any(reference in m or "Card declined" in m for m in before_sentinel)
+
+
+def test_ticket_page_gets_new_messages_and_its_viewers_see_each_other(
+    desk: Deployment, second_web: str, dovecot: DovecotServer, mailbox_user: MailboxUser
+) -> None:
+    create_agent(desk, "alice@example.test", "Alice")
+    create_agent(desk, "carol@example.test", "Carol")
+    create_agent(desk, "bob@example.test", "Bob")
+    put_in_team(desk, "Sales", "alice@example.test", "carol@example.test")
+    put_in_team(desk, "Billing", "bob@example.test")
+    token = api_token(desk, "alice@example.test")
+    add_channel(desk, mailbox_user)
+    first = customer_mail("Chargeback", "Why was I charged twice?")
+    deliver(dovecot, mailbox_user, first)
+    reference = wait_for_ticket(desk, token, "Chargeback")
+    httpx.patch(
+        f"{desk.base_url}/api/v1/tickets/{reference}",
+        json={"team": "Sales"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).raise_for_status()
+
+    bob = cookie_header(sign_in(desk.base_url, "bob@example.test"))
+    with pytest.raises(InvalidStatus):  # another team's ticket has no live page for Bob
+        open_live(desk.base_url, desk, path=f"/live?ticket={reference}", cookies=bob).recv(10)
+
+    alice_cookies = cookie_header(sign_in(desk.base_url, "alice@example.test"))
+    carol_cookies = cookie_header(sign_in(second_web, "carol@example.test"))
+    path = f"/live?ticket={reference}"
+    with open_live(desk.base_url, desk, path=path, cookies=alice_cookies) as alice:
+        with open_live(second_web, desk, path=path, cookies=carol_cookies) as carol:
+            seen = receive_until(alice, lambda m: "Carol is viewing" in m, "Carol's presence")
+            assert 'id="presence"' in seen[-1] and "Alice" not in seen[-1]
+            receive_until(carol, lambda m: "Alice is viewing" in m, "Alice's presence")
+
+            carol.send(json.dumps({"type": "typing", "HEADERS": {"HX-Request": "true"}}))
+            receive_until(alice, lambda m: "Carol is typing a reply" in m, "Carol typing")
+
+            deliver(
+                dovecot,
+                mailbox_user,
+                customer_mail(
+                    "Re: Chargeback",
+                    "Here is my bank statement.",
+                    In_Reply_To=re.search(rb"Message-ID: (<[^>]+>)", first)[1].decode(),  # type: ignore[index]
+                ),
+            )
+            for ws in (alice, carol):
+                entry = receive_until(ws, lambda m: "Here is my bank statement." in m, "entry")[-1]
+                assert entry.startswith('<ol hx-swap-oob="beforeend:#timeline > ol.timeline">')
+                assert 'class="msg kind-email dir-inbound"' in entry
+        left = receive_until(alice, lambda m: 'id="presence"' in m and "Carol" not in m, "leave")
+        assert "is viewing" not in left[-1]
+
+
+def wait_for_ticket(desk: Deployment, token: str, subject: str) -> str:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        items = httpx.get(
+            f"{desk.base_url}/api/v1/tickets",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()["items"]
+        for item in items:
+            if item["subject"] == subject:
+                return str(item["reference"])
+        time.sleep(0.3)
+    raise AssertionError(f"no ticket {subject!r}")
+
+
+def test_signing_out_closes_the_live_socket(desk: Deployment) -> None:
+    create_agent(desk, "alice@example.test", "Alice")
+    browser = sign_in(desk.base_url, "alice@example.test")
+    with open_live(desk.base_url, desk, cookies=cookie_header(browser)) as ws:
+        page = browser.get("/tickets")
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        assert token
+        browser.post("/logout", data={"_csrf_token": token[1]})
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def test_oversized_and_flooding_clients_are_disconnected(desk: Deployment) -> None:
+    create_agent(desk, "alice@example.test", "Alice")
+    cookies = cookie_header(sign_in(desk.base_url, "alice@example.test"))
+    with open_live(desk.base_url, desk, cookies=cookies) as ws:
+        ws.send(json.dumps({"type": "viewing", "pad": "x" * 10_000}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    with open_live(desk.base_url, desk, cookies=cookies) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(200):
+                ws.send(json.dumps({"type": "viewing"}))
+            ws.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis", "postgres"])
+def test_hub_carries_messages_between_processes(kind: str) -> None:
+    """Two hub instances stand for two processes: what one publishes, the other hears."""
+    publisher, listener = _hub(kind), None
+    try:
+        listener = publisher if kind == "memory" else _hub(kind)
+        heard: list[Message] = []
+        arrived = threading.Event()
+
+        def hear(message: Message) -> None:
+            heard.append(message)
+            if message.get("ticket_id") == 42:
+                arrived.set()
+
+        listener.subscribe(hear)
+        deadline = time.monotonic() + WAIT
+        # A subscription takes a moment to reach the server: publish until one is heard.
+        while not arrived.wait(0.2):
+            assert time.monotonic() < deadline, "nothing arrived"
+            publisher.publish({"type": "ticket", "kind": "created", "ticket_id": 42})
+        assert heard[0] == {"type": "ticket", "kind": "created", "ticket_id": 42}
+        publisher.publish({"type": "ticket", "kind": "bulky", "pad": "x" * 10_000})
+        publisher.publish({"type": "ticket", "kind": "changed", "ticket_id": 43})
+        while not any(m.get("ticket_id") == 43 for m in heard):
+            assert time.monotonic() < deadline, "nothing arrived"
+            time.sleep(0.05)
+        assert not any(m.get("kind") == "bulky" for m in heard)  # too big: never sent
+    finally:
+        publisher.close()
+        if listener is not None and listener is not publisher:
+            listener.close()
+
+
+def _hub(kind: str) -> Hub:
+    if kind == "memory":
+        return MemoryHub()
+    if kind == "redis":
+        return RedisHub(_redis_url())
+    url = postgres_url()
+    require(None if url else "PostgreSQL is not reachable", "PostgreSQL")
+    assert url is not None
+    return PostgresHub(url)
