@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,21 @@ from sqlmodel import col, select
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
 from inbox.models import Channel, InboundItem
+from inbox.realtime import Hub, open_hub, publisher
 from inbox.settings import Settings, get_settings
+from inbox.web.account import AuthPages, PasswordResetPages, SecondFactorPages
+from inbox.web.admin import AdminPages
 from inbox.web.api import TicketApi
 from inbox.web.auth import PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
-from inbox.web.pages import PUBLIC, AuthPages, TicketPages
+from inbox.web.inbox_pages import InboxPages
+from inbox.web.live import LiveUpdates, live_socket
+from inbox.web.pages import PUBLIC, TicketPages
+from inbox.web.phone import CallApi, PhonePages
+from inbox.web.reports import ReportApi, ReportPages
+from inbox.web.scope import ticket_scope_guard
+from inbox.web.sla_admin import SlaAdminPages, TicketSlaPages
+from inbox.web.workspace import MacroAdminPages, WorkspaceApi, WorkspacePages
+from workers.accounts import account_directory
 from workers.broker import configure_broker
 from workers.runtime import Runtime, build_runtime, set_runtime
 
@@ -57,12 +69,24 @@ def start_runtime(settings: NamedDependency[Settings]) -> tuple[Runtime, dramati
     return rt, broker
 
 
+def start_realtime(rt: Runtime) -> Hub:
+    """Every process that commits publishes its committed ticket events to the realtime hub."""
+    if rt.settings.realtime_url is None and rt.settings.broker_url is not None:
+        logging.getLogger(__name__).warning(
+            "INBOX_REALTIME_URL is unset: browsers hear only of changes made by the web process"
+        )
+    hub = open_hub(rt.settings.realtime_url)
+    rt.db.on_commit(publisher(hub))
+    return hub
+
+
 def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None = None) -> list[str]:
     """``inbox poll``: fetch every pull channel once and file what arrived, in this process."""
     from inbox.actions.ingest import process_inbound_item
     from workers.mailboxes import open_mailbox, sync_mailbox
 
     rt = build_runtime(settings)
+    hub = start_realtime(rt)
     lines = []
     with rt.db.reading() as session:
         query = select(Channel).where(Channel.kind == "email", col(Channel.enabled).is_(True))
@@ -89,6 +113,7 @@ def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None =
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to file"
         lines.append(f"{channel.name}: {fetched} new mails fetched; {summary}")
     rt.db.dispose()
+    hub.close()
     return lines
 
 
@@ -139,6 +164,8 @@ def healthz(db: NamedDependency[Database]) -> dict[str, str]:
 def create_app(settings: Settings | None = None, *, background: bool = True) -> Litestar:
     settings = settings or get_settings()
     rt, broker = start_runtime(settings)
+    live = LiveUpdates(start_realtime(rt), rt.db, settings)
+    accounts = account_directory(rt)
     services = None
     if background and settings.in_process_workers:
         from workers.embedded import BackgroundServices
@@ -157,9 +184,23 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     return Litestar(
         route_handlers=[
             AuthPages,
+            SecondFactorPages,
+            PasswordResetPages,
+            AdminPages,
             TicketPages,
+            InboxPages,
             TicketApi,
+            PhonePages,
+            CallApi,
+            WorkspacePages,
+            MacroAdminPages,
+            WorkspaceApi,
+            SlaAdminPages,
+            TicketSlaPages,
+            ReportPages,
+            ReportApi,
             healthz,
+            live_socket,
             create_static_files_router(
                 path="/static",
                 directories=[ROOT / "inbox" / "web" / "static"],
@@ -171,9 +212,11 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             "db": Provide(lambda: rt.db, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "blobs": Provide(lambda: rt.blobs, sync_to_thread=False),
+            "accounts": Provide(lambda: accounts, sync_to_thread=False),
         },
-        state=State({"db": rt.db}),
+        state=State({"db": rt.db, "settings": settings, "live": live}),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],
+        guards=[ticket_scope_guard],
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),
             cookie_name="inbox_csrf",
@@ -193,6 +236,6 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             HTTPException: http_error_handler,
         },
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[on_startup],
-        on_shutdown=[on_shutdown],
+        on_startup=[on_startup, live.start],
+        on_shutdown=[live.stop, on_shutdown],
     )

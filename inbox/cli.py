@@ -32,7 +32,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.database_url.startswith("sqlite"):
         _prepare(settings)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # Live-update messages are small; a client sending megabytes is cut off by the server.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        ws_max_size=64 * 1024,
+    )
     return 0
 
 
@@ -52,9 +59,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     import dramatiq
 
-    from inbox.app import start_runtime
+    from inbox.app import start_realtime, start_runtime
 
     rt, broker = start_runtime(settings)
+    hub = start_realtime(rt)
     worker = dramatiq.Worker(broker, worker_threads=args.threads)
     worker.start()
     print(f"worker running with {args.threads} threads", flush=True)
@@ -62,6 +70,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     worker.stop(timeout=10_000)
     rt.parser.close()
     rt.db.dispose()
+    hub.close()
     return 0
 
 
@@ -72,15 +81,17 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from inbox.app import start_runtime
+    from inbox.app import start_realtime, start_runtime
     from workers.embedded import BackgroundServices
 
     rt, _broker = start_runtime(settings)
+    hub = start_realtime(rt)
     services = BackgroundServices(rt, None, mailboxes=True)
     services.start()
     print("scheduler running", flush=True)
     _wait_for_signal()
     services.stop()
+    hub.close()
     return 0
 
 

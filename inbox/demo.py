@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from inbox.accounts.embedded import add_directory_account
 from inbox.actions.agents import create_agent
+from inbox.actions.calls import CallDetails, log_call
 from inbox.actions.customers import resolve_customer
 from inbox.actions.email_out import reply_by_email
+from inbox.actions.macros import MacroFields, create_macro
+from inbox.actions.sla import recompute_sla
+from inbox.actions.sla_policies import CalendarFields, PolicyFields, save_calendar, save_policy
 from inbox.actions.tickets import add_note, open_ticket, set_status, update_ticket
+from inbox.actions.twofactor import second_factor_required, set_known_totp_secret
 from inbox.errors import Conflict
 from inbox.models import Agent, Channel, Message, Team, TeamMember, Ticket, utcnow
 from inbox.settings import Settings
 
 DEMO_PASSWORD = "demo-desk-2026!"  # noqa: S105  (printed for the newcomer; demo only)
+# Managers and admins sign in with a second factor: this authenticator key, printed too.
+DEMO_TOTP_SECRET = "DEMODESKDEMODESKDEMODESKDEMODESK"  # noqa: S105
 AGENTS = [
     ("admin@example.com", "Ada Admin", "admin"),
     ("manager@example.com", "Max Manager", "manager"),
@@ -80,6 +88,40 @@ STORIES = [
         "low",
     ),
 ]
+# The embedded account directory's accounts for the demo customers: (id, name, email, phone,
+# status). Maria and Jonas are locked out, to try an unlock by code or by a call.
+DIRECTORY_ACCOUNTS = [
+    ("acc-1001", "Maria Lopez", "maria.lopez@example.org", None, "locked"),
+    ("acc-1002", "Tom Becker", "tom.becker@example.com", None, "active"),
+    ("acc-1003", "Aiko Tanaka", "aiko.tanaka@example.jp", None, "active"),
+    ("acc-1004", "Jonas Weber", "jonas.weber@example.de", "+4915112345678", "locked"),
+    ("acc-1005", "Sam Ortiz", "sam.ortiz@example.net", None, "active"),
+]
+# Canned responses (text only) and macros (text and changes), on /admin/macros.
+DEMO_MACROS = [
+    MacroFields(
+        name="Greeting",
+        body="Hello {{customer.name}},\n\nThank you for writing to us about {{ticket.reference}}.",
+    ),
+    MacroFields(
+        name="Sign-off",
+        body="Kind regards,\n{{agent.name}}",
+    ),
+    MacroFields(
+        name="Ask for the last payment amount",
+        body="Hello {{customer.name}},\n\nTo confirm it is you, please tell us the amount of "
+        "your last payment. Keep {{ticket.reference}} in the subject when you answer.\n\n"
+        "{{agent.name}}",
+        set_status="waiting on customer",
+        add_tags=("identity-check",),
+    ),
+    MacroFields(
+        name="Escalate suspected fraud",
+        body="",
+        set_priority="urgent",
+        add_tags=("fraud",),
+    ),
+]
 KIND_OF_MESSAGE = {"email": "email", "chat": "chat", "telegram": "social", "phone": "call_note"}
 
 
@@ -89,10 +131,11 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
     agents = []
     for email, name, role in AGENTS:
         agent = session.exec(select(Agent).where(Agent.email == email)).first()
-        agents.append(
-            agent
-            or create_agent(session, email=email, name=name, role=role, password=DEMO_PASSWORD)
-        )
+        if agent is None:
+            agent = create_agent(session, email=email, name=name, role=role, password=DEMO_PASSWORD)
+            if second_factor_required(agent):
+                set_known_totp_secret(session, settings, agent, DEMO_TOTP_SECRET)
+        agents.append(agent)
     team = Team(name="Account help")
     session.add(team)
     session.flush()
@@ -170,10 +213,92 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
                 actor=agents[2],
                 body="Card blocked while we check with the merchant.",
             )
+    _load_accounts_and_calls(session, settings, agents[2])
+    for fields in DEMO_MACROS:
+        create_macro(session, actor=agents[0], fields=fields)
+    _load_sla(session, agents[0])
     return [
         f"Loaded {len(STORIES)} demo tickets on {len(CHANNELS)} channels.",
         *(
             f"Sign in as {email} ({role}) with password {DEMO_PASSWORD}"
             for email, _, role in AGENTS
         ),
+        f"Managers and admins then need a code from an authenticator app with the key "
+        f"{DEMO_TOTP_SECRET} (otpauth://totp/Inbox:demo?secret={DEMO_TOTP_SECRET}).",
     ]
+
+
+def _load_sla(session: Session, admin: Agent) -> None:
+    """A Berlin office calendar, an urgent policy and a default one; then the clocks."""
+    office = save_calendar(
+        session,
+        CalendarFields(
+            name="Berlin office",
+            timezone="Europe/Berlin",
+            weekly_hours={day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")},
+            holiday_country="DE",
+            holiday_subdivision="BE",
+        ),
+        actor=admin,
+    )
+    save_policy(
+        session,
+        PolicyFields(
+            name="Urgent",
+            position=10,
+            priorities=["urgent"],
+            first_response_minutes=30,
+            next_response_minutes=60,
+            resolution_minutes=240,
+        ),
+        actor=admin,
+    )
+    save_policy(
+        session,
+        PolicyFields(
+            name="Standard",
+            position=100,
+            calendar_id=office.id,
+            first_response_minutes=240,
+            next_response_minutes=480,
+            resolution_minutes=2400,
+        ),
+        actor=admin,
+    )
+    now = utcnow()
+    for ticket_id in session.exec(select(Ticket.id)).all():
+        recompute_sla(session, ticket_id or 0, now)
+
+
+def _load_accounts_and_calls(session: Session, settings: Settings, agent: Agent) -> None:
+    """Accounts in the embedded directory, and a logged call back to Jonas."""
+    for account_id, name, email, phone, status in DIRECTORY_ACCOUNTS:
+        add_directory_account(
+            session,
+            account_id=account_id,
+            name=name,
+            email=email,
+            phone=phone,
+            status=status,
+            locked_reason="too many wrong passwords" if status == "locked" else "",
+        )
+    jonas = session.exec(
+        select(Ticket).where(Ticket.channel_kind == "phone").order_by(col(Ticket.id))
+    ).first()
+    if jonas is not None:
+        log_call(
+            session,
+            settings,
+            ticket=jonas,
+            agent=agent,
+            call=CallDetails(
+                direction="outbound",
+                phone="+4915112345678",
+                started_at=utcnow() - timedelta(hours=2),
+                duration_seconds=245,
+                outcome="resolved",
+                summary="Called back: the payment arrived a day late at the bank. Waived the "
+                "fee as a goodwill gesture and explained the booking times.",
+                verification_checks=("date_of_birth", "postcode_on_file", "last_payment_amount"),
+            ),
+        )

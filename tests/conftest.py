@@ -22,7 +22,7 @@ from inbox.migrate import upgrade_database
 from inbox.settings import Settings, load_settings
 from tests.support.services import postgres_url, require
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.web"]
 
 BACKEND = os.environ.get("INBOX_TEST_DATABASE", "sqlite")
 KEEP_TABLES = {"alembic_version", "ticket_status"}

@@ -5,18 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inbox.events import Event, InboundStored, OutboxQueued
-from workers.actors import deliver_outbox_item, process_inbound
+from workers import unlock_actors  # noqa: F401  (registers the unlock timer handlers)
+from workers.actors import deliver_outbox_items, process_inbound
+from workers.sla_actors import enqueue_sla_recomputes
+from workers.timers import enqueue_due_timers
 
 # Stored mail is filed this many items per job (and transaction): enough to share the fixed
 # cost of a transaction, few enough that a write lock is never held for long.
 INBOUND_JOB_SIZE = 25
+# Outbound rows per delivery job, sharing one connection: a crash mid-run delays the rest
+# of the run by at most their sending leases.
+OUTBOX_JOB_SIZE = 10
 
 
 def enqueue_jobs(events: list[Event]) -> None:
     enqueue_inbound([e.item_id for e in events if isinstance(e, InboundStored)])
-    for event in events:
-        if isinstance(event, OutboxQueued):
-            deliver_outbox_item.send(event.outbox_id)
+    enqueue_outbox([e.outbox_id for e in events if isinstance(e, OutboxQueued)])
+    enqueue_due_timers(events)
+    enqueue_sla_recomputes(events)
+
+
+def enqueue_outbox(outbox_ids: Sequence[int]) -> None:
+    for start in range(0, len(outbox_ids), OUTBOX_JOB_SIZE):
+        deliver_outbox_items.send(list(outbox_ids[start : start + OUTBOX_JOB_SIZE]))
 
 
 def enqueue_inbound(item_ids: Sequence[int], *, per_job: int = INBOUND_JOB_SIZE) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,7 +47,12 @@ class MailParser:
             if self._pool is None:
                 # Never fork: this process runs threads that may hold locks at that moment.
                 context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=context,
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
             return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
@@ -59,3 +66,15 @@ class MailParser:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In a parser process: end when the process that started it is gone (killed with
+    SIGKILL, it never says goodbye), instead of waiting for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

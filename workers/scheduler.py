@@ -11,9 +11,9 @@ import threading
 
 from inbox.actions.ingest import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox
-from workers.actors import deliver_outbox_item
-from workers.dispatch import enqueue_inbound
+from workers.dispatch import enqueue_inbound, enqueue_outbox
 from workers.runtime import Runtime
+from workers.timers import run_due_timers
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +22,11 @@ def run_due_work(rt: Runtime) -> int:
     with rt.db.unit_of_work() as session:
         outbox_ids = sweep_due_outbox(session)
         inbound_ids = sweep_pending_inbound(session)
-    for outbox_id in outbox_ids:
-        deliver_outbox_item.send(outbox_id)
+    enqueue_outbox(outbox_ids)
     # Left behind by a lost job or a killed worker: one job each, so that a mail which
     # brings its worker down cannot take other mail with it again.
     enqueue_inbound(inbound_ids, per_job=1)
-    return len(outbox_ids) + len(inbound_ids)
+    return len(outbox_ids) + len(inbound_ids) + run_due_timers(rt)
 
 
 class Scheduler(threading.Thread):

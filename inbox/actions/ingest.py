@@ -30,6 +30,7 @@ from inbox.actions.email_out import (
     queue_acknowledgements,
     recent_acknowledgements,
 )
+from inbox.actions.merge import active_merge_of
 from inbox.actions.rows import Row, insert_rows, table_of
 from inbox.actions.thread_lookup import find_thread
 from inbox.actions.tickets import (
@@ -530,6 +531,8 @@ def _file(
     customer, identity = _sender(session, parsed)
     decision = find_thread(session, settings, parsed, identity)
     ticket = session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
+    if ticket is not None:
+        ticket = _following_merges(session, ticket)
     new_ticket = ticket is None
     if ticket is None:
         ticket = open_ticket(
@@ -636,6 +639,17 @@ def _attachment_rows(blobs: BlobStore, message_id: int, parsed: ParsedMail) -> l
         }
         for attachment in parsed.attachments
     ]
+
+
+def _following_merges(session: Session, ticket: Ticket) -> Ticket:
+    """Mail for a ticket merged into another goes where its conversation went."""
+    for _ in range(10):  # merges chain rarely; the bound guards against a cycle
+        merge = active_merge_of(session, ticket)
+        target = session.get(Ticket, merge.target_ticket_id) if merge else None
+        if target is None:
+            break
+        ticket = target
+    return ticket
 
 
 def record_processing_failure(session: Session, item_id: int, error: str) -> bool:

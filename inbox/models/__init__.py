@@ -1,9 +1,35 @@
 """SQLModel tables. No I/O and no framework imports here."""
 
-from inbox.models.agents import ROLES, Agent, AgentSession, ApiToken, AuditEvent, Team, TeamMember
+from inbox.models.accounts import (
+    CallNote,
+    DirectoryAccount,
+    DirectoryCode,
+    IdentityProof,
+    UnlockRequest,
+)
+from inbox.models.agents import (
+    ROLES,
+    Agent,
+    AgentSession,
+    ApiToken,
+    AuditEvent,
+    OneTimeCode,
+    RecoveryCode,
+    Team,
+    TeamMember,
+)
 from inbox.models.channels import Channel, InboundItem
 from inbox.models.customers import Customer, CustomerIdentity
 from inbox.models.messages import Attachment, Message
+from inbox.models.sla import (
+    SLA_TARGETS,
+    BusinessCalendar,
+    CustomerTag,
+    SlaClock,
+    SlaClockEvent,
+    SlaPolicy,
+    TicketStatusChange,
+)
 from inbox.models.tickets import (
     PRIORITIES,
     STATUS_CATEGORIES,
@@ -13,29 +39,49 @@ from inbox.models.tickets import (
     TicketTag,
 )
 from inbox.models.types import utcnow
+from inbox.models.views import SavedView
 from inbox.models.work import Outbox, Timer
+from inbox.models.workspace import Macro, Notification, TicketMerge
 
 __all__ = [
     "PRIORITIES",
     "ROLES",
+    "SLA_TARGETS",
     "STATUS_CATEGORIES",
     "Agent",
     "AgentSession",
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "BusinessCalendar",
+    "CallNote",
     "Channel",
     "Customer",
     "CustomerIdentity",
+    "CustomerTag",
+    "DirectoryAccount",
+    "DirectoryCode",
+    "IdentityProof",
     "InboundItem",
+    "Macro",
     "Message",
+    "Notification",
+    "OneTimeCode",
     "Outbox",
+    "RecoveryCode",
+    "SavedView",
+    "SlaClock",
+    "SlaClockEvent",
+    "SlaPolicy",
     "Team",
     "TeamMember",
     "Ticket",
     "TicketLink",
+    "TicketMerge",
     "TicketStatus",
+    "TicketStatusChange",
     "TicketTag",
     "Timer",
+    "UnlockRequest",
     "utcnow",
 ]

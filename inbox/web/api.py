@@ -10,34 +10,17 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from inbox.actions.email_out import reply_by_email
-from inbox.actions.tickets import add_note, update_ticket
+from inbox.actions.mentions import add_note_with_mentions
+from inbox.actions.tickets import access_ticket, check_reply_not_stale, update_ticket
 from inbox.db import Database
 from inbox.errors import InvalidInput
-from inbox.models import Agent, Ticket
-from inbox.queries.tickets import (
-    TicketFilters,
-    find_ticket,
-    list_quarantine,
-    list_tickets,
-    ticket_detail,
-)
+from inbox.models import Agent
+from inbox.queries.tickets import TicketFilters, list_quarantine, list_tickets, viewer_for
 from inbox.settings import Settings
-from inbox.web.serializers import message_json, quarantine_json, ticket_full, ticket_summary
+from inbox.web.common import locked_ticket, only_fields, ticket_json
+from inbox.web.serializers import message_json, quarantine_json, ticket_summary
 
 PATCHABLE = {"status", "priority", "assignee", "team", "tags"}
-
-
-def _only(body: Any, allowed: set[str], required: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
-    """Accept declared fields only: no mass assignment."""
-    if not isinstance(body, dict):
-        raise InvalidInput("expected a JSON object")
-    unknown = set(body) - allowed
-    if unknown:
-        raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
-    missing = required - set(body)
-    if missing:
-        raise InvalidInput(f"missing field(s): {', '.join(sorted(missing))}")
-    return body
 
 
 def _text(body: dict[str, Any], key: str) -> str:
@@ -61,14 +44,33 @@ class TicketApi(Controller):
         channel: FromQuery[str | None] = None,
         assignee: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
+        view: FromQuery[str | None] = None,
+        priority: FromQuery[str | None] = None,
+        team: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        sort: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
+        """Tickets the caller may see, newest activity first unless ``sort`` says otherwise
+        (``updated``, ``created``, ``priority``, ``sla``); ``view`` is one of the inbox's views."""
+        filters = TicketFilters(
+            status=status or None,
+            channel=channel or None,
+            assignee=assignee or None,
+            q=q or None,
+            view=view or "all",
+            priority=priority or None,
+            team=team or None,
+            tag=tag or None,
+            sort=sort or "updated",
+        )
         with db.reading() as session:
             page = list_tickets(
                 session,
                 prefix=settings.reference_prefix,
-                filters=TicketFilters(status=status, channel=channel, assignee=assignee, q=q),
+                filters=filters,
+                viewer=viewer_for(session, request.user),
                 limit=limit,
                 cursor=cursor,
             )
@@ -84,8 +86,7 @@ class TicketApi(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
-        with db.reading() as session:
-            return ticket_full(ticket_detail(session, reference, settings.reference_prefix))
+        return ticket_json(db, settings, reference)
 
     @patch("/tickets/{reference:str}", sync_to_thread=True)
     def change(
@@ -96,14 +97,14 @@ class TicketApi(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
-        body = _only(data, PATCHABLE)
+        body = only_fields(data, PATCHABLE)
         tags = body.get("tags")
         if tags is not None and (
             not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)
         ):
             raise InvalidInput("tags must be a list of strings")
         with db.unit_of_work() as session:
-            ticket = _locked(session, reference, settings)
+            ticket = locked_ticket(session, reference, settings)
             update_ticket(
                 session,
                 ticket,
@@ -117,8 +118,7 @@ class TicketApi(Controller):
                 tags=tags,
             )
             reference = ticket.reference
-        with db.reading() as session:
-            return ticket_full(ticket_detail(session, reference, settings.reference_prefix))
+        return ticket_json(db, settings, reference)
 
     @post("/tickets/{reference:str}/replies", sync_to_thread=True, status_code=HTTP_201_CREATED)
     def reply(
@@ -129,9 +129,14 @@ class TicketApi(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
-        body = _only(data, {"body", "status"}, {"body"})
+        body = only_fields(data, {"body", "status", "seen_message_id"}, {"body"})
+        seen = body.get("seen_message_id")
+        if seen is not None and (not isinstance(seen, int) or isinstance(seen, bool)):
+            raise InvalidInput("seen_message_id must be a message id")
         with db.unit_of_work() as session:
-            ticket = _locked(session, reference, settings)
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
+            # 409 stale_reply when the customer wrote after the newest message the caller saw.
+            check_reply_not_stale(session, ticket, seen)
             message = reply_by_email(
                 session,
                 settings,
@@ -151,11 +156,17 @@ class TicketApi(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
-        body = _only(data, {"body"}, {"body"})
+        body = only_fields(data, {"body"}, {"body"})
         with db.unit_of_work() as session:
-            ticket = _locked(session, reference, settings)
-            message = add_note(session, ticket, actor=request.user, body=_text(body, "body"))
-            return message_json(message, [])
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
+            noted = add_note_with_mentions(
+                session, settings, ticket, actor=request.user, body=_text(body, "body")
+            )
+            return {
+                **message_json(noted.message, []),
+                "notified": [a.email for a in noted.notified],
+                "not_notified": noted.not_notified,
+            }
 
     @get("/quarantine", sync_to_thread=True)
     def quarantine(
@@ -175,9 +186,3 @@ def _opt_text(body: dict[str, Any], key: str) -> str | None:
     if key not in body or body[key] is None:
         return None
     return _text(body, key)
-
-
-def _locked(session: Any, reference: str, settings: NamedDependency[Settings]) -> Ticket:
-    ticket = find_ticket(session, reference, settings.reference_prefix)
-    session.refresh(ticket, with_for_update=True)
-    return ticket

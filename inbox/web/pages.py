@@ -1,37 +1,31 @@
-"""Agent pages. One handler serves the full page and its htmx fragment."""
+"""Agent pages. One handler serves the full page and its htmx fragment.
+
+Signing in and out lives in ``inbox.web.account``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
-from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from inbox.actions.agents import authenticate_agent, end_session, start_session
 from inbox.actions.email_out import reply_by_email
-from inbox.actions.tickets import add_note
+from inbox.actions.mentions import add_note_with_mentions
+from inbox.actions.tickets import StaleReply, access_ticket, check_reply_not_stale
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from inbox.errors import DomainError, NotFound
+from inbox.errors import DomainError, InvalidInput, NotFound
 from inbox.models import Agent, Attachment, Message
-from inbox.queries.tickets import (
-    TicketFilters,
-    find_ticket,
-    list_quarantine,
-    list_tickets,
-    ticket_detail,
-)
+from inbox.queries.tickets import list_quarantine
 from inbox.references import normalize_reference
 from inbox.settings import Settings
-from inbox.web.auth import SESSION_COOKIE, is_local_path
+from inbox.web.common import FormBody, ticket_context, timeline_answer
 
 PUBLIC = {"exclude_from_auth": True}
-FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # Inbound email HTML is shown in a sandboxed frame under a policy that loads nothing remote.
 EMAIL_HTML_CSP = (
     "default-src 'none'; img-src cid: data:; style-src 'unsafe-inline'; "
@@ -39,106 +33,25 @@ EMAIL_HTML_CSP = (
 )
 
 
-def _session_cookie(
-    settings: NamedDependency[Settings], value: str, *, max_age: int | None = None
-) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value=value,
-        httponly=True,
-        secure=settings.base_url.startswith("https://"),
-        samesite="lax",
-        path="/",
-        max_age=max_age,
-    )
-
-
-class AuthPages(Controller):
-    include_in_schema = False
-
-    @get("/login", opt=PUBLIC, sync_to_thread=False)
-    def login_form(self, next: FromQuery[str | None] = None) -> Template:
-        return Template(
-            "pages/login.html", context={"next": next if is_local_path(next) else "/tickets"}
-        )
-
-    @post("/login", opt=PUBLIC, sync_to_thread=True)
-    def login(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        data: FormBody,
-    ) -> Response[Any]:
-        target = data.get("next") or "/tickets"
-        target = target if is_local_path(target) else "/tickets"
-        with db.unit_of_work() as session:
-            agent = authenticate_agent(
-                session, email=data.get("email", ""), password=data.get("password", "")
-            )
-            token = start_session(session, agent) if agent else None
-            old = request.cookies.get(SESSION_COOKIE)
-            if token and old:
-                end_session(session, old)  # rotate: the pre-login session id dies here
-        if token is None:
-            return Template(
-                "pages/login.html",
-                context={
-                    "next": target,
-                    "error": "Wrong address or password, or the account is locked.",
-                },
-                status_code=400,
-            )
-        return Redirect(
-            target, status_code=303, cookies=[_session_cookie(settings, token, max_age=12 * 3600)]
-        )
-
-    @post("/logout", sync_to_thread=True)
-    def logout(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-    ) -> Redirect:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            with db.unit_of_work() as session:
-                end_session(session, token)
-        return Redirect(
-            "/login", status_code=303, cookies=[_session_cookie(settings, "", max_age=0)]
-        )
+def _seen_message_id(data: dict[str, str]) -> int | None:
+    """The newest message the reply form showed; a form without one is not checked."""
+    value = data.get("seen_message_id", "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise InvalidInput("seen_message_id must be a message id") from exc
 
 
 class TicketPages(Controller):
+    """One ticket and what hangs off it; the list is ``inbox.web.inbox_pages``."""
+
     include_in_schema = False
 
     @get("/", sync_to_thread=False)
     def home(self) -> Redirect:
         return Redirect("/tickets")
-
-    @get("/tickets", sync_to_thread=True)
-    def inbox(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        status: FromQuery[str | None] = None,
-        channel: FromQuery[str | None] = None,
-        assignee: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
-        filters = TicketFilters(
-            status=status or None, channel=channel or None, assignee=assignee or None, q=q or None
-        )
-        with db.reading() as session:
-            page = list_tickets(
-                session, prefix=settings.reference_prefix, filters=filters, limit=50, cursor=cursor
-            )
-        context = {"page": page, "filters": filters, "agent": request.user}
-        if request.htmx:
-            return HTMXTemplate(template_name="partials/ticket_rows.html", context=context)
-        return Template("pages/tickets.html", context=context)
 
     @get("/tickets/{reference:str}", sync_to_thread=True)
     def ticket(
@@ -151,9 +64,8 @@ class TicketPages(Controller):
         canonical = normalize_reference(reference, settings.reference_prefix)
         if canonical and canonical != reference:
             return Redirect(f"/tickets/{canonical}")
-        with db.reading() as session:
-            detail = ticket_detail(session, reference, settings.reference_prefix)
-        return Template("pages/ticket.html", context={"d": detail, "agent": request.user})
+        context = ticket_context(db, settings, request.user, reference)
+        return Template("pages/ticket.html", context=context)
 
     @post("/tickets/{reference:str}/replies", sync_to_thread=True)
     def reply(
@@ -188,11 +100,12 @@ class TicketPages(Controller):
         kind: str,
     ) -> Response[Any]:
         error = None
+        extra: dict[str, Any] = {}
         try:
             with db.unit_of_work() as session:
-                ticket = find_ticket(session, reference, settings.reference_prefix)
-                session.refresh(ticket, with_for_update=True)
+                ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
                 if kind == "reply":
+                    check_reply_not_stale(session, ticket, _seen_message_id(data))
                     reply_by_email(
                         session,
                         settings,
@@ -201,22 +114,31 @@ class TicketPages(Controller):
                         body=data.get("body", ""),
                     )
                 else:
-                    add_note(session, ticket, actor=request.user, body=data.get("body", ""))
+                    noted = add_note_with_mentions(
+                        session, settings, ticket, actor=request.user, body=data.get("body", "")
+                    )
+                    extra["note_notified"] = [a.name for a in noted.notified]
+                    extra["note_not_notified"] = noted.not_notified
                 reference = ticket.reference
         except NotFound:
             raise
+        except StaleReply as exc:
+            # Nothing was sent: the agent reads the new message, then sends anyway or edits.
+            error = "The customer wrote again while you were writing. Nothing was sent yet."
+            extra = {"stale_ids": exc.newer_ids, "reply_text": data.get("body", "")}
         except DomainError as exc:
             error = str(exc)
-        with db.reading() as session:
-            detail = ticket_detail(session, reference, settings.reference_prefix)
-        context = {"d": detail, "agent": request.user, "error": error}
-        if request.htmx:
-            return HTMXTemplate(
-                template_name="partials/timeline.html", context=context, status_code=200
-            )
-        if error:
-            return Template("pages/ticket.html", context=context, status_code=422)
-        return Redirect(f"/tickets/{reference}", status_code=303)
+            extra = {"reply_text" if kind == "reply" else "note_text": data.get("body", "")}
+        context = {**ticket_context(db, settings, request.user, reference), "error": error, **extra}
+        if "stale_ids" in extra:
+            context["stale"] = [m for m in context["d"].messages if m.id in extra["stale_ids"]]
+        return timeline_answer(
+            request,
+            reference,
+            context,
+            error=error,
+            error_status=409 if "stale_ids" in extra else 422,
+        )
 
     @get("/messages/{message_id:int}/html", sync_to_thread=True)
     def message_html(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests.support.browsing import open_inbox_signed_in
 from tests.support.processes import Deployment, run_cli
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -13,11 +14,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def test_agent_signs_in_triages_and_answers(browser: Any, server: Deployment) -> None:
     run_cli(server.env, "demo")
     page = browser.new_page()
-    page.goto(f"{server.base_url}/tickets")
-    page.fill("input[name=email]", "agent@example.com")
-    page.fill("input[name=password]", "demo-desk-2026!")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/tickets")
+    open_inbox_signed_in(page, server.base_url)
     assert page.locator("tr.ticket-row").count() == 5
 
     page.fill("input[name=q]", "purchase")

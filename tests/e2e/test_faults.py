@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections import defaultdict
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -29,7 +31,7 @@ def _ack_delivery(desk: Deployment, headers: dict[str, str], state: str) -> dict
         ack = [m for m in messages if m["direction"] == "outbound"]
         return ack[0] if ack and ack[0]["delivery"] == state else None
 
-    return wait_for(check, timeout=30, what=f"the acknowledgement to be {state}")
+    return wait_for(check, timeout=90, what=f"the acknowledgement to be {state}")
 
 
 def test_smtp_451_is_retried_and_then_sent(
@@ -69,6 +71,19 @@ def _many_customers(count: int) -> list[bytes]:
     return raws
 
 
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(line) for line in found.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # a zombie has exited; only its entry is left
+
+
 def test_ingesting_process_killed_mid_batch_loses_and_duplicates_nothing(
     deployment: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
 ) -> None:
@@ -82,8 +97,12 @@ def test_ingesting_process_killed_mid_batch_loses_and_duplicates_nothing(
     with running(deployment) as desk:
         setup_desk(desk, mailbox_user, smtp_peer)
         wait_for(lambda: tickets() >= 40, timeout=180, what="ingestion to be under way", every=0.02)
+        helpers = _children(desk.ingesting.process.pid if desk.ingesting.process else 0)
+        assert helpers, "mail is parsed in processes of its own"
         desk.ingesting.kill()
         at_kill = tickets()
+        # The parser processes go with it, rather than lingering as orphans.
+        wait_for(lambda: not any(map(_alive, helpers)), timeout=15, what="parser processes to exit")
         desk.ingesting.start()
         desk.wait_healthy()
         wait_for(lambda: tickets() == MAILS or None, timeout=240, what=f"{MAILS} tickets")

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from litestar.testing import TestClient
 from sqlmodel import select
 
-from inbox.app import create_app
 from inbox.db import Database
 from inbox.models import InboundItem, Outbox
 from inbox.settings import Settings
 from tests.support.desk import ingest, mail, make_agent, make_channel
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
-    with TestClient(create_app(settings, background=False)) as test_client:
-        yield test_client
+from tests.support.web import Client
 
 
 @pytest.fixture
@@ -30,11 +21,11 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_healthz_answers_without_authentication(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_healthz_answers_without_authentication(client: Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
 
 
-def test_api_without_token_is_401_json(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_api_without_token_is_401_json(client: Client) -> None:
     response = client.get("/api/v1/tickets")
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
@@ -42,10 +33,10 @@ def test_api_without_token_is_401_json(client: TestClient) -> None:  # type: ign
 
 
 def test_ticket_list_detail_and_tolerated_reference_spelling(
-    client: TestClient,
+    client: Client,
     db: Database,
     settings: Settings,
-    token: str,  # type: ignore[type-arg]
+    token: str,
 ) -> None:
     channel = make_channel(db, settings)
     outcome = ingest(db, settings, channel, mail(subject="Locked out", body="please help"))
@@ -67,10 +58,10 @@ def test_ticket_list_detail_and_tolerated_reference_spelling(
 
 
 def test_reply_note_and_patch(
-    client: TestClient,
+    client: Client,
     db: Database,
     settings: Settings,
-    token: str,  # type: ignore[type-arg]
+    token: str,
 ) -> None:
     channel = make_channel(db, settings)
     reference = ingest(db, settings, channel, mail()).ticket_reference
@@ -106,10 +97,10 @@ def test_reply_note_and_patch(
 
 
 def test_undeclared_fields_and_bad_values_are_refused(
-    client: TestClient,
+    client: Client,
     db: Database,
     settings: Settings,
-    token: str,  # type: ignore[type-arg]
+    token: str,
 ) -> None:
     reference = ingest(db, settings, make_channel(db, settings), mail()).ticket_reference
     headers = _auth(token)
@@ -128,10 +119,10 @@ def test_undeclared_fields_and_bad_values_are_refused(
 
 
 def test_quarantine_lists_what_could_not_be_parsed(
-    client: TestClient,
+    client: Client,
     db: Database,
     settings: Settings,
-    token: str,  # type: ignore[type-arg]
+    token: str,
 ) -> None:
     ingest(db, settings, make_channel(db, settings), b"\x00\x01" * 100)
     items = client.get("/api/v1/quarantine", headers=_auth(token)).json()["items"]
@@ -141,7 +132,7 @@ def test_quarantine_lists_what_could_not_be_parsed(
         assert session.exec(select(InboundItem.state)).one() == "quarantined"
 
 
-def test_openapi_schema_describes_the_api_without_a_token(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_openapi_schema_describes_the_api_without_a_token(client: Client) -> None:
     paths = set(client.get("/schema/openapi.json").json()["paths"])
     assert {"/api/v1/tickets", "/api/v1/tickets/{reference}", "/api/v1/quarantine"} <= paths
     assert not {p for p in paths if not p.startswith(("/api/", "/healthz"))}

@@ -86,6 +86,39 @@ def test_reply_to_acknowledgement_joins_ticket_by_reply_token(
     assert len(_acks(db)) == 1
 
 
+def test_reply_to_a_merged_ticket_goes_where_the_conversation_went(
+    db: Database, settings: Settings
+) -> None:
+    from inbox.actions.merge import merge_tickets
+
+    channel = make_channel(db, settings)
+    source = ingest(db, settings, channel, mail(subject="Card stolen"))
+    _msgid, reply_to, subject = _ack_mail(db)
+    target = ingest(db, settings, channel, mail(subject="Also: card stolen"))
+    make_agent(db, "agent@example.com")
+    with db.unit_of_work() as session:
+        tickets = {
+            t.reference: t
+            for t in session.exec(
+                select(Ticket).where(
+                    col(Ticket.reference).in_([source.ticket_reference, target.ticket_reference])
+                )
+            ).all()
+        }
+        merge_tickets(
+            session,
+            actor=session.merge(agent_by_email(db, "agent@example.com")),
+            source=tickets[source.ticket_reference or ""],
+            target=tickets[target.ticket_reference or ""],
+        )
+    reply_to_address = reply_to.split("<")[-1].rstrip(">")
+
+    reply = ingest(db, settings, channel, mail(to=reply_to_address, subject="Re: " + subject))
+
+    assert reply.ticket_reference == target.ticket_reference and not reply.new_ticket
+    assert _ticket(db, source.ticket_reference).status_category == "closed"
+
+
 def test_reply_with_in_reply_to_joins_ticket_by_signed_message_id(
     db: Database, settings: Settings
 ) -> None:

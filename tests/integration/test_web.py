@@ -3,58 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from httpx import Response
 from litestar import Litestar
-from litestar.testing import TestClient
 
-from inbox.app import create_app
 from inbox.db import Database
 from inbox.settings import Settings
 from inbox.web.auth import PUBLIC_PATH_PATTERNS, PUBLIC_ROUTES, SESSION_COOKIE
-from tests.support.desk import PASSWORD, ingest, mail, make_agent, make_channel
-
-Client = TestClient[Litestar]
-
-
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings, background=False)
-
-
-@pytest.fixture
-def client(app: Litestar) -> Iterator[Client]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert found, "form without a CSRF token"
-    return found.group(1)
-
-
-def login(client: Client, email: str = "agent@example.com", password: str = PASSWORD) -> Response:
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": email,
-            "password": password,
-            "next": "/tickets",
-            "_csrf_token": _csrf(page.text),
-        },
-        follow_redirects=False,
-    )
-    return response
+from tests.support.desk import ingest, mail, make_agent, make_channel
+from tests.support.web import Client, csrf_token, sign_in
 
 
 def test_every_route_needs_a_session_except_the_public_allowlist(app: Litestar) -> None:
     public = set()
     for route in app.routes:
-        for handler in route.route_handlers:  # type: ignore[union-attr]
+        # An HTTP route has handlers per method; a websocket route has one.
+        handlers = getattr(route, "route_handlers", None) or [route.route_handler]  # type: ignore[union-attr]
+        for handler in handlers:
             if handler.opt.get("exclude_from_auth"):
                 public.add(route.path)
     patterns = [re.compile(p) for p in PUBLIC_PATH_PATTERNS]
@@ -77,14 +41,14 @@ def test_agent_signs_in_sees_the_inbox_and_signs_out(
 ) -> None:
     make_agent(db)
     ingest(db, settings, make_channel(db, settings), mail(subject="Locked out"))
-    signed_in = login(client)
+    signed_in = sign_in(client)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/tickets"
     flags = signed_in.headers["set-cookie"].lower()
     assert "httponly" in flags and "samesite=lax" in flags
     page = client.get("/tickets")
     assert page.status_code == 200 and "Locked out" in page.text
     cookie = client.cookies[SESSION_COOKIE]
-    client.post("/logout", headers={"x-csrftoken": _csrf(page.text)})
+    client.post("/logout", headers={"x-csrftoken": csrf_token(page.text)})
     assert client.get("/tickets", follow_redirects=False).status_code == 303
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, cookie)
@@ -97,21 +61,21 @@ def test_wrong_password_and_unknown_address_get_the_same_answer(
     client: Client, db: Database
 ) -> None:
     make_agent(db)
-    assert login(client, password="wrong password 123").status_code == 400
-    assert login(client, email="nobody@example.com").status_code == 400
+    assert sign_in(client, password="wrong password 123").status_code == 400
+    assert sign_in(client, email="nobody@example.com").status_code == 400
 
 
 def test_repeated_failures_lock_the_account(client: Client, db: Database) -> None:
     make_agent(db)
     for _ in range(5):
-        login(client, password="wrong password 123")
-    assert login(client).status_code == 400  # right password, but locked
+        sign_in(client, password="wrong password 123")
+    assert sign_in(client).status_code == 400  # right password, but locked
 
 
 def test_sign_in_rotates_a_planted_session(client: Client, db: Database) -> None:
     make_agent(db)
     client.cookies.set(SESSION_COOKIE, "planted-by-attacker", domain="testserver.local")
-    login(client)
+    sign_in(client)
     issued = client.cookies[SESSION_COOKIE]
     assert issued != "planted-by-attacker" and len(issued) >= 40
 
@@ -121,13 +85,13 @@ def test_state_changes_without_csrf_token_are_refused(
 ) -> None:
     make_agent(db)
     reference = ingest(db, settings, make_channel(db, settings), mail()).ticket_reference
-    login(client)
+    sign_in(client)
     response = client.post(f"/tickets/{reference}/notes", data={"body": "sneaky"})
     assert response.status_code == 403
     page = client.get(f"/tickets/{reference}")
     assert "sneaky" not in page.text
     ok = client.post(
-        f"/tickets/{reference}/notes", data={"body": "legit", "_csrf_token": _csrf(page.text)}
+        f"/tickets/{reference}/notes", data={"body": "legit", "_csrf_token": csrf_token(page.text)}
     )
     assert ok.status_code == 200 and "legit" in ok.text
 
@@ -146,7 +110,7 @@ def test_hostile_text_is_escaped_and_mail_html_is_isolated(
         '<a href="javascript:alert(3)">x</a><img src="https://tracker.example/p.gif">\r\n--b--\r\n'
     ).encode()
     reference = ingest(db, settings, make_channel(db, settings), raw).ticket_reference
-    login(client)
+    sign_in(client)
     for path in ("/tickets", f"/tickets/{reference}"):
         text = client.get(path).text
         assert "<script>alert" not in text and "<img src=x" not in text
@@ -176,7 +140,7 @@ def test_attachments_download_as_attachments_never_inline(
         b"<script>alert(1)</script>\r\n--b--\r\n"
     )
     reference = ingest(db, settings, make_channel(db, settings), raw).ticket_reference
-    login(client)
+    sign_in(client)
     page = client.get(f"/tickets/{reference}").text
     link = re.search(r'href="(/attachments/\d+)"', page)
     assert link and "evil.html" in page and "../" not in page.split("attachments")[1][:200]

@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -23,7 +24,7 @@ from inbox.actions.ingest import (
 )
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from inbox.models import Agent, AgentSession, Channel, utcnow
+from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token, new_token
 from workers.parsing import MailParser
@@ -64,6 +65,17 @@ def make_agent(
         return agent.id or 0, create_api_token(session, agent)
 
 
+def make_team(db: Database, name: str, *agent_ids: int) -> int:
+    """A team with these agents in it; returns its id."""
+    with db.unit_of_work() as session:
+        team = Team(name=name)
+        session.add(team)
+        session.flush()
+        for agent_id in agent_ids:
+            session.add(TeamMember(team_id=team.id or 0, agent_id=agent_id))
+        return team.id or 0
+
+
 def mail(
     *,
     sender: str = "Maria Lopez <maria@example.org>",
@@ -102,6 +114,13 @@ def ingest(db: Database, settings: Settings, channel_id: int, raw: bytes) -> Ing
         return process_inbound_item(session, settings, BlobStore(settings.blob_dir), ids[0])
 
 
+def new_ticket(db: Database, settings: Settings, channel_id: int, **mail_fields: Any) -> str:
+    """A ticket opened the way customers open one, by mail; returns its reference."""
+    reference = ingest(db, settings, channel_id, mail(**mail_fields)).ticket_reference
+    assert reference
+    return reference
+
+
 def ingest_batch(
     db: Database, settings: Settings, channel_id: int, raws: list[bytes], parser: MailParser
 ) -> tuple[list[int], FilingResult]:
@@ -127,6 +146,11 @@ def agent_by_email(db: Database, email: str) -> Agent:
     with db.reading() as session:
         agent = session.exec(select(Agent).where(Agent.email == email)).one()
         return agent
+
+
+def ticket_by_reference(db: Database, reference: str) -> Ticket:
+    with db.reading() as session:
+        return session.exec(select(Ticket).where(Ticket.reference == reference)).one()
 
 
 def channel_by_id(db: Database, channel_id: int) -> Channel:

@@ -1,0 +1,67 @@
+"""The agent pages over HTTP, driven as a browser drives them: the app under a ``TestClient``,
+CSRF tokens taken from the page that shows the form, and signing in with the password.
+
+Registered from conftest as a plugin, for the fixtures ``app`` and ``client``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from httpx import Response
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from inbox.settings import Settings
+from tests.support.desk import PASSWORD
+
+Client = TestClient[Litestar]
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    from inbox.app import create_app  # here, not at load: unit tests need not import the app
+
+    return create_app(settings, background=False)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[Client]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found, "form without a CSRF token"
+    return found.group(1)
+
+
+def sign_in(
+    client: Client,
+    email: str = "agent@example.com",
+    password: str = PASSWORD,
+    *,
+    next: str | None = "/tickets",
+    follow_redirects: bool = False,
+) -> Response:
+    """Submits the sign-in form with the password (the second factor, if any, is next)."""
+    data = {
+        "email": email,
+        "password": password,
+        "_csrf_token": csrf_token(client.get("/login").text),
+    }
+    if next is not None:
+        data["next"] = next
+    return client.post("/login", data=data, follow_redirects=follow_redirects)
+
+
+def post_form(client: Client, path: str, page_path: str, data: dict[str, str]) -> Response:
+    """Submit a form the way a browser does: CSRF token taken from the page that shows it."""
+    page = client.get(page_path)
+    return client.post(
+        path, data={**data, "_csrf_token": csrf_token(page.text)}, follow_redirects=False
+    )
