@@ -2,7 +2,8 @@
 
 Each ticket goes through ``update_ticket``, so each records its own system event and audit
 entry as a single change would. All or nothing: one ticket the agent may not see, or one
-invalid value, and nothing changes.
+invalid value, and nothing changes. Merging many tickets into one goes through
+``merge_tickets`` for each, the same way.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from inbox.actions.merge import merge_tickets
 from inbox.actions.tickets import update_ticket
 from inbox.errors import InvalidInput, NotFound
 from inbox.models import Agent, Ticket, TicketTag
-from inbox.queries.tickets import Viewer, scope_clause
+from inbox.queries.tickets import Viewer, find_ticket, scope_clause, viewer_for
 from inbox.references import normalize_reference
 
 MAX_BULK_TICKETS = 100
@@ -53,25 +55,8 @@ def bulk_update_tickets(
     """Apply ``change`` to every ticket named; returns them in the order given."""
     if change.empty:
         raise InvalidInput("choose a change to make")
-    wanted: list[str] = []
-    for reference in references:
-        canonical = normalize_reference(reference, prefix)
-        if canonical is None:
-            raise NotFound("no such ticket")
-        if canonical not in wanted:
-            wanted.append(canonical)
-    if not wanted:
-        raise InvalidInput("select at least one ticket")
-    if len(wanted) > MAX_BULK_TICKETS:
-        raise InvalidInput(f"at most {MAX_BULK_TICKETS} tickets at once")
-    query = select(Ticket).where(col(Ticket.reference).in_(wanted))
-    scope = scope_clause(viewer)
-    if scope is not None:
-        query = query.where(scope)
-    # Locked in id order, as every writer locks them, so two bulk changes cannot deadlock.
-    found = {
-        t.reference: t for t in session.exec(query.order_by(col(Ticket.id)).with_for_update()).all()
-    }
+    wanted = _selected(references, prefix)
+    found = _visible_locked(session, viewer, wanted)
     if len(found) != len(wanted):
         raise NotFound("no such ticket")
     tickets = [found[r] for r in wanted]
@@ -87,6 +72,67 @@ def bulk_update_tickets(
             tags=_new_tags(session, ticket, change),
         )
     return tickets
+
+
+def bulk_merge_tickets(
+    session: Session,
+    *,
+    actor: Agent,
+    references: list[str],
+    into: str,
+    prefix: str,
+) -> list[Ticket]:
+    """Merges every ticket named (but the target, if named too) into the ticket ``into``, each
+    as a single merge would; returns the merged tickets in the order given. All or nothing:
+    the agent must see every ticket, the target included."""
+    wanted = _selected(references, prefix)
+    if not into.strip():
+        raise InvalidInput("enter the reference of the ticket to merge into")
+    try:
+        target = find_ticket(session, into, prefix)
+    except NotFound as exc:
+        raise InvalidInput("no ticket with that reference") from exc
+    sources = [r for r in wanted if r != target.reference]
+    if not sources:
+        raise InvalidInput("select a ticket other than the one to merge into")
+    found = _visible_locked(session, viewer_for(session, actor), [*sources, target.reference])
+    if target.reference not in found:  # as if unknown: a hidden ticket is not revealed
+        raise InvalidInput("no ticket with that reference")
+    if len(found) != len(sources) + 1:
+        raise NotFound("no such ticket")
+    # Every ticket is locked already, in id order; merge_tickets locking them again waits for
+    # nothing, so the merges cannot deadlock against another writer.
+    for reference in sources:
+        merge_tickets(session, actor=actor, source=found[reference], target=target)
+    return [found[r] for r in sources]
+
+
+def _selected(references: list[str], prefix: str) -> list[str]:
+    """The canonical references, each once, in the order given."""
+    wanted: list[str] = []
+    for reference in references:
+        canonical = normalize_reference(reference, prefix)
+        if canonical is None:
+            raise NotFound("no such ticket")
+        if canonical not in wanted:
+            wanted.append(canonical)
+    if not wanted:
+        raise InvalidInput("select at least one ticket")
+    if len(wanted) > MAX_BULK_TICKETS:
+        raise InvalidInput(f"at most {MAX_BULK_TICKETS} tickets at once")
+    return wanted
+
+
+def _visible_locked(session: Session, viewer: Viewer, wanted: list[str]) -> dict[str, Ticket]:
+    """Those of the tickets named the viewer may see, by reference, locked for writing."""
+    query = select(Ticket).where(col(Ticket.reference).in_(wanted))
+    scope = scope_clause(viewer)
+    if scope is not None:
+        query = query.where(scope)
+    # Locked in id order, as every writer locks them, so two bulk changes cannot deadlock.
+    return {
+        t.reference: t for t in session.exec(query.order_by(col(Ticket.id)).with_for_update()).all()
+    }
 
 
 def _new_tags(session: Session, ticket: Ticket, change: BulkChange) -> list[str] | None:

@@ -13,7 +13,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
-from inbox.actions.bulk import BulkChange, bulk_update_tickets
+from inbox.actions.bulk import BulkChange, bulk_merge_tickets, bulk_update_tickets
 from inbox.actions.views import delete_view, save_view
 from inbox.db import Database
 from inbox.errors import DomainError, NotFound
@@ -25,6 +25,7 @@ from inbox.queries.tickets import (
     viewer_for,
 )
 from inbox.queries.views import assignable_agents, inbox_views, status_names, view_counts
+from inbox.references import normalize_reference
 from inbox.settings import Settings
 
 PAGE_SIZE = 50
@@ -187,7 +188,8 @@ class InboxPages(Controller):
         settings: NamedDependency[Settings],
         data: MultiForm,
     ) -> Response[Any]:
-        """Change the selected tickets, then show the same list again."""
+        """Change the selected tickets, or merge them into another (action ``merge``, target
+        ``into``), then show the same list again."""
         filters = filters_from(data)
         assignee = _one(data, "set_assignee")
         change = BulkChange(
@@ -201,15 +203,27 @@ class InboxPages(Controller):
         references = _all(data, "ticket")
         try:
             with db.unit_of_work() as session:
-                changed = bulk_update_tickets(
-                    session,
-                    actor=request.user,
-                    viewer=viewer_for(session, request.user),
-                    prefix=settings.reference_prefix,
-                    references=references,
-                    change=change,
-                )
-                notice = f"Changed {len(changed)} ticket{'s' if len(changed) != 1 else ''}."
+                if _one(data, "action") == "merge":
+                    merged = bulk_merge_tickets(
+                        session,
+                        actor=request.user,
+                        references=references,
+                        into=_one(data, "into"),
+                        prefix=settings.reference_prefix,
+                    )
+                    into = normalize_reference(_one(data, "into"), settings.reference_prefix)
+                    count = len(merged)
+                    notice = f"Merged {count} ticket{'s' if count != 1 else ''} into {into}."
+                else:
+                    changed = bulk_update_tickets(
+                        session,
+                        actor=request.user,
+                        viewer=viewer_for(session, request.user),
+                        prefix=settings.reference_prefix,
+                        references=references,
+                        change=change,
+                    )
+                    notice = f"Changed {len(changed)} ticket{'s' if len(changed) != 1 else ''}."
         except NotFound:
             raise
         except DomainError as exc:

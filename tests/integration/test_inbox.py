@@ -15,7 +15,17 @@ from sqlmodel import col, select
 from inbox.actions.agents import create_api_token
 from inbox.actions.tickets import add_note, update_ticket
 from inbox.db import Database
-from inbox.models import Agent, Customer, Message, Team, TeamMember, Ticket, utcnow
+from inbox.models import (
+    Agent,
+    AuditEvent,
+    Customer,
+    Message,
+    Team,
+    TeamMember,
+    Ticket,
+    utcnow,
+)
+from inbox.references import ALPHABET, BODY_LENGTH, check_symbol, format_reference
 from inbox.settings import Settings
 from tests.support.desk import (
     ingest,
@@ -565,3 +575,107 @@ def test_saved_views_personal_and_shared(
     csrf = _login(client, "me@example.com")
     client.post(f"/inbox/views/{view_id}/delete", data={"_csrf_token": csrf})
     assert "My urgent" not in client.get("/tickets").text
+
+
+# --- bulk merge --------------------------------------------------------------------------------
+
+
+def _messages(db: Database, reference: str) -> list[str]:
+    """The texts of a ticket's messages, system events included."""
+    ticket = ticket_by_reference(db, reference)
+    with db.reading() as session:
+        return list(
+            session.exec(
+                select(Message.body_text)
+                .where(Message.ticket_id == ticket.id)
+                .order_by(col(Message.id))
+            ).all()
+        )
+
+
+def _unknown_reference(settings: Settings) -> str:
+    """Well formed, with a valid check symbol, and no ticket's."""
+    body = ALPHABET[2] * BODY_LENGTH
+    return format_reference(settings.reference_prefix, body + check_symbol(body))
+
+
+def test_bulk_merge_moves_each_ticket_into_the_target_as_a_single_merge_would(
+    client: Client, db: Database, desk: dict[str, str]
+) -> None:
+    csrf = _login(client, "me@example.com")
+    target = desk["chat"]
+    chosen = [desk["unassigned"], desk["later"], target]  # the target, selected too, is left be
+    before = {r: _messages(db, r) for r in chosen}
+    response = client.post(
+        "/inbox/bulk",
+        data={
+            "ticket": chosen,
+            "action": "merge",
+            "into": _spellings(target)[-1],
+            "view": "open",
+            "_csrf_token": csrf,
+        },
+        headers={"HX-Request": "true", "HX-Target": "inbox-list"},
+    )
+    assert response.status_code == 200, response.text
+    assert f"Merged 2 tickets into {target}." in response.text
+    assert "inbox-changed" in response.headers["hx-trigger-after-settle"]
+    on_target = _messages(db, target)
+    for source in chosen[:2]:
+        ticket = ticket_by_reference(db, source)
+        assert ticket.status_category == "closed"
+        left = _messages(db, source)
+        assert len(left) == 1 and f"merged into {target}" in left[0]
+        assert all(m in on_target for m in before[source])
+        assert any(f"merged from {source} ({len(before[source])} message" in m for m in on_target)
+    assert ticket_by_reference(db, target).status_category != "closed"
+    with db.reading() as session:
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "ticket.merge")).all()
+    assert sorted(a.target_id for a in audit) == sorted(chosen[:2])
+    assert {a.detail["into"] for a in audit} == {target}
+    # Merged once, never twice: the whole request is refused.
+    again = client.post(
+        "/inbox/bulk",
+        data={
+            "ticket": [desk["waiting"], desk["unassigned"]],
+            "action": "merge",
+            "into": target,
+            "_csrf_token": csrf,
+        },
+    )
+    assert again.status_code == 422 and "already merged" in again.text
+    assert ticket_by_reference(db, desk["waiting"]).status_category == "waiting_on_customer"
+
+
+def test_bulk_merge_needs_csrf_and_a_target_the_agent_may_see(
+    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+) -> None:
+    csrf = _login(client, "me@example.com")
+    chosen = [desk["unassigned"], desk["waiting"]]
+    form = {"ticket": chosen, "action": "merge", "into": desk["mine"]}
+    assert client.post("/inbox/bulk", data=form).status_code == 403
+    make_team(db, "Secret")
+    _change(db, desk["later"], "other@example.com", team="Secret")  # not visible to me
+    before = {r: _messages(db, r) for r in desk.values()}
+    hidden = client.post("/inbox/bulk", data={**form, "into": desk["later"], "_csrf_token": csrf})
+    unknown = client.post(
+        "/inbox/bulk", data={**form, "into": _unknown_reference(settings), "_csrf_token": csrf}
+    )
+    for refused in (hidden, unknown):  # the same answer: a hidden ticket is not revealed
+        assert refused.status_code == 422 and "no ticket with that reference" in refused.text
+    hidden_source = client.post(
+        "/inbox/bulk",
+        data={**form, "ticket": [*chosen, desk["later"]], "_csrf_token": csrf},
+    )
+    assert hidden_source.status_code == 404
+    only_target = client.post(
+        "/inbox/bulk", data={**form, "ticket": [desk["mine"]], "_csrf_token": csrf}
+    )
+    assert only_target.status_code == 422 and "other than" in only_target.text
+    assert {r: _messages(db, r) for r in desk.values()} == before
+    assert ticket_by_reference(db, desk["unassigned"]).status_category == "new"
+    assert ticket_by_reference(db, desk["waiting"]).status_category == "waiting_on_customer"
+    with db.reading() as session:
+        assert (
+            session.exec(select(AuditEvent).where(AuditEvent.action == "ticket.merge")).all() == []
+        )
