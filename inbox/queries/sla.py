@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -64,19 +65,33 @@ class ClockView:
 
 
 def ticket_clocks(session: Session, ticket_id: int, now: datetime) -> list[ClockView]:
+    return clocks_of_tickets(session, [ticket_id], now).get(ticket_id, [])
+
+
+def clocks_of_tickets(
+    session: Session, ticket_ids: Sequence[int], now: datetime
+) -> dict[int, list[ClockView]]:
+    """The clocks of many tickets (a page of the list) in one query, each policy and
+    calendar read once."""
+    if not ticket_ids:
+        return {}
     rows = session.exec(
-        select(SlaClock).where(SlaClock.ticket_id == ticket_id).order_by(col(SlaClock.id))
+        select(SlaClock).where(col(SlaClock.ticket_id).in_(ticket_ids)).order_by(col(SlaClock.id))
     ).all()
-    views = []
+    policy_ids = {row.policy_id for row in rows if row.policy_id}
+    policies = {
+        p.id: p for p in session.exec(select(SlaPolicy).where(col(SlaPolicy.id).in_(policy_ids)))
+    }
     calendars: dict[int | None, Calendar] = {}
+    views: dict[int, list[ClockView]] = {}
     for row in rows:
         if row.policy_id not in calendars:
             calendars[row.policy_id] = policy_calendar(session, row.policy_id)
-        policy = session.get(SlaPolicy, row.policy_id) if row.policy_id else None
+        policy = policies.get(row.policy_id)
         remaining = timedelta(seconds=row.remaining_seconds)
         if row.stopped_at is None and row.due_at is not None and row.state != "paused":
             remaining = business_time_between(calendars[row.policy_id], now, row.due_at)
-        views.append(
+        views.setdefault(row.ticket_id, []).append(
             ClockView(
                 target=row.target,
                 label=TARGET_LABELS.get(row.target, row.target),
@@ -94,15 +109,24 @@ def ticket_clocks(session: Session, ticket_id: int, now: datetime) -> list[Clock
 
 def ticket_sla_json(session: Session, ticket_id: int, now: datetime) -> dict[str, object]:
     """The API's ``sla`` field: per target, ``due_at``, ``state``, ``remaining_minutes``."""
+    return tickets_sla_json(session, [ticket_id], now).get(ticket_id, {})
+
+
+def tickets_sla_json(
+    session: Session, ticket_ids: Sequence[int], now: datetime
+) -> dict[int, dict[str, object]]:
     return {
-        view.target: {
-            "due_at": view.due_at.isoformat() if view.due_at else None,
-            "state": view.state,
-            "remaining_minutes": view.remaining_minutes,
-            "cycle": view.cycle,
-            "policy": view.policy_name,
+        ticket_id: {
+            view.target: {
+                "due_at": view.due_at.isoformat() if view.due_at else None,
+                "state": view.state,
+                "remaining_minutes": view.remaining_minutes,
+                "cycle": view.cycle,
+                "policy": view.policy_name,
+            }
+            for view in views
         }
-        for view in ticket_clocks(session, ticket_id, now)
+        for ticket_id, views in clocks_of_tickets(session, ticket_ids, now).items()
     }
 
 

@@ -14,7 +14,8 @@ from inbox.actions.mentions import add_note_with_mentions
 from inbox.actions.tickets import access_ticket, check_reply_not_stale, update_ticket
 from inbox.db import Database
 from inbox.errors import InvalidInput
-from inbox.models import Agent
+from inbox.models import Agent, utcnow
+from inbox.queries.sla import tickets_sla_json
 from inbox.queries.tickets import TicketFilters, list_quarantine, list_tickets, viewer_for
 from inbox.settings import Settings
 from inbox.web.common import locked_ticket, only_fields, ticket_json
@@ -74,8 +75,9 @@ class TicketApi(Controller):
                 limit=limit,
                 cursor=cursor,
             )
+            slas = tickets_sla_json(session, [r.ticket.id or 0 for r in page.rows], utcnow())
             return {
-                "items": [ticket_summary(r) for r in page.rows],
+                "items": [ticket_summary(r, slas.get(r.ticket.id or 0, {})) for r in page.rows],
                 "next_cursor": page.next_cursor,
             }
 

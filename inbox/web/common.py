@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from inbox.models import Agent, Ticket
+from inbox.models import Agent, Ticket, utcnow
+from inbox.queries.sla import ticket_sla_json
 from inbox.queries.tickets import find_ticket, ticket_detail
 from inbox.queries.workspace import workspace_for
 from inbox.settings import Settings
@@ -61,7 +62,13 @@ def locked_ticket(session: Session, reference: str, settings: Settings) -> Ticke
 def ticket_json(db: Database, settings: Settings, reference: str) -> dict[str, Any]:
     """The API's answer about a ticket, read after the write that changed it committed."""
     with db.reading() as session:
-        return ticket_full(ticket_detail(session, reference, settings.reference_prefix))
+        return full_ticket_json(session, reference, settings.reference_prefix)
+
+
+def full_ticket_json(session: Session, reference: str, prefix: str) -> dict[str, Any]:
+    """A ticket with its customer, messages and SLA clocks, as the API shows it."""
+    detail = ticket_detail(session, reference, prefix)
+    return ticket_full(detail, ticket_sla_json(session, detail.ticket.id or 0, utcnow()))
 
 
 def ticket_context(

@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import object_session
-from sqlmodel import Session
-
-from inbox.models import Attachment, InboundItem, Message, Ticket, utcnow
-from inbox.queries.sla import ticket_sla_json
+from inbox.models import Attachment, InboundItem, Message, Ticket
 from inbox.queries.tickets import TicketDetail, TicketRow
 
 
@@ -17,7 +13,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _ticket_fields(t: Ticket, channel_name: str | None, assignee: str | None) -> dict[str, Any]:
+def _ticket_fields(
+    t: Ticket, channel_name: str | None, assignee: str | None, sla: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "reference": t.reference,
         "subject": t.subject,
@@ -29,22 +27,15 @@ def _ticket_fields(t: Ticket, channel_name: str | None, assignee: str | None) ->
         "assignee": assignee,
         "created_at": _iso(t.created_at),
         "updated_at": _iso(t.updated_at),
-        "sla": _sla(t),
+        # Per target: ``due_at``, ``state``, ``remaining_minutes`` (business minutes,
+        # negative once breached); see ``inbox.queries.sla.tickets_sla_json``.
+        "sla": sla,
     }
 
 
-def _sla(ticket: Ticket) -> dict[str, Any]:
-    """Per target: ``due_at``, ``state``, ``remaining_minutes`` (business minutes, negative
-    once breached), read in the session the ticket was loaded in."""
-    session = object_session(ticket)
-    if not isinstance(session, Session) or ticket.id is None:
-        return {}
-    return ticket_sla_json(session, ticket.id, utcnow())
-
-
-def ticket_summary(row: TicketRow) -> dict[str, Any]:
+def ticket_summary(row: TicketRow, sla: dict[str, Any]) -> dict[str, Any]:
     return {
-        **_ticket_fields(row.ticket, row.channel_name, row.assignee_email),
+        **_ticket_fields(row.ticket, row.channel_name, row.assignee_email, sla),
         "customer": {"name": row.customer_name},
     }
 
@@ -77,12 +68,13 @@ def message_json(message: Message, attachments: list[Attachment]) -> dict[str, A
     return data
 
 
-def ticket_full(detail: TicketDetail) -> dict[str, Any]:
+def ticket_full(detail: TicketDetail, sla: dict[str, Any]) -> dict[str, Any]:
     return {
         **_ticket_fields(
             detail.ticket,
             detail.channel.name if detail.channel else None,
             detail.assignee.email if detail.assignee else None,
+            sla,
         ),
         "customer": {
             "name": detail.customer.name,

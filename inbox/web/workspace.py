@@ -34,20 +34,20 @@ from inbox.actions.tickets import access_ticket, update_ticket
 from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound
 from inbox.models import Agent
-from inbox.queries.tickets import find_ticket, ticket_detail
+from inbox.queries.tickets import find_ticket
 from inbox.queries.views import status_names
 from inbox.queries.workspace import list_macros, notifications_for, unread_notification_count
 from inbox.settings import Settings
 from inbox.web.auth import browser_session_only
 from inbox.web.common import (
     FormBody,
+    full_ticket_json,
     only_fields,
     status_of,
     ticket_json,
     ticket_page,
     whole_number,
 )
-from inbox.web.serializers import ticket_full
 
 
 def _tags(text: str) -> list[str]:
@@ -339,8 +339,8 @@ class WorkspaceApi(Controller):
         with db.reading() as session:
             prefix = settings.reference_prefix
             return {
-                "source": ticket_full(ticket_detail(session, source, prefix)),
-                "target": ticket_full(ticket_detail(session, target, prefix)),
+                "source": full_ticket_json(session, source, prefix),
+                "target": full_ticket_json(session, target, prefix),
             }
 
     @post("/tickets/{reference:str}/merge", sync_to_thread=True, status_code=200)
