@@ -517,7 +517,13 @@ def http_worker_rt(
     env: dict[str, str], service: AccountService
 ) -> Iterator[tuple[Runtime, dramatiq.Worker]]:
     settings = load_settings(
-        {**env, "INBOX_ACCOUNTS_URL": service.url, "INBOX_ACCOUNTS_TOKEN": "s3cret-token"}
+        {
+            **env,
+            "INBOX_ACCOUNTS_URL": service.url,
+            "INBOX_ACCOUNTS_TOKEN": "s3cret-token",
+            # Retries wait until the test moves the clock, however slow the machine is.
+            "INBOX_RETRY_BASE_SECONDS": "60",
+        }
     )
     rt, broker = start_runtime(settings)
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
