@@ -39,6 +39,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         log_level="info",
         ws_max_size=64 * 1024,
+        # The client is the socket's peer unless INBOX_TRUSTED_PROXY_HOPS says otherwise
+        # (inbox.web.auth.client_address); uvicorn would believe X-Forwarded-For from loopback.
+        proxy_headers=False,
     )
     return 0
 
@@ -64,6 +67,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     rt, broker = start_runtime(settings)
     hub = start_realtime(rt)
     worker = dramatiq.Worker(broker, worker_threads=args.threads)
+    rt.parser.start()
     worker.start()
     print(f"worker running with {args.threads} threads", flush=True)
     _wait_for_signal()

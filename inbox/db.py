@@ -21,6 +21,11 @@ from inbox.events import Event, take_events
 
 Dispatcher = Callable[[list[Event]], None]
 
+# A commit that finds this many pages in the write-ahead log copies them back into the
+# database file itself, holding the write lock meanwhile. Long-running processes call
+# ``Database.checkpoint`` from a thread of their own instead, beside the writers.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+
 _sqlite_writers: dict[str, threading.RLock] = {}
 _sqlite_writers_guard = threading.Lock()
 
@@ -44,6 +49,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -102,6 +108,17 @@ class Database:
             yield session
         finally:
             session.close()  # ends the transaction; loaded objects stay readable
+
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds back into the SQLite file, without waiting
+        for writers or readers (a passive checkpoint); nothing to do on PostgreSQL."""
+        if not self.is_sqlite:
+            return
+        connection = self.read_engine.raw_connection()
+        try:
+            connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

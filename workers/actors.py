@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import dramatiq
+from sqlmodel import col, select
 
 import connectors
 from connectors.base import DeliverySession, Outbound
@@ -15,7 +16,12 @@ from inbox.actions.ingest import (
     read_pending_raw,
     record_processing_failure,
 )
-from inbox.actions.outbox import claim_delivery, record_delivery_failure, record_delivery_sent
+from inbox.actions.outbox import (
+    ClaimedDelivery,
+    claim_deliveries,
+    record_delivery_failure,
+    record_delivery_sent,
+)
 from inbox.models import Channel
 from workers.broker import ensure_broker
 from workers.runtime import Runtime, get_runtime
@@ -65,16 +71,31 @@ def process_inbound(item_ids: list[int]) -> None:
 # acknowledgements follow, instead of both crawling along together.
 @dramatiq.actor(queue_name="outbox", max_retries=0, time_limit=900_000, priority=10)
 def deliver_outbox_items(outbox_ids: list[int]) -> None:
-    """Each row is claimed, sent and recorded on its own; rows of one channel share one
-    connection to its server."""
+    """The rows are claimed together, then each is sent and recorded on its own; rows of one
+    channel share one connection to its server, and after a transient failure the rest of
+    that channel's rows go back to the queue instead of waiting on the server in turn."""
     rt = get_runtime()
-    sessions: dict[int, DeliverySession] = {}
+    with rt.db.unit_of_work() as session:
+        claimed = claim_deliveries(session, outbox_ids)
+        channel_ids = {item.channel_id for item in claimed if item.channel_id}
+        channels = {
+            channel.id: channel
+            for channel in session.exec(select(Channel).where(col(Channel.id).in_(channel_ids)))
+        }
+    connections: dict[int, DeliverySession] = {}
+    unreachable: dict[int | None, str] = {}
     try:
-        for outbox_id in outbox_ids:
-            _deliver(rt, outbox_id, sessions)
+        for item in claimed:
+            if item.channel_id in unreachable:
+                # Its server just failed us: back to the queue, with the others' backoff.
+                _record_failure(item.outbox_id, unreachable[item.channel_id], permanent=False)
+                continue
+            error = _deliver(rt, item, channels.get(item.channel_id), connections)
+            if error is not None:
+                unreachable[item.channel_id] = error
     finally:
-        for session in sessions.values():
-            session.close()
+        for connection in connections.values():
+            connection.close()
 
 
 @dramatiq.actor(queue_name="outbox", max_retries=0, time_limit=75_000, priority=10)
@@ -83,34 +104,36 @@ def deliver_outbox_item(outbox_id: int) -> None:
     deliver_outbox_items([outbox_id])
 
 
-def _deliver(rt: Runtime, outbox_id: int, sessions: dict[int, DeliverySession]) -> None:
-    with rt.db.unit_of_work() as session:
-        claimed = claim_delivery(session, outbox_id)
-        channel = (
-            session.get(Channel, claimed.channel_id) if claimed and claimed.channel_id else None
-        )
-    if claimed is None:
-        return
+def _deliver(
+    rt: Runtime,
+    claimed: ClaimedDelivery,
+    channel: Channel | None,
+    connections: dict[int, DeliverySession],
+) -> str | None:
+    """Send one claimed row and record the outcome; returns the error of a transient failure."""
+    outbox_id = claimed.outbox_id
     if channel is None or channel.id is None:
         _record_failure(outbox_id, "the channel of this message no longer exists", permanent=True)
-        return
+        return None
     outbound = Outbound(
         sender=claimed.sender, recipients=claimed.recipients, payload=claimed.payload
     )
     try:
-        connection = sessions.get(channel.id)
+        connection = connections.get(channel.id)
         if connection is None:
             connector = connectors.get(channel.kind)
             connection = connector.open_session(rt.box.open(channel.secrets_encrypted))
-            sessions[channel.id] = connection
-        receipt = connection.deliver(outbound)
+            connections[channel.id] = connection
+        connection.deliver(outbound)
     except TransientConnectorError as exc:
         _record_failure(outbox_id, str(exc), permanent=False)
+        return str(exc)
     except (PermanentConnectorError, LookupError, ValueError) as exc:
         _record_failure(outbox_id, str(exc), permanent=True)
     else:
         with rt.db.unit_of_work() as session:
-            record_delivery_sent(session, outbox_id, receipt)
+            record_delivery_sent(session, claimed)
+    return None
 
 
 def _record_failure(outbox_id: int, error: str, *, permanent: bool) -> None:

@@ -82,18 +82,20 @@ def outbox_row(
 class ClaimedDelivery:
     outbox_id: int
     channel_id: int | None
+    message_id: int | None
     sender: str
     recipients: tuple[str, ...]
     payload: bytes
 
 
-def claim_delivery(session: Session, outbox_id: int) -> ClaimedDelivery | None:
-    """Take the row for sending; None when it is sent, failed, not due, or someone else has it."""
+def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[ClaimedDelivery]:
+    """Take rows for sending, in id order, in one statement; rows that are sent, failed, not
+    due, or someone else's are left out."""
     now = utcnow()
     result = session.execute(
         update(Outbox)
         .where(
-            col(Outbox.id) == outbox_id,
+            col(Outbox.id).in_(outbox_ids),
             col(Outbox.next_attempt_at) <= now,
             or_(
                 col(Outbox.state) == "queued",
@@ -101,30 +103,44 @@ def claim_delivery(session: Session, outbox_id: int) -> ClaimedDelivery | None:
             ),
         )
         .values(state="sending", lease_until=now + SENDING_LEASE, attempts=Outbox.attempts + 1)
+        .returning(
+            col(Outbox.id),
+            col(Outbox.channel_id),
+            col(Outbox.message_id),
+            col(Outbox.sender),
+            col(Outbox.recipients),
+            col(Outbox.payload),
+        )
+        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    item = session.get(Outbox, outbox_id, populate_existing=True)
-    assert item is not None
-    return ClaimedDelivery(
-        outbox_id=outbox_id,
-        channel_id=item.channel_id,
-        sender=item.sender,
-        recipients=tuple(item.recipients),
-        payload=item.payload,
-    )
+    claimed = [
+        ClaimedDelivery(
+            outbox_id=row[0],
+            channel_id=row[1],
+            message_id=row[2],
+            sender=row[3],
+            recipients=tuple(row[4]),
+            payload=row[5],
+        )
+        for row in result
+    ]
+    return sorted(claimed, key=lambda item: item.outbox_id)
 
 
-def record_delivery_sent(session: Session, outbox_id: int, receipt: str) -> None:
-    item = session.get(Outbox, outbox_id)
-    if item is None:
-        return
-    item.state = "sent"
-    item.sent_at = utcnow()
-    item.lease_until = None
-    item.last_error = None
-    session.add(item)
-    _set_message_delivery(session, item, "sent", None)
+def record_delivery_sent(session: Session, claimed: ClaimedDelivery) -> None:
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.id) == claimed.outbox_id)
+        .values(state="sent", sent_at=utcnow(), lease_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.message_id is not None:
+        session.execute(
+            update(Message)
+            .where(col(Message.id) == claimed.message_id)
+            .values(delivery="sent", delivery_error=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def retry_delay(attempts: int, base_seconds: float) -> timedelta:
