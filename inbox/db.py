@@ -2,19 +2,22 @@
 
 SQLite is the embedded default: WAL, a busy timeout, and ``BEGIN IMMEDIATE``
 for writing sessions so two writers queue up instead of failing on a lock
-upgrade. Within one process, writers also queue on a lock of their own: SQLite
-lets a waiting writer sleep in steps of up to 100 ms, while a lock hands over
-at once. Read-only sessions use plain deferred transactions and never block.
+upgrade. Writers also queue on a lock of their own, threads on a lock of the
+process and processes on a lock file beside the database: SQLite lets a waiting
+writer sleep in steps of up to 100 ms, while a lock hands over at once.
+Read-only sessions use plain deferred transactions and never block.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlmodel import Session
 
 from inbox.events import Event, take_events
@@ -26,14 +29,47 @@ Dispatcher = Callable[[list[Event]], None]
 # ``Database.checkpoint`` from a thread of their own instead, beside the writers.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
-_sqlite_writers: dict[str, threading.RLock] = {}
+
+class _WriterLock:
+    """One writer at a time on a SQLite file: the threads of this process take turns on a
+    lock, and the process holding it takes the file lock (``flock``) that other processes
+    wait on. Re-entrant within a thread, like the unit of work nested in another."""
+
+    def __init__(self, database_path: str | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0  # changed only by the thread holding ``_threads``
+        self._lock_path = f"{database_path}.writer-lock" if database_path else None
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._lock_path:
+                if self._fd is None:
+                    self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+
+_sqlite_writers: dict[str, _WriterLock] = {}
 _sqlite_writers_guard = threading.Lock()
 
 
-def _sqlite_writer(url: str) -> threading.RLock:
+def _sqlite_writer(url: str) -> _WriterLock:
     """One lock per database file and process, shared by every ``Database`` on it."""
+    database = make_url(url).database
+    path = os.path.abspath(database) if database and database != ":memory:" else None
     with _sqlite_writers_guard:
-        return _sqlite_writers.setdefault(url, threading.RLock())
+        return _sqlite_writers.setdefault(url, _WriterLock(path))
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

@@ -44,7 +44,7 @@ class BackgroundServices:
         )
 
     def start(self) -> None:
-        self.rt.parser.start()
+        self.rt.filer.start()
         if self.worker:
             self.worker.start()
         self.scheduler.start()
@@ -68,4 +68,4 @@ class BackgroundServices:
         self.scheduler.stop()
         if self.worker:
             self.worker.stop(timeout=10_000)
-        self.rt.parser.close()
+        self.rt.filer.close()

@@ -12,7 +12,7 @@ from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.settings import Settings, get_settings
 from inbox.signing import SecretBox
-from workers.parsing import MailParser
+from workers.filing import MailFiler
 
 
 @dataclass
@@ -21,19 +21,21 @@ class Runtime:
     db: Database
     blobs: BlobStore
     box: SecretBox
-    parser: MailParser
+    filer: MailFiler
 
 
 _runtime: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.database_url)
+    blobs = BlobStore(settings.blob_dir)
     return Runtime(
         settings=settings,
-        db=Database(settings.database_url),
-        blobs=BlobStore(settings.blob_dir),
+        db=db,
+        blobs=blobs,
         box=SecretBox(settings.secret_key),
-        parser=MailParser(settings.parse_processes),
+        filer=MailFiler(settings, db, blobs, processes=settings.parse_processes),
     )
 
 

@@ -12,17 +12,19 @@ import pytest
 from sqlmodel import col, func, select
 
 from inbox.actions import ingest as ingest_module
+from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import Attachment, Customer, InboundItem, Message, Outbox, Ticket
 from inbox.references import new_reference
 from inbox.settings import Settings, load_settings
 from tests.support.desk import ingest, ingest_batch, mail, make_channel
-from workers.parsing import MailParser
+from workers.filing import MailFiler
 
 
 @pytest.fixture
-def parser() -> Iterator[MailParser]:
-    pool = MailParser(1)
+def filer(db: Database, settings: Settings) -> Iterator[MailFiler]:
+    """A filer process of its own, as in ``inbox serve``."""
+    pool = MailFiler(settings, db, BlobStore(settings.blob_dir), processes=1)
     yield pool
     pool.close()
 
@@ -41,7 +43,7 @@ def _states(db: Database, ids: list[int]) -> list[str]:
 
 
 def test_a_mixed_batch_files_every_mail_as_it_would_alone(
-    db: Database, settings: Settings, parser: MailParser
+    db: Database, settings: Settings, filer: MailFiler
 ) -> None:
     channel = make_channel(db, settings)
     earlier = ingest(db, settings, channel, mail(sender="Old Customer <old@example.org>"))
@@ -59,7 +61,7 @@ def test_a_mixed_batch_files_every_mail_as_it_would_alone(
         b"\x00\x01 not a mail at all",
         mail(sender="support@example.com", subject="our own address"),
     ]
-    ids, result = ingest_batch(db, settings, channel, raws, parser)
+    ids, result = ingest_batch(channel, raws, filer)
 
     assert _states(db, ids) == [
         "done",
@@ -83,15 +85,14 @@ def test_a_mixed_batch_files_every_mail_as_it_would_alone(
     assert _count(db, Outbox, Outbox.kind == "acknowledgement") == 1 + 3
 
 
-def test_the_cap_on_automatic_answers_counts_within_a_batch(
-    env: dict[str, str], parser: MailParser
-) -> None:
+def test_the_cap_on_automatic_answers_counts_within_a_batch(env: dict[str, str]) -> None:
     settings = load_settings({**env, "INBOX_AUTO_REPLY_LIMIT": "2"})
     db = Database(settings.database_url)
+    filer = MailFiler(settings, db, BlobStore(settings.blob_dir), processes=1)
     try:
         channel = make_channel(db, settings)
         raws = [mail(sender="Flood <flood@example.org>", subject=f"try {n}") for n in range(5)]
-        ids, result = ingest_batch(db, settings, channel, raws, parser)
+        ids, result = ingest_batch(channel, raws, filer)
         assert [result.outcomes[i].acknowledged for i in ids] == [True, True, False, False, False]
         # Each mail's ticket, message and acknowledgement belong together.
         with db.reading() as session:
@@ -109,18 +110,17 @@ def test_the_cap_on_automatic_answers_counts_within_a_batch(
                 if n < 2:
                     assert sorted(subjects)[0] == f"[{ticket.reference}] try {n}"
         # The cap holds across batches too.
-        more, later = ingest_batch(db, settings, channel, raws[:1], parser)
+        more, later = ingest_batch(channel, raws[:1], filer)
         assert later.outcomes[more[0]].state == "duplicate"
-        more, later = ingest_batch(
-            db, settings, channel, [mail(sender="flood@example.org")], parser
-        )
+        more, later = ingest_batch(channel, [mail(sender="flood@example.org")], filer)
         assert not later.outcomes[more[0]].acknowledged
     finally:
+        filer.close()
         db.dispose()
 
 
 def test_attachments_and_bodies_are_kept_when_filed_together(
-    db: Database, settings: Settings, parser: MailParser
+    db: Database, settings: Settings, filer: MailFiler
 ) -> None:
     from email.message import EmailMessage
 
@@ -133,7 +133,7 @@ def test_attachments_and_bodies_are_kept_when_filed_together(
     message.add_attachment(
         b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="s.pdf"
     )
-    ids, result = ingest_batch(db, settings, channel, [message.as_bytes(), mail()], parser)
+    ids, result = ingest_batch(channel, [message.as_bytes(), mail()], filer)
     assert all(result.outcomes[i].new_ticket for i in ids)
     with db.reading() as session:
         attachment = session.exec(select(Attachment)).one()
@@ -145,36 +145,38 @@ def test_attachments_and_bodies_are_kept_when_filed_together(
 
 
 def test_a_batch_that_cannot_go_in_together_is_filed_one_by_one(
-    db: Database, settings: Settings, parser: MailParser, monkeypatch: pytest.MonkeyPatch
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reference collision makes the multi-row insert fail: nothing is lost, the mails are
     filed one at a time (drawing fresh references) and each still gets its ticket."""
+    # Filed in this process, where the collision can be arranged.
+    filer = MailFiler(settings, db, BlobStore(settings.blob_dir), processes=0)
     channel = make_channel(db, settings)
     taken = ingest(db, settings, channel, mail(sender="first@example.org")).ticket_reference
     assert taken
     draws = itertools.chain([taken], iter(lambda: new_reference(settings.reference_prefix), None))
     monkeypatch.setattr(ingest_module, "new_reference", lambda prefix: next(draws))
     raws = [mail(sender=f"c{n}@example.org", subject=f"case {n}") for n in range(3)]
-    ids, result = ingest_batch(db, settings, channel, raws, parser)
+    ids, result = ingest_batch(channel, raws, filer)
     assert _states(db, ids) == ["done"] * 3 and not result.failures
     assert len({result.outcomes[i].ticket_reference for i in ids} | {taken}) == 4
     assert _count(db, Outbox, Outbox.kind == "acknowledgement") == 4
 
 
-def test_a_parser_process_that_dies_costs_its_batch_one_attempt(
-    db: Database, settings: Settings, parser: MailParser
+def test_a_filer_process_that_dies_costs_its_batch_one_attempt(
+    db: Database, settings: Settings, filer: MailFiler
 ) -> None:
     """Killed by the kernel (out of memory, say): the batch counts a failure and stays
-    pending for its retry; the next batch gets a new parser process."""
+    pending for its retry; the next batch gets a new filer process."""
     channel = make_channel(db, settings)
-    pool = parser._get_pool()
+    pool = filer._get_pool()
     list(pool.map(abs, [1]))  # the process exists now
     for pid in list(pool._processes):  # type: ignore[attr-defined]
         os.kill(pid, signal.SIGKILL)
-    ids, result = ingest_batch(db, settings, channel, [mail(), mail()], parser)
+    ids, result = ingest_batch(channel, [mail(), mail()], filer)
     assert sorted(f.item_id for f in result.failures) == ids
     with db.reading() as session:
         items = session.exec(select(InboundItem).where(col(InboundItem.id).in_(ids))).all()
     assert {(item.state, item.attempts) for item in items} == {("pending", 1)}
-    again, later = ingest_batch(db, settings, channel, [mail(sender="next@example.org")], parser)
+    again, later = ingest_batch(channel, [mail(sender="next@example.org")], filer)
     assert later.outcomes[again[0]].new_ticket
