@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.channels import ChannelsPlugin
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -29,12 +30,15 @@ from sqlmodel import col, select
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
 from inbox.models import Channel, InboundItem
-from inbox.realtime import Hub, open_hub, publisher
+from inbox.realtime import Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings, get_settings
 from inbox.web.account import AuthPages, PasswordResetPages, SecondFactorPages
 from inbox.web.admin import AdminPages
 from inbox.web.api import TicketApi
 from inbox.web.auth import PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
+from inbox.web.channels import realtime_channels
+from inbox.web.countdowns import register_template_functions
+from inbox.web.followups import FollowupAdminPages, SurveyPages, TicketFollowupPages
 from inbox.web.inbox_pages import InboxPages
 from inbox.web.live import LiveUpdates, live_socket
 from inbox.web.pages import PUBLIC, TicketPages
@@ -44,8 +48,10 @@ from inbox.web.scope import ticket_scope_guard
 from inbox.web.sla_admin import SlaAdminPages, TicketSlaPages
 from inbox.web.workspace import MacroAdminPages, WorkspaceApi, WorkspacePages
 from workers.accounts import account_directory
-from workers.broker import configure_broker
-from workers.runtime import Runtime, build_runtime, set_runtime
+from workers.runtime import Runtime, build_runtime, start_runtime
+
+if TYPE_CHECKING:
+    from workers.embedded import BackgroundServices
 
 ROOT = Path(__file__).resolve().parent.parent
 STATUS_FOR = {
@@ -58,26 +64,16 @@ STATUS_FOR = {
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-def start_runtime(settings: NamedDependency[Settings]) -> tuple[Runtime, dramatiq.Broker]:
-    """Broker first, then actors: committed events become jobs."""
-    broker = configure_broker(settings.broker_url)
-    rt = build_runtime(settings)
-    set_runtime(rt)
-    from workers.dispatch import enqueue_jobs
-
-    rt.db.on_commit(enqueue_jobs)
-    return rt, broker
-
-
-def start_realtime(rt: Runtime) -> Hub:
-    """Every process that commits publishes its committed ticket events to the realtime hub."""
+def start_realtime(rt: Runtime, channels: ChannelsPlugin | None = None) -> Publisher:
+    """Every process that commits publishes its committed ticket events: to the realtime
+    server, or in memory to the web process's own ``channels``."""
     if rt.settings.realtime_url is None and rt.settings.broker_url is not None:
         logging.getLogger(__name__).warning(
             "INBOX_REALTIME_URL is unset: browsers hear only of changes made by the web process"
         )
-    hub = open_hub(rt.settings.realtime_url)
-    rt.db.on_commit(publisher(hub))
-    return hub
+    publisher = open_publisher(rt.settings.realtime_url, channels)
+    rt.db.on_commit(commit_publisher(publisher))
+    return publisher
 
 
 def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None = None) -> list[str]:
@@ -86,7 +82,7 @@ def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None =
     from workers.mailboxes import open_mailbox, sync_mailbox
 
     rt = build_runtime(settings)
-    hub = start_realtime(rt)
+    publisher = start_realtime(rt)
     lines = []
     with rt.db.reading() as session:
         query = select(Channel).where(Channel.kind == "email", col(Channel.enabled).is_(True))
@@ -113,7 +109,7 @@ def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None =
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to file"
         lines.append(f"{channel.name}: {fetched} new mails fetched; {summary}")
     rt.db.dispose()
-    hub.close()
+    publisher.close()
     return lines
 
 
@@ -161,19 +157,28 @@ def healthz(db: NamedDependency[Database]) -> dict[str, str]:
     return {"status": "ok"}
 
 
-def create_app(settings: Settings | None = None, *, background: bool = True) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    background: bool = True,
+    runtime: tuple[Runtime, dramatiq.Broker] | None = None,
+    services: BackgroundServices | None = None,
+) -> Litestar:
+    """``runtime`` and ``services`` when the caller started the work before the web app
+    (``inbox serve``, so that mail is filed while the web layer is still being built)."""
     settings = settings or get_settings()
-    rt, broker = start_runtime(settings)
-    live = LiveUpdates(start_realtime(rt), rt.db, settings)
+    rt, broker = runtime or start_runtime(settings)
+    channels = realtime_channels(settings.realtime_url)
+    live = LiveUpdates(start_realtime(rt, channels), channels, rt.db, settings)
     accounts = account_directory(rt)
-    services = None
-    if background and settings.in_process_workers:
+    started = services is not None
+    if services is None and background and settings.in_process_workers:
         from workers.embedded import BackgroundServices
 
         services = BackgroundServices(rt, broker)
 
     def on_startup(app: Litestar) -> None:
-        if services:
+        if services and not started:
             services.start()
 
     def on_shutdown(app: Litestar) -> None:
@@ -197,6 +202,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             WorkspaceApi,
             SlaAdminPages,
             TicketSlaPages,
+            FollowupAdminPages,
+            TicketFollowupPages,
+            SurveyPages,
             ReportPages,
             ReportApi,
             healthz,
@@ -225,8 +233,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             cookie_samesite="strict",
             exclude=["/api/"],
         ),
-        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine),
-        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(
+            directory=ROOT / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=register_template_functions,
+        ),
+        plugins=[HTMXPlugin(), channels],
         openapi_config=OpenAPIConfig(title="Inbox", version="1", path="/schema"),
         exception_handlers={
             DomainError: domain_error_handler,

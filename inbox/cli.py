@@ -26,23 +26,38 @@ def _prepare(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url.startswith("sqlite"):
+        _prepare(settings)
+    runtime = services = None
+    if settings.in_process_workers:
+        # Mail waiting in the mailbox is fetched and filed while the web layer is built.
+        from workers.embedded import BackgroundServices
+        from workers.runtime import start_runtime
+
+        runtime = start_runtime(settings)
+        services = BackgroundServices(*runtime)
+        services.start()
+
     import uvicorn
 
     from inbox.app import create_app
 
-    if settings.database_url.startswith("sqlite"):
-        _prepare(settings)
-    # Live-update messages are small; a client sending megabytes is cut off by the server.
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        ws_max_size=64 * 1024,
-        # The client is the socket's peer unless INBOX_TRUSTED_PROXY_HOPS says otherwise
-        # (inbox.web.auth.client_address); uvicorn would believe X-Forwarded-For from loopback.
-        proxy_headers=False,
-    )
+    try:
+        # Live-update messages are small; a client sending megabytes is cut off by the server.
+        uvicorn.run(
+            create_app(settings, runtime=runtime, services=services),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            ws_max_size=64 * 1024,
+            # The client is the socket's peer unless INBOX_TRUSTED_PROXY_HOPS says otherwise
+            # (inbox.web.auth.client_address); uvicorn would believe X-Forwarded-For from
+            # loopback.
+            proxy_headers=False,
+        )
+    finally:
+        if services:  # normally stopped by the app's shutdown already
+            services.stop()
     return 0
 
 
@@ -67,12 +82,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     rt, broker = start_runtime(settings)
     hub = start_realtime(rt)
     worker = dramatiq.Worker(broker, worker_threads=args.threads)
-    rt.filer.start()
+    rt.parser.start()
     worker.start()
     print(f"worker running with {args.threads} threads", flush=True)
     _wait_for_signal()
     worker.stop(timeout=10_000)
-    rt.filer.close()
+    rt.parser.close()
     rt.db.dispose()
     hub.close()
     return 0

@@ -11,14 +11,19 @@ from inbox.actions.agents import create_agent
 from inbox.actions.calls import CallDetails, log_call
 from inbox.actions.customers import resolve_customer
 from inbox.actions.email_out import reply_by_email
+from inbox.actions.escalations import EscalationRuleFields, save_escalation_rule
+from inbox.actions.followups import answer_survey, send_survey, snooze_ticket
 from inbox.actions.macros import MacroFields, create_macro
 from inbox.actions.sla import recompute_sla
 from inbox.actions.sla_policies import CalendarFields, PolicyFields, save_calendar, save_policy
 from inbox.actions.tickets import add_note, open_ticket, set_status, update_ticket
 from inbox.actions.twofactor import second_factor_required, set_known_totp_secret
 from inbox.errors import Conflict
+from inbox.followup_time import snooze_presets, zone_named
 from inbox.models import Agent, Channel, Message, Team, TeamMember, Ticket, utcnow
+from inbox.queries.reports import desk_timezone
 from inbox.settings import Settings
+from inbox.signing import survey_token
 
 DEMO_PASSWORD = "demo-desk-2026!"  # noqa: S105  (printed for the newcomer; demo only)
 # Managers and admins sign in with a second factor: this authenticator key, printed too.
@@ -217,6 +222,7 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
     for fields in DEMO_MACROS:
         create_macro(session, actor=agents[0], fields=fields)
     _load_sla(session, agents[0])
+    _load_followups(session, settings, agents[2])
     return [
         f"Loaded {len(STORIES)} demo tickets on {len(CHANNELS)} channels.",
         *(
@@ -226,6 +232,30 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         f"Managers and admins then need a code from an authenticator app with the key "
         f"{DEMO_TOTP_SECRET} (otpauth://totp/Inbox:demo?secret={DEMO_TOTP_SECRET}).",
     ]
+
+
+def _load_followups(session: Session, settings: Settings, agent: Agent) -> None:
+    """Maria's ticket snoozed until tomorrow morning; Sam answered the survey on theirs."""
+    session.flush()
+    now = utcnow()
+    zone = zone_named(desk_timezone(session))
+    maria = session.exec(
+        select(Ticket).where(Ticket.subject == "Locked out after three wrong passwords")
+    ).one()
+    tomorrow = next(moment for key, _, moment in snooze_presets(now, zone) if key == "tomorrow")
+    snooze_ticket(session, maria, agent=agent, until=tomorrow, kind="snooze", now=now, zone=zone)
+    sam = session.exec(
+        select(Ticket).where(Ticket.subject == "Change the date of my instalments")
+    ).one()
+    survey = send_survey(session, settings, sam.id or 0)
+    if survey is not None:
+        answer_survey(
+            session,
+            settings.secret_key,
+            survey_token(settings.secret_key, survey.id or 0),
+            score=5,
+            comment="Quick and friendly, thank you!",
+        )
 
 
 def _load_sla(session: Session, admin: Agent) -> None:
@@ -241,7 +271,7 @@ def _load_sla(session: Session, admin: Agent) -> None:
         ),
         actor=admin,
     )
-    save_policy(
+    urgent = save_policy(
         session,
         PolicyFields(
             name="Urgent",
@@ -253,7 +283,7 @@ def _load_sla(session: Session, admin: Agent) -> None:
         ),
         actor=admin,
     )
-    save_policy(
+    standard = save_policy(
         session,
         PolicyFields(
             name="Standard",
@@ -265,6 +295,21 @@ def _load_sla(session: Session, admin: Agent) -> None:
         ),
         actor=admin,
     )
+    escalations = [
+        (standard, EscalationRuleFields(trigger="warning", warn_percent=90, notify_assignee=True)),
+        (
+            standard,
+            EscalationRuleFields(
+                trigger="breach", notify_assignee=True, notify_managers=True, set_priority="raise"
+            ),
+        ),
+        (
+            urgent,
+            EscalationRuleFields(trigger="breach", notify_assignee=True, notify_managers=True),
+        ),
+    ]
+    for policy, rule in escalations:
+        save_escalation_rule(session, rule, actor=admin, policy_id=policy.id or 0)
     now = utcnow()
     for ticket_id in session.exec(select(Ticket.id)).all():
         recompute_sla(session, ticket_id or 0, now)

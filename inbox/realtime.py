@@ -1,18 +1,24 @@
-"""The realtime hub: small messages between the processes of one desk.
+"""Realtime messages between the processes of one desk, published by every process that commits.
 
 Every process that commits publishes what changed (a ticket id and a kind, never content); the
-web processes that hold websockets listen and render for their own connections. In memory
-within one process by default (``inbox serve`` alone); Redis pub/sub or PostgreSQL
-LISTEN/NOTIFY when ``INBOX_REALTIME_URL`` names one, for several web and worker processes.
+web processes hear it through Litestar channels (``inbox.web.channels``, one channel) and
+render for their own websockets (``inbox.web.live``). In memory within one process by default
+(``inbox serve`` alone); Redis pub/sub or PostgreSQL LISTEN/NOTIFY when ``INBOX_REALTIME_URL``
+names one, for several web and worker processes.
+
+Worker and scheduler processes run no event loop and no Litestar app, so publishing is ours:
+a small synchronous publisher on a thread of its own that speaks the wire format of Litestar's
+backends, a Redis ``PUBLISH`` of the JSON text on the channel's name, or a ``NOTIFY`` on the
+channel's name with the JSON text as payload (``test_live`` holds both sides together). Web
+processes publish the same way; with the hub in memory they hand over to their plugin.
 
 Publishing never raises into the caller: it runs after a commit, and a lost live update is
 repaired by the next one or a reload, while an exception would fail work that succeeded.
-Listeners are called on a thread of the hub's own (or the publisher's, in memory); they must
-hand the message over quickly, e.g. with ``loop.call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -26,7 +32,6 @@ from inbox.events import Event, MessageAdded, TicketChanged, TicketCreated
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
-Listener = Callable[[Message], None]
 CHANNEL = "inbox_realtime"
 # PostgreSQL refuses NOTIFY payloads from 8000 bytes on; our messages are ids and a name.
 MAX_MESSAGE_BYTES = 4000
@@ -35,16 +40,8 @@ CLOSE_SECONDS = 5.0
 # Messages waiting for the hub's server; beyond this, while it is down, updates are dropped.
 OUTGOING_LIMIT = 10_000
 MAX_MESSAGE_IDS = 50
-
-
-class Hub(Protocol):
-    def publish(self, message: Message) -> None:
-        """Hand ``message`` to every listener of every process; never raises."""
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` with each message from now on; returns the unsubscribe."""
-
-    def close(self) -> None: ...
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 def encode(message: Message) -> str | None:
@@ -63,108 +60,120 @@ def decode(payload: str | bytes) -> Message | None:
     return message if isinstance(message, dict) else None
 
 
-class _Listeners:
-    """The listeners of one process, called one after another; one failing spoils nothing."""
-
-    def __init__(self) -> None:
-        self._listeners: list[Listener] = []
-        self._lock = threading.Lock()
-
-    def add(self, listener: Listener) -> Callable[[], None]:
-        with self._lock:
-            self._listeners.append(listener)
-
-        def remove() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return remove
-
-    def deliver(self, message: Message) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(message)
-            except Exception:
-                log.exception("realtime listener failed")
+def postgres_dsn(url: str) -> str:
+    """A PostgreSQL URL as psycopg takes it."""
+    for scheme in POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql://" + url[len(scheme) :]
+    return url
 
 
-class MemoryHub:
-    """One process: publishing calls the listeners directly."""
+def channel_name(url: str | None) -> str:
+    """The one channel of a desk. Redis channels are global to a server, so the database
+    number of the URL is part of the name: desks on ``redis://host/1`` and ``redis://host/2``
+    do not hear each other. NOTIFY channels are per database already."""
+    if url and url.startswith(REDIS_SCHEMES):
+        import redis
 
-    def __init__(self) -> None:
-        self._listeners = _Listeners()
+        pool = redis.ConnectionPool.from_url(url)
+        return f"{CHANNEL}:{pool.connection_kwargs.get('db', 0)}"
+    return CHANNEL
+
+
+def check_url(url: str | None) -> None:
+    if url and not url.startswith(REDIS_SCHEMES + POSTGRES_SCHEMES):
+        raise ValueError("INBOX_REALTIME_URL must be redis://, rediss:// or postgresql://")
+
+
+# --- publishing, from any process -------------------------------------------------------------
+
+
+class Publisher(Protocol):
+    def publish(self, message: Message) -> None:
+        """Hand ``message`` to every web process of the desk; never raises."""
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The web process's event loop, once it runs (the in-memory publisher needs it)."""
+
+    def close(self) -> None: ...
+
+
+class LocalChannels(Protocol):
+    """The web process's Litestar ``ChannelsPlugin``, as far as publishing in memory goes."""
+
+    def publish(self, data: bytes, channels: str) -> None: ...
+
+
+class InProcessPublisher:
+    """The hub in memory: messages go to this process's own plugin, on its event loop, from
+    whichever thread committed. A process without a plugin (a command) has nobody to tell."""
+
+    def __init__(self, channels: LocalChannels | None, channel: str) -> None:
+        self._channels = channels
+        self._channel = channel
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
 
     def publish(self, message: Message) -> None:
         payload = encode(message)
-        if payload is not None:
-            decoded = decode(payload)  # listeners get what a remote hub would deliver
-            if decoded is not None:
-                self._listeners.deliver(decoded)
+        loop = self._loop
+        if payload is None or loop is None or self._channels is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the process is ending
+            loop.call_soon_threadsafe(self._hand_over, payload.encode())
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        return self._listeners.add(listener)
+    def _hand_over(self, data: bytes) -> None:
+        assert self._channels is not None
+        with contextlib.suppress(RuntimeError):  # the plugin has stopped
+            self._channels.publish(data, self._channel)
 
     def close(self) -> None:
-        pass
+        self._loop = None
 
 
-class _RemoteHub:
-    """Shared by the hubs on a server: a thread that sends and a thread that receives.
+class _ThreadedPublisher:
+    """Publishing to a server from a thread of its own: ``publish`` only queues (bounded), so a
+    commit never waits for the server, even when it is down."""
 
-    Publishing only queues (bounded): a commit never waits for the hub's server, even when it
-    is down. The receiving thread starts with the first subscriber and reconnects until
-    closed.
-    """
-
-    def __init__(self) -> None:
-        self._listeners = _Listeners()
-        self._stopping = threading.Event()
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
         self._outgoing: queue.Queue[str | None] = queue.Queue(OUTGOING_LIMIT)
-        self._threads: dict[str, threading.Thread] = {}
-        self._threads_lock = threading.Lock()
+        self._sender: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        pass
 
     def publish(self, message: Message) -> None:
         payload = encode(message)
-        if payload is None or self._stopping.is_set():
+        if payload is None or self._closed:
             return
-        self._ensure_thread("sender", self._run_sender)
+        with self._lock:
+            if self._sender is None:
+                self._sender = threading.Thread(
+                    target=self._run, name=f"{type(self).__name__}", daemon=True
+                )
+                self._sender.start()
         try:
             self._outgoing.put_nowait(payload)
         except queue.Full:
-            log.warning("realtime hub unreachable for a while: live update dropped")
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        remove = self._listeners.add(listener)
-        self._ensure_thread("listener", self._run_listener)
-        return remove
+            log.warning("realtime server unreachable for a while: live update dropped")
 
     def close(self) -> None:
-        """Send what is queued (for a few seconds at most), then stop both threads."""
-        with self._threads_lock:
-            sender = self._threads.get("sender")
-            if sender is not None:
-                with contextlib.suppress(queue.Full):
-                    self._outgoing.put(None, timeout=CLOSE_SECONDS)
-                sender.join(CLOSE_SECONDS)
-            self._stopping.set()
-            listener = self._threads.get("listener")
-            if listener is not None:
-                listener.join(CLOSE_SECONDS)
+        """Send what is queued (for a few seconds at most), then stop."""
+        with self._lock:
+            self._closed = True
+            sender = self._sender
+        if sender is not None:
+            with contextlib.suppress(queue.Full):
+                self._outgoing.put(None, timeout=CLOSE_SECONDS)
+            sender.join(CLOSE_SECONDS)
         self._disconnect()
 
-    def _ensure_thread(self, role: str, target: Callable[[], None]) -> None:
-        with self._threads_lock:
-            if role not in self._threads and not self._stopping.is_set():
-                thread = threading.Thread(
-                    target=target, name=f"{type(self).__name__}-{role}", daemon=True
-                )
-                self._threads[role] = thread
-                thread.start()
-
-    def _run_sender(self) -> None:
+    def _run(self) -> None:
         while True:
             payload = self._outgoing.get()
             if payload is None:
@@ -174,113 +183,66 @@ class _RemoteHub:
                     self._send(payload)
                     break
                 except Exception as exc:
-                    self._reset_sender()
+                    self._disconnect()
                     if attempt == 2:
                         log.warning("realtime publish failed: %s", exc)
 
-    def _run_listener(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._listen()
-            except Exception as exc:
-                if self._stopping.is_set():
-                    return
-                log.warning("realtime hub lost its connection (%s); reconnecting", exc)
-                self._stopping.wait(RECONNECT_SECONDS)
-
-    def _deliver(self, payload: str | bytes) -> None:
-        message = decode(payload)
-        if message is not None:
-            self._listeners.deliver(message)
-
     def _send(self, payload: str) -> None:
-        raise NotImplementedError
-
-    def _reset_sender(self) -> None:
-        pass
-
-    def _listen(self) -> None:
         raise NotImplementedError
 
     def _disconnect(self) -> None:
         pass
 
 
-class RedisHub(_RemoteHub):
-    """Redis pub/sub on one channel: every web process hears every message. Channels are
-    global to a Redis server, so the database number of the URL is part of the name: desks
-    on ``redis://host/1`` and ``redis://host/2`` do not hear each other."""
+class RedisPublisher(_ThreadedPublisher):
+    """``PUBLISH channel payload``: what ``RedisChannelsPubSubBackend`` subscribes to."""
 
     def __init__(self, url: str) -> None:
-        super().__init__()
+        super().__init__(channel_name(url))
         import redis
 
         self._client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
-        self._listen_client = redis.Redis.from_url(url, socket_connect_timeout=5)
-        self.channel = f"{CHANNEL}:{self._client.connection_pool.connection_kwargs.get('db', 0)}"
 
     def _send(self, payload: str) -> None:
         self._client.publish(self.channel, payload)
 
-    def _listen(self) -> None:
-        pubsub = self._listen_client.pubsub(ignore_subscribe_messages=True)
-        try:
-            pubsub.subscribe(self.channel)
-            while not self._stopping.is_set():
-                received = pubsub.get_message(timeout=1.0)
-                if received and received.get("type") == "message":
-                    self._deliver(received["data"])
-        finally:
-            pubsub.close()
-
     def _disconnect(self) -> None:
         self._client.close()
-        self._listen_client.close()
 
 
-class PostgresHub(_RemoteHub):
-    """PostgreSQL LISTEN/NOTIFY, for a desk that runs PostgreSQL and no Redis."""
+class PostgresPublisher(_ThreadedPublisher):
+    """``NOTIFY channel, payload``: what ``PsycoPgChannelsBackend`` listens to."""
 
     def __init__(self, url: str) -> None:
-        super().__init__()
-        self._url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        super().__init__(CHANNEL)
+        self._dsn = postgres_dsn(url)
         self._connection: Any = None  # the sender's, used by its thread alone
 
     def _send(self, payload: str) -> None:
         import psycopg
 
         if self._connection is None or self._connection.closed:
-            self._connection = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
-        self._connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+            self._connection = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
+        self._connection.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
 
-    def _reset_sender(self) -> None:
+    def _disconnect(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 self._connection.close()
         self._connection = None
 
-    def _listen(self) -> None:
-        import psycopg
 
-        with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"LISTEN {CHANNEL}")
-            while not self._stopping.is_set():
-                for notify in conn.notifies(timeout=1.0):
-                    self._deliver(notify.payload)
-
-    def _disconnect(self) -> None:
-        self._reset_sender()
-
-
-def open_hub(url: str | None) -> Hub:
-    """The hub ``INBOX_REALTIME_URL`` names; in memory when unset."""
+def open_publisher(url: str | None, channels: LocalChannels | None = None) -> Publisher:
+    """The publisher for ``INBOX_REALTIME_URL``; in memory (to ``channels``) when unset."""
+    check_url(url)
     if not url:
-        return MemoryHub()
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHub(url)
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        return PostgresHub(url.replace("postgres://", "postgresql://", 1))
-    raise ValueError("INBOX_REALTIME_URL must be redis://, rediss:// or postgresql://")
+        return InProcessPublisher(channels, channel_name(url))
+    if url.startswith(REDIS_SCHEMES):
+        return RedisPublisher(url)
+    return PostgresPublisher(url)
+
+
+# --- what a commit publishes ----------------------------------------------------------------------
 
 
 def ticket_messages(events: list[Event]) -> list[Message]:
@@ -303,11 +265,11 @@ def ticket_messages(events: list[Event]) -> list[Message]:
     return list(tickets.values())
 
 
-def publisher(hub: Hub) -> Callable[[list[Event]], None]:
-    """The dispatcher for ``Database.on_commit``: committed ticket events go to the hub."""
+def commit_publisher(publisher: Publisher) -> Callable[[list[Event]], None]:
+    """The dispatcher for ``Database.on_commit``: committed ticket events are published."""
 
     def publish_events(events: list[Event]) -> None:
         for message in ticket_messages(events):
-            hub.publish(message)
+            publisher.publish(message)
 
     return publish_events

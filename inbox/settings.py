@@ -37,6 +37,9 @@ class Settings:
     accounts_url: str | None = None
     accounts_token: str = field(default="", repr=False)
     accounts_timeout_seconds: float = 10.0
+    # Reverse proxies in front of ``inbox serve`` that append the client to X-Forwarded-For;
+    # 0: the header is ignored and the socket's peer is the client (sign-in throttling).
+    trusted_proxy_hops: int = 0
 
     @property
     def blob_dir(self) -> Path:
@@ -100,6 +103,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         accounts_url=(env.get("INBOX_ACCOUNTS_URL") or "").rstrip("/") or None,
         accounts_token=env.get("INBOX_ACCOUNTS_TOKEN", ""),
         accounts_timeout_seconds=float(env.get("INBOX_ACCOUNTS_TIMEOUT_SECONDS", 10)),
+        trusted_proxy_hops=int(env.get("INBOX_TRUSTED_PROXY_HOPS", 0)),
     )
 
 

@@ -5,6 +5,7 @@
 - Message-IDs of our own mail are signed, so a reply's In-Reply-To can be
   trusted and our own mail coming back is recognised.
 - Channel secrets (mail passwords, API tokens) are encrypted at rest.
+- Survey links carry a signed survey id, so a customer answers without signing in.
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ def verify_reply_token(secret: bytes, token: str) -> int | None:
     if not id_part.isdigit() or len(id_part) > 18:
         return None
     expected = _mac(secret, "reply", id_part, 16)
+    return int(id_part) if hmac.compare_digest(expected, mac) else None
+
+
+def survey_token(secret: bytes, survey_id: int) -> str:
+    """``s<id>.<mac>``: the satisfaction survey link opens one survey, with no sign-in."""
+    return f"s{survey_id}.{_mac(secret, 'survey', str(survey_id), 24)}"
+
+
+def verify_survey_token(secret: bytes, token: str) -> int | None:
+    token = token.strip().lower()
+    if not token.startswith("s") or "." not in token:
+        return None
+    id_part, mac = token[1:].split(".", 1)
+    if not id_part.isdigit() or len(id_part) > 18:
+        return None
+    expected = _mac(secret, "survey", id_part, 24)
     return int(id_part) if hmac.compare_digest(expected, mac) else None
 
 

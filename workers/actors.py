@@ -12,6 +12,8 @@ from connectors.base import DeliverySession, Outbound
 from connectors.errors import PermanentConnectorError, TransientConnectorError
 from inbox.actions.ingest import (
     FilingFailure,
+    process_inbound_items,
+    read_pending_raw,
     record_processing_failure,
 )
 from inbox.actions.outbox import (
@@ -31,15 +33,20 @@ log = logging.getLogger(__name__)
 
 @dramatiq.actor(queue_name="inbound", max_retries=0, time_limit=120_000)
 def process_inbound(item_ids: list[int]) -> None:
-    """Parse outside the write transaction, then file every item in one, each on its own
-    (in a filer process where there is one; see ``workers.filing``).
+    """Parse outside the write transaction, then file every item in one, each on its own.
 
     A mail that fails is rolled back alone, counted, and retried by itself; one that keeps
     failing is quarantined. If the transaction as a whole fails, each item gets its own job.
     """
     rt = get_runtime()
     try:
-        failures = rt.filer.file(item_ids).failures
+        with rt.db.reading() as session:
+            pending = read_pending_raw(session, item_ids)
+        mails = rt.parser.parse(pending)
+        if not mails:
+            return
+        with rt.db.unit_of_work() as session:
+            failures = process_inbound_items(session, rt.settings, rt.blobs, mails).failures
     except Exception as exc:
         if len(item_ids) > 1:
             log.exception("filing inbound items %s together failed; one job each now", item_ids)

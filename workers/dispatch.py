@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inbox.events import Event, InboundStored, OutboxQueued
-from workers import unlock_actors  # noqa: F401  (registers the unlock timer handlers)
+
+# Registering the timer handlers of these workflows:
+from workers import followup_actors, unlock_actors  # noqa: F401
 from workers.actors import deliver_outbox_items, process_inbound
 from workers.sla_actors import enqueue_sla_recomputes
 from workers.timers import enqueue_due_timers

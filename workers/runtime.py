@@ -7,12 +7,16 @@ or lazily from the environment in a bare worker process.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.settings import Settings, get_settings
 from inbox.signing import SecretBox
-from workers.filing import MailFiler
+from workers.parsing import MailParser
+
+if TYPE_CHECKING:
+    import dramatiq
 
 
 @dataclass
@@ -21,21 +25,19 @@ class Runtime:
     db: Database
     blobs: BlobStore
     box: SecretBox
-    filer: MailFiler
+    parser: MailParser
 
 
 _runtime: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    db = Database(settings.database_url)
-    blobs = BlobStore(settings.blob_dir)
     return Runtime(
         settings=settings,
-        db=db,
-        blobs=blobs,
+        db=Database(settings.database_url),
+        blobs=BlobStore(settings.blob_dir),
         box=SecretBox(settings.secret_key),
-        filer=MailFiler(settings, db, blobs, processes=settings.parse_processes),
+        parser=MailParser(settings.parse_processes),
     )
 
 
@@ -49,3 +51,17 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         _runtime = build_runtime(get_settings())
     return _runtime
+
+
+def start_runtime(settings: Settings) -> tuple[Runtime, dramatiq.Broker]:
+    """What every process that does work starts with. Broker first, then actors; committed
+    events become jobs."""
+    from workers.broker import configure_broker
+
+    broker = configure_broker(settings.broker_url)
+    rt = build_runtime(settings)
+    set_runtime(rt)
+    from workers.dispatch import enqueue_jobs
+
+    rt.db.on_commit(enqueue_jobs)
+    return rt, broker

@@ -8,7 +8,9 @@ from datetime import datetime
 
 import dramatiq
 
-from inbox.actions.sla import SlaSettingsChanged, fire_sla_timer, recompute_sla
+from inbox.actions.escalations import escalate_sla_moment
+from inbox.actions.sla import SlaSettingsChanged, fire_sla_moment, recompute_sla
+from inbox.actions.sla_digests import DIGEST_TIMER, flush_alert_mail
 from inbox.actions.timers import ClaimedTimer
 from inbox.events import Event, MessageAdded, TicketChanged, TicketCreated
 from inbox.models import utcnow
@@ -65,14 +67,27 @@ def enqueue_sla_recomputes(events: Sequence[Event]) -> None:
 
 
 def _fire(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
+    """A warning or deadline: the ticket hears of it, then the policy's escalation rules act,
+    in the same transaction."""
     if timer.ticket_id is None:
         return None
+    now = max(utcnow(), timer.due_at)
     with rt.db.unit_of_work() as session:
-        fire_sla_timer(
+        moment = fire_sla_moment(
+            session, kind=timer.kind, ticket_id=timer.ticket_id, payload=timer.payload, now=now
+        )
+        if moment is not None:
+            escalate_sla_moment(session, moment, now)
+    return None
+
+
+def _flush_digest(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
+    """One agent's waiting SLA alerts leave in one mail."""
+    with rt.db.unit_of_work() as session:
+        flush_alert_mail(
             session,
-            kind=timer.kind,
-            ticket_id=timer.ticket_id,
-            payload=timer.payload,
+            rt.settings,
+            agent_id=int(timer.payload["agent_id"]),
             now=max(utcnow(), timer.due_at),
         )
     return None
@@ -80,3 +95,4 @@ def _fire(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
 
 timer_handler("sla_warning")(_fire)
 timer_handler("sla_breach")(_fire)
+timer_handler(DIGEST_TIMER)(_flush_digest)

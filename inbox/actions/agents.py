@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,8 +14,9 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
-from inbox.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from inbox.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Throttled
 from inbox.models import ROLES, Agent, AgentSession, ApiToken, utcnow
+from inbox.models.agents import SignInAttempt
 from inbox.signing import hash_token, new_token
 
 _hasher = PasswordHasher()  # argon2id
@@ -27,6 +31,37 @@ LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
 PENDING_LIFETIME = timedelta(minutes=10)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class AddressLimit:
+    """At most ``limit`` attempts of one kind from one network address within ``window``.
+
+    Keyed by the address alone, never by the account asked for, so the answer says nothing
+    about which addresses exist; kept in the database, so it holds across web processes.
+    """
+
+    kind: str
+    limit: int
+    window: timedelta
+
+
+# Wrong passwords and wrong second-factor codes, for any address known or not, together: an
+# attacker spraying many accounts from one place stops long before any lockout would.
+FAILED_SIGN_INS = AddressLimit("sign_in_failed", limit=20, window=timedelta(minutes=15))
+RESET_REQUESTS = AddressLimit("password_reset", limit=10, window=timedelta(hours=1))
+
+
+class TooManyAttempts(Throttled):
+    """The address has used up its attempts; ``retry_after`` seconds until the next one."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = ceil(retry_after / 60)
+        super().__init__(
+            "Too many attempts from your network. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+        self.retry_after = retry_after
 
 
 def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
@@ -62,21 +97,74 @@ def create_agent(
     return agent
 
 
-def authenticate_agent(session: Session, *, email: str, password: str) -> Agent | None:
-    """The agent, or None; unknown, wrong and locked all cost one hash and look alike."""
+def authenticate_agent(
+    session: Session, *, email: str, password: str, address: str
+) -> Agent | None:
+    """The agent, or None; unknown, wrong and locked all cost one hash, look alike and count
+    against the client's ``address``. TooManyAttempts, before any check, once it used up
+    ``FAILED_SIGN_INS``: even the right password is not tried then."""
+    check_address_limit(session, FAILED_SIGN_INS, address)
     agent = session.exec(select(Agent).where(Agent.email == email.strip().lower())).first()
     if agent is None or not agent.is_active:
         _verify(_DUMMY_HASH, password)
+        record_address_attempt(session, FAILED_SIGN_INS, address)
         return None
     ok = _verify(agent.password_hash, password)
     if is_locked(agent):
+        record_address_attempt(session, FAILED_SIGN_INS, address)
         return None
     if not ok:
         record_failed_sign_in(session, agent)
+        record_address_attempt(session, FAILED_SIGN_INS, address)
         return None
     agent.failed_logins = 0
     session.add(agent)
     return agent
+
+
+def network_of(address: str) -> str:
+    """What one client counts as: an IPv4 address, or an IPv6 /64, the network one subscriber
+    gets, every address of which is the attacker's for free."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip()[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def check_address_limit(session: Session, rule: AddressLimit, address: str) -> None:
+    """TooManyAttempts while ``address`` has had ``rule.limit`` attempts in the last window,
+    with the time until the oldest of those that matter leaves it."""
+    now = utcnow()
+    blocking = session.exec(
+        select(SignInAttempt.created_at)
+        .where(
+            SignInAttempt.kind == rule.kind,
+            SignInAttempt.address == network_of(address),
+            col(SignInAttempt.created_at) > now - rule.window,
+        )
+        .order_by(col(SignInAttempt.created_at).desc())
+        .offset(rule.limit - 1)
+        .limit(1)
+    ).first()
+    if blocking is not None:
+        wait = blocking + rule.window - now
+        raise TooManyAttempts(max(1, ceil(wait.total_seconds())))
+
+
+def record_address_attempt(session: Session, rule: AddressLimit, address: str) -> None:
+    """Counts one attempt against ``address``; attempts older than the window are dropped."""
+    now = utcnow()
+    session.execute(
+        delete(SignInAttempt).where(
+            col(SignInAttempt.kind) == rule.kind, col(SignInAttempt.created_at) <= now - rule.window
+        )
+    )
+    session.add(SignInAttempt(kind=rule.kind, address=network_of(address), created_at=now))
 
 
 def is_locked(agent: Agent) -> bool:

@@ -314,3 +314,37 @@ def reply_by_email(
         set_status(session, ticket, "open")
     touch_ticket(session, ticket)
     return message
+
+
+def send_automatic_email(
+    session: Session, settings: Settings, *, ticket: Ticket, kind: str, body: str
+) -> Message | None:
+    """An automatic mail (a reminder, a closing message, a survey) to the ticket's email
+    contact, threaded like a reply and marked ``Auto-Submitted``: it is not an agent's
+    response. None when the ticket has no email contact or the address bounced."""
+    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
+    contact = (
+        session.get(CustomerIdentity, ticket.contact_identity_id)
+        if ticket.contact_identity_id
+        else None
+    )
+    if channel is None or channel.kind != "email" or contact is None or contact.kind != "email":
+        return None
+    if contact.undeliverable_at is not None:
+        return None
+    customer = session.get(Customer, ticket.customer_id)
+    return _queue_email(
+        session,
+        settings,
+        ticket=ticket,
+        channel=channel,
+        contact=contact,
+        to_name=customer.name if customer else "",
+        kind=kind,
+        subject=tagged_subject(
+            ticket.reference, without_links(ticket.subject) or "Your request", reply=True
+        ),
+        body=body,
+        author=None,
+        automatic=True,
+    )

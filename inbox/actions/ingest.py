@@ -30,6 +30,7 @@ from inbox.actions.email_out import (
     queue_acknowledgements,
     recent_acknowledgements,
 )
+from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
 from inbox.actions.merge import active_merge_of
 from inbox.actions.rows import Row, insert_rows, table_of
 from inbox.actions.thread_lookup import find_thread
@@ -533,6 +534,15 @@ def _file(
     ticket = session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
     if ticket is not None:
         ticket = _following_merges(session, ticket)
+    # Out-of-office and other automatic answers neither reopen a ticket nor open a new one.
+    automatic = parsed.is_auto_reply or parsed.is_bulk
+    resolved_long_ago = (
+        ticket
+        if ticket is not None and not automatic and past_reopen_window(session, ticket, utcnow())
+        else None
+    )
+    if resolved_long_ago is not None:
+        ticket = None
     new_ticket = ticket is None
     if ticket is None:
         ticket = open_ticket(
@@ -552,8 +562,11 @@ def _file(
                 "possible_followup",
                 decision.link_reason,
             )
-    else:
+        if resolved_long_ago is not None:
+            start_followup_ticket(session, ticket, resolved_long_ago)
+    elif not automatic:
         reopen_on_customer_message(session, ticket)
+        customer_wrote(session, ticket, now=utcnow())
     ticket.last_customer_message_at = utcnow()
     touch_ticket(session, ticket)  # before the flush below: one UPDATE of the ticket, not two
 

@@ -13,7 +13,12 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from inbox.actions.agent_mail import queue_agent_mail
-from inbox.actions.agents import set_password
+from inbox.actions.agents import (
+    RESET_REQUESTS,
+    check_address_limit,
+    record_address_attempt,
+    set_password,
+)
 from inbox.actions.audit import record_audit
 from inbox.errors import InvalidInput
 from inbox.models import Agent, OneTimeCode, utcnow
@@ -26,8 +31,14 @@ RESET_WINDOW = timedelta(hours=1)
 INVALID_LINK = "This link is invalid, used or expired. Ask for a new one."
 
 
-def request_password_reset(session: Session, settings: Settings, *, email: str) -> None:
-    """Mails a reset link to an active agent with that address; silently nothing otherwise."""
+def request_password_reset(
+    session: Session, settings: Settings, *, email: str, address: str
+) -> None:
+    """Mails a reset link to an active agent with that address; silently nothing otherwise.
+    Every request counts against the client's ``address``, whatever the email (TooManyAttempts
+    once ``RESET_REQUESTS`` is used up)."""
+    check_address_limit(session, RESET_REQUESTS, address)
+    record_address_attempt(session, RESET_REQUESTS, address)
     agent = session.exec(select(Agent).where(Agent.email == email.strip().lower())).first()
     if agent is None or not agent.is_active:
         return

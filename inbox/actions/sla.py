@@ -296,11 +296,41 @@ def _sync_timers(session: Session, ticket_id: int, wanted: dict[str, _WantedTime
         )
 
 
+@dataclass(frozen=True)
+class SlaMoment:
+    """A warning or deadline that came while its clock was still running: what escalation
+    rules act on (``inbox.actions.escalations``)."""
+
+    ticket_id: int
+    target: str
+    cycle: int
+    trigger: str  # warning, breach
+    percent: int | None
+    due_at: datetime | None
+    policy_id: int | None
+
+    @property
+    def key(self) -> str:
+        """Names the moment once: ticket, target, cycle, and which warning or the breach."""
+        which = f"warn{self.percent}" if self.trigger == "warning" else "breach"
+        return f"{self.ticket_id}:{self.target}:{self.cycle}:{which}"
+
+
 def fire_sla_timer(
     session: Session, *, kind: str, ticket_id: int, payload: dict[str, object], now: datetime
 ) -> bool:
     """A warning or deadline came: recompute, then tell the ticket if the clock is still
     running in the same cycle. False when the ticket was answered, paused or closed."""
+    return (
+        fire_sla_moment(session, kind=kind, ticket_id=ticket_id, payload=payload, now=now)
+        is not None
+    )
+
+
+def fire_sla_moment(
+    session: Session, *, kind: str, ticket_id: int, payload: dict[str, object], now: datetime
+) -> SlaMoment | None:
+    """``fire_sla_timer``, returning the moment that came, or None when it no longer applies."""
     recompute_sla(session, ticket_id, now)
     target = str(payload.get("target"))
     clock = session.exec(
@@ -314,19 +344,28 @@ def fire_sla_timer(
         or clock.stopped_at is not None
         or clock.state == "paused"
     ):
-        return False
+        return None
     label = TARGET_LABELS.get(target, target)
     due = clock.due_at.strftime("%Y-%m-%d %H:%M UTC") if clock.due_at else "?"
+    percent: int | None = None
     if kind == "sla_breach":
         if clock.state != "breached":
-            return False
+            return None
         text = f"SLA: {label} target missed (was due {due})"
     else:
         if clock.state != "running":
-            return False
+            return None
         percent = int(str(payload.get("percent")))
         warning = (target, clock.cycle, f"warning_{percent}", now, clock.due_at)
         _record_events(session, ticket_id, [warning], clock.policy_id)
         text = f"SLA: {percent}% of the {label.lower()} target used, due {due}"
     record_system_event(session, ticket, None, text)
-    return True
+    return SlaMoment(
+        ticket_id=ticket_id,
+        target=target,
+        cycle=clock.cycle,
+        trigger="breach" if kind == "sla_breach" else "warning",
+        percent=percent,
+        due_at=clock.due_at,
+        policy_id=clock.policy_id,
+    )

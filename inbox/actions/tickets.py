@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from inbox.actions.audit import record_audit
+from inbox.actions.followup_hooks import status_category_changed
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import MessageAdded, TicketChanged, TicketCreated, record
 from inbox.models import (
@@ -85,6 +86,7 @@ def set_status(session: Session, ticket: Ticket, status_name: str) -> None:
     else:
         ticket.resolved_at = None
     record_status_change(session, ticket, previous)
+    status_category_changed(session, ticket, previous, now=utcnow())
 
 
 def record_status_change(session: Session, ticket: Ticket, previous_category: str) -> None:

@@ -24,8 +24,11 @@ from sqlmodel import Session, col, select
 from inbox import totp
 from inbox.actions.agent_mail import queue_agent_mail
 from inbox.actions.agents import (
+    FAILED_SIGN_INS,
+    check_address_limit,
     is_locked,
     issue_session,
+    record_address_attempt,
     record_failed_sign_in,
     revoke_sessions,
     start_session,
@@ -254,17 +257,20 @@ def _delete_sign_in_codes(session: Session, agent: Agent) -> None:
 
 
 def check_second_factor(
-    session: Session, settings: Settings, agent: Agent, *, method: str, code: str
+    session: Session, settings: Settings, agent: Agent, *, method: str, code: str, address: str
 ) -> bool:
-    """Whether the code proves the second factor; a wrong one counts towards the lockout."""
+    """Whether the code proves the second factor; a wrong one counts towards the lockout and
+    against the client's ``address`` (TooManyAttempts once that is used up)."""
     if method not in METHODS:
         raise InvalidInput("unknown kind of code")
+    check_address_limit(session, FAILED_SIGN_INS, address)
     if is_locked(agent):
         return False
     checks = {"totp": _check_totp, "recovery": _check_recovery_code, "email": _check_sign_in_code}
     ok = checks[method](session, settings, agent, code.strip())
     if not ok:
         record_failed_sign_in(session, agent)
+        record_address_attempt(session, FAILED_SIGN_INS, address)
         record_audit(
             session,
             "agent.second_factor_failed",

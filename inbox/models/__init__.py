@@ -20,6 +20,8 @@ from inbox.models.agents import (
 )
 from inbox.models.channels import Channel, InboundItem
 from inbox.models.customers import Customer, CustomerIdentity
+from inbox.models.escalations import SlaAlert, SlaAlertMail, SlaEscalationRule
+from inbox.models.followups import FollowupSettings, SatisfactionSurvey, TicketSnooze
 from inbox.models.messages import Attachment, Message
 from inbox.models.sla import (
     SLA_TARGETS,
@@ -61,6 +63,7 @@ __all__ = [
     "CustomerTag",
     "DirectoryAccount",
     "DirectoryCode",
+    "FollowupSettings",
     "IdentityProof",
     "InboundItem",
     "Macro",
@@ -69,15 +72,20 @@ __all__ = [
     "OneTimeCode",
     "Outbox",
     "RecoveryCode",
+    "SatisfactionSurvey",
     "SavedView",
+    "SlaAlert",
+    "SlaAlertMail",
     "SlaClock",
     "SlaClockEvent",
+    "SlaEscalationRule",
     "SlaPolicy",
     "Team",
     "TeamMember",
     "Ticket",
     "TicketLink",
     "TicketMerge",
+    "TicketSnooze",
     "TicketStatus",
     "TicketStatusChange",
     "TicketTag",

@@ -1,11 +1,11 @@
-"""Agents, teams, sign-in sessions, API tokens and the audit trail."""
+"""Agents, teams, sign-in sessions and throttling, API tokens and the audit trail."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from inbox.models.types import UTCDateTime, utcnow
@@ -79,6 +79,19 @@ class OneTimeCode(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A failed sign-in or a password reset request from one network address. Counted per
+    address over a sliding window, in the database, so that every web process sees one count."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index("ix_sign_in_attempt_kind_address_at", "kind", "address", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # sign_in_failed, password_reset
+    address: str = Field(max_length=64)  # an IPv4 address or an IPv6 /64
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class ApiToken(SQLModel, table=True):

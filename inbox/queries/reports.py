@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from inbox.errors import InvalidInput
 from inbox.models import Agent, BusinessCalendar, Channel, SlaClock, SlaPolicy, Team, Ticket
 from inbox.models.sla import SLA_TARGETS
+from inbox.queries.followups import satisfaction_summary
 from inbox.queries.sla import TARGET_LABELS
 from inbox.queries.tickets import Viewer, scope_clause
 
@@ -478,14 +479,19 @@ def volume(session: Session, viewer: Viewer, rng: ReportRange) -> Volume:
 
 @dataclass
 class Satisfaction:
-    """Survey answers in the range. The desk does not send surveys yet: always empty."""
+    """Satisfaction survey answers given in the range (``inbox.queries.followups``)."""
 
     answers: int = 0
     average: float | None = None
+    sent: int = 0
+    by_score: dict[int, int] = field(default_factory=dict)
 
 
 def satisfaction(session: Session, viewer: Viewer, rng: ReportRange) -> Satisfaction:
-    return Satisfaction()
+    summary = satisfaction_summary(
+        session, start=rng.starts_at, end=rng.ends_at, scope=scope_clause(viewer)
+    )
+    return Satisfaction(summary.answers, summary.average, summary.sent, summary.by_score)
 
 
 @dataclass

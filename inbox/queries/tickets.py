@@ -29,12 +29,14 @@ from inbox.models import (
     TicketTag,
 )
 from inbox.models.types import utcnow
+from inbox.queries.followups import snoozed_ticket_ids
 from inbox.queries.search import search_clause
 from inbox.references import normalize_reference
+from inbox.sla_countdown import RUNNING_CATEGORIES
 
 MAX_LIMIT = 100
 M = TypeVar("M", Customer, Agent, Channel)
-VIEWS = ("all", "mine", "unassigned", "open", "waiting", "breaching")
+VIEWS = ("all", "mine", "unassigned", "open", "waiting", "breaching", "snoozed")
 SORTS = ("updated", "created", "priority", "sla")
 BREACHING_SOON = timedelta(hours=4)
 # Written out literally (not as bound parameters) so both planners can match it against the
@@ -134,6 +136,10 @@ def ticket_conditions(
     view = filters.view
     if view != "all":  # every other view is a queue of unresolved work
         conditions.append(and_(text(UNRESOLVED)))
+    if view == "snoozed":
+        conditions.append(col(Ticket.id).in_(snoozed_ticket_ids()))
+    elif view != "all":  # a snoozed ticket leaves the queues until it wakes
+        conditions.append(col(Ticket.id).not_in(snoozed_ticket_ids()))
     if view == "mine":
         conditions.append(col(Ticket.assignee_id) == viewer.agent_id)
     elif view == "unassigned":
@@ -141,7 +147,10 @@ def ticket_conditions(
     elif view == "waiting":
         conditions.append(col(Ticket.status_category) == "waiting_on_customer")
     elif view == "breaching":
+        # What the rows' countdowns show (``inbox.sla_countdown``): a running clock due
+        # within the window or already overdue; a waiting ticket's clocks are paused.
         due_by = (now or utcnow()) + BREACHING_SOON
+        conditions.append(col(Ticket.status_category).in_(RUNNING_CATEGORIES))
         conditions.append(col(Ticket.sla_due_at) <= due_by)
     if filters.status:
         conditions.append(

@@ -25,6 +25,7 @@ BUILT_IN_VIEWS = (
     ("unassigned", "Unassigned"),
     ("waiting", "Waiting on customer"),
     ("breaching", "Breaching soon"),
+    ("snoozed", "Snoozed"),
 )
 
 
@@ -84,7 +85,13 @@ def inbox_views(session: Session, viewer: Viewer) -> ViewGroups:
     if not viewer.sees_everything:
         teams_query = teams_query.where(col(Team.id).in_(sorted(viewer.team_ids)))
     return ViewGroups(
-        built_in=[ViewLink(key, label, TicketFilters(view=key)) for key, label in BUILT_IN_VIEWS],
+        built_in=[
+            # Breaching soon lists the soonest due first, as its countdowns run out.
+            ViewLink(
+                key, label, TicketFilters(view=key, sort="sla" if key == "breaching" else "updated")
+            )
+            for key, label in BUILT_IN_VIEWS
+        ],
         channels=[
             ViewLink(f"channel:{c.name}", c.name, TicketFilters(view="open", channel=c.name))
             for c in channels

@@ -19,7 +19,13 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from inbox.actions.agent_mail import can_mail_agents
-from inbox.actions.agents import PENDING_LIFETIME, SESSION_LIFETIME, authenticate_agent, end_session
+from inbox.actions.agents import (
+    PENDING_LIFETIME,
+    SESSION_LIFETIME,
+    TooManyAttempts,
+    authenticate_agent,
+    end_session,
+)
 from inbox.actions.password_reset import (
     INVALID_LINK,
     check_reset_token,
@@ -49,6 +55,7 @@ from inbox.web.auth import (
     Credentials,
     agent_for_session,
     browser_session_only,
+    client_address,
     is_local_path,
     reverify_first,
 )
@@ -86,6 +93,13 @@ def _own_row(session: Session, request: AgentRequest) -> Agent:
     agent = session.get(Agent, request.user.id)
     assert agent is not None
     return agent
+
+
+def _too_many(page: Template, exc: TooManyAttempts) -> Template:
+    """The form again, answered 429 with how long to wait, as page and as header."""
+    page.status_code = 429
+    page.headers["Retry-After"] = str(exc.retry_after)
+    return page
 
 
 def _recovery_codes_page(
@@ -127,15 +141,22 @@ class AuthPages(Controller):
     ) -> Response[Any]:
         target = _local(data.get("next"))
         token, pending = None, False
-        with db.unit_of_work() as session:
-            agent = authenticate_agent(
-                session, email=data.get("email", ""), password=data.get("password", "")
-            )
-            if agent:
-                token, pending = begin_sign_in(session, agent)
-                old = request.cookies.get(SESSION_COOKIE)
-                if old:
-                    end_session(session, old)  # rotate: the pre-login session id dies here
+        try:
+            with db.unit_of_work() as session:
+                agent = authenticate_agent(
+                    session,
+                    email=data.get("email", ""),
+                    password=data.get("password", ""),
+                    address=client_address(request, settings),
+                )
+                if agent:
+                    token, pending = begin_sign_in(session, agent)
+                    old = request.cookies.get(SESSION_COOKIE)
+                    if old:
+                        end_session(session, old)  # rotate: the pre-login session id dies here
+        except TooManyAttempts as exc:
+            page = Template("pages/login.html", context={"next": target, "error": str(exc)})
+            return _too_many(page, exc)
         if token is None:
             return Template(
                 "pages/login.html",
@@ -276,12 +297,20 @@ class SecondFactorPages(Controller):
                     ok = True
                 else:
                     ok = check_second_factor(
-                        session, settings, agent, method=method, code=data.get("code", "")
+                        session,
+                        settings,
+                        agent,
+                        method=method,
+                        code=data.get("code", ""),
+                        address=client_address(request, settings),
                     )
                 if ok:
                     token = complete_second_factor(
                         session, agent, old_token=old_token, method=method
                     )
+        except TooManyAttempts as exc:
+            page = self._challenge(request, db, settings, next=target, error=str(exc))
+            return _too_many(page, exc)
         except DomainError as exc:
             return self._challenge(
                 request, db, settings, next=target, error=str(exc), status_code=400
@@ -439,12 +468,22 @@ class PasswordResetPages(Controller):
     @post("/password/forgot", opt=PUBLIC, sync_to_thread=True)
     def forgot(
         self,
+        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         data: FormBody,
     ) -> Template:
-        with db.unit_of_work() as session:
-            request_password_reset(session, settings, email=data.get("email", ""))
+        try:
+            with db.unit_of_work() as session:
+                request_password_reset(
+                    session,
+                    settings,
+                    email=data.get("email", ""),
+                    address=client_address(request, settings),
+                )
+        except TooManyAttempts as exc:
+            page = Template("pages/account/forgot.html", context={"sent": False, "error": str(exc)})
+            return _too_many(page, exc)
         return Template("pages/account/forgot.html", context={"sent": True})
 
     @get("/password/reset", opt=PUBLIC, sync_to_thread=True)

@@ -24,11 +24,19 @@ from inbox.actions.twofactor import second_factor_pending, second_factor_recent
 from inbox.db import Database
 from inbox.errors import PermissionDenied
 from inbox.models import Agent, AgentSession, ApiToken, utcnow
+from inbox.settings import Settings
 from inbox.signing import hash_token
 
 SESSION_COOKIE = "inbox_session"
 PUBLIC_PATH_PATTERNS = ["^/static/", "^/schema"]
-PUBLIC_ROUTES = {"/login", "/healthz", "/password/forgot", "/password/reset"}
+# ``/survey/{token}``: a customer answers a satisfaction survey through the signed link.
+PUBLIC_ROUTES = {
+    "/login",
+    "/healthz",
+    "/password/forgot",
+    "/password/reset",
+    "/survey/{token:str}",
+}
 # Route option: the handler also serves a session that still owes its second factor.
 SECOND_FACTOR_PENDING = "second_factor_pending_ok"
 
@@ -117,6 +125,24 @@ def reverify_first(request: ASGIConnection[Any, Any, Any, Any], then: str) -> Re
     if row is None or not second_factor_recent(row):
         return Redirect(f"/account/verify?next={then}", status_code=303)
     return None
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> str:
+    """Who is at the other end, for sign-in throttling: the socket's peer. Behind
+    ``settings.trusted_proxy_hops`` proxies that each append the address they were reached
+    from to X-Forwarded-For, the entry the outermost of them wrote: whatever comes before it
+    the client wrote itself. A header with fewer entries than that is ignored."""
+    peer = connection.client.host if connection.client else ""
+    hops = settings.trusted_proxy_hops
+    if hops <= 0:
+        return peer
+    entries = [
+        entry.strip()
+        for header in connection.headers.getall("x-forwarded-for", [])
+        for entry in header.split(",")
+        if entry.strip()
+    ]
+    return entries[-hops] if len(entries) >= hops else peer
 
 
 def is_local_path(target: str | None) -> bool:

@@ -1,13 +1,14 @@
 """Live updates over a websocket: rows of the inbox, view counts, timeline entries, presence.
 
-The hub (``inbox.realtime``) tells every web process which ticket changed; this module renders,
+Litestar channels (``inbox.realtime``) tell every web process which ticket changed; this
+module subscribes the process once to the desk's channel and renders,
 for each agent connected to this process, the same partials the pages use, as htmx
 out-of-band swaps for the ``ws`` extension, and only for tickets that agent may see. The
 socket belongs to a signed-in browser session: the session cookie (second factor passed, not an
 API token), an ``Origin`` equal to ``INBOX_BASE_URL``'s, small and few messages from the client,
 and a close with code 4401 once the session ends.
 
-Presence (who else views a ticket, who types a reply) travels through the hub as well, so
+Presence (who else views a ticket, who types a reply) travels over the channel as well, so
 agents on different web processes see each other; each process keeps the board itself and
 forgets an entry when its socket closes or its heartbeats stop.
 """
@@ -29,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 import anyio
 from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from markupsafe import Markup, escape
@@ -53,7 +55,7 @@ from inbox.queries.tickets import (
 )
 from inbox.queries.views import view_counts
 from inbox.queries.workspace import workspace_for
-from inbox.realtime import Hub, Message
+from inbox.realtime import Message, Publisher, channel_name, decode
 from inbox.settings import Settings
 from inbox.web.auth import SESSION_COOKIE, agent_for_session, current_session
 
@@ -260,10 +262,15 @@ def _visible(session: Session, viewer: Viewer, ticket_id: int) -> Ticket | None:
 
 
 class LiveUpdates:
-    """The live side of one web process: its connections, the presence board, the hub."""
+    """The live side of one web process: its connections, the presence board, what it hears
+    on the desk's channel and what it publishes there."""
 
-    def __init__(self, hub: Hub, db: Database, settings: Settings) -> None:
-        self.hub = hub
+    def __init__(
+        self, publisher: Publisher, channels: ChannelsPlugin, db: Database, settings: Settings
+    ) -> None:
+        self.publisher = publisher
+        self.channels = channels
+        self.channel = channel_name(settings.realtime_url)
         self.db = db
         self.settings = settings
         self.process_key = uuid.uuid4().hex[:12]
@@ -271,35 +278,45 @@ class LiveUpdates:
         self.board = PresenceBoard()
         self.templates: Any = None
         self._numbers = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe: Any = None
+        self._subscriber: Subscriber | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, app: Any) -> None:
+        """After the channels plugin has started (lifespan managers come before hooks)."""
         self.templates = app.template_engine
-        self._loop = asyncio.get_running_loop()
-        loop = self._loop
-
-        def hand_over(message: Message) -> None:  # on the hub's thread
-            loop.call_soon_threadsafe(self._route, message)
-
-        self._unsubscribe = self.hub.subscribe(hand_over)
+        loop = asyncio.get_running_loop()
+        self.publisher.attach(loop)
+        self._subscriber = await self.channels.subscribe(self.channel)
+        self._listener = loop.create_task(self._listen(self._subscriber))
         self._sweeper = loop.create_task(self._sweep())
 
     async def stop(self, app: Any) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
-        if self._sweeper:
-            self._sweeper.cancel()
+        for task in (self._listener, self._sweeper):
+            if task:
+                task.cancel()
+        if self._subscriber is not None:
+            with contextlib.suppress(Exception):
+                await self.channels.unsubscribe(self._subscriber)
         for conn in list(self.connections):
             with contextlib.suppress(Exception):
                 await conn.socket.close(code=RESTARTING, reason="restarting")
-        await anyio.to_thread.run_sync(self.hub.close)
+        await anyio.to_thread.run_sync(self.publisher.close)
 
-    # -- routing hub messages to connections --------------------------------------------------
+    # -- routing channel messages to connections ----------------------------------------------
+
+    async def _listen(self, subscriber: Subscriber) -> None:
+        async for payload in subscriber.iter_events():
+            message = decode(payload)
+            if message is None:
+                continue
+            try:
+                self._route(message)
+            except Exception:
+                log.exception("live update failed")
 
     def _route(self, message: Message) -> None:
         kind = message.get("type")
@@ -342,7 +359,7 @@ class LiveUpdates:
             "name": conn.agent.name,
             "state": state,
         }
-        self.hub.publish(message)  # only queues (or, in memory, hands over to this loop)
+        self.publisher.publish(message)  # only queues (or, in memory, hands over to this loop)
 
     def _background(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(work)

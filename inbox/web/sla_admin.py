@@ -14,6 +14,12 @@ from litestar.params import Body, FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
+from inbox.actions.escalations import (
+    EscalationRuleFields,
+    delete_escalation_rule,
+    describe_rule,
+    save_escalation_rule,
+)
 from inbox.actions.sla_policies import (
     CalendarFields,
     PolicyFields,
@@ -26,9 +32,16 @@ from inbox.actions.tickets import can_see_ticket
 from inbox.business_time import supported_countries
 from inbox.db import Database
 from inbox.errors import InvalidInput, NotFound
-from inbox.models import PRIORITIES, Agent, BusinessCalendar, SlaPolicy, utcnow
+from inbox.models import PRIORITIES, SLA_TARGETS, Agent, BusinessCalendar, SlaPolicy, utcnow
 from inbox.models.channels import CHANNEL_KINDS
-from inbox.queries.sla import list_calendars, list_policies, list_teams, sla_timeline
+from inbox.queries.escalations import list_escalation_rules
+from inbox.queries.sla import (
+    TARGET_LABELS,
+    list_calendars,
+    list_policies,
+    list_teams,
+    sla_timeline,
+)
 from inbox.queries.tickets import find_ticket
 from inbox.settings import Settings
 from inbox.web.admin import admin_only
@@ -85,6 +98,21 @@ def policy_fields(values: dict[str, Any]) -> PolicyFields:
     )
 
 
+def rule_fields(values: dict[str, Any]) -> EscalationRuleFields:
+    percents = _numbers(_one(values, "warn_percent"), "the warning")
+    team = _one(values, "assign_team_id")
+    return EscalationRuleFields(
+        trigger=_one(values, "trigger"),
+        target=_one(values, "target"),
+        warn_percent=percents[0] if percents else None,
+        notify_assignee=_one(values, "notify_assignee") == "yes",
+        notify_managers=_one(values, "notify_managers") == "yes",
+        set_priority=_one(values, "set_priority"),
+        assign_team_id=int(team) if team.isdigit() else None,
+        position=(_numbers(_one(values, "position"), "position") or [0])[0],
+    )
+
+
 def calendar_fields(values: dict[str, Any]) -> CalendarFields:
     return CalendarFields(
         name=_one(values, "name"),
@@ -111,9 +139,20 @@ class SlaAdminPages(Controller):
         calendar: BusinessCalendar | None = None,
         error: str = "",
         form: dict[str, Any] | None = None,
+        rule_error: str = "",
     ) -> Template:
         with db.reading() as session:
+            rules = list_escalation_rules(session)
             context = {
+                "escalations": {
+                    rule.id: describe_rule(session, rule) for rule in rules if rule.id is not None
+                },
+                "rules_by_policy": {
+                    p_id: [r for r in rules if r.policy_id == p_id]
+                    for p_id in {r.policy_id for r in rules}
+                },
+                "targets": [(t, TARGET_LABELS[t]) for t in SLA_TARGETS],
+                "rule_error": rule_error,
                 "agent": request.user,
                 "policies": list_policies(session),
                 "calendars": list_calendars(session),
@@ -127,7 +166,8 @@ class SlaAdminPages(Controller):
                 "error": error,
                 "form": form or {},
             }
-        return Template("pages/admin/sla.html", context=context, status_code=422 if error else 200)
+        failed = error or rule_error
+        return Template("pages/admin/sla.html", context=context, status_code=422 if failed else 200)
 
     @get("/", sync_to_thread=True)
     def index(self, request: AdminRequest, db: NamedDependency[Database]) -> Template:
@@ -168,6 +208,36 @@ class SlaAdminPages(Controller):
         data: Form,
     ) -> Template | Redirect:
         return self._save_policy(request, db, data, policy_id)
+
+    @post("/policies/{policy_id:int}/escalations", sync_to_thread=True)
+    def add_escalation(
+        self,
+        request: AdminRequest,
+        policy_id: FromPath[int],
+        db: NamedDependency[Database],
+        data: Form,
+    ) -> Template | Redirect:
+        try:
+            fields = rule_fields(data)
+            with db.unit_of_work() as session:
+                save_escalation_rule(session, fields, actor=request.user, policy_id=policy_id)
+        except InvalidInput as exc:
+            with db.reading() as session:
+                policy = session.get(SlaPolicy, policy_id)
+            return self._page(request, db, policy=policy, rule_error=str(exc))
+        return Redirect(f"/admin/sla/policies/{policy_id}#escalations", status_code=303)
+
+    @post("/policies/{policy_id:int}/escalations/{rule_id:int}/delete", sync_to_thread=True)
+    def delete_escalation(
+        self,
+        request: AdminRequest,
+        policy_id: FromPath[int],
+        rule_id: FromPath[int],
+        db: NamedDependency[Database],
+    ) -> Redirect:
+        with db.unit_of_work() as session:
+            delete_escalation_rule(session, rule_id, actor=request.user, policy_id=policy_id)
+        return Redirect(f"/admin/sla/policies/{policy_id}#escalations", status_code=303)
 
     @post("/calendars", sync_to_thread=True)
     def create_calendar(

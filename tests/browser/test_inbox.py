@@ -53,3 +53,32 @@ def test_agent_filters_selects_and_bulk_assigns_and_sets_status(
     page.wait_for_selector("p.reference")
     assert "waiting on customer" in page.content()  # the change is on the ticket's history
     page.close()
+
+
+def test_enter_in_the_merge_into_field_merges_rather_than_applying_the_other_changes(
+    browser: Any, server: Deployment
+) -> None:
+    run_cli(server.env, "demo")
+    page = browser.new_page()
+    open_inbox_signed_in(page, server.base_url)
+    rows = page.locator("tr.ticket-row")
+    assert rows.count() == 5
+    target, *sources = [rows.nth(i).get_attribute("data-reference") for i in range(3)]
+    target_status = page.locator(f"#ticket-row-{target} td.status").inner_text()
+    for reference in sources:
+        page.check(f"input[name=ticket][value='{reference}']")
+    # A change is also chosen in the bar: Enter in the merge field must not apply it.
+    page.select_option("select[name=set_status]", "waiting on customer")
+    page.fill("input[name=into]", str(target).lower())
+    page.press("input[name=into]", "Enter")
+
+    page.wait_for_selector(f"p.notice >> text=Merged 2 tickets into {target}.")
+    assert page.locator("p.error").count() == 0
+    # The merged tickets are closed; the target keeps its status.
+    for reference in sources:
+        assert page.locator(f"#ticket-row-{reference} td.status").inner_text() == "closed"
+    assert page.locator(f"#ticket-row-{target} td.status").inner_text() == target_status
+
+    page.goto(f"{server.base_url}/tickets/{sources[0]}")
+    assert f"/tickets/{target}" in page.content()  # the "merged into" link
+    page.close()

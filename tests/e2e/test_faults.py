@@ -98,11 +98,11 @@ def test_ingesting_process_killed_mid_batch_loses_and_duplicates_nothing(
         setup_desk(desk, mailbox_user, smtp_peer)
         wait_for(lambda: tickets() >= 40, timeout=180, what="ingestion to be under way", every=0.02)
         helpers = _children(desk.ingesting.process.pid if desk.ingesting.process else 0)
-        assert helpers, "mail is filed in processes of its own"
+        assert helpers, "mail is parsed in processes of its own"
         desk.ingesting.kill()
         at_kill = tickets()
-        # The filer processes go with it, rather than lingering as orphans.
-        wait_for(lambda: not any(map(_alive, helpers)), timeout=15, what="filer processes to exit")
+        # The parser processes go with it, rather than lingering as orphans.
+        wait_for(lambda: not any(map(_alive, helpers)), timeout=15, what="parser processes to exit")
         desk.ingesting.start()
         desk.wait_healthy()
         wait_for(lambda: tickets() == MAILS or None, timeout=240, what=f"{MAILS} tickets")

@@ -12,19 +12,17 @@ import pytest
 from sqlmodel import col, func, select
 
 from inbox.actions import ingest as ingest_module
-from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import Attachment, Customer, InboundItem, Message, Outbox, Ticket
 from inbox.references import new_reference
 from inbox.settings import Settings, load_settings
 from tests.support.desk import ingest, ingest_batch, mail, make_channel
-from workers.filing import MailFiler
+from workers.parsing import MailParser
 
 
 @pytest.fixture
-def filer(db: Database, settings: Settings) -> Iterator[MailFiler]:
-    """A filer process of its own, as in ``inbox serve``."""
-    pool = MailFiler(settings, db, BlobStore(settings.blob_dir), processes=1)
+def parser() -> Iterator[MailParser]:
+    pool = MailParser(1)
     yield pool
     pool.close()
 
@@ -43,7 +41,7 @@ def _states(db: Database, ids: list[int]) -> list[str]:
 
 
 def test_a_mixed_batch_files_every_mail_as_it_would_alone(
-    db: Database, settings: Settings, filer: MailFiler
+    db: Database, settings: Settings, parser: MailParser
 ) -> None:
     channel = make_channel(db, settings)
     earlier = ingest(db, settings, channel, mail(sender="Old Customer <old@example.org>"))
@@ -61,7 +59,7 @@ def test_a_mixed_batch_files_every_mail_as_it_would_alone(
         b"\x00\x01 not a mail at all",
         mail(sender="support@example.com", subject="our own address"),
     ]
-    ids, result = ingest_batch(channel, raws, filer)
+    ids, result = ingest_batch(db, settings, channel, raws, parser)
 
     assert _states(db, ids) == [
         "done",
@@ -85,14 +83,15 @@ def test_a_mixed_batch_files_every_mail_as_it_would_alone(
     assert _count(db, Outbox, Outbox.kind == "acknowledgement") == 1 + 3
 
 
-def test_the_cap_on_automatic_answers_counts_within_a_batch(env: dict[str, str]) -> None:
+def test_the_cap_on_automatic_answers_counts_within_a_batch(
+    env: dict[str, str], parser: MailParser
+) -> None:
     settings = load_settings({**env, "INBOX_AUTO_REPLY_LIMIT": "2"})
     db = Database(settings.database_url)
-    filer = MailFiler(settings, db, BlobStore(settings.blob_dir), processes=1)
     try:
         channel = make_channel(db, settings)
         raws = [mail(sender="Flood <flood@example.org>", subject=f"try {n}") for n in range(5)]
-        ids, result = ingest_batch(channel, raws, filer)
+        ids, result = ingest_batch(db, settings, channel, raws, parser)
         assert [result.outcomes[i].acknowledged for i in ids] == [True, True, False, False, False]
         # Each mail's ticket, message and acknowledgement belong together.
         with db.reading() as session:
@@ -110,17 +109,18 @@ def test_the_cap_on_automatic_answers_counts_within_a_batch(env: dict[str, str])
                 if n < 2:
                     assert sorted(subjects)[0] == f"[{ticket.reference}] try {n}"
         # The cap holds across batches too.
-        more, later = ingest_batch(channel, raws[:1], filer)
+        more, later = ingest_batch(db, settings, channel, raws[:1], parser)
         assert later.outcomes[more[0]].state == "duplicate"
-        more, later = ingest_batch(channel, [mail(sender="flood@example.org")], filer)
+        more, later = ingest_batch(
+            db, settings, channel, [mail(sender="flood@example.org")], parser
+        )
         assert not later.outcomes[more[0]].acknowledged
     finally:
-        filer.close()
         db.dispose()
 
 
 def test_attachments_and_bodies_are_kept_when_filed_together(
-    db: Database, settings: Settings, filer: MailFiler
+    db: Database, settings: Settings, parser: MailParser
 ) -> None:
     from email.message import EmailMessage
 
@@ -133,7 +133,7 @@ def test_attachments_and_bodies_are_kept_when_filed_together(
     message.add_attachment(
         b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="s.pdf"
     )
-    ids, result = ingest_batch(channel, [message.as_bytes(), mail()], filer)
+    ids, result = ingest_batch(db, settings, channel, [message.as_bytes(), mail()], parser)
     assert all(result.outcomes[i].new_ticket for i in ids)
     with db.reading() as session:
         attachment = session.exec(select(Attachment)).one()
@@ -145,38 +145,36 @@ def test_attachments_and_bodies_are_kept_when_filed_together(
 
 
 def test_a_batch_that_cannot_go_in_together_is_filed_one_by_one(
-    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    db: Database, settings: Settings, parser: MailParser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reference collision makes the multi-row insert fail: nothing is lost, the mails are
     filed one at a time (drawing fresh references) and each still gets its ticket."""
-    # Filed in this process, where the collision can be arranged.
-    filer = MailFiler(settings, db, BlobStore(settings.blob_dir), processes=0)
     channel = make_channel(db, settings)
     taken = ingest(db, settings, channel, mail(sender="first@example.org")).ticket_reference
     assert taken
     draws = itertools.chain([taken], iter(lambda: new_reference(settings.reference_prefix), None))
     monkeypatch.setattr(ingest_module, "new_reference", lambda prefix: next(draws))
     raws = [mail(sender=f"c{n}@example.org", subject=f"case {n}") for n in range(3)]
-    ids, result = ingest_batch(channel, raws, filer)
+    ids, result = ingest_batch(db, settings, channel, raws, parser)
     assert _states(db, ids) == ["done"] * 3 and not result.failures
     assert len({result.outcomes[i].ticket_reference for i in ids} | {taken}) == 4
     assert _count(db, Outbox, Outbox.kind == "acknowledgement") == 4
 
 
-def test_a_filer_process_that_dies_costs_its_batch_one_attempt(
-    db: Database, settings: Settings, filer: MailFiler
+def test_a_parser_process_that_dies_costs_its_batch_one_attempt(
+    db: Database, settings: Settings, parser: MailParser
 ) -> None:
     """Killed by the kernel (out of memory, say): the batch counts a failure and stays
-    pending for its retry; the next batch gets a new filer process."""
+    pending for its retry; the next batch gets a new parser process."""
     channel = make_channel(db, settings)
-    pool = filer._get_pool()
+    pool = parser._get_pool()
     list(pool.map(abs, [1]))  # the process exists now
     for pid in list(pool._processes):  # type: ignore[attr-defined]
         os.kill(pid, signal.SIGKILL)
-    ids, result = ingest_batch(channel, [mail(), mail()], filer)
+    ids, result = ingest_batch(db, settings, channel, [mail(), mail()], parser)
     assert sorted(f.item_id for f in result.failures) == ids
     with db.reading() as session:
         items = session.exec(select(InboundItem).where(col(InboundItem.id).in_(ids))).all()
     assert {(item.state, item.attempts) for item in items} == {("pending", 1)}
-    again, later = ingest_batch(channel, [mail(sender="next@example.org")], filer)
+    again, later = ingest_batch(db, settings, channel, [mail(sender="next@example.org")], parser)
     assert later.outcomes[again[0]].new_ticket

@@ -8,10 +8,10 @@ pub/sub (``INBOX_REALTIME_URL``), and presence is checked between two web proces
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import redis
+from litestar.channels import Subscriber
 from sqlmodel import select
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -30,7 +32,8 @@ from websockets.typing import Origin
 
 from inbox.db import Database
 from inbox.models import Agent, Team, TeamMember
-from inbox.realtime import Hub, MemoryHub, Message, PostgresHub, RedisHub
+from inbox.realtime import Message, channel_name, open_publisher
+from inbox.web.channels import realtime_channels
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.processes import Deployment, InboxProcess, free_port, run_cli, running
@@ -402,44 +405,78 @@ def test_oversized_and_flooding_clients_are_disconnected(desk: Deployment) -> No
 
 
 @pytest.mark.parametrize("kind", ["memory", "redis", "postgres"])
-def test_hub_carries_messages_between_processes(kind: str) -> None:
-    """Two hub instances stand for two processes: what one publishes, the other hears."""
-    publisher, listener = _hub(kind), None
-    try:
-        listener = publisher if kind == "memory" else _hub(kind)
-        heard: list[Message] = []
-        arrived = threading.Event()
+def test_what_a_process_publishes_reaches_the_channel_of_web_processes(kind: str) -> None:
+    """A publisher, as a worker process has one, and a web process's Litestar channel: what the
+    one publishes from any thread, the other hears; a message too big is never sent. When the
+    web process's connection to the server drops, it connects again and hears on."""
+    asyncio.run(_publish_and_hear(kind))
 
-        def hear(message: Message) -> None:
-            heard.append(message)
-            if message.get("ticket_id") == 42:
-                arrived.set()
 
-        listener.subscribe(hear)
+async def _publish_and_hear(kind: str) -> None:
+    name = f"inbox-test-{uuid.uuid4().hex[:8]}"  # to find this listener's connection
+    url = _realtime_url(kind, name)
+    channels = realtime_channels(url)
+    publisher = open_publisher(url, channels)
+    heard: list[Message] = []
+
+    async def hear(subscriber: Subscriber) -> None:
+        async for payload in subscriber.iter_events():
+            heard.append(json.loads(payload))
+
+    async def publish_until_heard(ticket_id: int) -> None:
         deadline = time.monotonic() + WAIT
+        message = {"type": "ticket", "kind": "changed", "ticket_id": ticket_id}
         # A subscription takes a moment to reach the server: publish until one is heard.
-        while not arrived.wait(0.2):
-            assert time.monotonic() < deadline, "nothing arrived"
-            publisher.publish({"type": "ticket", "kind": "created", "ticket_id": 42})
-        assert heard[0] == {"type": "ticket", "kind": "created", "ticket_id": 42}
-        publisher.publish({"type": "ticket", "kind": "bulky", "pad": "x" * 10_000})
-        publisher.publish({"type": "ticket", "kind": "changed", "ticket_id": 43})
-        while not any(m.get("ticket_id") == 43 for m in heard):
-            assert time.monotonic() < deadline, "nothing arrived"
-            time.sleep(0.05)
-        assert not any(m.get("kind") == "bulky" for m in heard)  # too big: never sent
+        while message not in heard:
+            assert time.monotonic() < deadline, f"{ticket_id} never arrived"
+            await asyncio.to_thread(publisher.publish, message)  # as a committing thread does
+            await asyncio.sleep(0.2)
+
+    try:
+        async with channels:
+            publisher.attach(asyncio.get_running_loop())
+            listening = asyncio.create_task(hear(await channels.subscribe(channel_name(url))))
+            await publish_until_heard(42)
+            publisher.publish({"type": "ticket", "kind": "bulky", "pad": "x" * 10_000})
+            await publish_until_heard(43)
+            assert not any(m.get("kind") == "bulky" for m in heard)  # too big: never sent
+            if kind != "memory":
+                await asyncio.to_thread(_drop_connections_named, kind, name)
+                await publish_until_heard(44)
+            listening.cancel()
     finally:
-        publisher.close()
-        if listener is not None and listener is not publisher:
-            listener.close()
+        await asyncio.to_thread(publisher.close)
 
 
-def _hub(kind: str) -> Hub:
+def _realtime_url(kind: str, name: str) -> str | None:
+    """The hub of ``kind``; its connections carry ``name``."""
     if kind == "memory":
-        return MemoryHub()
+        return None
     if kind == "redis":
-        return RedisHub(_redis_url())
+        return f"{_redis_url()}?client_name={name}"
     url = postgres_url()
     require(None if url else "PostgreSQL is not reachable", "PostgreSQL")
     assert url is not None
-    return PostgresHub(url)
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
+
+
+def _drop_connections_named(kind: str, name: str) -> None:
+    """The server closes this listener's connections, as on a restart or a failover."""
+    if kind == "redis":
+        client = redis.Redis.from_url(_redis_url())
+        ids = [c["id"] for c in client.client_list() if c.get("name") == name]
+        assert ids, "no connection to drop"
+        for client_id in ids:
+            client.client_kill_filter(_id=client_id)
+        client.close()
+        return
+    url = postgres_url()
+    assert url is not None
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
+        dropped = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (name,),
+        ).fetchall()
+    assert dropped, "no connection to drop"

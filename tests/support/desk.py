@@ -18,6 +18,8 @@ from inbox.actions.ingest import (
     IngestOutcome,
     RawMail,
     process_inbound_item,
+    process_inbound_items,
+    read_pending_raw,
     store_raw_mail,
 )
 from inbox.blobs import BlobStore
@@ -25,7 +27,7 @@ from inbox.db import Database
 from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token, new_token
-from workers.filing import MailFiler
+from workers.parsing import MailParser
 
 PASSWORD = "correct horse battery staple"
 _uids = itertools.count(1)
@@ -120,11 +122,11 @@ def new_ticket(db: Database, settings: Settings, channel_id: int, **mail_fields:
 
 
 def ingest_batch(
-    channel_id: int, raws: list[bytes], filer: MailFiler
+    db: Database, settings: Settings, channel_id: int, raws: list[bytes], parser: MailParser
 ) -> tuple[list[int], FilingResult]:
-    """Store several mails at once, then file them in one job, as the worker does."""
+    """Store several mails at once, then parse and file them in one job, as the worker does."""
     uids = [next(_uids) for _ in raws]
-    with filer.db.unit_of_work() as session:
+    with db.unit_of_work() as session:
         ids = store_raw_mail(
             session,
             channel_id,
@@ -134,7 +136,10 @@ def ingest_batch(
             ],
             cursor={"uidvalidity": 1, "last_uid": uids[-1]},
         )
-    return ids, filer.file(ids)
+    with db.reading() as session:
+        mails = parser.parse(read_pending_raw(session, ids))
+    with db.unit_of_work() as session:
+        return ids, process_inbound_items(session, settings, BlobStore(settings.blob_dir), mails)
 
 
 def agent_by_email(db: Database, email: str) -> Agent:

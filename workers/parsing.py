@@ -1,0 +1,93 @@
+"""Parsing stored mail, in a pool of processes where one is configured.
+
+Parsing is pure CPU work under the interpreter lock; in a process of its own it runs
+beside the filing, the fetching and the web requests instead of taking turns with them.
+A parser process that dies (a pathological mail, memory exhausted) takes only its batch
+with it: those items count a failure, are retried one by one, and are quarantined
+if they keep failing. The pool is then started again.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from inbox.actions.ingest import InboundMail, PendingRaw, parse_pending
+
+log = logging.getLogger(__name__)
+
+
+class MailParser:
+    """``processes=0`` parses in the calling thread."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future[None] | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the parser processes now rather than on the first mail: a spawned process
+        spends a second or more importing. Until it is ready, mail is parsed in the caller's
+        thread, so mail waiting at start-up does not wait for it."""
+        if self.processes > 0:
+            self._ready = self._get_pool().submit(_ready)
+
+    def parse(self, pending: Sequence[PendingRaw]) -> list[InboundMail]:
+        starting = self._ready is not None and not self._ready.done()
+        if self.processes <= 0 or len(pending) == 0 or starting:
+            return [parse_pending(p) for p in pending]
+        pool = self._get_pool()
+        try:
+            return list(pool.map(parse_pending, pending, chunksize=8))
+        except BrokenProcessPool as exc:
+            log.error("a mail parser process died; %d items count a failure", len(pending))
+            self._discard(pool)
+            return [InboundMail(p.item_id, p.size, p.truncated, None, error=exc) for p in pending]
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # Never fork: this process runs threads that may hold locks at that moment.
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=context,
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ready() -> None:
+    """Run in a new parser process; importing this module there is the warm-up."""
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In a parser process: end when the process that started it is gone (killed with
+    SIGKILL, it never says goodbye), instead of waiting for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
