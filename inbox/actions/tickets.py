@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from inbox.actions.audit import record_audit
 from inbox.actions.followup_hooks import status_category_changed
@@ -13,6 +14,7 @@ from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import MessageAdded, TicketChanged, TicketCreated, record
 from inbox.models import (
     PRIORITIES,
+    STATUS_CATEGORIES,
     Agent,
     Message,
     Team,
@@ -27,6 +29,7 @@ from inbox.queries.tickets import find_ticket, scope_clause, viewer_for
 from inbox.references import new_reference
 
 MAX_NOTE_CHARS = 100_000
+_STATUS_NAME = re.compile(r"\w[\w -]*")
 
 
 def open_ticket(
@@ -87,6 +90,31 @@ def set_status(session: Session, ticket: Ticket, status_name: str) -> None:
         ticket.resolved_at = None
     record_status_change(session, ticket, previous)
     status_category_changed(session, ticket, previous, now=utcnow())
+
+
+def add_status(session: Session, *, name: str, category: str, actor: Agent) -> TicketStatus:
+    """A status of the desk's own, mapped to one of the fixed categories that the SLA clocks,
+    the views and the reports understand (a waiting category pauses the clocks)."""
+    name = " ".join(name.split()).lower()
+    if not 1 <= len(name) <= 64 or not _STATUS_NAME.fullmatch(name):
+        raise InvalidInput("a status name is 1 to 64 letters, digits, spaces, '-' or '_'")
+    if category not in STATUS_CATEGORIES:
+        raise InvalidInput(f"category must be one of {', '.join(STATUS_CATEGORIES)}")
+    if session.exec(select(TicketStatus.id).where(TicketStatus.name == name)).first():
+        raise Conflict(f"there is already a status named {name!r}")
+    last = session.exec(select(func.max(TicketStatus.position))).one()
+    status = TicketStatus(name=name, category=category, position=(last or 0) + 1)
+    session.add(status)
+    session.flush()
+    record_audit(
+        session,
+        "status.added",
+        actor=actor,
+        target_type="ticket_status",
+        target_id=status.id or 0,
+        detail={"name": name, "category": category},
+    )
+    return status
 
 
 def record_status_change(session: Session, ticket: Ticket, previous_category: str) -> None:

@@ -120,6 +120,14 @@ def assignable_agents(session: Session) -> list[Agent]:
     )
 
 
+def list_statuses(session: Session) -> list[TicketStatus]:
+    return list(
+        session.exec(
+            select(TicketStatus).order_by(col(TicketStatus.position), col(TicketStatus.id))
+        ).all()
+    )
+
+
 def status_names(session: Session) -> list[str]:
     return list(
         session.exec(

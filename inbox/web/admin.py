@@ -12,12 +12,15 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from inbox.actions.agents import access_agent, check_admin, set_unlock_permission, unlock_agent
+from inbox.actions.tickets import add_status
 from inbox.actions.twofactor import reset_two_factor
 from inbox.db import Database
-from inbox.models import Agent
+from inbox.errors import DomainError
+from inbox.models import STATUS_CATEGORIES, Agent
 from inbox.queries.agent_admin import audit_page, list_agents
+from inbox.queries.views import list_statuses
 from inbox.web.auth import Credentials, browser_session_only, reverify_first
-from inbox.web.common import FormBody
+from inbox.web.common import FormBody, status_of
 
 AdminRequest = Request[Agent, Credentials, Any]
 
@@ -30,6 +33,46 @@ class AdminPages(Controller):
     path = "/admin"
     guards = [browser_session_only, admin_only]
     include_in_schema = False
+
+    @get("/statuses", sync_to_thread=True)
+    def statuses(self, request: AdminRequest, db: NamedDependency[Database]) -> Template:
+        return self._statuses_page(request, db)
+
+    @post("/statuses", sync_to_thread=True)
+    def create_status(
+        self, request: AdminRequest, db: NamedDependency[Database], data: FormBody
+    ) -> Response[Any]:
+        form = {"name": data.get("name", ""), "category": data.get("category", "")}
+        try:
+            with db.unit_of_work() as session:
+                add_status(
+                    session, name=form["name"], category=form["category"], actor=request.user
+                )
+        except DomainError as exc:
+            return self._statuses_page(request, db, error=exc, form=form)
+        return Redirect("/admin/statuses", status_code=303)
+
+    def _statuses_page(
+        self,
+        request: AdminRequest,
+        db: Database,
+        *,
+        error: DomainError | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Template:
+        with db.reading() as session:
+            rows = list_statuses(session)
+        return Template(
+            "pages/admin/statuses.html",
+            context={
+                "statuses": rows,
+                "categories": STATUS_CATEGORIES,
+                "agent": request.user,
+                "error": str(error) if error else None,
+                "form": form or {},
+            },
+            status_code=status_of(error) if error else 200,
+        )
 
     @get("/agents", sync_to_thread=True)
     def agents(self, request: AdminRequest, db: NamedDependency[Database]) -> Template:
