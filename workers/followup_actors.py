@@ -7,7 +7,10 @@ ticket moved on meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+
+from sqlmodel import Session
 
 from inbox.actions.followup_hooks import AUTO_RESOLVE, REMINDER, SURVEY
 from inbox.actions.followups import (
@@ -19,32 +22,28 @@ from inbox.actions.followups import (
 )
 from inbox.actions.timers import ClaimedTimer
 from inbox.models import utcnow
+from inbox.settings import Settings
 from workers.runtime import Runtime
 from workers.timers import timer_handler
 
 
-@timer_handler(REMINDER)
-def remind_customer(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
-    if timer.ticket_id is not None:
-        with rt.db.unit_of_work() as session:
-            send_waiting_reminder(session, rt.settings, timer.ticket_id)
-    return None
+def _on_ticket(
+    action: Callable[[Session, Settings, int], object],
+) -> Callable[[Runtime, ClaimedTimer], datetime | None]:
+    """A handler that runs ``action`` on the timer's ticket in one unit of work."""
+
+    def handle(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
+        if timer.ticket_id is not None:
+            with rt.db.unit_of_work() as session:
+                action(session, rt.settings, timer.ticket_id)
+        return None
+
+    return handle
 
 
-@timer_handler(AUTO_RESOLVE)
-def resolve_unanswered(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
-    if timer.ticket_id is not None:
-        with rt.db.unit_of_work() as session:
-            auto_resolve_waiting(session, rt.settings, timer.ticket_id)
-    return None
-
-
-@timer_handler(SURVEY)
-def survey_customer(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
-    if timer.ticket_id is not None:
-        with rt.db.unit_of_work() as session:
-            send_survey(session, rt.settings, timer.ticket_id)
-    return None
+timer_handler(REMINDER)(_on_ticket(send_waiting_reminder))
+timer_handler(AUTO_RESOLVE)(_on_ticket(auto_resolve_waiting))
+timer_handler(SURVEY)(_on_ticket(send_survey))
 
 
 @timer_handler(SNOOZE_WAKE)

@@ -271,6 +271,19 @@ def _acknowledgement_body(channel: Channel, reference: str) -> str:
     )
 
 
+def _email_contact(session: Session, ticket: Ticket) -> tuple[Channel, CustomerIdentity] | None:
+    """The ticket's email channel and the customer's email address on it, if it has both."""
+    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
+    contact = (
+        session.get(CustomerIdentity, ticket.contact_identity_id)
+        if ticket.contact_identity_id
+        else None
+    )
+    if channel is None or channel.kind != "email" or contact is None or contact.kind != "email":
+        return None
+    return channel, contact
+
+
 def reply_by_email(
     session: Session,
     settings: Settings,
@@ -285,14 +298,10 @@ def reply_by_email(
         raise InvalidInput("a reply needs text")
     if len(body) > MAX_REPLY_CHARS:
         raise InvalidInput("a reply may have at most 100,000 characters")
-    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
-    contact = (
-        session.get(CustomerIdentity, ticket.contact_identity_id)
-        if ticket.contact_identity_id
-        else None
-    )
-    if channel is None or channel.kind != "email" or contact is None or contact.kind != "email":
+    found = _email_contact(session, ticket)
+    if found is None:
         raise Conflict("this ticket has no email contact to reply to")
+    channel, contact = found
     customer = session.get(Customer, ticket.customer_id)
     message = _queue_email(
         session,
@@ -322,16 +331,10 @@ def send_automatic_email(
     """An automatic mail (a reminder, a closing message, a survey) to the ticket's email
     contact, threaded like a reply and marked ``Auto-Submitted``: it is not an agent's
     response. None when the ticket has no email contact or the address bounced."""
-    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
-    contact = (
-        session.get(CustomerIdentity, ticket.contact_identity_id)
-        if ticket.contact_identity_id
-        else None
-    )
-    if channel is None or channel.kind != "email" or contact is None or contact.kind != "email":
+    found = _email_contact(session, ticket)
+    if found is None or found[1].undeliverable_at is not None:
         return None
-    if contact.undeliverable_at is not None:
-        return None
+    channel, contact = found
     customer = session.get(Customer, ticket.customer_id)
     return _queue_email(
         session,
