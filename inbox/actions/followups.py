@@ -27,7 +27,7 @@ from inbox.actions.followup_hooks import (
     shown,
 )
 from inbox.actions.merge import active_merge_of
-from inbox.actions.tickets import link_tickets, set_status, touch_ticket
+from inbox.actions.tickets import first_status_of, link_tickets, set_status, touch_ticket
 from inbox.actions.timers import set_timer
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import MessageAdded, record
@@ -41,7 +41,6 @@ from inbox.models import (
     Team,
     Ticket,
     TicketSnooze,
-    TicketStatus,
     Timer,
     utcnow,
 )
@@ -159,17 +158,6 @@ def _locked(session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
 
 
-def _first_status(session: Session, category: str) -> str:
-    name = session.exec(
-        select(TicketStatus.name)
-        .where(TicketStatus.category == category)
-        .order_by(col(TicketStatus.position), col(TicketStatus.id))
-    ).first()
-    if name is None:
-        raise Conflict(f"no status of category {category}")
-    return name
-
-
 def send_waiting_reminder(session: Session, settings: Settings, ticket_id: int) -> None:
     """Fired by the reminder timer: still waiting, so ask the customer again."""
     ticket = _locked(session, ticket_id)
@@ -211,7 +199,7 @@ def auto_resolve_waiting(session: Session, settings: Settings, ticket_id: int) -
         return
     followups = effective_settings(session, ticket.team_id)
     body = closing_message(followups, ticket.reference)
-    set_status(session, ticket, _first_status(session, "resolved"))
+    set_status(session, ticket, first_status_of(session, "resolved"))
     note(
         session,
         ticket,

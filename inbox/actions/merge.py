@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from inbox.actions.audit import record_audit
 from inbox.actions.tickets import (
     can_see_ticket,
+    first_status_of,
     link_tickets,
     open_ticket,
     record_status_change,
@@ -32,7 +33,6 @@ from inbox.models import (
     Ticket,
     TicketLink,
     TicketMerge,
-    TicketStatus,
     utcnow,
 )
 
@@ -53,17 +53,6 @@ def _lock_in_order(session: Session, *tickets: Ticket) -> None:
     """Every writer locks tickets in id order, so two merges cannot deadlock."""
     for ticket in sorted(tickets, key=lambda t: t.id or 0):
         session.refresh(ticket, with_for_update=True)
-
-
-def _closed_status(session: Session) -> str:
-    name = session.exec(
-        select(TicketStatus.name)
-        .where(TicketStatus.category == "closed")
-        .order_by(col(TicketStatus.position), col(TicketStatus.id))
-    ).first()
-    if name is None:
-        raise Conflict("no status of category closed is configured")
-    return name
 
 
 def _system_event(session: Session, ticket: Ticket, actor: Agent, text: str) -> int:
@@ -112,7 +101,7 @@ def merge_tickets(session: Session, *, actor: Agent, source: Ticket, target: Tic
         "resolved_at": source.resolved_at.isoformat() if source.resolved_at else None,
     }
     _move_messages(session, [m for m in moved if m is not None], target.id or 0)
-    set_status(session, source, _closed_status(session))
+    set_status(session, source, first_status_of(session, "closed"))
     link_tickets(session, source.id or 0, target.id or 0, MERGED, f"merged by {actor.name}")
     count = len(moved)
     events = [

@@ -117,6 +117,18 @@ def add_status(session: Session, *, name: str, category: str, actor: Agent) -> T
     return status
 
 
+def first_status_of(session: Session, category: str) -> str:
+    """The first status (by position) in ``category``: what automatic changes set."""
+    name = session.exec(
+        select(TicketStatus.name)
+        .where(TicketStatus.category == category)
+        .order_by(col(TicketStatus.position), col(TicketStatus.id))
+    ).first()
+    if name is None:
+        raise Conflict(f"no status of category {category} is configured")
+    return name
+
+
 def record_status_change(session: Session, ticket: Ticket, previous_category: str) -> None:
     """The history the SLA clocks are replayed from: every change of status category."""
     if ticket.id is not None and ticket.status_category != previous_category:
