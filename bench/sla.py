@@ -9,12 +9,20 @@ and a pending breach timer each (200,000 at a million), the rest resolved with s
 clocks, met or breached. Exactly ``--due`` timers fall due in the minute measured; every
 other pending timer is due later.
 
-1. Timers: ``sweep_due_timers`` at the end of that minute, then for each timer what the
+The database's triggers log every day of the bulk load as changed, as in production.
+
+1. Rollup: the report's refresher (``refresh_report_rollup``, what the worker's timer runs)
+   folds every logged day into the rollup. Timed.
+2. Timers: ``sweep_due_timers`` at the end of that minute, then for each timer what the
    worker does (``claim_timer``, ``fire_sla_timer``: a recompute and a system event on the
    ticket, ``finish_timer``), one transaction each. Timed once per size (firing is
-   once-only); the script prints both and the ratio of the large to the small.
-2. Report: ``sla_report`` for the 90 days, as an administrator, ``--runs`` times; p50 and
-   the slowest run.
+   once-only); the script prints both and the ratio of the large to the small. The fired
+   clocks make their days stale again; the refresher's next run is timed too.
+3. Report: ``sla_report`` for the 90 days in Europe/Berlin (whose midnights cut UTC days), as
+   an administrator, ``--runs`` times; p50 and the slowest run; then as a manager of two of
+   the five teams (who also sees the tickets assigned to them in the other three). Each
+   viewer's report is compared with the same report computed from the clocks alone
+   (``use_rollup=False``, the slow way): the script says whether they are identical.
 """
 
 from __future__ import annotations
@@ -35,12 +43,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import SQLModel, select  # noqa: E402
 
+from inbox.actions.report_rollup import stale_report_days  # noqa: E402
 from inbox.actions.sla import fire_sla_timer  # noqa: E402
 from inbox.actions.timers import claim_timer, finish_timer, sweep_due_timers  # noqa: E402
 from inbox.db import Database  # noqa: E402
-from inbox.models import Agent, Channel, Customer, SlaPolicy, Team  # noqa: E402
-from inbox.queries.reports import parse_range, sla_report  # noqa: E402
-from inbox.queries.tickets import viewer_for  # noqa: E402
+from inbox.models import Agent, Channel, Customer, SlaPolicy, Team, TeamMember  # noqa: E402
+from inbox.queries.reports import ReportRange, SlaReport, parse_range, sla_report  # noqa: E402
+from inbox.queries.tickets import Viewer, viewer_for  # noqa: E402
+from workers.sla_actors import refresh_report_rollup  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 MINUTE = NOW + timedelta(hours=1)  # the minute whose timers are fired
@@ -85,8 +95,12 @@ def build(path: Path, tickets: int, due: int) -> Database:
         session.add_all(Team(name=f"Team {n}") for n in range(TEAMS))
         session.add(Agent(email="admin@example.com", name="Admin", role="admin"))
         session.add_all(
-            Agent(email=f"agent{n}@example.com", name=f"Agent {n}") for n in range(AGENTS)
+            Agent(email=f"agent{n}@example.com", name=f"Agent {n}", role=role)
+            for n, role in enumerate(["manager"] + ["agent"] * (AGENTS - 1))
         )
+        session.flush()
+        # agent0 (id 2) manages teams 1 and 2 (ids 1 and 2).
+        session.add_all(TeamMember(team_id=team_id, agent_id=2) for team_id in (1, 2))
         session.add_all(Channel(kind=kind, name=name) for name, kind in CHANNELS)
         session.add(Customer(name="Customer"))
     with db.engine.begin() as conn:
@@ -226,23 +240,48 @@ def fire_one_minute(db: Database) -> tuple[float, int, int]:
     return time.perf_counter() - started, len(ids), fired
 
 
-def report_times(db: Database, runs: int) -> list[float]:
-    rng = parse_range(
+def refresh(db: Database) -> tuple[float, int]:
+    """What the refresher's timer does, run after run, until no day is stale."""
+    started = time.perf_counter()
+    days = 0
+    while True:
+        seen = refresh_report_rollup(db)
+        days += seen
+        with db.reading() as session:
+            if not seen or not stale_report_days(session, limit=1):
+                return time.perf_counter() - started, days
+
+
+def report_range() -> ReportRange:
+    return parse_range(
         (NOW - timedelta(days=DAYS - 1)).date().isoformat(),
         NOW.date().isoformat(),
         "Europe/Berlin",
         default_tz="UTC",
         now=NOW,
     )
+
+
+def viewer(db: Database, email: str) -> Viewer:
+    with db.reading() as session:
+        return viewer_for(session, session.exec(select(Agent).where(Agent.email == email)).one())
+
+
+def report_times(db: Database, who: Viewer, runs: int) -> tuple[list[float], SlaReport]:
     times = []
     for _ in range(runs):
         with db.reading() as session:
-            admin = session.exec(select(Agent).where(Agent.role == "admin")).one()
-            viewer = viewer_for(session, admin)
             started = time.perf_counter()
-            sla_report(session, viewer, rng, "policy", NOW)
+            report = sla_report(session, who, report_range(), "policy", NOW)
             times.append(time.perf_counter() - started)
-    return times
+    return times, report
+
+
+def from_clocks(db: Database, who: Viewer) -> tuple[float, SlaReport]:
+    with db.reading() as session:
+        started = time.perf_counter()
+        report = sla_report(session, who, report_range(), "policy", NOW, use_rollup=False)
+        return time.perf_counter() - started, report
 
 
 def main() -> None:
@@ -259,17 +298,28 @@ def main() -> None:
             started = time.perf_counter()
             db = build(workdir / f"{size}.sqlite3", size, args.due)
             print(f"{size:>9,} tickets: built in {time.perf_counter() - started:.1f} s")
+            seconds, days = refresh(db)
+            print(f"{size:>9,} tickets: rollup refreshed, {days} days, in {seconds:.1f} s")
             seconds, swept, fired = fire_one_minute(db)
             firing[size] = seconds
             print(
                 f"{size:>9,} tickets: {swept} due timers swept, claimed and fired "
                 f"({fired} still breached at the recompute) in {seconds * 1000:.0f} ms"
             )
-            times = report_times(db, args.runs)
+            seconds, days = refresh(db)
             print(
-                f"{size:>9,} tickets: 90-day SLA report p50 {statistics.median(times):.2f} s,"
-                f" slowest {max(times):.2f} s ({args.runs} runs)"
+                f"{size:>9,} tickets: {days} days stale after firing, refreshed in {seconds:.1f} s"
             )
+            for email, runs in (("admin@example.com", args.runs), ("agent0@example.com", 1)):
+                who = viewer(db, email)
+                times, report = report_times(db, who, runs)
+                slow, expected = from_clocks(db, who)
+                print(
+                    f"{size:>9,} tickets: 90-day SLA report as {who.role}"
+                    f" p50 {statistics.median(times):.2f} s, slowest {max(times):.2f} s"
+                    f" ({runs} runs); from the clocks alone {slow:.2f} s;"
+                    f" {'identical' if report == expected else 'DIFFERENT'}"
+                )
             db.dispose()
         ratio = firing[args.tickets] / firing[args.small]
         print(f"timers: {args.tickets:,} / {args.small:,} tickets = {ratio:.2f} (target < 2)")

@@ -4,14 +4,16 @@ breach timers. Thin: each run re-reads the ticket and calls one action."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dramatiq
 
 from inbox.actions.escalations import escalate_sla_moment
+from inbox.actions.report_rollup import read_report_day, stale_report_days, store_report_day
 from inbox.actions.sla import SlaSettingsChanged, fire_sla_moment, recompute_sla
 from inbox.actions.sla_digests import DIGEST_TIMER, flush_alert_mail
-from inbox.actions.timers import ClaimedTimer
+from inbox.actions.timers import ClaimedTimer, set_timer
+from inbox.db import Database
 from inbox.events import Event, MessageAdded, TicketChanged, TicketCreated
 from inbox.models import utcnow
 from inbox.queries.sla import tickets_with_sla_work, unresolved_ticket_ids
@@ -25,6 +27,11 @@ ensure_broker()
 RECOMPUTE_PAGE = 200
 # Tickets per job after committed changes: mail filed in bulk shares transactions.
 RECOMPUTE_JOB_SIZE = 25
+# The SLA report's rollup: how often stale days are looked for, and how many days one run
+# refreshes before it lets other timers go first (it comes back at once for the rest).
+REPORT_REFRESH_TIMER = "sla_report_refresh"
+REPORT_REFRESH_EVERY = timedelta(seconds=30)
+REPORT_DAYS_PER_RUN = 10
 
 
 @dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=120_000)
@@ -96,3 +103,28 @@ def _flush_digest(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
 timer_handler("sla_warning")(_fire)
 timer_handler("sla_breach")(_fire)
 timer_handler(DIGEST_TIMER)(_flush_digest)
+
+
+def refresh_report_rollup(db: Database, *, limit: int = REPORT_DAYS_PER_RUN) -> int:
+    """Fold the logged changes of up to ``limit`` stale days into the report's rollup, a day
+    per transaction, the clocks read before the write lock is taken. Returns the days seen."""
+    with db.reading() as session:
+        days = stale_report_days(session, limit=limit)
+    for day in days:
+        with db.reading() as session:
+            computed = read_report_day(session, day)
+        with db.unit_of_work() as session:
+            store_report_day(session, computed)
+    return len(days)
+
+
+def ensure_report_refresh(db: Database) -> None:
+    """The refresher's timer, set once; it sets itself again after every run."""
+    with db.unit_of_work() as session:
+        set_timer(session, kind=REPORT_REFRESH_TIMER, key=REPORT_REFRESH_TIMER, due_at=utcnow())
+
+
+@timer_handler(REPORT_REFRESH_TIMER)
+def _refresh_report(rt: Runtime, timer: ClaimedTimer) -> datetime | None:
+    more = refresh_report_rollup(rt.db) == REPORT_DAYS_PER_RUN
+    return utcnow() if more else utcnow() + REPORT_REFRESH_EVERY
