@@ -444,8 +444,11 @@ def run_operations(url: str, gen: Generator, runs: int) -> dict[str, Figures]:
 
         return operation
 
-    def search(n: int) -> object:
+    def search(n: int) -> object:  # in its own order: the newest ticket first
         return page_of(TicketFilters(q=searches[n]))(n)
+
+    def search_by_update(n: int) -> object:  # in an order the agent picks: every match sorted
+        return page_of(TicketFilters(q=searches[n], sort="updated"))(n)
 
     def ticket_page(n: int) -> object:
         with db.reading() as session:
@@ -460,6 +463,7 @@ def run_operations(url: str, gen: Generator, runs: int) -> dict[str, Figures]:
         "filtered view": page_of(TicketFilters(view="open", channel="Chat", sort="sla")),
         f"deep page ({DEEP_PAGES + 1}th)": page_of(deep, cursor),
         "search": search,
+        "search, recently updated": search_by_update,
         "ticket page": ticket_page,
         "view counts (sidebar)": counts,
     }

@@ -10,14 +10,33 @@ characters. (Matching only the last word by prefix is also what keeps PostgreSQL
 prefix makes GIN read the whole posting list, an exact word lets it skip.) A run of words
 that spells a ticket reference in any tolerated form also finds that ticket and the tickets
 whose text quotes it.
+
+A search lists the newest ticket first unless the agent picks another sort: FTS5's rowid is
+the ticket id, so SQLite reads the matches in that order and stops once the page is full
+(``TicketSearch.newest_first``); any other order needs every match, as does a count.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, cast, column, or_, select, table
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    TableClause,
+    and_,
+    bindparam,
+    cast,
+    column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session, col
 
@@ -31,6 +50,7 @@ MIN_PREFIX_CHARS = 2
 # A reference typed with spaces is at most prefix, four and five symbols: three words.
 MAX_REFERENCE_WORDS = 3
 _SEPARATORS = re.compile(r"[\W_]+")
+Q = TypeVar("Q", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -82,41 +102,81 @@ def parse_query(q: str, prefix: str) -> list[SearchTerm]:
     return terms
 
 
-def search_clause(session: Session, q: str, prefix: str) -> ColumnElement[bool] | None:
-    """A condition on ``ticket`` for the search box input, or None when it names no word."""
+@dataclass(frozen=True)
+class TicketSearch:
+    """A search box input as SQL on one backend: the plain words, matched by the index in one
+    query, and a condition per reference term.
+
+    ``clause`` is the whole search as a condition on ``ticket``, for counts and for lists in
+    any order; the engine then returns every match and the list sorts them. ``newest_first``
+    reads the matches in the index's own ticket id order instead, so that SQLite's FTS5 walks
+    its rowids downwards and the query stops once the page is full, however many match.
+    """
+
+    index: TableClause
+    ticket_id: ColumnClause[int]
+    words: ColumnElement[bool] | None
+    references: tuple[ColumnElement[bool], ...]
+
+    @property
+    def clause(self) -> ColumnElement[bool]:
+        words = [_in_index(self.ticket_id, self.words)] if self.words is not None else []
+        return and_(*words, *self.references)
+
+    def newest_first(self, query: Q, before: int | None) -> Q:
+        """``query`` (over ``ticket``) narrowed to the matches, newest ticket first: ticket id
+        descending, below ``before`` (the keyset of the page before)."""
+        query = query.where(*self.references)
+        if self.words is None:  # a reference alone matches a handful of tickets
+            if before is not None:
+                query = query.where(col(Ticket.id) < before)
+            return query.order_by(col(Ticket.id).desc())
+        query = query.join(self.index, self.ticket_id == col(Ticket.id)).where(self.words)
+        if before is not None:
+            query = query.where(self.ticket_id < before)
+        return query.order_by(self.ticket_id.desc())
+
+
+def ticket_search(session: Session, q: str, prefix: str) -> TicketSearch | None:
+    """The search box input as SQL, or None when it names no word."""
     terms = parse_query(q, prefix)
     if not terms:
         return None
-    match = _fts5_match if session.get_bind().dialect.name == "sqlite" else _tsquery_match
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    index, ticket_id = (_FTS5, _FTS5.c.rowid) if sqlite else (_TSVECTORS, _TSVECTORS.c.ticket_id)
+    match = _fts5_match if sqlite else _tsquery_match
     plain = tuple(w for t in terms if t.reference is None for w in t.words)
     # Plain words go to the engine as one query: it intersects its own posting lists.
-    clauses = [match(plain, "search_q")] if plain else []
-    for n, term in enumerate(t for t in terms if t.reference):
-        clauses.append(
-            or_(
-                match(term.words, f"search_w{n}"),
-                col(Ticket.reference) == term.reference,
-                match(term.reference_words, f"search_r{n}"),
-            )
+    references = tuple(
+        or_(
+            _in_index(ticket_id, match(term.words, f"search_w{n}")),
+            col(Ticket.reference) == term.reference,
+            _in_index(ticket_id, match(term.reference_words, f"search_r{n}")),
         )
-    return and_(*clauses)
+        for n, term in enumerate(t for t in terms if t.reference)
+    )
+    return TicketSearch(
+        index=index,
+        ticket_id=ticket_id,
+        words=match(plain, "search_q") if plain else None,
+        references=references,
+    )
 
 
-_FTS5 = table("ticket_fts", column("rowid"), column("ticket_fts"))
-_TSVECTORS = table("ticket_search", column("ticket_id"), column("document"))
+_FTS5 = table("ticket_fts", column("rowid", Integer), column("ticket_fts"))
+_TSVECTORS = table("ticket_search", column("ticket_id", Integer), column("document"))
+
+
+def _in_index(ticket_id: ColumnClause[int], match: ColumnElement[bool]) -> ColumnElement[bool]:
+    # Never correlated: the list may join the same index table for its own words.
+    return col(Ticket.id).in_(select(ticket_id).where(match).correlate(None))
 
 
 def _fts5_match(words: tuple[Word, ...], name: str) -> ColumnElement[bool]:
     expression = " AND ".join(f'"{w.text}"' + ("*" if w.prefix else "") for w in words)
-    matching = select(_FTS5.c.rowid).where(
-        _FTS5.c.ticket_fts.op("MATCH")(bindparam(name, expression, type_=String))
-    )
-    return col(Ticket.id).in_(matching)
+    return _FTS5.c.ticket_fts.op("MATCH")(bindparam(name, expression, type_=String))
 
 
 def _tsquery_match(words: tuple[Word, ...], name: str) -> ColumnElement[bool]:
     expression = " & ".join(f"'{w.text}'" + (":*" if w.prefix else "") for w in words)
-    matching = select(_TSVECTORS.c.ticket_id).where(
-        _TSVECTORS.c.document.op("@@")(cast(bindparam(name, expression, type_=String), TSQUERY))
-    )
-    return col(Ticket.id).in_(matching)
+    return _TSVECTORS.c.document.op("@@")(cast(bindparam(name, expression, type_=String), TSQUERY))

@@ -30,14 +30,14 @@ from inbox.models import (
 )
 from inbox.models.types import utcnow
 from inbox.queries.followups import snoozed_ticket_ids
-from inbox.queries.search import search_clause
+from inbox.queries.search import TicketSearch, ticket_search
 from inbox.references import normalize_reference
 from inbox.sla_countdown import RUNNING_CATEGORIES
 
 MAX_LIMIT = 100
 M = TypeVar("M", Customer, Agent, Channel)
 VIEWS = ("all", "mine", "unassigned", "open", "waiting", "breaching", "snoozed")
-SORTS = ("updated", "created", "priority", "sla")
+SORTS = ("updated", "created", "priority", "sla", "newest")
 BREACHING_SOON = timedelta(hours=4)
 # Written out literally (not as bound parameters) so both planners can match it against the
 # partial indexes of migration 0004.
@@ -46,7 +46,13 @@ UNRESOLVED = "ticket.status_category NOT IN ('resolved', 'closed')"
 
 @dataclass(frozen=True)
 class TicketFilters:
-    """What the inbox shows: a view, filters, a search and a sort. Unknown values are refused."""
+    """What the inbox shows: a view, filters, a search and a sort. Unknown values are refused.
+
+    Without a sort chosen, a list shows the most recently updated ticket first, and a search
+    the most recently opened ticket first (by id, ``newest``): the order in which SQLite's
+    search index reads its matches, so that a page of a search need not read every match
+    (``inbox.queries.search``). Once built, ``sort`` holds the order in effect.
+    """
 
     status: str | None = None
     channel: str | None = None
@@ -56,9 +62,11 @@ class TicketFilters:
     priority: str | None = None
     team: str | None = None
     tag: str | None = None
-    sort: str = "updated"
+    sort: str = ""
 
     def __post_init__(self) -> None:
+        if not self.sort:
+            object.__setattr__(self, "sort", self.default_sort)
         if self.view not in VIEWS:
             raise InvalidInput(f"view must be one of {', '.join(VIEWS)}")
         if self.sort not in SORTS:
@@ -66,10 +74,14 @@ class TicketFilters:
         if self.priority is not None and self.priority not in PRIORITIES:
             raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
 
+    @property
+    def default_sort(self) -> str:
+        return "newest" if self.q else "updated"
+
     def params(self) -> dict[str, str]:
         """The non-default fields, as the list's query parameters."""
         values = {name: getattr(self, name) for name in FILTER_FIELDS}
-        defaults = {"view": "all", "sort": "updated"}
+        defaults = {"view": "all", "sort": self.default_sort}
         return {k: v for k, v in values.items() if v and defaults.get(k) != v}
 
 
@@ -128,7 +140,19 @@ def ticket_conditions(
     viewer: Viewer,
     now: datetime | None = None,
 ) -> list[ColumnElement[bool]]:
-    """The WHERE clause of a list or a count: what the viewer may see, the view, the filters."""
+    """The WHERE clause of a list or a count: what the viewer may see, the view, the filters,
+    the search."""
+    conditions = _filter_conditions(filters, viewer, now)
+    search = ticket_search(session, filters.q, prefix) if filters.q else None
+    if search is not None:
+        conditions.append(search.clause)
+    return conditions
+
+
+def _filter_conditions(
+    filters: TicketFilters, viewer: Viewer, now: datetime | None
+) -> list[ColumnElement[bool]]:
+    """What the viewer may see, the view and the filters: everything but the search."""
     conditions: list[ColumnElement[bool]] = []
     scope = scope_clause(viewer)
     if scope is not None:
@@ -183,10 +207,6 @@ def ticket_conditions(
     if filters.tag:
         tagged = select(TicketTag.ticket_id).where(TicketTag.tag == filters.tag.strip().lower())
         conditions.append(col(Ticket.id).in_(tagged))
-    if filters.q:
-        found = search_clause(session, filters.q, prefix)
-        if found is not None:
-            conditions.append(found)
     return conditions
 
 
@@ -202,9 +222,10 @@ def list_tickets(
 ) -> TicketPage:
     """One page of the inbox, by keyset: the cursor holds the sort key of the last row."""
     limit = max(1, min(limit, MAX_LIMIT))
-    conditions = ticket_conditions(session, prefix=prefix, filters=filters, viewer=viewer, now=now)
+    conditions = _filter_conditions(filters, viewer, now)
+    search = ticket_search(session, filters.q, prefix) if filters.q else None
     after = decode_cursor(cursor, filters.sort) if cursor else None
-    tickets = _fetch_sorted(session, conditions, filters.sort, after, limit + 1)
+    tickets = _fetch_sorted(session, conditions, search, filters.sort, after, limit + 1)
     more = len(tickets) > limit
     tickets = tickets[:limit]
     customers = _by_id(session, Customer, {t.customer_id for t in tickets})
@@ -240,13 +261,27 @@ def count_tickets(
 def _fetch_sorted(
     session: Session,
     conditions: list[ColumnElement[bool]],
+    search: TicketSearch | None,
     sort: str,
     after: tuple[Any, ...] | None,
     limit: int,
 ) -> list[Ticket]:
     """Rows in the sort's order after the cursor; every order ends with the id, so ties are
-    stable. SLA order is due time first, then tickets without one, as two index ranges."""
+    stable. SLA order is due time first, then tickets without one, as two index ranges. The
+    newest first order reads a search's matches in the index's order and stops with the page;
+    any other order of a search sorts all of its matches."""
     stmt = select(Ticket).where(*conditions)
+    if sort == "newest":
+        before = after[0] if after else None
+        if search is not None:
+            stmt = search.newest_first(stmt, before)
+        else:
+            if before is not None:
+                stmt = stmt.where(col(Ticket.id) < before)
+            stmt = stmt.order_by(col(Ticket.id).desc())
+        return list(session.exec(stmt.limit(limit)).all())
+    if search is not None:
+        stmt = stmt.where(search.clause)
     if sort == "updated":
         if after:
             stmt = stmt.where(tuple_(col(Ticket.updated_at), col(Ticket.id)) < tuple_(*after))
@@ -280,6 +315,8 @@ def _fetch_sorted(
 
 
 def _sort_key(ticket: Ticket, sort: str) -> list[Any]:
+    if sort == "newest":
+        return [ticket.id]
     if sort == "updated":
         return [ticket.updated_at, ticket.id]
     if sort == "created":
@@ -300,6 +337,7 @@ _CURSOR_TYPES: dict[str, tuple[str, ...]] = {
     "created": ("time", "id"),
     "priority": ("id", "time", "id"),
     "sla": ("time?", "id"),
+    "newest": ("id",),
 }
 
 

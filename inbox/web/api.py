@@ -53,8 +53,9 @@ class TicketApi(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
-        """Tickets the caller may see, newest activity first unless ``sort`` says otherwise
-        (``updated``, ``created``, ``priority``, ``sla``); ``view`` is one of the inbox's views."""
+        """Tickets the caller may see: newest activity first, or for a search (``q``) the
+        newest ticket first, unless ``sort`` says otherwise (``updated``, ``created``,
+        ``priority``, ``sla``, ``newest``); ``view`` is one of the inbox's views."""
         filters = TicketFilters(
             status=status or None,
             channel=channel or None,
@@ -64,7 +65,7 @@ class TicketApi(Controller):
             priority=priority or None,
             team=team or None,
             tag=tag or None,
-            sort=sort or "updated",
+            sort=sort or "",
         )
         with db.reading() as session:
             page = list_tickets(

@@ -385,6 +385,8 @@ def test_every_sort_pages_through_ties_without_losing_or_repeating(
     newest_first = sorted(refs, key=lambda r: -ids[r])
     assert _walk(client, token, sort="updated") == newest_first
     assert _walk(client, token, sort="created") == newest_first
+    assert _walk(client, token, sort="newest") == newest_first
+    assert _walk(client, token, sort="newest", q="tie") == newest_first
     rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
     by_priority = sorted(refs, key=lambda r: (rank[priorities[refs.index(r)]], ids[r]))
     assert _walk(client, token, sort="priority") == by_priority
