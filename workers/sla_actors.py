@@ -34,7 +34,10 @@ REPORT_REFRESH_EVERY = timedelta(seconds=30)
 REPORT_DAYS_PER_RUN = 10
 
 
-@dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=120_000)
+# After filing mail (priority 0) and before delivering it (10): in a flood every mail becomes
+# a ticket first. A clock counts from the ticket's own times, so a late recompute moves no
+# deadline.
+@dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=120_000, priority=5)
 def recompute_tickets_sla(ticket_ids: list[int]) -> None:
     """A few tickets in one transaction (in id order, so concurrent jobs lock alike)."""
     rt = get_runtime()

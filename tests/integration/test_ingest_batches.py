@@ -12,11 +12,13 @@ import pytest
 from sqlmodel import col, func, select
 
 from inbox.actions import ingest as ingest_module
+from inbox.actions.tickets import open_ticket
 from inbox.db import Database
 from inbox.models import Attachment, Customer, InboundItem, Message, Outbox, Ticket
 from inbox.references import new_reference
 from inbox.settings import Settings, load_settings
-from tests.support.desk import ingest, ingest_batch, mail, make_channel
+from tests.support.desk import ingest, ingest_batch, mail, make_agent, make_channel
+from tests.support.web import Client
 from workers.parsing import MailParser
 
 
@@ -142,6 +144,45 @@ def test_attachments_and_bodies_are_kept_when_filed_together(
         ).one()
     assert (attachment.filename, attachment.content_type) == ("s.pdf", "application/pdf")
     assert "Please see the statement." in body
+
+
+def test_mail_filed_together_is_found_by_search(
+    client: Client, db: Database, settings: Settings, parser: MailParser
+) -> None:
+    """A ticket filed with its first message is indexed with that message: its reference,
+    subject, sender's name and address and the message's words all find it; and a ticket
+    opened without a message (an agent's note on a call) is found by its subject."""
+    channel = make_channel(db, settings)
+    raws = [
+        mail(sender="Ingrid Haddad <ingrid@example.org>", subject="Chargeback", body="Kiwi"),
+        mail(sender="Rahul Novak <rahul@example.org>", subject="Statement", body="Mango"),
+    ]
+    ids, result = ingest_batch(db, settings, channel, raws, parser)
+    first, second = (result.outcomes[i].ticket_reference for i in ids)
+    token = make_agent(db, "searcher@example.com", role="admin")[1]
+
+    def found(q: str) -> list[str]:
+        response = client.get(
+            "/api/v1/tickets", params={"q": q}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200, response.text
+        return [item["reference"] for item in response.json()["items"]]
+
+    for q in ("kiwi", "chargeback", "haddad", "ingrid@example.org", first or ""):
+        assert found(q) == [first], q
+    assert found("mango novak") == [second]
+    with db.unit_of_work() as session:
+        opened = open_ticket(
+            session,
+            prefix=settings.reference_prefix,
+            subject="Phone: papaya",
+            customer_id=session.exec(select(Customer.id)).first() or 0,
+            contact_identity_id=None,
+            channel_id=None,
+            channel_kind="phone",
+        )
+        reference = opened.reference
+    assert found("papaya") == [reference]
 
 
 def test_a_batch_that_cannot_go_in_together_is_filed_one_by_one(
