@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from connectors.errors import PermanentConnectorError, TransientConnectorError, without_secret
 
 MAX_RESPONSE_BYTES = 256 * 1024
@@ -65,6 +63,10 @@ class AccountServiceClient:
         headers: dict[str, str] | None = None,
         missing_ok: bool = False,
     ) -> Any:
+        # Imported on first use: a tenth of a second that every process would otherwise pay
+        # at start, and most never call the service.
+        import httpx
+
         url = f"{self.base_url}{path}"
         try:
             with (

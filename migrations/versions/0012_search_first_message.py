@@ -1,7 +1,7 @@
 """search: a ticket opened by its customer's first message is indexed once, with that message
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 
 Until now a new ticket's search document was written twice: when the ticket row went in
 and again, in the same transaction, when its first message did. A ticket inserted with
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
