@@ -20,7 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from inbox.errors import InvalidInput
-from inbox.models import Agent, Channel, SlaClock, SlaPolicy, Team, Ticket
+from inbox.models import Agent, Channel, SatisfactionSurvey, SlaClock, SlaPolicy, Team, Ticket
 from inbox.queries.followups import satisfaction_summary
 from inbox.queries.report_figures import StaleRollup, used_seconds
 from inbox.queries.report_range import (
@@ -346,6 +346,7 @@ class Drilldown:
     day: date | None = None
     channel: str | None = None
     backlog: int | None = None
+    score: int | None = None  # satisfaction answers given in the range with this score
 
 
 @dataclass
@@ -384,6 +385,18 @@ def drilldown(
         ]
         if lower is not None:
             conditions.append(col(Ticket.created_at) > lower)
+        scope = scope_clause(viewer)
+        if scope is not None:
+            conditions.append(scope)
+    elif what.score is not None:
+        if not 1 <= what.score <= 5:
+            raise InvalidInput("score must be 1 to 5")
+        answered = sa_select(col(SatisfactionSurvey.ticket_id)).where(
+            col(SatisfactionSurvey.score) == what.score,
+            col(SatisfactionSurvey.answered_at) >= rng.starts_at,
+            col(SatisfactionSurvey.answered_at) < rng.ends_at,
+        )
+        conditions.append(col(Ticket.id).in_(answered))
         scope = scope_clause(viewer)
         if scope is not None:
             conditions.append(scope)

@@ -371,6 +371,7 @@ class ReportPages(Controller):
         day: FromQuery[str | None] = None,
         channel: FromQuery[str | None] = None,
         backlog: FromQuery[int | None] = None,
+        score: FromQuery[int | None] = None,
     ) -> Template:
         """The tickets behind one figure of the report."""
         if target is not None and target not in SLA_TARGETS:
@@ -378,7 +379,7 @@ class ReportPages(Controller):
         if outcome is not None and outcome not in ("met", "breached", "open"):
             raise InvalidInput("outcome must be met, breached or open")
         rng = _Reporting.range_of(db, start, end, tz)
-        what = Drilldown(target, outcome, group, key, _date(day), channel, backlog)
+        what = Drilldown(target, outcome, group, key, _date(day), channel, backlog, score)
         with db.reading() as session:
             rows = drilldown(session, viewer_for(session, request.user), rng, what, utcnow())
         return Template(

@@ -462,6 +462,14 @@ def test_resolving_sends_one_survey_whose_link_takes_an_answer_without_sign_in(
     _browser_session(desk.rt, desk.client, desk.admin_id)  # a manager's report shows it
     report = desk.client.get("/reports").text
     assert "1 answer, average 4.0 of 5 (1 survey sent)" in report
+    # The count of fours links to the ticket behind it; no ticket answered with a five.
+    scores = report[report.index('id="satisfaction"') :]
+    four = re.search(r'<td>4</td><td><a href="([^"]+)">1</a>', scores)
+    assert four, scores
+    behind = desk.client.get(four.group(1).replace("&amp;", "&")).text
+    assert f">{reference}</a>" in behind and "satisfaction answers of 4 of 5" in behind
+    five = desk.client.get(four.group(1).replace("&amp;", "&").replace("score=4", "score=5"))
+    assert five.status_code == 200 and reference not in five.text
     _browser_session(desk.rt, desk.client, desk.agent_id)
 
     # Reopened and resolved again: still one survey for the ticket.
