@@ -335,12 +335,17 @@ def sla_report(
     )
 
 
+# What became of a clock: met, breached or neither yet (open), or stopped (met or breached,
+# the clocks the response and resolution times are taken over).
+DRILL_OUTCOMES = ("met", "breached", "open", "stopped")
+
+
 @dataclass(frozen=True)
 class Drilldown:
     """Which tickets a figure of the report counts (every field optional)."""
 
     target: str | None = None
-    outcome: str | None = None  # met, breached, open
+    outcome: str | None = None  # one of DRILL_OUTCOMES
     group: str | None = None
     key: str | None = None
     day: date | None = None
@@ -426,6 +431,8 @@ def drilldown(
             conditions += [col(SlaClock.state) == "met", col(SlaClock.breached_at).is_(None)]
         elif what.outcome == "open":
             conditions += [col(SlaClock.state) != "met", col(SlaClock.breached_at).is_(None)]
+        elif what.outcome == "stopped":
+            conditions.append(col(SlaClock.stopped_at).is_not(None))
         if what.group:
             conditions.append(_key_condition(check_group(what.group), what.key or NONE_KEY))
         query = query.distinct()

@@ -30,6 +30,7 @@ from inbox.models import Agent, utcnow
 from inbox.models.sla import SLA_TARGETS
 from inbox.queries.reports import (
     BACKLOG_BUCKETS,
+    DRILL_OUTCOMES,
     GROUPS,
     ClockRow,
     Drilldown,
@@ -376,8 +377,8 @@ class ReportPages(Controller):
         """The tickets behind one figure of the report."""
         if target is not None and target not in SLA_TARGETS:
             raise InvalidInput("unknown target")
-        if outcome is not None and outcome not in ("met", "breached", "open"):
-            raise InvalidInput("outcome must be met, breached or open")
+        if outcome is not None and outcome not in DRILL_OUTCOMES:
+            raise InvalidInput("outcome must be met, breached, open or stopped")
         rng = _Reporting.range_of(db, start, end, tz)
         what = Drilldown(target, outcome, group, key, _date(day), channel, backlog, score)
         with db.reading() as session:

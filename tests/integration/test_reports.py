@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -298,6 +299,14 @@ def test_an_administrator_sees_every_team(desk: Desk, client: Client) -> None:
     sign_in_browser(desk, client, "admin@example.com")
     drill = client.get("/reports/tickets", params={**RANGE, "tz": "UTC", "backlog": "3"})
     assert desk.refs["T4"] in drill.text
+    # The times are taken over stopped clocks: their count links to exactly those tickets.
+    page = client.get("/reports", params={**RANGE, "tz": "UTC"}).text
+    times = page[page.index('id="times"') :]
+    link = re.search(r'href="([^"]*target=resolution[^"]*)">3</a>', times)
+    assert link and "outcome=stopped" in link.group(1), times[:2000]
+    stopped = client.get(link.group(1).replace("&amp;", "&")).text
+    assert all(desk.refs[name] in stopped for name in ("T1", "T2", "T3"))
+    assert desk.refs["T4"] not in stopped  # still running
 
 
 def test_agents_get_403_on_reports(desk: Desk, client: Client) -> None:
