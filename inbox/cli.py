@@ -1,4 +1,9 @@
-"""The ``inbox`` command line: a composition root, like ``inbox.app``."""
+"""The ``inbox`` command line: a composition root, like ``inbox.app``.
+
+Each command imports what it needs when it runs. A parser process of ``inbox serve`` imports
+this module too (``spawn`` starts it from the parent's main module), and should not pay for
+the models or the web framework.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,6 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from urllib.parse import quote, urlsplit, urlunsplit
-
-from sqlmodel import col, select
 
 from inbox.errors import DomainError
 from inbox.settings import Settings, get_settings
@@ -154,6 +157,8 @@ def cmd_agent_unlock(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import select
+
     from inbox.actions.agents import create_api_token
     from inbox.db import Database
     from inbox.models import Agent
@@ -201,6 +206,8 @@ def cmd_channel_add_email(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_channel_list(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import col, select
+
     from inbox.db import Database
     from inbox.models import Channel
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from inbox.actions.ingest import InboundMail, PendingRaw, parse_pending
+from inbox.mail.inbound import InboundMail, PendingRaw, parse_pending
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ idempotent: a worker killed half way simply runs it again.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,7 +41,8 @@ from inbox.actions.tickets import (
 )
 from inbox.blobs import BlobStore
 from inbox.events import InboundStored, MessageAdded, TicketCreated, record
-from inbox.mail.parse import ParsedMail, UnparseableMail, parse_mail
+from inbox.mail.inbound import InboundMail, PendingRaw, parse_pending
+from inbox.mail.parse import ParsedMail
 from inbox.models import (
     Attachment,
     Channel,
@@ -142,19 +142,6 @@ class IngestOutcome:
 
 
 @dataclass(frozen=True)
-class InboundMail:
-    """A pending item, read and parsed. ``error`` is a parser crash, counted as a failure."""
-
-    item_id: int
-    size: int
-    truncated: bool
-    parsed: ParsedMail | None
-    external_id: str = ""
-    unparseable: str = ""
-    error: Exception | None = None
-
-
-@dataclass(frozen=True)
 class FilingFailure:
     item_id: int
     error: Exception
@@ -165,14 +152,6 @@ class FilingFailure:
 class FilingResult:
     outcomes: dict[int, IngestOutcome] = field(default_factory=dict)
     failures: list[FilingFailure] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PendingRaw:
-    item_id: int
-    raw: bytes
-    size: int
-    truncated: bool
 
 
 def read_pending_raw(session: Session, item_ids: Sequence[int]) -> list[PendingRaw]:
@@ -186,24 +165,6 @@ def read_pending_raw(session: Session, item_ids: Sequence[int]) -> list[PendingR
     return [
         PendingRaw(item_id or 0, raw, size, truncated) for item_id, raw, size, truncated in rows
     ]
-
-
-def parse_pending(pending: PendingRaw) -> InboundMail:
-    """Pure: no database, so it can run in another process."""
-    try:
-        parsed = parse_mail(pending.raw, headers_only=pending.truncated, max_text_chars=1_000_000)
-    except UnparseableMail as exc:
-        return InboundMail(
-            pending.item_id,
-            pending.size,
-            pending.truncated,
-            None,
-            unparseable=f"cannot be parsed: {exc}",
-        )
-    except Exception as exc:  # a parser bug: retried, then quarantined like any crash
-        return InboundMail(pending.item_id, pending.size, pending.truncated, None, error=exc)
-    external_id = parsed.message_id or "sha256:" + hashlib.sha256(pending.raw).hexdigest()
-    return InboundMail(pending.item_id, pending.size, pending.truncated, parsed, external_id)
 
 
 def process_inbound_item(

@@ -1,0 +1,51 @@
+"""A stored mail, parsed: the step of ingestion that needs no database.
+
+Kept apart from the filing (``inbox.actions.ingest``) so that a parser process imports only
+the mail parser, and is ready in a fraction of the time the models would take.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from inbox.mail.parse import ParsedMail, UnparseableMail, parse_mail
+
+
+@dataclass(frozen=True)
+class PendingRaw:
+    item_id: int
+    raw: bytes
+    size: int
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """A pending item, read and parsed. ``error`` is a parser crash, counted as a failure."""
+
+    item_id: int
+    size: int
+    truncated: bool
+    parsed: ParsedMail | None
+    external_id: str = ""
+    unparseable: str = ""
+    error: Exception | None = None
+
+
+def parse_pending(pending: PendingRaw) -> InboundMail:
+    """Pure: no database, so it can run in another process."""
+    try:
+        parsed = parse_mail(pending.raw, headers_only=pending.truncated, max_text_chars=1_000_000)
+    except UnparseableMail as exc:
+        return InboundMail(
+            pending.item_id,
+            pending.size,
+            pending.truncated,
+            None,
+            unparseable=f"cannot be parsed: {exc}",
+        )
+    except Exception as exc:  # a parser bug: retried, then quarantined like any crash
+        return InboundMail(pending.item_id, pending.size, pending.truncated, None, error=exc)
+    external_id = parsed.message_id or "sha256:" + hashlib.sha256(pending.raw).hexdigest()
+    return InboundMail(pending.item_id, pending.size, pending.truncated, parsed, external_id)
