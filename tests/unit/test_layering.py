@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +67,19 @@ def test_queries_never_import_actions() -> None:
 
 def test_workers_never_reach_into_the_web_layer() -> None:
     assert _offending(_modules("workers"), ("inbox.web", "inbox.app", "litestar")) == []
+
+
+def test_a_parser_process_imports_only_the_mail_parser() -> None:
+    """A spawned parser process imports the parent's main module and ``workers.parsing``; with
+    the models or the web framework among them, it would take a second longer to be ready,
+    and the mail waiting at start-up would be parsed beside the filing meanwhile."""
+    probe = (
+        "import sys, inbox.cli, workers.parsing;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel',"
+        " 'litestar', 'dramatiq', 'alembic'}),"
+        " 'inbox.models' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == ["[]", "False"]
