@@ -7,7 +7,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, text, tuple_
 from sqlmodel import Session, col, select
@@ -35,7 +35,6 @@ from inbox.references import normalize_reference
 from inbox.sla_countdown import RUNNING_CATEGORIES
 
 MAX_LIMIT = 100
-M = TypeVar("M", Customer, Agent, Channel)
 VIEWS = ("all", "mine", "unassigned", "open", "waiting", "breaching", "snoozed")
 SORTS = ("updated", "created", "priority", "sla", "newest")
 BREACHING_SOON = timedelta(hours=4)
@@ -228,15 +227,15 @@ def list_tickets(
     tickets = _fetch_sorted(session, conditions, search, filters.sort, after, limit + 1)
     more = len(tickets) > limit
     tickets = tickets[:limit]
-    customers = _by_id(session, Customer, {t.customer_id for t in tickets})
-    agents = _by_id(session, Agent, {t.assignee_id for t in tickets if t.assignee_id})
-    channels = _by_id(session, Channel, {t.channel_id for t in tickets if t.channel_id})
+    customers = _labels(session, Customer.id, Customer.name, {t.customer_id for t in tickets})
+    agents = _labels(session, Agent.id, Agent.email, {t.assignee_id for t in tickets})
+    channels = _labels(session, Channel.id, Channel.name, {t.channel_id for t in tickets})
     rows = [
         TicketRow(
             ticket=t,
-            customer_name=customers[t.customer_id].name if t.customer_id in customers else "",
-            assignee_email=agents[t.assignee_id].email if t.assignee_id in agents else None,
-            channel_name=channels[t.channel_id].name if t.channel_id in channels else None,
+            customer_name=customers.get(t.customer_id, ""),
+            assignee_email=agents.get(t.assignee_id) if t.assignee_id else None,
+            channel_name=channels.get(t.channel_id) if t.channel_id else None,
         )
         for t in tickets
     ]
@@ -369,11 +368,14 @@ def _cursor_value(kind: str, value: Any) -> Any:
     return value
 
 
-def _by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
-    if not ids:
+def _labels(session: Session, key: int | None, label: str, ids: set[int | None]) -> dict[int, str]:
+    """``label`` by ``key`` for the rows of a page: two columns, not whole objects (a list
+    row shows a name, and has no use for an agent's password hash)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
         return {}
-    rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
-    return {row.id: row for row in rows if row.id is not None}
+    rows = session.exec(select(col(key), col(label)).where(col(key).in_(wanted))).all()
+    return {row_id: text for row_id, text in rows if row_id is not None}
 
 
 @dataclass
