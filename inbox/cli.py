@@ -29,6 +29,13 @@ def _prepare(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    parser = None
+    if settings.in_process_workers:
+        from workers.parsing import MailParser
+
+        # Spawned first, the parser processes import while this one does.
+        parser = MailParser(settings.parse_processes)
+        parser.start()
     if settings.database_url.startswith("sqlite"):
         _prepare(settings)
     runtime = services = None
@@ -37,7 +44,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from workers.embedded import BackgroundServices
         from workers.runtime import start_runtime
 
-        runtime = start_runtime(settings)
+        runtime = start_runtime(settings, parser)
         services = BackgroundServices(*runtime)
         services.start()
 

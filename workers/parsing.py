@@ -35,8 +35,8 @@ class MailParser:
     def start(self) -> None:
         """Start the parser processes now rather than on the first mail: a spawned process
         spends a second or more importing. Until it is ready, mail is parsed in the caller's
-        thread, so mail waiting at start-up does not wait for it."""
-        if self.processes > 0:
+        thread, so mail waiting at start-up does not wait for it. Idempotent."""
+        if self.processes > 0 and self._ready is None:
             self._ready = self._get_pool().submit(_ready)
 
     def parse(self, pending: Sequence[PendingRaw]) -> list[InboundMail]:

@@ -31,13 +31,13 @@ class Runtime:
 _runtime: Runtime | None = None
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, parser: MailParser | None = None) -> Runtime:
     return Runtime(
         settings=settings,
         db=Database(settings.database_url),
         blobs=BlobStore(settings.blob_dir),
         box=SecretBox(settings.secret_key),
-        parser=MailParser(settings.parse_processes),
+        parser=parser or MailParser(settings.parse_processes),
     )
 
 
@@ -53,13 +53,15 @@ def get_runtime() -> Runtime:
     return _runtime
 
 
-def start_runtime(settings: Settings) -> tuple[Runtime, dramatiq.Broker]:
+def start_runtime(
+    settings: Settings, parser: MailParser | None = None
+) -> tuple[Runtime, dramatiq.Broker]:
     """What every process that does work starts with. Broker first, then actors; committed
     events become jobs."""
     from workers.broker import configure_broker
 
     broker = configure_broker(settings.broker_url)
-    rt = build_runtime(settings)
+    rt = build_runtime(settings, parser)
     set_runtime(rt)
     from workers.dispatch import enqueue_jobs
 
