@@ -375,7 +375,7 @@ def _labels(session: Session, key: int | None, label: str, ids: set[int | None])
     if not wanted:
         return {}
     rows = session.exec(select(col(key), col(label)).where(col(key).in_(wanted))).all()
-    return {row_id: text for row_id, text in rows if row_id is not None}
+    return {row_id: value for row_id, value in rows if row_id is not None}
 
 
 @dataclass
