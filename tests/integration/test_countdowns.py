@@ -19,7 +19,7 @@ from inbox.db import Database
 from inbox.models import Message, Ticket, TicketStatusChange, utcnow
 from inbox.settings import Settings
 from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_channel
-from tests.support.web import Client, sign_in
+from tests.support.web import Client, page_references, sign_in
 
 
 def opened_ago(
@@ -128,7 +128,7 @@ def test_breaching_soon_lists_what_the_countdowns_show_soonest_first(
     link = re.search(r'data-view="breaching">\s*<a href="([^"]+)"', page)
     assert link and "sort=sla" in link.group(1)
     html = client.get(link.group(1).replace("&amp;", "&")).text
-    listed = re.findall(r'<tr class="ticket-row[^"]*" data-reference="([^"]+)"', html)
+    listed = page_references(html)
     assert listed == [refs["overdue"], refs["soon"]]
     counts = client.get("/inbox/counts").text
     assert re.search(r'data-view="breaching">.*?<span class="count">2</span>', counts, re.S)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from inbox.actions.agents import create_api_token
-from inbox.actions.tickets import add_note, update_ticket
+from inbox.actions.tickets import add_note
 from inbox.db import Database
 from inbox.models import (
     Agent,
@@ -28,46 +27,30 @@ from inbox.models import (
 from inbox.references import ALPHABET, BODY_LENGTH, check_symbol, format_reference
 from inbox.settings import Settings
 from tests.support.desk import (
+    change_ticket,
     ingest,
     mail,
     make_agent,
     make_channel,
     make_team,
     new_ticket,
+    set_ticket_columns,
     ticket_by_reference,
 )
-from tests.support.web import Client, csrf_token, sign_in
+from tests.support.web import (
+    Client,
+    api_references,
+    csrf_token,
+    page_references,
+    sign_in,
+    walk_api_tickets,
+)
 
 
 def _login(client: Client, email: str) -> str:
     """Signs in; returns a CSRF token for the forms of the inbox."""
     sign_in(client, email)
     return csrf_token(client.get("/tickets").text)
-
-
-def _change(db: Database, reference: str, actor_email: str, **changes: Any) -> None:
-    with db.unit_of_work() as session:
-        ticket = session.exec(select(Ticket).where(Ticket.reference == reference)).one()
-        actor = session.exec(select(Agent).where(Agent.email == actor_email)).one()
-        update_ticket(session, ticket, actor=actor, **changes)
-
-
-def _set(db: Database, reference: str, **values: Any) -> None:
-    """Columns no action writes yet (the SLA clocks will fill ``sla_due_at``), and times."""
-    with db.unit_of_work() as session:
-        session.execute(update(Ticket).where(col(Ticket.reference) == reference).values(**values))
-
-
-def _refs(client: Client, token: str, **params: Any) -> list[str]:
-    response = client.get(
-        "/api/v1/tickets", params=params, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert response.status_code == 200, response.text
-    return [item["reference"] for item in response.json()["items"]]
-
-
-def _page_refs(html: str) -> list[str]:
-    return re.findall(r'<tr class="ticket-row[^"]*" data-reference="([^"]+)"', html)
 
 
 def _counts(html: str) -> dict[str, int]:
@@ -180,7 +163,7 @@ def test_search_finds_the_same_tickets_on_every_backend(
     client: Client, db: Database, corpus: dict[str, str], query: str, expected: set[str]
 ) -> None:
     token = make_agent(db, "searcher@example.com")[1]
-    found = set(_refs(client, token, q=query))
+    found = set(api_references(client, token, q=query))
     assert found == {corpus[label] for label in expected}
 
 
@@ -189,37 +172,37 @@ def test_search_finds_a_reference_in_every_tolerated_spelling(
 ) -> None:
     token = make_agent(db, "searcher@example.com")[1]
     for spelling in _spellings(corpus["A"]):
-        found = set(_refs(client, token, q=spelling))
+        found = set(api_references(client, token, q=spelling))
         # A itself, and D whose message quotes A's reference.
         assert found == {corpus["A"], corpus["D"]}, spelling
-    assert set(_refs(client, token, q=f"{corpus['A'].lower()} refund")) == {corpus["A"]}
+    assert set(api_references(client, token, q=f"{corpus['A'].lower()} refund")) == {corpus["A"]}
 
 
 def test_search_input_is_bounded(client: Client, db: Database, corpus: dict[str, str]) -> None:
     token = make_agent(db, "searcher@example.com")[1]
     long_query = " ".join(["refund"] + [f"w{i}" * 40 for i in range(60)])
-    assert _refs(client, token, q=long_query) == []  # cut, not refused and not slow
-    assert _refs(client, token, q="refund " + "x" * 5000) == []
+    assert api_references(client, token, q=long_query) == []  # cut, not refused and not slow
+    assert api_references(client, token, q="refund " + "x" * 5000) == []
 
 
 def test_search_follows_new_messages_and_renamed_customers(
     client: Client, db: Database, settings: Settings, corpus: dict[str, str]
 ) -> None:
     token = make_agent(db, "searcher@example.com")[1]
-    assert _refs(client, token, q="chargeback") == []
+    assert api_references(client, token, q="chargeback") == []
     with db.unit_of_work() as session:
         ticket = session.exec(select(Ticket).where(Ticket.reference == corpus["B"])).one()
         agent = session.exec(select(Agent).where(Agent.email == "agent@example.com")).one()
         add_note(session, ticket, actor=agent, body="Customer threatens a chargeback.")
-    assert _refs(client, token, q="chargeback") == [corpus["B"]]
+    assert api_references(client, token, q="chargeback") == [corpus["B"]]
     with db.unit_of_work() as session:
         session.execute(
             update(Customer)
             .where(col(Customer.id) == ticket.customer_id)
             .values(name="Josephine Example")
         )
-    assert _refs(client, token, q="josephine") == [corpus["B"]]
-    assert _refs(client, token, q="mueller") == [corpus["B"]]  # still in the address
+    assert api_references(client, token, q="josephine") == [corpus["B"]]
+    assert api_references(client, token, q="mueller") == [corpus["B"]]  # still in the address
     # A reply in a thread joins the ticket's text.
     ingest(
         db,
@@ -231,7 +214,7 @@ def test_search_follows_new_messages_and_renamed_customers(
             body="Any news about my reimbursement?",
         ),
     )
-    assert corpus["A"] in _refs(client, token, q="reimbursement")
+    assert corpus["A"] in api_references(client, token, q="reimbursement")
 
 
 # --- views, filters and counts ---------------------------------------------------------------
@@ -254,16 +237,16 @@ def desk(db: Database, settings: Settings) -> dict[str, str]:
             sender=f"{label} <{label}@example.org>",
             subject=f"About {label}",
         )
-    _change(db, refs["mine"], "me@example.com", assignee_email="me@example.com", tags=["vip"])
-    _change(db, refs["waiting"], "me@example.com", status="waiting on customer")
-    _change(db, refs["resolved"], "me@example.com", status="resolved")
-    _change(db, refs["breaching"], "me@example.com", priority="urgent", team="Billing")
+    change_ticket(db, refs["mine"], "me@example.com", assignee_email="me@example.com", tags=["vip"])
+    change_ticket(db, refs["waiting"], "me@example.com", status="waiting on customer")
+    change_ticket(db, refs["resolved"], "me@example.com", status="resolved")
+    change_ticket(db, refs["breaching"], "me@example.com", priority="urgent", team="Billing")
     for label in ("waiting", "resolved", "breaching", "later", "chat"):
-        _change(db, refs[label], "me@example.com", assignee_email="other@example.com")
+        change_ticket(db, refs[label], "me@example.com", assignee_email="other@example.com")
     now = utcnow()
-    _set(db, refs["breaching"], sla_due_at=now + timedelta(hours=1))
-    _set(db, refs["later"], sla_due_at=now + timedelta(days=3))
-    _set(db, refs["resolved"], sla_due_at=now + timedelta(minutes=5))  # met: resolved
+    set_ticket_columns(db, refs["breaching"], sla_due_at=now + timedelta(hours=1))
+    set_ticket_columns(db, refs["later"], sla_due_at=now + timedelta(days=3))
+    set_ticket_columns(db, refs["resolved"], sla_due_at=now + timedelta(minutes=5))  # met: resolved
     return refs
 
 
@@ -274,7 +257,7 @@ def test_views_show_the_right_tickets(client: Client, db: Database, desk: dict[s
     open_ = everyone - {desk["resolved"]}
 
     def view(name: str, **params: str) -> set[str]:
-        return set(_refs(client, token, view=name, **params))
+        return set(api_references(client, token, view=name, **params))
 
     assert view("all") == everyone
     assert view("open") == open_
@@ -283,14 +266,14 @@ def test_views_show_the_right_tickets(client: Client, db: Database, desk: dict[s
     assert view("breaching") == {desk["breaching"]}
     assert view("open", channel="Chat") == {desk["chat"]}
     assert view("open", team="Billing") == {desk["breaching"]}
-    assert set(_refs(client, me_token, view="mine")) == set()  # nobody gave me2 a ticket
+    assert set(api_references(client, me_token, view="mine")) == set()  # nobody gave me2 a ticket
 
 
 def test_filters_combine(client: Client, db: Database, desk: dict[str, str]) -> None:
     token = make_agent(db, "admin@example.com", role="admin")[1]
 
     def found(**params: str) -> set[str]:
-        return set(_refs(client, token, **params))
+        return set(api_references(client, token, **params))
 
     assert found(status="resolved") == {desk["resolved"]}
     assert found(status="waiting on customer") == {desk["waiting"]}
@@ -332,39 +315,28 @@ def test_inbox_page_shows_views_with_counts_and_refetchable_counts(
     assert counts["unassigned"] == 1 and counts["waiting"] == 1 and counts["breaching"] == 1
     assert counts["channel:Chat"] == 1 and counts["team:Billing"] == 1
     assert 'hx-trigger="every 30s' in page
-    _change(db, desk["unassigned"], "me@example.com", assignee_email="me@example.com")
+    change_ticket(db, desk["unassigned"], "me@example.com", assignee_email="me@example.com")
     fragment = client.get("/inbox/counts").text
     assert "<html" not in fragment
     assert _counts(fragment)["mine"] == 2 and _counts(fragment)["unassigned"] == 0
     mine = client.get("/tickets?view=mine").text
-    assert set(_page_refs(mine)) == {desk["mine"], desk["unassigned"]}
+    assert set(page_references(mine)) == {desk["mine"], desk["unassigned"]}
 
 
 def test_search_box_and_filters_in_the_page(
     client: Client, db: Database, desk: dict[str, str]
 ) -> None:
     _login(client, "me@example.com")
-    assert _page_refs(client.get("/tickets", params={"q": "about chat"}).text) == [desk["chat"]]
+    assert page_references(client.get("/tickets", params={"q": "about chat"}).text) == [
+        desk["chat"]
+    ]
     rows = client.get(
         "/tickets", params={"status": "resolved"}, headers={"HX-Request": "true"}
     ).text
-    assert "<html" not in rows and _page_refs(rows) == [desk["resolved"]]
+    assert "<html" not in rows and page_references(rows) == [desk["resolved"]]
 
 
 # --- sorts and keyset pages -------------------------------------------------------------------
-
-
-def _walk(client: Client, token: str, **params: Any) -> list[str]:
-    headers = {"Authorization": f"Bearer {token}"}
-    seen: list[str] = []
-    cursor = None
-    while True:
-        query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        body = client.get("/api/v1/tickets", params=query, headers=headers).json()
-        seen += [item["reference"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return seen
 
 
 def test_every_sort_pages_through_ties_without_losing_or_repeating(
@@ -376,24 +348,24 @@ def test_every_sort_pages_through_ties_without_losing_or_repeating(
     refs = [new_ticket(db, settings, channel, subject=f"tie {n}") for n in range(7)]
     priorities = ["low", "urgent", "normal", "urgent", "high", "urgent", "low"]
     for n, ref in enumerate(refs):
-        _change(db, ref, "admin@example.com", priority=priorities[n])
+        change_ticket(db, ref, "admin@example.com", priority=priorities[n])
     dues = [None, same, same + timedelta(hours=1), None, same, None, same]
     for n, ref in enumerate(refs):
-        _set(db, ref, created_at=same, updated_at=same, sla_due_at=dues[n])
+        set_ticket_columns(db, ref, created_at=same, updated_at=same, sla_due_at=dues[n])
     ids = {ref: ticket_by_reference(db, ref).id or 0 for ref in refs}
 
     newest_first = sorted(refs, key=lambda r: -ids[r])
-    assert _walk(client, token, sort="updated") == newest_first
-    assert _walk(client, token, sort="created") == newest_first
-    assert _walk(client, token, sort="newest") == newest_first
-    assert _walk(client, token, sort="newest", q="tie") == newest_first
+    assert walk_api_tickets(client, token, limit=2, sort="updated") == newest_first
+    assert walk_api_tickets(client, token, limit=2, sort="created") == newest_first
+    assert walk_api_tickets(client, token, limit=2, sort="newest") == newest_first
+    assert walk_api_tickets(client, token, limit=2, sort="newest", q="tie") == newest_first
     rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
     by_priority = sorted(refs, key=lambda r: (rank[priorities[refs.index(r)]], ids[r]))
-    assert _walk(client, token, sort="priority") == by_priority
+    assert walk_api_tickets(client, token, limit=2, sort="priority") == by_priority
     due_of = dict(zip(refs, dues, strict=True))
     timed = sorted((r for r in refs if due_of[r]), key=lambda r: (str(due_of[r]), ids[r]))
     untimed = sorted((r for r in refs if due_of[r] is None), key=lambda r: ids[r])
-    assert _walk(client, token, sort="sla") == timed + untimed
+    assert walk_api_tickets(client, token, limit=2, sort="sla") == timed + untimed
 
 
 def test_pages_in_the_browser_follow_the_cursor(
@@ -404,12 +376,12 @@ def test_pages_in_the_browser_follow_the_cursor(
     refs = [new_ticket(db, settings, channel, subject=f"many {n}") for n in range(55)]
     _login(client, "me@example.com")
     first = client.get("/tickets").text
-    assert len(_page_refs(first)) == 50
+    assert len(page_references(first)) == 50
     more = re.search(r'hx-get="(/tickets\?cursor=[^"]+)"', first)
     assert more
     rest = client.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}).text
-    assert set(_page_refs(first)) | set(_page_refs(rest)) == set(refs)
-    assert len(_page_refs(rest)) == 5 and "More" not in rest
+    assert set(page_references(first)) | set(page_references(rest)) == set(refs)
+    assert len(page_references(rest)) == 5 and "More" not in rest
 
 
 # --- who sees what ------------------------------------------------------------------------------
@@ -429,9 +401,9 @@ def teams(db: Database, settings: Settings) -> dict[str, str]:
         )
         for label in ("billing", "fraud", "noteam", "fraud_mine")
     }
-    _change(db, refs["billing"], "admin@example.com", team="Billing")
-    _change(db, refs["fraud"], "admin@example.com", team="Fraud")
-    _change(
+    change_ticket(db, refs["billing"], "admin@example.com", team="Billing")
+    change_ticket(db, refs["fraud"], "admin@example.com", team="Fraud")
+    change_ticket(
         db,
         refs["fraud_mine"],
         "admin@example.com",
@@ -449,13 +421,13 @@ def test_agents_see_their_teams_unteamed_and_assigned_tickets_everywhere(
         billing = session.exec(select(Team).where(Team.name == "Billing")).one()
         agent = session.exec(select(Agent).where(Agent.email == "agent-api@example.com")).one()
         session.add(TeamMember(team_id=billing.id or 0, agent_id=agent.id or 0))
-    assert set(_refs(client, token)) == {teams["billing"], teams["noteam"]}
-    assert _refs(client, token, q="scoped fraud") == []  # search is scoped too
+    assert set(api_references(client, token)) == {teams["billing"], teams["noteam"]}
+    assert api_references(client, token, q="scoped fraud") == []  # search is scoped too
     _login(client, "agent@example.com")
     page = client.get("/tickets").text
-    assert set(_page_refs(page)) == {teams["billing"], teams["noteam"], teams["fraud_mine"]}
+    assert set(page_references(page)) == {teams["billing"], teams["noteam"], teams["fraud_mine"]}
     assert _counts(page)["open"] == 3 and "team:Fraud" not in _counts(page)
-    assert _page_refs(client.get("/tickets?q=fraud").text) == [teams["fraud_mine"]]
+    assert page_references(client.get("/tickets?q=fraud").text) == [teams["fraud_mine"]]
 
 
 def test_managers_see_their_teams_and_administrators_everything(
@@ -466,13 +438,13 @@ def test_managers_see_their_teams_and_administrators_everything(
         admin = session.exec(select(Agent).where(Agent.email == "admin@example.com")).one()
         manager_token = create_api_token(session, manager)
         admin_token = create_api_token(session, admin)
-    assert set(_refs(client, manager_token)) == {
+    assert set(api_references(client, manager_token)) == {
         teams["fraud"],
         teams["fraud_mine"],
         teams["noteam"],
     }
-    assert set(_refs(client, admin_token)) == set(teams.values())
-    assert set(_refs(client, admin_token, q="scoped")) == set(teams.values())
+    assert set(api_references(client, admin_token)) == set(teams.values())
+    assert set(api_references(client, admin_token, q="scoped")) == set(teams.values())
 
 
 # --- bulk changes ------------------------------------------------------------------------------
@@ -509,13 +481,13 @@ def test_bulk_assign_and_status_change_each_ticket_with_its_own_event(
             ).all()
         assert any("me@example.com" in e and "waiting on customer" in e for e in events)
     token = make_agent(db, "admin@example.com", role="admin")[1]
-    assert set(_refs(client, token, tag="refund")) == set(chosen)
+    assert set(api_references(client, token, tag="refund")) == set(chosen)
     client.post(
         "/inbox/bulk",
         data={"ticket": chosen, "remove_tags": "refund", "_csrf_token": csrf},
     )
-    assert _refs(client, token, tag="refund") == []
-    assert set(_refs(client, token, tag="vip")) == {*chosen, desk["mine"]}
+    assert api_references(client, token, tag="refund") == []
+    assert set(api_references(client, token, tag="vip")) == {*chosen, desk["mine"]}
 
 
 def test_bulk_change_needs_csrf_and_is_all_or_nothing(
@@ -527,7 +499,7 @@ def test_bulk_change_needs_csrf_and_is_all_or_nothing(
     )
     assert no_token.status_code == 403
     make_team(db, "Secret")
-    _change(db, desk["later"], "other@example.com", team="Secret")  # not visible to me
+    change_ticket(db, desk["later"], "other@example.com", team="Secret")  # not visible to me
     hidden = client.post(
         "/inbox/bulk",
         data={
@@ -565,7 +537,9 @@ def test_saved_views_personal_and_shared(
     counts = _counts(page)
     mine = re.search(r'data-view="(saved:\d+)">\s*<a href="([^"]+)">My urgent', page)
     assert mine and "priority=urgent" in mine.group(2) and counts[mine.group(1)] == 1
-    assert _page_refs(client.get(mine.group(2).replace("&amp;", "&")).text) == [desk["breaching"]]
+    assert page_references(client.get(mine.group(2).replace("&amp;", "&")).text) == [
+        desk["breaching"]
+    ]
     client.cookies.clear()
     other_csrf = _login(client, "other@example.com")
     other_page = client.get("/tickets").text
@@ -657,7 +631,7 @@ def test_bulk_merge_needs_csrf_and_a_target_the_agent_may_see(
     form = {"ticket": chosen, "action": "merge", "into": desk["mine"]}
     assert client.post("/inbox/bulk", data=form).status_code == 403
     make_team(db, "Secret")
-    _change(db, desk["later"], "other@example.com", team="Secret")  # not visible to me
+    change_ticket(db, desk["later"], "other@example.com", team="Secret")  # not visible to me
     before = {r: _messages(db, r) for r in desk.values()}
     hidden = client.post("/inbox/bulk", data={**form, "into": desk["later"], "_csrf_token": csrf})
     unknown = client.post(

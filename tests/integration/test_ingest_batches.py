@@ -18,7 +18,7 @@ from inbox.models import Attachment, Customer, InboundItem, Message, Outbox, Tic
 from inbox.references import new_reference
 from inbox.settings import Settings, load_settings
 from tests.support.desk import ingest, ingest_batch, mail, make_agent, make_channel
-from tests.support.web import Client
+from tests.support.web import Client, api_references
 from workers.parsing import MailParser
 
 
@@ -162,11 +162,7 @@ def test_mail_filed_together_is_found_by_search(
     token = make_agent(db, "searcher@example.com", role="admin")[1]
 
     def found(q: str) -> list[str]:
-        response = client.get(
-            "/api/v1/tickets", params={"q": q}, headers={"Authorization": f"Bearer {token}"}
-        )
-        assert response.status_code == 200, response.text
-        return [item["reference"] for item in response.json()["items"]]
+        return api_references(client, token, q=q)
 
     for q in ("kiwi", "chargeback", "haddad", "ingrid@example.org", first or ""):
         assert found(q) == [first], q

@@ -10,55 +10,29 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
-from sqlmodel import col, select
+from sqlalchemy import event
+from sqlmodel import select
 
-from inbox.actions.tickets import update_ticket
 from inbox.db import Database
-from inbox.models import Agent, Ticket, utcnow
+from inbox.models import Agent, utcnow
 from inbox.queries.tickets import TicketFilters, list_tickets, viewer_for
 from inbox.settings import Settings
-from tests.support.desk import make_agent, make_channel, make_team, new_ticket
-from tests.support.web import Client, sign_in
-
-
-def _change(db: Database, reference: str, **changes: Any) -> None:
-    with db.unit_of_work() as session:
-        ticket = session.exec(select(Ticket).where(Ticket.reference == reference)).one()
-        admin = session.exec(select(Agent).where(Agent.email == "admin@example.com")).one()
-        update_ticket(session, ticket, actor=admin, **changes)
-
-
-def _set(db: Database, reference: str, **values: Any) -> None:
-    with db.unit_of_work() as session:
-        session.execute(update(Ticket).where(col(Ticket.reference) == reference).values(**values))
-
-
-def _get(client: Client, token: str, **params: Any) -> Any:
-    response = client.get(
-        "/api/v1/tickets", params=params, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _refs(client: Client, token: str, **params: Any) -> list[str]:
-    return [item["reference"] for item in _get(client, token, **params)["items"]]
-
-
-def _walk(client: Client, token: str, cursor: str | None = None, **params: Any) -> list[str]:
-    """Every page of a list from ``cursor`` on, following the cursor."""
-    seen: list[str] = []
-    while True:
-        body = _get(client, token, **params, **({"cursor": cursor} if cursor else {}))
-        seen += [item["reference"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return seen
-
-
-def _page_refs(html: str) -> list[str]:
-    return re.findall(r'<tr class="ticket-row[^"]*" data-reference="([^"]+)"', html)
+from tests.support.desk import (
+    change_ticket,
+    make_agent,
+    make_channel,
+    make_team,
+    new_ticket,
+    set_ticket_columns,
+)
+from tests.support.web import (
+    Client,
+    api_references,
+    api_tickets,
+    page_references,
+    sign_in,
+    walk_api_tickets,
+)
 
 
 @pytest.fixture
@@ -84,10 +58,16 @@ def desk(db: Database, settings: Settings) -> dict[str, Any]:
         )
         for label in labels
     }
-    _change(db, refs["billing"], team="Billing")
-    _change(db, refs["fraud_mine"], team="Fraud", assignee_email="agent@example.com")
-    _change(db, refs["fraud"], team="Fraud")
-    _change(db, refs["fraud_newest"], team="Fraud")
+    change_ticket(db, refs["billing"], "admin@example.com", team="Billing")
+    change_ticket(
+        db,
+        refs["fraud_mine"],
+        "admin@example.com",
+        team="Fraud",
+        assignee_email="agent@example.com",
+    )
+    change_ticket(db, refs["fraud"], "admin@example.com", team="Fraud")
+    change_ticket(db, refs["fraud_newest"], "admin@example.com", team="Fraud")
     refs["unrelated"] = new_ticket(db, settings, channel, subject="Locked out", body="No access.")
     return {"refs": refs, "agent": agent_token, "admin": admin_token, "channel": channel}
 
@@ -96,30 +76,34 @@ def test_search_lists_the_newest_matching_ticket_first_not_the_last_updated(
     client: Client, db: Database, desk: dict[str, Any]
 ) -> None:
     refs, token = desk["refs"], desk["admin"]
-    _set(db, refs["billing"], updated_at=utcnow() + timedelta(minutes=5))  # the oldest, touched
-    assert _refs(client, token)[0] == refs["billing"]  # the inbox: recently updated first
-    assert _refs(client, token, q="refund") == [
+    set_ticket_columns(
+        db, refs["billing"], updated_at=utcnow() + timedelta(minutes=5)
+    )  # the oldest, touched
+    assert api_references(client, token)[0] == refs["billing"]  # the inbox: recently updated first
+    assert api_references(client, token, q="refund") == [
         refs["fraud_newest"],
         refs["fraud"],
         refs["fraud_mine"],
         refs["noteam"],
         refs["billing"],
     ]
-    assert _refs(client, token, q="charged twi") == _refs(client, token, q="refund")
+    assert api_references(client, token, q="charged twi") == api_references(
+        client, token, q="refund"
+    )
 
 
 def test_search_pages_continue_by_cursor_without_repeats_or_gaps(
     client: Client, db: Database, settings: Settings, desk: dict[str, Any]
 ) -> None:
     token = desk["admin"]
-    newest_first = _refs(client, token, q="refund")
+    newest_first = api_references(client, token, q="refund")
     assert len(newest_first) == 5
     for limit in (1, 2, 3):
-        assert _walk(client, token, q="refund", limit=limit) == newest_first
-    first = _get(client, token, q="refund", limit=2)
+        assert walk_api_tickets(client, token, q="refund", limit=limit) == newest_first
+    first = api_tickets(client, token, q="refund", limit=2)
     # The cursor is the last ticket shown: a ticket opened since does not shift the pages.
     new_ticket(db, settings, desk["channel"], subject="Refund, once more")
-    rest = _walk(client, token, q="refund", limit=2, cursor=first["next_cursor"])
+    rest = walk_api_tickets(client, token, q="refund", limit=2, cursor=first["next_cursor"])
     assert rest == newest_first[2:]
 
 
@@ -128,25 +112,31 @@ def test_search_shows_only_what_the_agent_may_see_even_when_others_are_newer(
 ) -> None:
     refs, token = desk["refs"], desk["agent"]
     mine = [refs["fraud_mine"], refs["noteam"], refs["billing"]]
-    assert _refs(client, token, q="refund") == mine
+    assert api_references(client, token, q="refund") == mine
     # The two newest matches are Fraud's: a page of one still finds the agent's first.
-    assert _refs(client, token, q="refund", limit=1) == [refs["fraud_mine"]]
-    assert _walk(client, token, q="refund", limit=1) == mine
-    assert _refs(client, token, q="fraud_newest") == []
-    assert _refs(client, token, q=refs["fraud_newest"]) == []  # nor by its reference
+    assert api_references(client, token, q="refund", limit=1) == [refs["fraud_mine"]]
+    assert walk_api_tickets(client, token, q="refund", limit=1) == mine
+    assert api_references(client, token, q="fraud_newest") == []
+    assert api_references(client, token, q=refs["fraud_newest"]) == []  # nor by its reference
     sign_in(client, "agent@example.com")
-    assert _page_refs(client.get("/tickets", params={"q": "refund"}).text) == mine
+    assert page_references(client.get("/tickets", params={"q": "refund"}).text) == mine
 
 
 def test_search_combines_with_views_and_filters(
     client: Client, db: Database, desk: dict[str, Any]
 ) -> None:
     refs, admin, agent = desk["refs"], desk["admin"], desk["agent"]
-    _change(db, refs["fraud"], status="resolved")
-    _change(db, refs["noteam"], status="waiting on customer", assignee_email="agent@example.com")
+    change_ticket(db, refs["fraud"], "admin@example.com", status="resolved")
+    change_ticket(
+        db,
+        refs["noteam"],
+        "admin@example.com",
+        status="waiting on customer",
+        assignee_email="agent@example.com",
+    )
 
     def found(token: str = admin, **params: str) -> list[str]:
-        return _refs(client, token, q="refund", **params)
+        return api_references(client, token, q="refund", **params)
 
     assert found(view="open") == [
         refs["fraud_newest"],
@@ -164,29 +154,32 @@ def test_search_combines_with_views_and_filters(
     assert found(agent, team="Fraud") == [refs["fraud_mine"]]
     assert found(channel="Support", status="resolved") == [refs["fraud"]]
     assert found(channel="Chat") == []
-    assert _walk(client, admin, q="refund", view="open", limit=1) == found(view="open")
+    assert walk_api_tickets(client, admin, q="refund", view="open", limit=1) == found(view="open")
 
 
 def test_a_sort_the_agent_picks_is_kept_while_searching(
     client: Client, db: Database, desk: dict[str, Any]
 ) -> None:
     refs, token = desk["refs"], desk["admin"]
-    _change(db, refs["noteam"], priority="urgent")
-    _change(db, refs["billing"], priority="high")
+    change_ticket(db, refs["noteam"], "admin@example.com", priority="urgent")
+    change_ticket(db, refs["billing"], "admin@example.com", priority="high")
     now = utcnow()
-    _set(db, refs["fraud"], sla_due_at=now + timedelta(hours=1))
-    _set(db, refs["billing"], sla_due_at=now + timedelta(hours=2))
-    _set(db, refs["fraud_mine"], updated_at=now + timedelta(minutes=5))
-    by_priority = _walk(client, token, q="refund", sort="priority", limit=2)
+    set_ticket_columns(db, refs["fraud"], sla_due_at=now + timedelta(hours=1))
+    set_ticket_columns(db, refs["billing"], sla_due_at=now + timedelta(hours=2))
+    set_ticket_columns(db, refs["fraud_mine"], updated_at=now + timedelta(minutes=5))
+    by_priority = walk_api_tickets(client, token, q="refund", sort="priority", limit=2)
     assert by_priority[:2] == [refs["noteam"], refs["billing"]]
-    by_due = _walk(client, token, q="refund", sort="sla", limit=2)
+    by_due = walk_api_tickets(client, token, q="refund", sort="sla", limit=2)
     assert by_due[:2] == [refs["fraud"], refs["billing"]]
-    assert _walk(client, token, q="refund", sort="updated", limit=2)[0] == refs["fraud_mine"]
-    newest = _walk(client, token, q="refund", limit=2)
-    assert _walk(client, token, q="refund", sort="newest", limit=2) == newest
+    assert (
+        walk_api_tickets(client, token, q="refund", sort="updated", limit=2)[0]
+        == refs["fraud_mine"]
+    )
+    newest = walk_api_tickets(client, token, q="refund", limit=2)
+    assert walk_api_tickets(client, token, q="refund", sort="newest", limit=2) == newest
     assert sorted(by_priority) == sorted(by_due) == sorted(newest)
     # A page of one order does not continue another.
-    cursor = _get(client, token, q="refund", limit=1)["next_cursor"]
+    cursor = api_tickets(client, token, q="refund", limit=1)["next_cursor"]
     response = client.get(
         "/api/v1/tickets",
         params={"q": "refund", "sort": "updated", "cursor": cursor},
@@ -230,11 +223,11 @@ def test_more_rows_of_a_search_in_the_page_follow_the_cursor(
     refs = [new_ticket(db, settings, channel, subject=f"Refund {n}") for n in range(53)]
     sign_in(client, "me@example.com")
     first = client.get("/tickets", params={"q": "refund"}).text
-    assert _page_refs(first) == refs[::-1][:50]
+    assert page_references(first) == refs[::-1][:50]
     more = re.search(r'hx-get="(/tickets\?[^"]*cursor=[^"]+)"', first)
     assert more and "q=refund" in more.group(1) and "sort=" not in more.group(1)
     rest = client.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}).text
-    assert _page_refs(rest) == refs[::-1][50:] and "More" not in rest
+    assert page_references(rest) == refs[::-1][50:] and "More" not in rest
 
 
 def test_sqlite_reads_search_matches_newest_first_and_stops_with_the_page(

@@ -22,6 +22,7 @@ from inbox.actions.ingest import (
     read_pending_raw,
     store_raw_mail,
 )
+from inbox.actions.tickets import update_ticket
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
@@ -185,3 +186,17 @@ def signed_in_session(
         session.add(row)
         session.flush()
         return row
+
+
+def change_ticket(db: Database, reference: str, actor_email: str, **changes: Any) -> None:
+    """What an agent does on the ticket page: ``update_ticket`` as ``actor_email``."""
+    with db.unit_of_work() as session:
+        ticket = session.exec(select(Ticket).where(Ticket.reference == reference)).one()
+        actor = session.exec(select(Agent).where(Agent.email == actor_email)).one()
+        update_ticket(session, ticket, actor=actor, **changes)
+
+
+def set_ticket_columns(db: Database, reference: str, **values: Any) -> None:
+    """Columns written straight to the table: times, and what no action sets directly."""
+    with db.unit_of_work() as session:
+        session.execute(update(Ticket).where(col(Ticket.reference) == reference).values(**values))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from httpx import Response
@@ -65,3 +66,34 @@ def post_form(client: Client, path: str, page_path: str, data: dict[str, str]) -
     return client.post(
         path, data={**data, "_csrf_token": csrf_token(page.text)}, follow_redirects=False
     )
+
+
+def api_tickets(client: Client, token: str, **params: Any) -> Any:
+    """One page of ``GET /api/v1/tickets`` with ``params``, as JSON."""
+    response = client.get(
+        "/api/v1/tickets", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def api_references(client: Client, token: str, **params: Any) -> list[str]:
+    return [item["reference"] for item in api_tickets(client, token, **params)["items"]]
+
+
+def walk_api_tickets(
+    client: Client, token: str, cursor: str | None = None, **params: Any
+) -> list[str]:
+    """The references of every page of a list from ``cursor`` on, following the cursor."""
+    seen: list[str] = []
+    while True:
+        body = api_tickets(client, token, **params, **({"cursor": cursor} if cursor else {}))
+        seen += [item["reference"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def page_references(html: str) -> list[str]:
+    """The references of the ticket rows in an inbox page or partial, in order."""
+    return re.findall(r'<tr class="ticket-row[^"]*" data-reference="([^"]+)"', html)
