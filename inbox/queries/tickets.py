@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, text, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, text, tuple_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from inbox.errors import InvalidInput, NotFound
@@ -117,12 +118,55 @@ def scope_clause(viewer: Viewer) -> ColumnElement[bool] | None:
     )
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class ListedTicket:
+    """What a list row shows of a ticket, and sorts it by: not the whole ticket."""
+
+    id: int
+    reference: str
+    subject: str
+    status: str
+    status_category: str
+    priority: str
+    priority_rank: int | None
+    channel_kind: str
+    created_at: datetime
+    updated_at: datetime
+    sla_due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class TicketRow:
-    ticket: Ticket
+    ticket: ListedTicket
     customer_name: str
     assignee_email: str | None
     channel_name: str | None
+
+
+_LISTED = tuple(col(getattr(Ticket, name)) for name in ListedTicket.__slots__)
+# Read in the list's own query, for the rows of the page only: names, not whole objects (a
+# row has no use for an agent's password hash).
+_LABELS = (
+    select(Customer.name).where(Customer.id == Ticket.customer_id).scalar_subquery(),
+    select(Agent.email).where(Agent.id == Ticket.assignee_id).scalar_subquery(),
+    select(Channel.name).where(Channel.id == Ticket.channel_id).scalar_subquery(),
+)
+
+
+def row_select() -> Select[Any]:
+    """A list's query before its conditions and order: what each row shows."""
+    return core_select(*_LISTED, *_LABELS)
+
+
+def ticket_rows(session: Session, query: Select[Any]) -> list[TicketRow]:
+    """The rows of ``query``, a ``row_select()`` narrowed and ordered. Plain rows of columns,
+    read on the session's connection without the ORM's loading (lists are read in reading
+    sessions, with nothing to flush)."""
+    n = len(_LISTED)
+    return [
+        TicketRow(ListedTicket(*r[:n]), r[n] or "", r[n + 1], r[n + 2])
+        for r in session.connection().execute(query).all()
+    ]
 
 
 @dataclass
@@ -224,24 +268,12 @@ def list_tickets(
     conditions = _filter_conditions(filters, viewer, now)
     search = ticket_search(session, filters.q, prefix) if filters.q else None
     after = decode_cursor(cursor, filters.sort) if cursor else None
-    tickets = _fetch_sorted(session, conditions, search, filters.sort, after, limit + 1)
-    more = len(tickets) > limit
-    tickets = tickets[:limit]
-    customers = _labels(session, Customer.id, Customer.name, {t.customer_id for t in tickets})
-    agents = _labels(session, Agent.id, Agent.email, {t.assignee_id for t in tickets})
-    channels = _labels(session, Channel.id, Channel.name, {t.channel_id for t in tickets})
-    rows = [
-        TicketRow(
-            ticket=t,
-            customer_name=customers.get(t.customer_id, ""),
-            assignee_email=agents.get(t.assignee_id) if t.assignee_id else None,
-            channel_name=channels.get(t.channel_id) if t.channel_id else None,
-        )
-        for t in tickets
-    ]
+    rows = _fetch_sorted(session, conditions, search, filters.sort, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
     return TicketPage(
         rows=rows,
-        next_cursor=encode_cursor(tickets[-1], filters.sort) if more and tickets else None,
+        next_cursor=encode_cursor(rows[-1].ticket, filters.sort) if more and rows else None,
     )
 
 
@@ -264,12 +296,12 @@ def _fetch_sorted(
     sort: str,
     after: tuple[Any, ...] | None,
     limit: int,
-) -> list[Ticket]:
+) -> list[TicketRow]:
     """Rows in the sort's order after the cursor; every order ends with the id, so ties are
     stable. SLA order is due time first, then tickets without one, as two index ranges. The
     newest first order reads a search's matches in the index's order and stops with the page;
     any other order of a search sorts all of its matches."""
-    stmt = select(Ticket).where(*conditions)
+    stmt = row_select().where(*conditions)
     if sort == "newest":
         before = after[0] if after else None
         if search is not None:
@@ -278,7 +310,7 @@ def _fetch_sorted(
             if before is not None:
                 stmt = stmt.where(col(Ticket.id) < before)
             stmt = stmt.order_by(col(Ticket.id).desc())
-        return list(session.exec(stmt.limit(limit)).all())
+        return ticket_rows(session, stmt.limit(limit))
     if search is not None:
         stmt = stmt.where(search.clause)
     if sort == "updated":
@@ -296,24 +328,24 @@ def _fetch_sorted(
         stmt = stmt.order_by(*key)
     else:
         due, ticket_id = after if after else (None, None)
-        tickets: list[Ticket] = []
+        rows: list[TicketRow] = []
         if ticket_id is None or due is not None:
             timed = stmt.where(col(Ticket.sla_due_at).is_not(None))
             if after:
                 timed = timed.where(tuple_(col(Ticket.sla_due_at), col(Ticket.id)) > tuple_(*after))
             timed = timed.order_by(col(Ticket.sla_due_at), col(Ticket.id)).limit(limit)
-            tickets = list(session.exec(timed).all())
-        if len(tickets) < limit:
+            rows = ticket_rows(session, timed)
+        if len(rows) < limit:
             untimed = stmt.where(col(Ticket.sla_due_at).is_(None))
             if due is None and ticket_id is not None:
                 untimed = untimed.where(col(Ticket.id) > ticket_id)
-            untimed = untimed.order_by(col(Ticket.id)).limit(limit - len(tickets))
-            tickets += session.exec(untimed).all()
-        return tickets
-    return list(session.exec(stmt.limit(limit)).all())
+            untimed = untimed.order_by(col(Ticket.id)).limit(limit - len(rows))
+            rows += ticket_rows(session, untimed)
+        return rows
+    return ticket_rows(session, stmt.limit(limit))
 
 
-def _sort_key(ticket: Ticket, sort: str) -> list[Any]:
+def _sort_key(ticket: ListedTicket, sort: str) -> list[Any]:
     if sort == "newest":
         return [ticket.id]
     if sort == "updated":
@@ -325,7 +357,7 @@ def _sort_key(ticket: Ticket, sort: str) -> list[Any]:
     return [ticket.sla_due_at, ticket.id]
 
 
-def encode_cursor(ticket: Ticket, sort: str) -> str:
+def encode_cursor(ticket: ListedTicket, sort: str) -> str:
     key = [v.isoformat() if isinstance(v, datetime) else v for v in _sort_key(ticket, sort)]
     raw = json.dumps([sort, *key]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -366,16 +398,6 @@ def _cursor_value(kind: str, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("id in cursor is not a number")
     return value
-
-
-def _labels(session: Session, key: int | None, label: str, ids: set[int | None]) -> dict[int, str]:
-    """``label`` by ``key`` for the rows of a page: two columns, not whole objects (a list
-    row shows a name, and has no use for an agent's password hash)."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(col(key), col(label)).where(col(key).in_(wanted))).all()
-    return {row_id: value for row_id, value in rows if row_id is not None}
 
 
 @dataclass

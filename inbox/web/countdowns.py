@@ -6,11 +6,11 @@ from __future__ import annotations
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from inbox.models import Ticket, utcnow
-from inbox.queries.tickets import BREACHING_SOON
+from inbox.queries.tickets import BREACHING_SOON, ListedTicket
 from inbox.sla_countdown import Countdown, countdown, running_due_at
 
 
-def sla_countdown(ticket: Ticket) -> Countdown | None:
+def sla_countdown(ticket: Ticket | ListedTicket) -> Countdown | None:
     due_at = running_due_at(ticket.status_category, ticket.sla_due_at)
     if due_at is None:
         return None

@@ -39,7 +39,7 @@ from sqlmodel import Session, col, select
 from inbox.actions.twofactor import second_factor_pending
 from inbox.db import Database
 from inbox.errors import DomainError
-from inbox.models import Agent, Channel, Customer, Ticket, utcnow
+from inbox.models import Agent, Ticket, utcnow
 from inbox.queries.tickets import (
     FILTER_FIELDS,
     TicketFilters,
@@ -48,9 +48,11 @@ from inbox.queries.tickets import (
     Viewer,
     find_ticket,
     list_tickets,
+    row_select,
     scope_clause,
     ticket_conditions,
     ticket_detail,
+    ticket_rows,
     viewer_for,
 )
 from inbox.queries.views import view_counts
@@ -239,18 +241,8 @@ def _row(session: Session, prefix: str, conn: Connection, ticket_id: int) -> Tic
     """The inbox row of one ticket, if this agent's list (scope and filters) includes it."""
     assert conn.filters is not None
     conditions = ticket_conditions(session, prefix=prefix, filters=conn.filters, viewer=conn.viewer)
-    ticket = session.exec(select(Ticket).where(col(Ticket.id) == ticket_id, *conditions)).first()
-    if ticket is None:
-        return None
-    customer = session.get(Customer, ticket.customer_id)
-    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
-    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
-    return TicketRow(
-        ticket=ticket,
-        customer_name=customer.name if customer else "",
-        assignee_email=assignee.email if assignee else None,
-        channel_name=channel.name if channel else None,
-    )
+    rows = ticket_rows(session, row_select().where(col(Ticket.id) == ticket_id, *conditions))
+    return rows[0] if rows else None
 
 
 def _visible(session: Session, viewer: Viewer, ticket_id: int) -> Ticket | None:

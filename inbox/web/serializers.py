@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from inbox.models import Attachment, InboundItem, Message, Ticket
-from inbox.queries.tickets import TicketDetail, TicketRow
+from inbox.queries.tickets import ListedTicket, TicketDetail, TicketRow
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -14,7 +14,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _ticket_fields(
-    t: Ticket, channel_name: str | None, assignee: str | None, sla: dict[str, Any]
+    t: Ticket | ListedTicket, channel_name: str | None, assignee: str | None, sla: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "reference": t.reference,
