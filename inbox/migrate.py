@@ -60,8 +60,8 @@ def _sqlite_revisions(path: Path) -> set[str] | None:
         return None
 
 
-# Search indexes kept by triggers (migration 0004), not described by any model.
-HAND_MADE_TABLES = ("ticket_fts", "ticket_search")
+# Search indexes and words kept by triggers (migrations 0004, 0013), not described by any model.
+HAND_MADE_TABLES = ("ticket_fts", "ticket_search", "search_word")
 
 
 def include_object(

@@ -13,6 +13,7 @@ from inbox.actions.ingest import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox
 from workers.dispatch import enqueue_inbound, enqueue_outbox
 from workers.runtime import Runtime
+from workers.search_actors import ensure_search_words_fold
 from workers.sla_actors import ensure_report_refresh
 from workers.timers import run_due_timers
 
@@ -35,14 +36,15 @@ class Scheduler(threading.Thread):
         super().__init__(name="scheduler", daemon=True)
         self.rt = rt
         self.stop_event = threading.Event()
-        self.report_refresh_set = False
+        self.upkeep_set = False
 
     def run(self) -> None:
         while not self.stop_event.is_set():
             try:
-                if not self.report_refresh_set:
+                if not self.upkeep_set:
                     ensure_report_refresh(self.rt.db)
-                    self.report_refresh_set = True
+                    ensure_search_words_fold(self.rt.db)
+                    self.upkeep_set = True
                 run_due_work(self.rt)
             except Exception:
                 log.exception("scheduler pass failed")

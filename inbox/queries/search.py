@@ -11,6 +11,14 @@ prefix makes GIN read the whole posting list, an exact word lets it skip.) A run
 that spells a ticket reference in any tolerated form also finds that ticket and the tickets
 whose text quotes it.
 
+On SQLite, a last word longer than FTS5's prefix index (two and three characters, migration
+0004) is looked up among the index's words (``search_word``, migration 0013); when it begins
+at most ``MAX_COMPLETIONS`` of them, the engine is asked for those words, one of which must
+occur, instead of the prefix. The matches are the same, but FTS5 reads a word's postings
+lazily, newest first, and stops with the page, where a prefix makes it read and merge the
+postings of every word the prefix begins. The word as typed is asked for too: it may be a
+word the document's length limit cut short.
+
 A search lists the newest ticket first unless the agent picks another sort: FTS5's rowid is
 the ticket id, so SQLite reads the matches in that order and stops once the page is full
 (``TicketSearch.newest_first``); any other order needs every match, as does a count.
@@ -19,7 +27,7 @@ the ticket id, so SQLite reads the matches in that order and stops once the page
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -36,6 +44,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session, col
@@ -47,6 +56,9 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
 MAX_TERM_CHARS = 64
 MIN_PREFIX_CHARS = 2
+# FTS5's prefix index covers prefixes up to this length (migration 0004).
+INDEXED_PREFIX_CHARS = 3
+MAX_COMPLETIONS = 12
 # A reference typed with spaces is at most prefix, four and five symbols: three words.
 MAX_REFERENCE_WORDS = 3
 _SEPARATORS = re.compile(r"[\W_]+")
@@ -57,6 +69,8 @@ Q = TypeVar("Q", bound=Select[Any])
 class Word:
     text: str
     prefix: bool = False
+    # The index's words that ``text`` begins, when the prefix was looked up (SQLite).
+    completions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,8 @@ def ticket_search(session: Session, q: str, prefix: str) -> TicketSearch | None:
     if not terms:
         return None
     sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        terms = [_complete(session, term) for term in terms]
     index, ticket_id = (_FTS5, _FTS5.c.rowid) if sqlite else (_TSVECTORS, _TSVECTORS.c.ticket_id)
     match = _fts5_match if sqlite else _tsquery_match
     plain = tuple(w for t in terms if t.reference is None for w in t.words)
@@ -172,8 +188,46 @@ def _in_index(ticket_id: ColumnClause[int], match: ColumnElement[bool]) -> Colum
     return col(Ticket.id).in_(select(ticket_id).where(match).correlate(None))
 
 
+def _complete(session: Session, term: SearchTerm) -> SearchTerm:
+    words = tuple(
+        replace(w, completions=_completions(session, w.text))
+        if w.prefix and len(w.text) > INDEXED_PREFIX_CHARS
+        else w
+        for w in term.words
+    )
+    return replace(term, words=words)
+
+
+_COMPLETIONS = text(
+    "SELECT word FROM (SELECT word FROM search_word WHERE word >= :low AND word < :high"
+    " LIMIT :n) UNION SELECT term FROM (SELECT term FROM search_word_new_terms"
+    " WHERE term >= :low AND term < :high LIMIT :n)"
+)
+
+
+def _completions(session: Session, prefix: str) -> tuple[str, ...] | None:
+    """The index's words that begin with ``prefix``, or None if there are more than
+    ``MAX_COMPLETIONS``. (No index word has U+10FFFF, a noncharacter, after a prefix.)"""
+    params = {"low": prefix, "high": prefix + "\U0010ffff", "n": MAX_COMPLETIONS + 1}
+    words = session.execute(_COMPLETIONS, params).scalars().all()
+    return tuple(words) if len(words) <= MAX_COMPLETIONS else None
+
+
+def _fts5_word(word: Word) -> str:
+    if word.completions is not None:
+        alternatives = sorted({word.text, *word.completions})
+        if len(alternatives) == 1:
+            return _fts5_string(word.text)
+        return "(" + " OR ".join(_fts5_string(w) for w in alternatives) + ")"
+    return _fts5_string(word.text) + ("*" if word.prefix else "")
+
+
+def _fts5_string(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
 def _fts5_match(words: tuple[Word, ...], name: str) -> ColumnElement[bool]:
-    expression = " AND ".join(f'"{w.text}"' + ("*" if w.prefix else "") for w in words)
+    expression = " AND ".join(_fts5_word(w) for w in words)
     return _FTS5.c.ticket_fts.op("MATCH")(bindparam(name, expression, type_=String))
 
 
