@@ -5,10 +5,13 @@
 For each backend and each size: a fresh database migrated to 0002, tickets, customers,
 identities and messages (three per ticket on average) generated from a fixed seed and loaded
 with bulk SQL (``executemany`` on SQLite, ``COPY`` on PostgreSQL), then ``upgrade heads``,
-which builds the search index over what is there, and ``ANALYZE``. Then each operation runs
-``--runs`` times as the web handlers run it (the query functions in ``inbox.queries`` on the
-server's ``Database``), varying its argument, and the script prints p50 and p95 per
-operation, per size, and the ratio of the large size's p95 to the small one's.
+which builds the search index over what is there, and ``ANALYZE`` (and on SQLite a checkpoint
+that empties the write-ahead log). Once both sizes are built and their writes synced to disk,
+each operation runs ``--runs`` times as the web handlers run it (the query functions in
+``inbox.queries`` on the server's ``Database``), varying its argument, on the small size and
+right after on the large one, so that both meet the same conditions of the machine. The
+script prints p50 and p95 per operation, per size, and the ratio of the large size's p95 to
+the small one's.
 
 PostgreSQL comes from ``INBOX_BENCH_POSTGRES`` (default ``postgresql://postgres@127.0.0.1``);
 the script creates and drops its own databases there.
@@ -383,6 +386,7 @@ def _analyze(url: str) -> None:
 
         connection = sqlite3.connect(url.removeprefix("sqlite:///"))
         connection.execute("ANALYZE")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
         return
     connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
@@ -412,8 +416,10 @@ def measure(runs: int, operation: Callable[[int], object]) -> Figures:
     )
 
 
-def run_operations(url: str, gen: Generator, runs: int) -> dict[str, Figures]:
-    db = Database(url)
+def prepare_operations(
+    db: Database, gen: Generator, runs: int
+) -> dict[str, Callable[[int], object]]:
+    """Each operation as the web handlers run it, its argument varied by the run number."""
     rng = random.Random(11)
     with db.reading() as session:
         agent = session.exec(select(Agent).where(Agent.email == "agent0@bench.test")).one()
@@ -458,7 +464,7 @@ def run_operations(url: str, gen: Generator, runs: int) -> dict[str, Figures]:
         with db.reading() as session:
             return view_counts(session, viewer_for(session, agent), prefix=PREFIX, now=NOW)
 
-    operations: dict[str, Callable[[int], object]] = {
+    return {
         "inbox, first page": page_of(TicketFilters()),
         "filtered view": page_of(TicketFilters(view="open", channel="Chat", sort="sla")),
         f"deep page ({DEEP_PAGES + 1}th)": page_of(deep, cursor),
@@ -467,8 +473,25 @@ def run_operations(url: str, gen: Generator, runs: int) -> dict[str, Figures]:
         "ticket page": ticket_page,
         "view counts (sidebar)": counts,
     }
-    results = {name: measure(runs, op) for name, op in operations.items()}
-    db.dispose()
+
+
+def measure_sizes(
+    built: dict[int, tuple[str, Generator]], runs: int
+) -> dict[int, dict[str, Figures]]:
+    """Both sizes at rest (the builds' writes on disk), then each operation on one size and
+    at once on the other, so that both meet the same conditions of the machine."""
+    os.sync()
+    dbs = {tickets: Database(url) for tickets, (url, _gen) in built.items()}
+    operations = {
+        tickets: prepare_operations(dbs[tickets], gen, runs)
+        for tickets, (_url, gen) in built.items()
+    }
+    results: dict[int, dict[str, Figures]] = {tickets: {} for tickets in built}
+    for name in next(iter(operations.values())):
+        for tickets, ops in operations.items():
+            results[tickets][name] = measure(runs, ops[name])
+    for db in dbs.values():
+        db.dispose()
     return results
 
 
@@ -500,20 +523,25 @@ def main() -> int:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="inbox-bench-", dir=os.environ.get("TMPDIR")))
     out = io.StringIO()
+    sizes = (args.small, args.tickets)
     for backend in args.backends.split(","):
-        by_size: dict[int, dict[str, Figures]] = {}
-        for tickets in (args.small, args.tickets):
-            url, drop = _database(backend, tickets, workdir)
-            try:
+        built: dict[int, tuple[str, Generator]] = {}
+        drops: list[Callable[[], None]] = []
+        try:
+            for tickets in sizes:
+                url, drop = _database(backend, tickets, workdir)
+                drops.append(drop)
                 gen, timings = build(url, tickets)
                 steps = ", ".join(f"{k} {v:.0f}s" for k, v in timings.items())
                 print(
                     f"{backend}: {tickets:,} tickets, {gen.messages:,} messages ({steps})",
                     flush=True,
                 )
-                by_size[tickets] = run_operations(url, gen, args.runs)
-            finally:
-                if not args.keep:
+                built[tickets] = (url, gen)
+            by_size = measure_sizes(built, args.runs)
+        finally:
+            if not args.keep:
+                for drop in drops:
                     drop()
         small, large = by_size[args.small], by_size[args.tickets]
         print(f"\n{backend}: server time in ms, {args.runs} runs each", file=out)
