@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from inbox.events import Event, InboundStored, OutboxQueued
 
 # Registering the timer handlers of these workflows:
-from workers import followup_actors, search_actors, unlock_actors  # noqa: F401
+from workers import followup_actors, search_upkeep, unlock_actors  # noqa: F401
 from workers.actors import deliver_outbox_items, process_inbound
 from workers.sla_actors import enqueue_sla_recomputes
 from workers.timers import enqueue_due_timers

@@ -13,7 +13,7 @@ from inbox.actions.ingest import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox
 from workers.dispatch import enqueue_inbound, enqueue_outbox
 from workers.runtime import Runtime
-from workers.search_actors import ensure_search_words_fold
+from workers.search_upkeep import ensure_search_upkeep
 from workers.sla_actors import ensure_report_refresh
 from workers.timers import run_due_timers
 
@@ -43,7 +43,7 @@ class Scheduler(threading.Thread):
             try:
                 if not self.upkeep_set:
                     ensure_report_refresh(self.rt.db)
-                    ensure_search_words_fold(self.rt.db)
+                    ensure_search_upkeep(self.rt.db)
                     self.upkeep_set = True
                 run_due_work(self.rt)
             except Exception:

@@ -1,7 +1,8 @@
 """The word being typed in the search box finds every word it begins, whatever wrote the word
 and whenever: new mail, a reply, a renamed customer, a new address, before and after the
 workers fold the new words into the word list (SQLite keeps one, migration 0013; on
-PostgreSQL the same searches run against GIN, and the fold does nothing)."""
+PostgreSQL the same searches run against GIN, and the fold does nothing). On SQLite the
+workers also merge the index's segments."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from alembic import command
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
-from inbox.actions.search_words import fold_new_search_words
+from inbox.actions.search_upkeep import fold_new_search_words, merge_search_index
 from inbox.app import create_app
 from inbox.db import Database
 from inbox.migrate import alembic_config
@@ -22,7 +23,7 @@ from tests.support.desk import make_agent, make_channel, new_ticket
 from tests.support.web import Client, api_references
 from workers.broker import configure_broker
 from workers.runtime import get_runtime
-from workers.search_actors import SEARCH_WORDS_TIMER, ensure_search_words_fold
+from workers.search_upkeep import SEARCH_UPKEEP_TIMER, ensure_search_upkeep
 from workers.timers import run_due_timers
 
 
@@ -121,33 +122,59 @@ def test_the_fold_moves_new_words_into_the_list_and_empties_the_new_ones(
     assert {"overdraft", "unexpected", "fee"} <= _words(db)
 
 
-def test_the_workers_timer_folds_the_new_words_and_sets_itself_again(
+def _segments(db: Database) -> int:
+    with db.reading() as session:
+        count = text("SELECT count(DISTINCT segid) FROM ticket_fts_idx")
+        return int(session.execute(count).scalar_one())
+
+
+def test_the_upkeep_merges_the_segments_mail_left_behind(
+    client: Client, sqlite_db: Database, settings: Settings
+) -> None:
+    channel = make_channel(sqlite_db, settings)
+    token = make_agent(sqlite_db, "searcher@example.com")[1]
+    # Each mail filed in its own transaction leaves a segment; FTS5 merges them four at a time.
+    refs = [
+        new_ticket(sqlite_db, settings, channel, subject=f"Refund {n}", body="Charged twice.")
+        for n in range(7)
+    ]
+    assert _segments(sqlite_db) >= 2
+    with sqlite_db.unit_of_work() as session:
+        merge_search_index(session)
+    assert _segments(sqlite_db) == 1
+    assert set(api_references(client, token, q="refund twice")) == set(refs)
+
+
+def test_the_workers_timer_keeps_the_index_up_and_sets_itself_again(
     sqlite_db: Database, settings: Settings
 ) -> None:
     channel = make_channel(sqlite_db, settings)
-    new_ticket(sqlite_db, settings, channel, subject="Chargeback", body="Filed one.")
+    for subject in ("Chargeback", "Overdraft", "Receipt"):
+        new_ticket(sqlite_db, settings, channel, subject=subject, body="Filed one.")
+    assert _segments(sqlite_db) >= 2
     create_app(settings, background=False)
     rt = get_runtime()
     worker = dramatiq.Worker(configure_broker(None), worker_threads=1, worker_timeout=100)
     worker.start()
     try:
-        ensure_search_words_fold(rt.db)
-        ensure_search_words_fold(rt.db)  # the scheduler of every process sets it; one timer
+        ensure_search_upkeep(rt.db)
+        ensure_search_upkeep(rt.db)  # the scheduler of every process sets it; one timer
         run_due_timers(rt)
         for queue in worker.broker.get_declared_queues():
             worker.broker.join(queue, timeout=20_000)
         worker.join()
         with rt.db.reading() as session:
-            timer = session.exec(select(Timer).where(Timer.kind == SEARCH_WORDS_TIMER)).one()
+            timer = session.exec(select(Timer).where(Timer.kind == SEARCH_UPKEEP_TIMER)).one()
         assert timer.state == "pending"
         assert timer.due_at > utcnow()
         assert _new_words(rt.db) == set()
-        assert "chargeback" in _words(rt.db)
+        assert {"chargeback", "overdraft", "receipt"} <= _words(rt.db)
+        assert _segments(rt.db) == 1
     finally:
         worker.stop()
 
 
-def test_upgrading_lists_the_words_already_indexed(
+def test_upgrading_lists_the_words_already_indexed_and_merges_the_index(
     sqlite_db: Database, settings: Settings, client: Client
 ) -> None:
     channel = make_channel(sqlite_db, settings)
@@ -156,7 +183,11 @@ def test_upgrading_lists_the_words_already_indexed(
     config = alembic_config(sqlite_db.url)
     sqlite_db.dispose()
     command.downgrade(config, "0012")
+    new_ticket(sqlite_db, settings, channel, subject="Statement", body="Missing.")
+    assert _segments(sqlite_db) >= 2
     command.upgrade(config, "heads")
+    assert _segments(sqlite_db) == 1
     assert {"instalment", "skipped"} <= _words(sqlite_db)
     assert _new_words(sqlite_db) == set()
     assert api_references(client, token, q="instal") == [reference]
+    assert "statement" in _words(sqlite_db)
