@@ -1,6 +1,6 @@
 """Engine, sessions and the unit of work.
 
-SQLite is the embedded default: WAL, a busy timeout, memory-mapped reads, and ``BEGIN IMMEDIATE``
+SQLite is the embedded default: WAL, a busy timeout, and ``BEGIN IMMEDIATE``
 for writing sessions so two writers queue up instead of failing on a lock
 upgrade. Within one process, writers also queue on a lock of their own: SQLite
 lets a waiting writer sleep in steps of up to 100 ms, while a lock hands over
@@ -20,12 +20,6 @@ from sqlmodel import Session
 from inbox.events import Event, take_events
 
 Dispatcher = Callable[[list[Event]], None]
-
-# Read the database file through a memory map rather than a read call per page: a search of a
-# large desk looks up a hundred tickets scattered over the file. SQLite caps the map at its
-# build's limit (2 GiB for the usual builds); the pages are the operating system's file cache,
-# shared by every connection.
-SQLITE_MMAP_BYTES = 1 << 31
 
 _sqlite_writers: dict[str, threading.RLock] = {}
 _sqlite_writers_guard = threading.Lock()
@@ -52,7 +46,6 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
