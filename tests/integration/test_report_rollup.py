@@ -11,14 +11,12 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import dramatiq
 import pytest
 from alembic import command
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from inbox.actions.report_rollup import read_report_day, stale_report_days, store_report_day
-from inbox.app import create_app
 from inbox.db import Database
 from inbox.migrate import alembic_config
 from inbox.models import (
@@ -45,15 +43,13 @@ from inbox.queries.reports import (
 from inbox.queries.tickets import Viewer, viewer_for
 from inbox.settings import Settings
 from tests.integration.test_reports import DAY, Desk, minutes
-from workers.broker import configure_broker
-from workers.runtime import get_runtime
+from tests.support.desk import fire_due_timers
 from workers.sla_actors import (
     REPORT_DAYS_PER_RUN,
     REPORT_REFRESH_TIMER,
     ensure_report_refresh,
     refresh_report_rollup,
 )
-from workers.timers import run_due_timers
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
 
@@ -342,24 +338,14 @@ def test_generated_desk_matches_the_clocks_before_and_after_random_changes(
 def test_the_workers_timer_refreshes_stale_days_and_sets_itself_again(
     small_desk: Desk, settings: Settings
 ) -> None:
-    create_app(settings, background=False)
-    rt = get_runtime()
-    worker = dramatiq.Worker(configure_broker(None), worker_threads=1, worker_timeout=100)
-    worker.start()
-    try:
-        ensure_report_refresh(rt.db)
-        ensure_report_refresh(rt.db)  # the scheduler of every process sets it; one timer
-        run_due_timers(rt)
-        for queue in worker.broker.get_declared_queues():
-            worker.broker.join(queue, timeout=20_000)
-        worker.join()
-        with rt.db.reading() as session:
-            timer = session.exec(select(Timer).where(Timer.kind == REPORT_REFRESH_TIMER)).one()
-            assert stale_report_days(session, limit=10) == []
-        assert timer.state == "pending"
-        assert timer.due_at > utcnow()
-    finally:
-        worker.stop()
+    ensure_report_refresh(small_desk.db)
+    ensure_report_refresh(small_desk.db)  # the scheduler of every process sets it; one timer
+    db = fire_due_timers(settings)
+    with db.reading() as session:
+        timer = session.exec(select(Timer).where(Timer.kind == REPORT_REFRESH_TIMER)).one()
+        assert stale_report_days(session, limit=10) == []
+    assert timer.state == "pending"
+    assert timer.due_at > utcnow()
 
 
 def test_upgrading_an_existing_desk_leaves_its_days_to_the_refresher(

@@ -6,25 +6,20 @@ workers also merge the index's segments."""
 
 from __future__ import annotations
 
-import dramatiq
 import pytest
 from alembic import command
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from inbox.actions.search_upkeep import fold_new_search_words, merge_search_index
-from inbox.app import create_app
 from inbox.db import Database
 from inbox.migrate import alembic_config
 from inbox.models import Customer, CustomerIdentity, Ticket, Timer, utcnow
 from inbox.queries.search import MAX_COMPLETIONS
 from inbox.settings import Settings
-from tests.support.desk import make_agent, make_channel, new_ticket
+from tests.support.desk import fire_due_timers, make_agent, make_channel, new_ticket
 from tests.support.web import Client, api_references
-from workers.broker import configure_broker
-from workers.runtime import get_runtime
 from workers.search_upkeep import SEARCH_UPKEEP_TIMER, ensure_search_upkeep
-from workers.timers import run_due_timers
 
 
 def _fold(db: Database) -> None:
@@ -152,26 +147,16 @@ def test_the_workers_timer_keeps_the_index_up_and_sets_itself_again(
     for subject in ("Chargeback", "Overdraft", "Receipt"):
         new_ticket(sqlite_db, settings, channel, subject=subject, body="Filed one.")
     assert _segments(sqlite_db) >= 2
-    create_app(settings, background=False)
-    rt = get_runtime()
-    worker = dramatiq.Worker(configure_broker(None), worker_threads=1, worker_timeout=100)
-    worker.start()
-    try:
-        ensure_search_upkeep(rt.db)
-        ensure_search_upkeep(rt.db)  # the scheduler of every process sets it; one timer
-        run_due_timers(rt)
-        for queue in worker.broker.get_declared_queues():
-            worker.broker.join(queue, timeout=20_000)
-        worker.join()
-        with rt.db.reading() as session:
-            timer = session.exec(select(Timer).where(Timer.kind == SEARCH_UPKEEP_TIMER)).one()
-        assert timer.state == "pending"
-        assert timer.due_at > utcnow()
-        assert _new_words(rt.db) == set()
-        assert {"chargeback", "overdraft", "receipt"} <= _words(rt.db)
-        assert _segments(rt.db) == 1
-    finally:
-        worker.stop()
+    ensure_search_upkeep(sqlite_db)
+    ensure_search_upkeep(sqlite_db)  # the scheduler of every process sets it; one timer
+    db = fire_due_timers(settings)
+    with db.reading() as session:
+        timer = session.exec(select(Timer).where(Timer.kind == SEARCH_UPKEEP_TIMER)).one()
+    assert timer.state == "pending"
+    assert timer.due_at > utcnow()
+    assert _new_words(db) == set()
+    assert {"chargeback", "overdraft", "receipt"} <= _words(db)
+    assert _segments(db) == 1
 
 
 def test_upgrading_lists_the_words_already_indexed_and_merges_the_index(

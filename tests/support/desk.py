@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+import dramatiq
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -23,12 +24,16 @@ from inbox.actions.ingest import (
     store_raw_mail,
 )
 from inbox.actions.tickets import update_ticket
+from inbox.app import create_app
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token, new_token
+from workers.broker import configure_broker
 from workers.parsing import MailParser
+from workers.runtime import get_runtime
+from workers.timers import run_due_timers
 
 PASSWORD = "correct horse battery staple"
 _uids = itertools.count(1)
@@ -200,3 +205,20 @@ def set_ticket_columns(db: Database, reference: str, **values: Any) -> None:
     """Columns written straight to the table: times, and what no action sets directly."""
     with db.unit_of_work() as session:
         session.execute(update(Ticket).where(col(Ticket.reference) == reference).values(**values))
+
+
+def fire_due_timers(settings: Settings) -> Database:
+    """The timers due now, fired by a Dramatiq worker of this process as a deployment fires
+    them (the in-process broker); returns the runtime's database."""
+    create_app(settings, background=False)
+    rt = get_runtime()
+    worker = dramatiq.Worker(configure_broker(None), worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        run_due_timers(rt)
+        for queue in worker.broker.get_declared_queues():
+            worker.broker.join(queue, timeout=20_000)
+        worker.join()
+    finally:
+        worker.stop()
+    return rt.db
