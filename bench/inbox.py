@@ -518,7 +518,7 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="inbox-bench-", dir=os.environ.get("TMPDIR")))
