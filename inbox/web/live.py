@@ -453,6 +453,10 @@ class LiveUpdates:
                 html = await anyio.to_thread.run_sync(self._render_ticket_or_none, conn, message)
             if html:
                 await conn.socket.send_text(html)
+            if conn.filters is not None and isinstance(message.get("ticket_id"), int):
+                # A ticket changed: the counts follow its row, and the event is set here, on
+                # the event loop's thread (asyncio's events are not thread-safe).
+                conn.counts_due.set()
 
     async def _send_counts(self, conn: Connection) -> None:
         """The view counts, at most once a second, after tickets changed."""
@@ -501,7 +505,6 @@ class LiveUpdates:
     def _inbox_update(
         self, session: Session, prefix: str, conn: Connection, ticket_id: int, message: Message
     ) -> str | None:
-        conn.counts_due.set()  # counts are scoped by the query itself
         assert conn.filters is not None
         row = _row(session, prefix, conn, ticket_id)
         if row is None:
