@@ -8,8 +8,9 @@ with bulk SQL (``executemany`` on SQLite, ``COPY`` on PostgreSQL), then ``upgrad
 which builds the search index over what is there, and ``ANALYZE`` (and on SQLite a checkpoint
 that empties the write-ahead log). Once both sizes are built and their writes synced to disk,
 each operation runs ``--runs`` times as the web handlers run it (the query functions in
-``inbox.queries`` on the server's ``Database``), varying its argument, on the small size and
-right after on the large one, so that both meet the same conditions of the machine. The
+``inbox.queries`` on the server's ``Database``), varying its argument, the two sizes taking
+turns run by run (small, large, small, ...), so that both meet the same conditions of the
+machine. The
 script prints p50 and p95 per operation, per size, and the ratio of the large size's p95 to
 the small one's.
 
@@ -401,15 +402,23 @@ class Figures:
     p95: float
 
 
-def measure(runs: int, operation: Callable[[int], object]) -> Figures:
+def measure(runs: int, operations: dict[int, Callable[[int], object]]) -> dict[int, Figures]:
+    """One operation on each size, the sizes taking turns run by run, so that a busy moment
+    of the machine falls on both alike rather than on whichever size ran then."""
     for n in range(min(5, runs)):  # warm the caches and the pools as a running server has
-        operation(n)
-    seconds = []
+        for operation in operations.values():
+            operation(n)
+    seconds: dict[int, list[float]] = {size: [] for size in operations}
     for n in range(runs):
-        started = time.perf_counter()
-        operation(n)
-        seconds.append(time.perf_counter() - started)
-    seconds.sort()
+        for size, operation in operations.items():
+            started = time.perf_counter()
+            operation(n)
+            seconds[size].append(time.perf_counter() - started)
+    return {size: _figures(times) for size, times in seconds.items()}
+
+
+def _figures(seconds: list[float]) -> Figures:
+    seconds = sorted(seconds)
     return Figures(
         p50=statistics.median(seconds) * 1000,
         p95=seconds[min(len(seconds) - 1, int(len(seconds) * 0.95))] * 1000,
@@ -478,8 +487,8 @@ def prepare_operations(
 def measure_sizes(
     built: dict[int, tuple[str, Generator]], runs: int
 ) -> dict[int, dict[str, Figures]]:
-    """Both sizes at rest (the builds' writes on disk), then each operation on one size and
-    at once on the other, so that both meet the same conditions of the machine."""
+    """Both sizes at rest (the builds' writes on disk), then each operation on both sizes
+    taking turns run by run, so that both meet the same conditions of the machine."""
     os.sync()
     dbs = {tickets: Database(url) for tickets, (url, _gen) in built.items()}
     operations = {
@@ -488,8 +497,9 @@ def measure_sizes(
     }
     results: dict[int, dict[str, Figures]] = {tickets: {} for tickets in built}
     for name in next(iter(operations.values())):
-        for tickets, ops in operations.items():
-            results[tickets][name] = measure(runs, ops[name])
+        figures = measure(runs, {tickets: ops[name] for tickets, ops in operations.items()})
+        for tickets, figure in figures.items():
+            results[tickets][name] = figure
     for db in dbs.values():
         db.dispose()
     return results
