@@ -10,9 +10,8 @@ that empties the write-ahead log). Once both sizes are built and their writes sy
 each operation runs ``--runs`` times as the web handlers run it (the query functions in
 ``inbox.queries`` on the server's ``Database``), varying its argument, the two sizes taking
 turns run by run (small, large, small, ...), so that both meet the same conditions of the
-machine. The
-script prints p50 and p95 per operation, per size, and the ratio of the large size's p95 to
-the small one's.
+machine. The script prints p50 and p95 per operation, per size, and the ratio of the large
+size's p95 to the small one's.
 
 PostgreSQL comes from ``INBOX_BENCH_POSTGRES`` (default ``postgresql://postgres@127.0.0.1``);
 the script creates and drops its own databases there.
