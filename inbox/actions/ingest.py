@@ -1,7 +1,7 @@
 """Email ingestion: raw bytes are stored first, then each item becomes a message.
 
-Stage one (``store_raw_mail``) runs at the edge right after fetching and only
-records bytes and the mailbox cursor. Stage two parses (``parse_pending``: pure,
+Stage one (``inbox.actions.inbound_store``) runs at the edge right after fetching
+and only records bytes and the mailbox cursor. Stage two parses (``parse_pending``: pure,
 so outside the write transaction, in another process where there is one) and then
 threads and files (``process_inbound_items``: several items in one transaction,
 plainly new mail in a few multi-row statements, the rest each in its own
@@ -15,14 +15,11 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from inbox.actions.bounces import file_bounce
-from inbox.actions.channels import set_channel_cursor
 from inbox.actions.customers import Contact, resolve_customer, resolve_customers
 from inbox.actions.email_out import (
     AcknowledgementRequest,
@@ -30,8 +27,9 @@ from inbox.actions.email_out import (
     recent_acknowledgements,
 )
 from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
+from inbox.actions.inbound_rows import attachment_rows, loop_reason, may_acknowledge, message_row
 from inbox.actions.merge import active_merge_of
-from inbox.actions.rows import Row, insert_rows, table_of
+from inbox.actions.rows import insert_rows
 from inbox.actions.thread_lookup import find_thread
 from inbox.actions.tickets import (
     link_tickets,
@@ -40,7 +38,7 @@ from inbox.actions.tickets import (
     touch_ticket,
 )
 from inbox.blobs import BlobStore
-from inbox.events import InboundStored, MessageAdded, TicketCreated, record
+from inbox.events import MessageAdded, TicketCreated, record
 from inbox.mail.inbound import InboundMail, PendingRaw, parse_pending
 from inbox.mail.parse import ParsedMail
 from inbox.models import (
@@ -55,82 +53,11 @@ from inbox.models import (
 )
 from inbox.references import new_reference
 from inbox.settings import Settings
-from inbox.signing import verify_message_id
 from inbox.thread_match import read_signals
 
 log = logging.getLogger(__name__)
 
-PROCESS_LEASE = timedelta(seconds=60)
 MAX_PROCESS_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class RawMail:
-    remote_key: str
-    raw: bytes
-    size: int
-    truncated: bool
-
-
-def store_raw_mail(
-    session: Session, channel_id: int, mails: list[RawMail], *, cursor: dict[str, int]
-) -> list[int]:
-    """Insert what is new (a second read of the same mail is a no-op) and move the cursor."""
-    new_ids: list[int] = []
-    if mails:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        now = utcnow()
-        rows = [
-            {
-                "channel_id": channel_id,
-                "remote_key": m.remote_key,
-                "raw": m.raw,
-                "size": m.size,
-                "truncated": m.truncated,
-                "received_at": now,
-                "state": "pending",
-                "reason": "",
-                "attempts": 0,
-                "lease_until": now + PROCESS_LEASE,
-            }
-            for m in mails
-        ]
-        # One statement shape whatever the batch size, so it is compiled once; a mail read
-        # before (same channel and remote key) returns no id.
-        table = table_of(InboundItem)
-        stmt = insert(table).on_conflict_do_nothing().returning(table.c.id)
-        new_ids = [row[0] for row in session.execute(stmt, rows)]
-        for item_id in new_ids:
-            record(session, InboundStored(item_id))
-    set_channel_cursor(session, channel_id, cursor)
-    return new_ids
-
-
-def sweep_pending_inbound(session: Session, *, limit: int = 1000) -> list[int]:
-    """Pending items whose enqueue lease ran out (a lost job, a killed worker)."""
-    now = utcnow()
-    ids = [
-        i
-        for i in session.exec(
-            select(InboundItem.id)
-            .where(
-                InboundItem.state == "pending",
-                (col(InboundItem.lease_until).is_(None)) | (col(InboundItem.lease_until) < now),
-            )
-            .order_by(col(InboundItem.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if i is not None
-    ]
-    if ids:
-        session.execute(
-            update(InboundItem)
-            .where(col(InboundItem.id).in_(ids))
-            .values(lease_until=now + PROCESS_LEASE)
-        )
-    return ids
 
 
 @dataclass(frozen=True)
@@ -262,7 +189,7 @@ def _plainly_new(settings: Settings, channel: Channel, mail: InboundMail) -> boo
     parsed = mail.parsed
     if mail.error is not None or parsed is None or not parsed.from_address or parsed.is_bounce:
         return False
-    if _loop_reason(settings, channel, parsed):
+    if loop_reason(settings, channel, parsed):
         return False
     signals = read_signals(parsed, secret=settings.secret_key, prefix=settings.reference_prefix)
     return not (
@@ -327,7 +254,7 @@ def _file_new_tickets(
         session,
         Message,
         [
-            _inbound_message_row(
+            message_row(
                 channel,
                 n.mail,
                 n.parsed,
@@ -345,14 +272,14 @@ def _file_new_tickets(
         [
             row
             for n, message_id in zip(new, message_ids, strict=True)
-            for row in _attachment_rows(blobs, message_id, n.parsed)
+            for row in attachment_rows(blobs, message_id, n.parsed)
         ],
     )
     requests: dict[int, AcknowledgementRequest] = {}
     counts: dict[str, int] = {}
     for n, ticket_id in zip(new, ticket_ids, strict=True):
         address = n.contact.value
-        if _may_acknowledge(n.parsed, n.contact.undeliverable) and batch.may_acknowledge(
+        if may_acknowledge(n.parsed, n.contact.undeliverable) and batch.may_acknowledge(
             address, already=counts.get(address, 0)
         ):
             counts[address] = counts.get(address, 0) + 1
@@ -476,7 +403,7 @@ def _file(
     if parsed is None:
         return _finish(session, item, "quarantined", mail.unparseable)
 
-    skip = _loop_reason(settings, channel, parsed)
+    skip = loop_reason(settings, channel, parsed)
     if skip:
         return _finish(session, item, "ignored", skip)
     if parsed.is_bounce:
@@ -532,7 +459,7 @@ def _file(
     touch_ticket(session, ticket)  # before the flush below: one UPDATE of the ticket, not two
 
     message = Message(
-        **_inbound_message_row(
+        **message_row(
             channel,
             mail,
             parsed,
@@ -544,14 +471,14 @@ def _file(
     )
     session.add(message)
     session.flush()
-    for row in _attachment_rows(blobs, message.id or 0, parsed):
+    for row in attachment_rows(blobs, message.id or 0, parsed):
         session.add(Attachment(**row))
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
 
     acknowledged = (
         new_ticket
         and identity is not None
-        and _may_acknowledge(parsed, identity.undeliverable_at is not None)
+        and may_acknowledge(parsed, identity.undeliverable_at is not None)
         and batch.may_acknowledge(identity.value)
     )
     if acknowledged:
@@ -567,52 +494,6 @@ def _file(
         queue_acknowledgements(session, settings, channel, [request])
     _finish(session, item, "done", "")
     return IngestOutcome("done", ticket.reference, new_ticket, acknowledged)
-
-
-def _inbound_message_row(
-    channel: Channel,
-    mail: InboundMail,
-    parsed: ParsedMail,
-    *,
-    ticket_id: int,
-    identity_id: int | None,
-    thread_reason: str,
-    now: datetime,
-) -> Row:
-    return {
-        "ticket_id": ticket_id,
-        "kind": "email",
-        "direction": "inbound",
-        "channel_id": channel.id,
-        "channel_kind": channel.kind,
-        "author_identity_id": identity_id,
-        "author_label": _author_label(parsed),
-        "subject": parsed.subject,
-        "body_text": _body_text(parsed, mail),
-        "display_text": _display_text(parsed, mail),
-        "body_html": parsed.html,
-        "external_id": mail.external_id,
-        "inbound_item_id": mail.item_id,
-        "thread_reason": thread_reason,
-        "verification": _verification(channel, parsed),
-        "is_automatic": parsed.is_auto_reply or parsed.is_bulk,
-        "created_at": now,
-    }
-
-
-def _attachment_rows(blobs: BlobStore, message_id: int, parsed: ParsedMail) -> list[Row]:
-    return [
-        {
-            "message_id": message_id,
-            "filename": attachment.filename,
-            "content_type": attachment.content_type,
-            "size": len(attachment.data),
-            "content_hash": blobs.put(attachment.data),
-            "content_id": attachment.content_id,
-            "inline": attachment.inline,
-        }
-        for attachment in parsed.attachments
-    ]
 
 
 def _following_merges(session: Session, ticket: Ticket) -> Ticket:
@@ -648,14 +529,6 @@ def _finish(session: Session, item: InboundItem, state: str, reason: str) -> Ing
     return IngestOutcome(state=state)
 
 
-def _loop_reason(settings: Settings, channel: Channel, parsed: ParsedMail) -> str:
-    if parsed.message_id and verify_message_id(settings.secret_key, parsed.message_id) is not None:
-        return "our own mail came back"
-    if parsed.from_address and parsed.from_address == channel.address:
-        return "sent from the channel's own address"
-    return ""
-
-
 def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIdentity | None]:
     if parsed.from_address:
         return resolve_customer(
@@ -665,43 +538,3 @@ def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIde
     session.add(customer)
     session.flush()
     return customer, None
-
-
-def _may_acknowledge(parsed: ParsedMail, undeliverable: bool) -> bool:
-    """RFC 3834: never answer automatic, bulk or list mail, nor an address that bounced.
-    (The cap of answers per sender is the batch's to count.)"""
-    if parsed.is_auto_reply or parsed.is_bulk or parsed.is_bounce or parsed.return_path == "":
-        return False
-    return not undeliverable
-
-
-def _verification(channel: Channel, parsed: ParsedMail) -> str:
-    """Authentication-Results count only when written by the server this channel trusts."""
-    trusted = str(channel.config.get("trusted_authserv_id", "")).lower()
-    if trusted and any(
-        r.authserv_id == trusted and r.method == "dmarc" and r.result == "pass"
-        for r in parsed.auth_results
-    ):
-        return "authenticated"
-    return "unverified"
-
-
-def _author_label(parsed: ParsedMail) -> str:
-    if parsed.from_name and parsed.from_address:
-        return f"{parsed.from_name} <{parsed.from_address}>"[:400]
-    return (parsed.from_address or parsed.from_name or "unknown sender")[:400]
-
-
-def _oversize_note(mail: InboundMail) -> str:
-    return (
-        f"This mail was {mail.size / 1_048_576:.1f} MB, over the size limit, so only its headers "
-        "were downloaded. The full mail is still in the mailbox."
-    )
-
-
-def _body_text(parsed: ParsedMail, mail: InboundMail) -> str:
-    return _oversize_note(mail) if mail.truncated else parsed.text
-
-
-def _display_text(parsed: ParsedMail, mail: InboundMail) -> str:
-    return _oversize_note(mail) if mail.truncated else parsed.new_text

@@ -14,14 +14,13 @@ from sqlmodel import col, select
 
 from inbox.actions.agents import create_agent, create_api_token
 from inbox.actions.channels import add_email_channel
+from inbox.actions.inbound_store import RawMail, store_raw_mail
 from inbox.actions.ingest import (
     FilingResult,
     IngestOutcome,
-    RawMail,
     process_inbound_item,
     process_inbound_items,
     read_pending_raw,
-    store_raw_mail,
 )
 from inbox.actions.tickets import update_ticket
 from inbox.app import create_app
