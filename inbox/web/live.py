@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -60,6 +59,8 @@ from inbox.queries.workspace import workspace_for
 from inbox.realtime import Message, Publisher, channel_name, decode
 from inbox.settings import Settings
 from inbox.web.auth import SESSION_COOKIE, agent_for_session, current_session
+from inbox.web.fragments import element_by_id
+from inbox.web.presence import SWEEP_SECONDS, PresenceBoard
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,6 @@ SESSION_CHECK_SECONDS = 10.0
 COUNTS_EVERY_SECONDS = 1.0
 QUEUE_LIMIT = 1000
 INBOX_ROWS = 50  # as many rows as the inbox's first page
-VIEWING_TTL = 45.0
-TYPING_TTL = 6.0
-SWEEP_SECONDS = 2.0
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -102,84 +100,6 @@ def origin_allowed(origin: str | None, base_url: str) -> bool:
     return bool(origin) and origin != "null" and origin_of(origin or "") == origin_of(base_url)
 
 
-@dataclass
-class Presence:
-    agent_id: int
-    name: str
-    seen_until: float
-    typing_until: float = 0.0
-
-    def state(self, now: float) -> str:
-        return "typing" if self.typing_until > now else "viewing"
-
-
-@dataclass(frozen=True)
-class Other:
-    agent_id: int
-    name: str
-    state: str
-
-
-class PresenceBoard:
-    """Who has which ticket open, per connection key, as this process heard it."""
-
-    def __init__(self) -> None:
-        self.tickets: dict[int, dict[str, Presence]] = {}
-
-    def apply(self, message: Message, now: float) -> tuple[int, bool, bool] | None:
-        """Apply one presence message: (ticket id, whether what others see changed, whether the
-        connection is new here). None for a malformed message."""
-        try:
-            ticket_id = int(message["ticket_id"])
-            key = str(message["conn"])
-            state = str(message["state"])
-            agent_id = int(message["agent_id"])
-            name = str(message["name"])[:200]
-        except (KeyError, TypeError, ValueError):
-            return None
-        entries = self.tickets.setdefault(ticket_id, {})
-        before = self.summary(ticket_id, now)
-        known = key in entries
-        if state == "left":
-            entries.pop(key, None)
-        else:
-            entry = entries.get(key) or Presence(agent_id, name, now + VIEWING_TTL)
-            entry.seen_until = now + VIEWING_TTL
-            if state == "typing":
-                entry.typing_until = now + TYPING_TTL
-            entries[key] = entry
-        if not entries:
-            del self.tickets[ticket_id]
-        return ticket_id, self.summary(ticket_id, now) != before, not known and state != "left"
-
-    def sweep(self, now: float) -> list[int]:
-        """Forget silent connections; the tickets whose picture changed (typing ended too)."""
-        changed = []
-        for ticket_id in list(self.tickets):
-            before = self.summary(ticket_id, now - SWEEP_SECONDS)
-            entries = self.tickets[ticket_id]
-            for key in [k for k, p in entries.items() if p.seen_until <= now]:
-                del entries[key]
-            if not entries:
-                del self.tickets[ticket_id]
-            if self.summary(ticket_id, now) != before:
-                changed.append(ticket_id)
-        return changed
-
-    def summary(self, ticket_id: int, now: float) -> list[Other]:
-        by_agent: dict[int, Other] = {}
-        for p in self.tickets.get(ticket_id, {}).values():
-            if p.seen_until <= now:
-                continue
-            seen = by_agent.get(p.agent_id)
-            if seen is None or (seen.state == "viewing" and p.state(now) == "typing"):
-                by_agent[p.agent_id] = Other(p.agent_id, p.name, p.state(now))
-        return sorted(by_agent.values(), key=lambda o: (o.name, o.agent_id))
-
-    def others(self, ticket_id: int, agent_id: int, now: float) -> list[Other]:
-        return [o for o in self.summary(ticket_id, now) if o.agent_id != agent_id]
-
-
 @dataclass(eq=False)
 class Connection:
     """One agent's socket, and what its page shows."""
@@ -196,45 +116,6 @@ class Connection:
     shown: set[int] = field(default_factory=set)
     queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     counts_due: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class _ElementFinder(HTMLParser):
-    """Where the element with one id starts and ends in rendered HTML."""
-
-    def __init__(self, element_id: str) -> None:
-        super().__init__(convert_charrefs=False)
-        self.element_id = element_id
-        self.tag = ""
-        self.depth = 0
-        self.start: tuple[int, int] | None = None
-        self.end: tuple[int, int] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.end is not None:
-            return
-        if self.start is None and ("id", self.element_id) in attrs:
-            self.tag, self.start, self.depth = tag, self.getpos(), 1
-        elif self.start is not None and tag == self.tag:
-            self.depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.start is not None and self.end is None and tag == self.tag:
-            self.depth -= 1
-            if self.depth == 0:
-                self.end = self.getpos()
-
-
-def element_by_id(html: str, element_id: str) -> str | None:
-    """The outer HTML of one element of a rendered partial, so that one partial serves both
-    the page and the push of a single entry."""
-    finder = _ElementFinder(element_id)
-    finder.feed(html)
-    if finder.start is None or finder.end is None:
-        return None
-    line_starts = [0, *itertools.accumulate(len(line) for line in html.splitlines(True))]
-    start = line_starts[finder.start[0] - 1] + finder.start[1]
-    end = html.index(">", line_starts[finder.end[0] - 1] + finder.end[1]) + 1
-    return html[start:end]
 
 
 def _row(session: Session, prefix: str, conn: Connection, ticket_id: int) -> TicketRow | None:
