@@ -45,10 +45,10 @@ from sqlmodel import select  # noqa: E402
 from inbox.db import Database  # noqa: E402
 from inbox.migrate import alembic_config  # noqa: E402
 from inbox.models import Agent  # noqa: E402
+from inbox.queries.ticket_page import ticket_detail  # noqa: E402
 from inbox.queries.tickets import (  # noqa: E402
     TicketFilters,
     list_tickets,
-    ticket_detail,
     viewer_for,
 )
 from inbox.queries.views import view_counts  # noqa: E402

@@ -17,7 +17,8 @@ from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from inbox.models import Agent, Ticket, utcnow
 from inbox.queries.sla import ticket_sla_json
-from inbox.queries.tickets import find_ticket, ticket_detail
+from inbox.queries.ticket_page import ticket_detail
+from inbox.queries.tickets import find_ticket
 from inbox.queries.workspace import workspace_for
 from inbox.settings import Settings
 from inbox.web.serializers import ticket_full

@@ -39,6 +39,7 @@ from inbox.actions.twofactor import second_factor_pending
 from inbox.db import Database
 from inbox.errors import DomainError
 from inbox.models import Agent, Ticket, utcnow
+from inbox.queries.ticket_page import ticket_detail
 from inbox.queries.tickets import (
     FILTER_FIELDS,
     TicketFilters,
@@ -50,7 +51,6 @@ from inbox.queries.tickets import (
     row_select,
     scope_clause,
     ticket_conditions,
-    ticket_detail,
     ticket_rows,
     viewer_for,
 )

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from inbox.models import Attachment, InboundItem, Message, Ticket
-from inbox.queries.tickets import ListedTicket, TicketDetail, TicketRow
+from inbox.queries.ticket_page import TicketDetail
+from inbox.queries.tickets import ListedTicket, TicketRow
 
 
 def _iso(value: datetime | None) -> str | None:
