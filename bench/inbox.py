@@ -52,7 +52,7 @@ from inbox.queries.tickets import (  # noqa: E402
     viewer_for,
 )
 from inbox.queries.views import view_counts  # noqa: E402
-from inbox.references import ALPHABET, check_symbol, format_reference  # noqa: E402
+from inbox.rules.references import ALPHABET, check_symbol, format_reference  # noqa: E402
 
 PREFIX = "HD"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

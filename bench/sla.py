@@ -44,11 +44,11 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import SQLModel, select  # noqa: E402
 
 from inbox.actions.report_rollup import stale_report_days  # noqa: E402
-from inbox.actions.sla import fire_sla_timer  # noqa: E402
+from inbox.actions.sla.clocks import fire_sla_timer  # noqa: E402
 from inbox.actions.timers import claim_timer, finish_timer, sweep_due_timers  # noqa: E402
 from inbox.db import Database  # noqa: E402
 from inbox.models import Agent, Channel, Customer, SlaPolicy, Team, TeamMember  # noqa: E402
-from inbox.queries.reports import ReportRange, SlaReport, parse_range, sla_report  # noqa: E402
+from inbox.queries.reports.sla import ReportRange, SlaReport, parse_range, sla_report  # noqa: E402
 from inbox.queries.tickets import Viewer, viewer_for  # noqa: E402
 from workers.sla_actors import refresh_report_rollup  # noqa: E402
 

@@ -30,13 +30,13 @@ from sqlmodel import col, select
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
 from inbox.models import Channel, InboundItem
-from inbox.realtime import Publisher, commit_publisher, open_publisher
+from inbox.realtime.hub import realtime_channels
+from inbox.realtime.publish import Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings, get_settings
 from inbox.web.account import AuthPages, PasswordResetPages, SecondFactorPages
 from inbox.web.admin import AdminPages
 from inbox.web.api import TicketApi
 from inbox.web.auth import PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
-from inbox.web.channels import realtime_channels
 from inbox.web.countdowns import register_template_functions
 from inbox.web.followups import FollowupAdminPages, SurveyPages, TicketFollowupPages
 from inbox.web.inbox_pages import InboxPages
@@ -48,7 +48,8 @@ from inbox.web.scope import ticket_scope_guard
 from inbox.web.sla_admin import SlaAdminPages, TicketSlaPages
 from inbox.web.workspace import MacroAdminPages, WorkspaceApi, WorkspacePages
 from workers.accounts import account_directory
-from workers.runtime import Runtime, build_runtime, start_runtime
+from workers.bootstrap import start_runtime
+from workers.runtime import Runtime, build_runtime
 
 if TYPE_CHECKING:
     from workers.embedded import BackgroundServices
@@ -78,7 +79,7 @@ def start_realtime(rt: Runtime, channels: ChannelsPlugin | None = None) -> Publi
 
 def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None = None) -> list[str]:
     """``inbox poll``: fetch every pull channel once and file what arrived, in this process."""
-    from inbox.actions.ingest import process_inbound_item
+    from inbox.actions.inbound.filing import process_inbound_item
     from workers.mailboxes import open_mailbox, sync_mailbox
 
     rt = build_runtime(settings)

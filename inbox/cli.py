@@ -41,8 +41,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     runtime = services = None
     if settings.in_process_workers:
         # Mail waiting in the mailbox is fetched and filed while the web layer is built.
+        from workers.bootstrap import start_runtime
         from workers.embedded import BackgroundServices
-        from workers.runtime import start_runtime
 
         runtime = start_runtime(settings, parser)
         services = BackgroundServices(*runtime)
@@ -140,7 +140,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_agent_create(args: argparse.Namespace, settings: Settings) -> int:
-    from inbox.actions.agents import create_agent
+    from inbox.actions.signin.agents import create_agent
     from inbox.db import Database
 
     password = _read_password(args)
@@ -154,7 +154,7 @@ def cmd_agent_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_agent_unlock(args: argparse.Namespace, settings: Settings) -> int:
-    from inbox.actions.agents import unlock_agent
+    from inbox.actions.signin.agents import unlock_agent
     from inbox.db import Database
 
     with Database(settings.database_url).unit_of_work() as session:
@@ -166,7 +166,7 @@ def cmd_agent_unlock(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
     from sqlmodel import select
 
-    from inbox.actions.agents import create_api_token
+    from inbox.actions.signin.agents import create_api_token
     from inbox.db import Database
     from inbox.models import Agent
 

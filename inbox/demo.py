@@ -6,22 +6,22 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from inbox.accounts.embedded import add_directory_account
-from inbox.actions.agents import create_agent
 from inbox.actions.calls import CallDetails, log_call
 from inbox.actions.customers import resolve_customer
+from inbox.actions.directory import add_directory_account
 from inbox.actions.email_out import reply_by_email
-from inbox.actions.escalations import EscalationRuleFields, save_escalation_rule
 from inbox.actions.followups import answer_survey, send_survey, snooze_ticket
 from inbox.actions.macros import MacroFields, create_macro
-from inbox.actions.sla import recompute_sla
-from inbox.actions.sla_policies import CalendarFields, PolicyFields, save_calendar, save_policy
+from inbox.actions.signin.agents import create_agent
+from inbox.actions.signin.two_factor import second_factor_required, set_known_totp_secret
+from inbox.actions.sla.clocks import recompute_sla
+from inbox.actions.sla.escalations import EscalationRuleFields, save_escalation_rule
+from inbox.actions.sla.policies import CalendarFields, PolicyFields, save_calendar, save_policy
 from inbox.actions.tickets import add_note, open_ticket, set_status, update_ticket
-from inbox.actions.twofactor import second_factor_required, set_known_totp_secret
 from inbox.errors import Conflict
-from inbox.followup_time import snooze_presets, zone_named
 from inbox.models import Agent, Channel, Message, Team, TeamMember, Ticket, utcnow
-from inbox.queries.reports import desk_timezone
+from inbox.queries.reports.sla import desk_timezone
+from inbox.rules.followup_time import snooze_presets, zone_named
 from inbox.settings import Settings
 from inbox.signing import survey_token
 

@@ -15,7 +15,7 @@ from inbox.accounts import (
     DirectoryRefused,
     DirectoryUnavailable,
 )
-from inbox.accounts.embedded import EmbeddedDirectory
+from inbox.actions.directory import EmbeddedDirectory
 from workers.runtime import Runtime
 
 

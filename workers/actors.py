@@ -10,7 +10,7 @@ from sqlmodel import col, select
 import connectors
 from connectors.base import DeliverySession, Outbound
 from connectors.errors import PermanentConnectorError, TransientConnectorError
-from inbox.actions.ingest import (
+from inbox.actions.inbound.filing import (
     FilingFailure,
     process_inbound_items,
     read_pending_raw,

@@ -26,7 +26,7 @@ from inbox.actions.channels import (
     record_channel_health,
     release_channel_lease,
 )
-from inbox.actions.inbound_store import RawMail, store_raw_mail
+from inbox.actions.inbound.store import RawMail, store_raw_mail
 from inbox.models import Channel
 from workers.runtime import Runtime
 

@@ -1,22 +1,18 @@
 """What actors need at run time: settings, the database, blob store, connectors.
 
-Built once per process by the composition root (``inbox serve``, ``inbox worker``)
-or lazily from the environment in a bare worker process.
+Built once per process by ``workers.bootstrap`` (``inbox serve``, ``inbox worker``) or lazily
+from the environment in a bare worker process. Imports no actor, so every actor may import it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.settings import Settings, get_settings
 from inbox.signing import SecretBox
 from workers.parsing import MailParser
-
-if TYPE_CHECKING:
-    import dramatiq
 
 
 @dataclass
@@ -51,19 +47,3 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         _runtime = build_runtime(get_settings())
     return _runtime
-
-
-def start_runtime(
-    settings: Settings, parser: MailParser | None = None
-) -> tuple[Runtime, dramatiq.Broker]:
-    """What every process that does work starts with. Broker first, then actors; committed
-    events become jobs."""
-    from workers.broker import configure_broker
-
-    broker = configure_broker(settings.broker_url)
-    rt = build_runtime(settings, parser)
-    set_runtime(rt)
-    from workers.dispatch import enqueue_jobs
-
-    rt.db.on_commit(enqueue_jobs)
-    return rt, broker

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from inbox.actions.inbound_store import sweep_pending_inbound
+from inbox.actions.inbound.store import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox
 from workers.dispatch import enqueue_inbound, enqueue_outbox
 from workers.runtime import Runtime

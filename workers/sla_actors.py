@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 import dramatiq
 
-from inbox.actions.escalations import escalate_sla_moment
 from inbox.actions.report_rollup import read_report_day, stale_report_days, store_report_day
-from inbox.actions.sla import SlaSettingsChanged, fire_sla_moment, recompute_sla
-from inbox.actions.sla_digests import DIGEST_TIMER, flush_alert_mail
+from inbox.actions.sla.clocks import SlaSettingsChanged, fire_sla_moment, recompute_sla
+from inbox.actions.sla.digests import DIGEST_TIMER, flush_alert_mail
+from inbox.actions.sla.escalations import escalate_sla_moment
 from inbox.actions.timers import ClaimedTimer, set_timer
 from inbox.db import Database
 from inbox.events import Event, MessageAdded, TicketChanged, TicketCreated

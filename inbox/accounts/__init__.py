@@ -1,7 +1,7 @@
 """The account directory: where the company's customer accounts live, seen from the desk.
 
 Two implementations answer the same :class:`AccountDirectory` interface: the embedded
-directory (a table, for the default set-up and the demo; :mod:`inbox.accounts.embedded`) and
+directory (a table, for the default set-up and the demo; :mod:`inbox.actions.directory`) and
 the company's account service over HTTP (``connectors.accounts``, adapted at the edge in
 ``workers.accounts``). Callers handle exactly two errors: :class:`DirectoryUnavailable`
 (try again later) and :class:`DirectoryRefused` (the directory said no; retrying won't help).

@@ -17,7 +17,7 @@ from inbox.actions.tickets import update_ticket
 from inbox.errors import InvalidInput, NotFound
 from inbox.models import Agent, Ticket, TicketTag
 from inbox.queries.tickets import Viewer, find_ticket, scope_clause, viewer_for
-from inbox.references import normalize_reference
+from inbox.rules.references import normalize_reference
 
 MAX_BULK_TICKETS = 100
 

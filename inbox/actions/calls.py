@@ -19,7 +19,7 @@ from inbox.errors import InvalidInput
 from inbox.events import MessageAdded, record
 from inbox.models import Agent, CallNote, Channel, CustomerIdentity, Message, Ticket, utcnow
 from inbox.models.accounts import CALL_DIRECTIONS, CALL_OUTCOMES, VERIFICATION_CHECKS
-from inbox.phone import display_phone, normalize_phone
+from inbox.rules.phone import display_phone, normalize_phone
 from inbox.settings import Settings
 
 MAX_SUMMARY_CHARS = 100_000

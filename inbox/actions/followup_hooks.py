@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.timers import TimerSet, set_timer
 from inbox.events import record
-from inbox.followup_time import add_business_days
 from inbox.models import Message, SatisfactionSurvey, Ticket, Timer
 from inbox.queries.followups import effective_settings, settings_calendar
+from inbox.rules.followup_time import add_business_days
 
 WAITING = "waiting_on_customer"
 REMINDER = "waiting_reminder"

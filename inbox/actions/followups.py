@@ -17,7 +17,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from inbox.actions.agents import check_admin
 from inbox.actions.audit import record_audit
 from inbox.actions.email_out import send_automatic_email
 from inbox.actions.followup_hooks import (
@@ -27,11 +26,11 @@ from inbox.actions.followup_hooks import (
     shown,
 )
 from inbox.actions.merge import active_merge_of
+from inbox.actions.signin.agents import check_admin
 from inbox.actions.tickets import first_status_of, link_tickets, set_status, touch_ticket
 from inbox.actions.timers import set_timer
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import MessageAdded, record
-from inbox.followup_time import LATEST_SNOOZE
 from inbox.models import (
     Agent,
     BusinessCalendar,
@@ -45,6 +44,7 @@ from inbox.models import (
     utcnow,
 )
 from inbox.queries.followups import effective_settings, pending_followup, settings_calendar
+from inbox.rules.followup_time import LATEST_SNOOZE
 from inbox.settings import Settings
 from inbox.signing import survey_token, verify_survey_token
 

@@ -29,7 +29,7 @@ from inbox.models.reporting import (
     SlaReportTime,
     SlaReportVolume,
 )
-from inbox.queries.report_figures import (
+from inbox.queries.reports.figures import (
     DIMENSIONS,
     SLOTS_PER_DAY,
     bucket_of,

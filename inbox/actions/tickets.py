@@ -26,7 +26,7 @@ from inbox.models import (
     utcnow,
 )
 from inbox.queries.tickets import find_ticket, scope_clause, viewer_for
-from inbox.references import new_reference
+from inbox.rules.references import new_reference
 
 MAX_NOTE_CHARS = 100_000
 _STATUS_NAME = re.compile(r"\w[\w -]*")

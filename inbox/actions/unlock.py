@@ -22,13 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from inbox.accounts import Account, CodeSent, mask_email
-from inbox.accounts.notices import queue_contact_mail
+from inbox.actions.account_notices import queue_contact_mail
 from inbox.actions.audit import record_audit
 from inbox.actions.email_out import reply_by_email
 from inbox.actions.outbox import retry_delay
+from inbox.actions.signin.two_factor import can_unlock_accounts
 from inbox.actions.tickets import touch_ticket
 from inbox.actions.timers import set_timer
-from inbox.actions.twofactor import can_unlock_accounts
 from inbox.errors import Conflict, InvalidInput, PermissionDenied, Throttled
 from inbox.events import MessageAdded, record
 from inbox.models import (

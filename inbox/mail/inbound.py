@@ -1,6 +1,6 @@
 """A stored mail, parsed: the step of ingestion that needs no database.
 
-Kept apart from the filing (``inbox.actions.ingest``) so that a parser process imports only
+Kept apart from the filing (``inbox.actions.inbound.filing``) so that a parser process imports only
 the mail parser, and is ready in a fraction of the time the models would take.
 """
 

@@ -10,7 +10,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from inbox.business_time import Calendar
 from inbox.models import (
     BusinessCalendar,
     FollowupSettings,
@@ -20,6 +19,7 @@ from inbox.models import (
     TicketSnooze,
 )
 from inbox.queries.sla import calendar_of
+from inbox.rules.business_time import Calendar
 
 
 def effective_settings(session: Session, team_id: int | None) -> FollowupSettings:

@@ -50,7 +50,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session, col
 
 from inbox.models import Ticket
-from inbox.references import normalize_reference
+from inbox.rules.references import normalize_reference
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8

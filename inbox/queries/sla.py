@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from inbox.business_time import (
+from inbox.models import BusinessCalendar, SlaClock, SlaClockEvent, SlaPolicy, Team, Ticket
+from inbox.rules.business_time import (
     ALWAYS_OPEN,
     Calendar,
     CalendarError,
@@ -16,7 +17,6 @@ from inbox.business_time import (
     business_time_between,
     weekly,
 )
-from inbox.models import BusinessCalendar, SlaClock, SlaClockEvent, SlaPolicy, Team, Ticket
 
 TARGET_LABELS = {
     "first_response": "First response",

@@ -30,8 +30,8 @@ from inbox.models import (
 from inbox.models.types import utcnow
 from inbox.queries.followups import snoozed_ticket_ids
 from inbox.queries.search import TicketSearch, ticket_search
-from inbox.references import normalize_reference
-from inbox.sla_countdown import RUNNING_CATEGORIES
+from inbox.rules.references import normalize_reference
+from inbox.rules.sla_countdown import RUNNING_CATEGORIES
 
 MAX_LIMIT = 100
 VIEWS = ("all", "mine", "unassigned", "open", "waiting", "breaching", "snoozed")
@@ -212,7 +212,7 @@ def _filter_conditions(
     elif view == "waiting":
         conditions.append(col(Ticket.status_category) == "waiting_on_customer")
     elif view == "breaching":
-        # What the rows' countdowns show (``inbox.sla_countdown``): a running clock due
+        # What the rows' countdowns show (``inbox.rules.sla_countdown``): a running clock due
         # within the window or already overdue; a waiting ticket's clocks are paused.
         due_by = (now or utcnow()) + BREACHING_SOON
         conditions.append(col(Ticket.status_category).in_(RUNNING_CATEGORIES))

@@ -19,20 +19,20 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from inbox.actions.agent_mail import can_mail_agents
-from inbox.actions.agents import (
+from inbox.actions.signin.agents import (
     PENDING_LIFETIME,
     SESSION_LIFETIME,
     TooManyAttempts,
     authenticate_agent,
     end_session,
 )
-from inbox.actions.password_reset import (
+from inbox.actions.signin.password_reset import (
     INVALID_LINK,
     check_reset_token,
     request_password_reset,
     reset_password,
 )
-from inbox.actions.twofactor import (
+from inbox.actions.signin.two_factor import (
     begin_sign_in,
     begin_totp_enrolment,
     check_second_factor,

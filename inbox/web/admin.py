@@ -11,9 +11,14 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from inbox.actions.agents import access_agent, check_admin, set_unlock_permission, unlock_agent
+from inbox.actions.signin.agents import (
+    access_agent,
+    check_admin,
+    set_unlock_permission,
+    unlock_agent,
+)
+from inbox.actions.signin.two_factor import reset_two_factor
 from inbox.actions.tickets import add_status
-from inbox.actions.twofactor import reset_two_factor
 from inbox.db import Database
 from inbox.errors import DomainError
 from inbox.models import STATUS_CATEGORIES, Agent

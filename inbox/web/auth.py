@@ -20,7 +20,7 @@ from litestar.middleware.authentication import (
 from litestar.response import Redirect
 from sqlmodel import col, select
 
-from inbox.actions.twofactor import second_factor_pending, second_factor_recent
+from inbox.actions.signin.two_factor import second_factor_pending, second_factor_recent
 from inbox.db import Database
 from inbox.errors import PermissionDenied
 from inbox.models import Agent, AgentSession, ApiToken, utcnow

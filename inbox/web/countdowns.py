@@ -7,7 +7,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from inbox.models import Ticket, utcnow
 from inbox.queries.tickets import BREACHING_SOON, ListedTicket
-from inbox.sla_countdown import Countdown, countdown, running_due_at
+from inbox.rules.sla_countdown import Countdown, countdown, running_due_at
 
 
 def sla_countdown(ticket: Ticket | ListedTicket) -> Countdown | None:

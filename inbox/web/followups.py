@@ -30,12 +30,12 @@ from inbox.actions.followups import (
 from inbox.actions.tickets import access_ticket
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound
-from inbox.followup_time import MORNING, snooze_moment, snooze_presets, zone_named
 from inbox.models import Agent, Ticket, Timer, utcnow
 from inbox.queries.followups import list_followup_settings, pending_followup, survey_of
-from inbox.queries.reports import desk_timezone
+from inbox.queries.reports.sla import desk_timezone
 from inbox.queries.sla import list_calendars
 from inbox.queries.tickets import find_ticket
+from inbox.rules.followup_time import MORNING, snooze_moment, snooze_presets, zone_named
 from inbox.settings import Settings
 from inbox.web.account import PRIVATE
 from inbox.web.admin import admin_only

@@ -25,7 +25,7 @@ from inbox.queries.tickets import (
     viewer_for,
 )
 from inbox.queries.views import assignable_agents, inbox_views, status_names, view_counts
-from inbox.references import normalize_reference
+from inbox.rules.references import normalize_reference
 from inbox.settings import Settings
 
 PAGE_SIZE = 50

@@ -1,6 +1,6 @@
 """Live updates over a websocket: rows of the inbox, view counts, timeline entries, presence.
 
-Litestar channels (``inbox.realtime``) tell every web process which ticket changed; this
+Litestar channels (``inbox.realtime.publish``) tell every web process which ticket changed; this
 module subscribes the process once to the desk's channel and renders,
 for each agent connected to this process, the same partials the pages use, as htmx
 out-of-band swaps for the ``ws`` extension, and only for tickets that agent may see. The
@@ -35,7 +35,7 @@ from litestar.exceptions import WebSocketDisconnect
 from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 
-from inbox.actions.twofactor import second_factor_pending
+from inbox.actions.signin.two_factor import second_factor_pending
 from inbox.db import Database
 from inbox.errors import DomainError
 from inbox.models import Agent, Ticket, utcnow
@@ -56,7 +56,7 @@ from inbox.queries.tickets import (
 )
 from inbox.queries.views import view_counts
 from inbox.queries.workspace import workspace_for
-from inbox.realtime import Message, Publisher, channel_name, decode
+from inbox.realtime.publish import Message, Publisher, channel_name, decode
 from inbox.settings import Settings
 from inbox.web.auth import SESSION_COOKIE, agent_for_session, current_session
 from inbox.web.fragments import element_by_id

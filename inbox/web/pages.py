@@ -21,7 +21,7 @@ from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound
 from inbox.models import Agent, Attachment, Message
 from inbox.queries.tickets import list_quarantine
-from inbox.references import normalize_reference
+from inbox.rules.references import normalize_reference
 from inbox.settings import Settings
 from inbox.web.common import FormBody, ticket_context, timeline_answer
 

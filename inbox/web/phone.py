@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from inbox.accounts import Account, AccountDirectory, DirectoryError
 from inbox.actions.calls import CallDetails, log_call, open_ticket_from_call
-from inbox.actions.twofactor import can_unlock_accounts
+from inbox.actions.signin.two_factor import can_unlock_accounts
 from inbox.actions.unlock import (
     check_can_unlock,
     prove_identity_by_call,
@@ -34,9 +34,9 @@ from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
 from inbox.models import Agent, CallNote, Message, utcnow
 from inbox.models.accounts import VERIFICATION_CHECKS
-from inbox.phone import display_phone, spoken_groups, spoken_reference
 from inbox.queries.customers import customer_panel
 from inbox.queries.tickets import find_ticket
+from inbox.rules.phone import display_phone, spoken_groups, spoken_reference
 from inbox.settings import Settings
 from inbox.web.auth import current_session
 from inbox.web.common import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inbox.realtime import Message
+from inbox.realtime.publish import Message
 
 # A page sends a heartbeat every 20 s and "typing" at most every 2 s (partials/presence.html).
 VIEWING_TTL = 45.0

@@ -28,7 +28,7 @@ from inbox.db import Database
 from inbox.errors import InvalidInput, PermissionDenied
 from inbox.models import Agent, utcnow
 from inbox.models.sla import SLA_TARGETS
-from inbox.queries.reports import (
+from inbox.queries.reports.sla import (
     BACKLOG_BUCKETS,
     DRILL_OUTCOMES,
     GROUPS,

@@ -14,13 +14,13 @@ from litestar.params import Body, FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from inbox.actions.escalations import (
+from inbox.actions.sla.escalations import (
     EscalationRuleFields,
     delete_escalation_rule,
     describe_rule,
     save_escalation_rule,
 )
-from inbox.actions.sla_policies import (
+from inbox.actions.sla.policies import (
     CalendarFields,
     PolicyFields,
     format_weekly_hours,
@@ -29,7 +29,6 @@ from inbox.actions.sla_policies import (
     save_policy,
 )
 from inbox.actions.tickets import can_see_ticket
-from inbox.business_time import supported_countries
 from inbox.db import Database
 from inbox.errors import InvalidInput, NotFound
 from inbox.models import PRIORITIES, SLA_TARGETS, Agent, BusinessCalendar, SlaPolicy, utcnow
@@ -43,6 +42,7 @@ from inbox.queries.sla import (
     sla_timeline,
 )
 from inbox.queries.tickets import find_ticket
+from inbox.rules.business_time import supported_countries
 from inbox.settings import Settings
 from inbox.web.admin import admin_only
 from inbox.web.auth import Credentials, browser_session_only

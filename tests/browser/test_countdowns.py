@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inbox.actions.sla_policies import PolicyFields, save_policy
+from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.db import Database
 from inbox.settings import Settings
 from tests.integration.test_countdowns import opened_ago

@@ -7,7 +7,7 @@ from typing import Any
 
 from inbox.demo import DEMO_TOTP_SECRET
 from inbox.models import utcnow
-from inbox.totp import hotp, time_step
+from inbox.rules.totp import hotp, time_step
 from tests.support.browsing import submit_sign_in
 from tests.support.processes import Deployment, run_cli
 

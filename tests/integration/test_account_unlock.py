@@ -20,8 +20,8 @@ from sqlmodel import col, select
 from connectors.accounts import AccountServiceClient
 from connectors.errors import PermanentConnectorError, TransientConnectorError
 from inbox.accounts import Account, DirectoryRefused
-from inbox.accounts.embedded import EmbeddedDirectory, add_directory_account
 from inbox.actions.calls import CallDetails, log_call
+from inbox.actions.directory import EmbeddedDirectory, add_directory_account
 from inbox.actions.unlock import (
     ACCOUNT_LIMIT,
     AGENT_LIMIT,

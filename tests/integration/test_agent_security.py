@@ -17,11 +17,11 @@ from litestar.testing import TestClient
 from sqlmodel import col, select
 
 from inbox.actions.audit import record_audit
-from inbox.actions.twofactor import can_unlock_accounts
+from inbox.actions.signin.two_factor import can_unlock_accounts
 from inbox.db import Database
 from inbox.models import AgentSession, OneTimeCode, Outbox, utcnow
+from inbox.rules.totp import hotp, time_step
 from inbox.settings import Settings
-from inbox.totp import hotp, time_step
 from inbox.web.auth import SESSION_COOKIE
 from tests.support.desk import PASSWORD, agent_by_email, make_agent, make_channel
 from tests.support.web import Client, csrf_token, post_form, sign_in

@@ -11,7 +11,7 @@ from inbox.actions.calls import CallDetails, log_call, open_ticket_from_call
 from inbox.actions.customers import resolve_customer
 from inbox.db import Database
 from inbox.models import Agent, CallNote, Customer, CustomerIdentity, Message, Ticket, utcnow
-from inbox.references import normalize_reference
+from inbox.rules.references import normalize_reference
 from inbox.settings import Settings
 from tests.support.desk import (
     agent_by_email,

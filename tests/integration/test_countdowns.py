@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from inbox.actions.sla import recompute_sla
-from inbox.actions.sla_policies import PolicyFields, save_policy
+from inbox.actions.sla.clocks import recompute_sla
+from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.actions.tickets import update_ticket
 from inbox.db import Database
 from inbox.models import Message, Ticket, TicketStatusChange, utcnow

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from inbox.actions.escalations import EscalationRuleFields, save_escalation_rule
-from inbox.actions.sla import recompute_sla
-from inbox.actions.sla_policies import PolicyFields, save_policy
+from inbox.actions.sla.clocks import recompute_sla
+from inbox.actions.sla.escalations import EscalationRuleFields, save_escalation_rule
+from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.actions.tickets import update_ticket
 from inbox.app import start_runtime
 from inbox.models import (

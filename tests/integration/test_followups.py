@@ -18,10 +18,9 @@ from sqlmodel import col, func, select
 
 from inbox.actions.followup_hooks import AUTO_RESOLVE, REMINDER, SURVEY
 from inbox.actions.followups import FollowupFields, save_followup_settings
-from inbox.actions.sla_policies import CalendarFields, save_calendar
+from inbox.actions.sla.policies import CalendarFields, save_calendar
 from inbox.actions.tickets import update_ticket
 from inbox.app import create_app
-from inbox.followup_time import add_business_days
 from inbox.models import (
     AgentSession,
     AuditEvent,
@@ -39,6 +38,7 @@ from inbox.models import (
 from inbox.queries.followups import effective_settings, satisfaction_summary
 from inbox.queries.sla import calendar_of
 from inbox.queries.tickets import TicketFilters, count_tickets, viewer_for
+from inbox.rules.followup_time import add_business_days
 from inbox.settings import Settings
 from inbox.signing import hash_token, new_token, reply_address
 from inbox.web.auth import SESSION_COOKIE

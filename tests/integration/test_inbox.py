@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from inbox.actions.agents import create_api_token
+from inbox.actions.signin.agents import create_api_token
 from inbox.actions.tickets import add_note
 from inbox.db import Database
 from inbox.models import (
@@ -24,7 +24,7 @@ from inbox.models import (
     Ticket,
     utcnow,
 )
-from inbox.references import ALPHABET, BODY_LENGTH, check_symbol, format_reference
+from inbox.rules.references import ALPHABET, BODY_LENGTH, check_symbol, format_reference
 from inbox.settings import Settings
 from tests.support.desk import (
     change_ticket,

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import col, func, select
 
-from inbox.actions import ingest as ingest_module
+from inbox.actions.inbound import filing as ingest_module
 from inbox.actions.tickets import open_ticket
 from inbox.db import Database
 from inbox.models import Attachment, Customer, InboundItem, Message, Outbox, Ticket
-from inbox.references import new_reference
+from inbox.rules.references import new_reference
 from inbox.settings import Settings, load_settings
 from tests.support.desk import ingest, ingest_batch, mail, make_agent, make_channel
 from tests.support.web import Client, api_references

@@ -32,8 +32,8 @@ from websockets.typing import Origin
 
 from inbox.db import Database
 from inbox.models import Agent, Team, TeamMember
-from inbox.realtime import Message, channel_name, open_publisher
-from inbox.web.channels import realtime_channels
+from inbox.realtime.hub import realtime_channels
+from inbox.realtime.publish import Message, channel_name, open_publisher
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.processes import Deployment, InboxProcess, free_port, run_cli, running

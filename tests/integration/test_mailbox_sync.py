@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from sqlmodel import col, select
 
-from inbox.actions.ingest import process_inbound_item
+from inbox.actions.inbound.filing import process_inbound_item
 from inbox.db import Database
 from inbox.models import Channel, InboundItem, Message
 from inbox.settings import Settings

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from inbox.realtime import channel_name, open_publisher
-from inbox.web.channels import realtime_channels
+from inbox.realtime.hub import realtime_channels
+from inbox.realtime.publish import channel_name, open_publisher
 from tests.support.processes import free_port
 
 

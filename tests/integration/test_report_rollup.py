@@ -31,8 +31,8 @@ from inbox.models import (
     Timer,
     utcnow,
 )
-from inbox.queries.report_rollup import stale_days
-from inbox.queries.reports import (
+from inbox.queries.reports.rollup import stale_days
+from inbox.queries.reports.sla import (
     GROUPS,
     ReportRange,
     SlaReport,

@@ -8,14 +8,14 @@ from collections import Counter
 
 import pytest
 
-from inbox.queries.report_figures import (
+from inbox.queries.reports.figures import (
     StaleRollup,
     bucket_of,
     median_ranks,
     percentile_rank,
     ranked_seconds,
 )
-from inbox.queries.report_sections import median, percentile
+from inbox.queries.reports.sections import median, percentile
 
 
 def test_buckets_keep_the_order_of_durations_and_put_none_or_less_first() -> None:

@@ -28,8 +28,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import select
 
-from inbox.actions.sla import recompute_sla
-from inbox.actions.sla_policies import PolicyFields, save_policy
+from inbox.actions.sla.clocks import recompute_sla
+from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.db import Database
 from inbox.models import Agent, AgentSession, Team, TeamMember, Ticket, utcnow
 from inbox.settings import Settings

@@ -19,13 +19,13 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from inbox.actions.agents import FAILED_SIGN_INS, RESET_REQUESTS
+from inbox.actions.signin.agents import FAILED_SIGN_INS, RESET_REQUESTS
 from inbox.db import Database
 from inbox.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from inbox.models import utcnow
 from inbox.models.agents import SignInAttempt
+from inbox.rules.totp import hotp, time_step
 from inbox.settings import load_settings
-from inbox.totp import hotp, time_step
 from tests.support.processes import Deployment, InboxProcess, free_port, run_cli, running, wait_for
 
 ATTACKER = "127.0.0.2"

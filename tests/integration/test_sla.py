@@ -23,8 +23,8 @@ from sqlmodel import col, func, select
 
 from inbox.actions.calls import CallDetails, log_call
 from inbox.actions.email_out import reply_by_email
-from inbox.actions.sla import recompute_sla
-from inbox.actions.sla_policies import (
+from inbox.actions.sla.clocks import recompute_sla
+from inbox.actions.sla.policies import (
     CalendarFields,
     PolicyFields,
     save_calendar,

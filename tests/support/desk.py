@@ -12,16 +12,16 @@ import dramatiq
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from inbox.actions.agents import create_agent, create_api_token
 from inbox.actions.channels import add_email_channel
-from inbox.actions.inbound_store import RawMail, store_raw_mail
-from inbox.actions.ingest import (
+from inbox.actions.inbound.filing import (
     FilingResult,
     IngestOutcome,
     process_inbound_item,
     process_inbound_items,
     read_pending_raw,
 )
+from inbox.actions.inbound.store import RawMail, store_raw_mail
+from inbox.actions.signin.agents import create_agent, create_api_token
 from inbox.actions.tickets import update_ticket
 from inbox.app import create_app
 from inbox.blobs import BlobStore

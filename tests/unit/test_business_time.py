@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox.business_time import (
+from inbox.rules.business_time import (
     ALWAYS_OPEN,
     WEEKDAYS,
     Calendar,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox.business_time import ALWAYS_OPEN, Holidays, weekly
-from inbox.followup_time import add_business_days, snooze_moment, snooze_presets
+from inbox.rules.business_time import ALWAYS_OPEN, Holidays, weekly
+from inbox.rules.followup_time import add_business_days, snooze_moment, snooze_presets
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = weekly(

@@ -55,10 +55,30 @@ def test_actions_queries_and_pure_modules_stay_out_of_the_edges() -> None:
     inner = [
         (name, imports)
         for name, imports in _modules("inbox")
-        if not name.startswith("inbox/web/") and name not in COMPOSITION_ROOTS
+        if not name.startswith(("inbox/web/", "inbox/realtime/")) and name not in COMPOSITION_ROOTS
     ]
     forbidden = (*FRAMEWORKS, "workers", "inbox.web", "inbox.app", "inbox.cli", "connectors")
     assert _offending(inner, forbidden) == []
+
+
+def test_pure_rules_import_no_database_web_or_worker_code() -> None:
+    forbidden = (*FRAMEWORKS, "sqlalchemy", "sqlmodel", "inbox.db", "inbox.models")
+    forbidden += ("inbox.actions", "inbox.queries", "inbox.web", "inbox.realtime", "workers")
+    forbidden += ("connectors", "httpx", "redis", "psycopg")
+    assert _offending(_modules("inbox/rules"), forbidden) == []
+
+
+def test_realtime_carries_events_and_knows_no_actions_or_pages() -> None:
+    """The hub is Litestar's channels plugin; nothing else of the web framework belongs here."""
+    modules = _modules("inbox/realtime")
+    forbidden = ("inbox.actions", "inbox.queries", "inbox.web", "inbox.models", "workers")
+    assert _offending(modules, (*forbidden, "dramatiq", "uvicorn", "websockets")) == []
+    litestar = {i for _, imports in modules for i in imports if i.split(".")[0] == "litestar"}
+    assert all(i.startswith("litestar.channels") for i in litestar), litestar
+
+
+def test_account_directory_interface_imports_no_actions() -> None:
+    assert _offending(_modules("inbox/accounts"), ("inbox.actions", "inbox.queries")) == []
 
 
 def test_queries_never_import_actions() -> None:
@@ -67,6 +87,98 @@ def test_queries_never_import_actions() -> None:
 
 def test_workers_never_reach_into_the_web_layer() -> None:
     assert _offending(_modules("workers"), ("inbox.web", "inbox.app", "litestar")) == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Every import of the project's own modules, those inside functions included."""
+    paths = [
+        p for package in ("inbox", "workers", "connectors") for p in (ROOT / package).rglob("*.py")
+    ]
+    known = {_module_name(p): p for p in paths}
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets.add(node.module)
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {t for t in targets if t in known and t != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while (member := stack.pop()) != node:
+                component.append(member)
+            if component:
+                found.append(sorted([node, *component]))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_project_has_no_import_cycles() -> None:
+    assert _cycles(_import_graph()) == []
+
+
+def test_the_cycle_finder_sees_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_inbox_shows_its_layers_in_folders() -> None:
+    """A newcomer opening inbox/ sees the layers, not a heap of loose modules."""
+    packages = {p.name for p in (ROOT / "inbox").iterdir() if (p / "__init__.py").exists()}
+    assert packages == {
+        "accounts",
+        "actions",
+        "mail",
+        "models",
+        "queries",
+        "realtime",
+        "rules",
+        "web",
+    }
+    loose = {p.stem for p in (ROOT / "inbox").glob("*.py")}
+    assert loose == {
+        "__init__",
+        "app",
+        "blobs",
+        "cli",
+        "db",
+        "demo",
+        "errors",
+        "events",
+        "migrate",
+        "settings",
+        "signing",
+    }
+    for grouped in ("actions/inbound", "actions/sla", "actions/signin", "queries/reports"):
+        assert (ROOT / "inbox" / grouped / "__init__.py").exists(), grouped
 
 
 def test_a_parser_process_imports_only_the_mail_parser() -> None:

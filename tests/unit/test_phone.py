@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inbox.errors import InvalidInput
-from inbox.phone import display_phone, normalize_phone, spoken_groups, spoken_reference
+from inbox.rules.phone import display_phone, normalize_phone, spoken_groups, spoken_reference
 
 
 @pytest.mark.parametrize(

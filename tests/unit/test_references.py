@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inbox.references import (
+from inbox.rules.references import (
     ALPHABET,
     BODY_LENGTH,
     check_symbol,

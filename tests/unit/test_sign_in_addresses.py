@@ -1,6 +1,6 @@
 """Which network address a sign-in attempt counts against."""
 
-from inbox.actions.agents import network_of
+from inbox.actions.signin.agents import network_of
 
 
 def test_an_ipv4_client_counts_as_its_own_address() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inbox.business_time import ALWAYS_OPEN, weekly
-from inbox.sla_clocks import CUSTOMER, RESPONSE, STATUS, Happening, Targets, replay
+from inbox.rules.business_time import ALWAYS_OPEN, weekly
+from inbox.rules.sla_clocks import CUSTOMER, RESPONSE, STATUS, Happening, Targets, replay
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inbox.sla_countdown import countdown, running_due_at
+from inbox.rules.sla_countdown import countdown, running_due_at
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOON = timedelta(hours=4)

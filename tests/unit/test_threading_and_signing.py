@@ -7,6 +7,7 @@ from email import message_from_bytes
 from email.policy import default
 
 from inbox.mail.compose import OutboundMail, build_message, tagged_subject, without_links
+from inbox.rules.thread_match import ThreadSignals, decide
 from inbox.signing import (
     SecretBox,
     new_message_id,
@@ -15,7 +16,6 @@ from inbox.signing import (
     verify_message_id,
     verify_reply_token,
 )
-from inbox.thread_match import ThreadSignals, decide
 
 SECRET = b"s" * 32
 OTHER = b"o" * 32

@@ -13,13 +13,13 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from inbox.actions.agent_mail import queue_agent_mail
-from inbox.actions.agents import (
+from inbox.actions.audit import record_audit
+from inbox.actions.signin.agents import (
     RESET_REQUESTS,
     check_address_limit,
     record_address_attempt,
     set_password,
 )
-from inbox.actions.audit import record_audit
 from inbox.errors import InvalidInput
 from inbox.models import Agent, OneTimeCode, utcnow
 from inbox.settings import Settings

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from inbox.mail.parse import ParsedMail
-from inbox.references import find_reference_tags
+from inbox.rules.references import find_reference_tags
 from inbox.signing import token_from_address, verify_message_id
 
 T = TypeVar("T")

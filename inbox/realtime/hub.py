@@ -1,5 +1,5 @@
 """Litestar channels in the web process: the desk's one channel, which every web process
-subscribes to (``inbox.web.live``) and every process publishes to (``inbox.realtime``).
+subscribes to (``inbox.web.live``) and every process publishes to (``inbox.realtime.publish``).
 
 In memory by default; on Redis pub/sub or PostgreSQL LISTEN/NOTIFY when ``INBOX_REALTIME_URL``
 names one. Litestar's remote backends stop streaming for good when their connection drops, and
@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from litestar.channels import ChannelsBackend, ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from inbox.realtime import (
+from inbox.realtime.publish import (
     OUTGOING_LIMIT,
     RECONNECT_SECONDS,
     REDIS_SCHEMES,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from inbox.business_time import Calendar, add_business_time, business_time_between
+from inbox.rules.business_time import Calendar, add_business_time, business_time_between
 
 WAITING = ("waiting_on_customer", "waiting_on_third_party")
 DONE = ("resolved", "closed")

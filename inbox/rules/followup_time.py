@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from inbox.business_time import SEARCH_LIMIT, Calendar, CalendarError
+from inbox.rules.business_time import SEARCH_LIMIT, Calendar, CalendarError
 
 # How far ahead an agent may snooze a ticket.
 LATEST_SNOOZE = timedelta(days=366)

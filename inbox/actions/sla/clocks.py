@@ -2,7 +2,7 @@
 warning and breach timers.
 
 ``recompute_sla`` is the one writer of clocks. It replays the ticket's own history
-(``inbox.sla_clocks``) under the policy that matches the ticket now, so running it twice
+(``inbox.rules.sla_clocks``) under the policy that matches the ticket now, so running it twice
 changes nothing, and a change of priority, team or policy applies to the whole ticket. It
 stores each clock, the transitions not recorded yet, ``ticket.sla_due_at``, and one pending
 timer per warning and deadline still ahead; a timer set for a moment that no longer
@@ -21,7 +21,6 @@ from sqlmodel import Session, col, select
 from inbox.actions.calls import NOT_A_RESPONSE
 from inbox.actions.tickets import record_system_event
 from inbox.actions.timers import TimerSet, set_timer
-from inbox.business_time import Calendar, add_business_time
 from inbox.events import Event, record
 from inbox.models import (
     CallNote,
@@ -35,7 +34,8 @@ from inbox.models import (
     Timer,
 )
 from inbox.queries.sla import TARGET_LABELS, policy_calendar
-from inbox.sla_clocks import CUSTOMER, RESPONSE, STATUS, Clock, Happening, Targets, replay
+from inbox.rules.business_time import Calendar, add_business_time
+from inbox.rules.sla_clocks import CUSTOMER, RESPONSE, STATUS, Clock, Happening, Targets, replay
 
 PUBLIC_KINDS = ("email", "chat", "social")
 TIMER_KINDS = ("sla_warning", "sla_breach")
@@ -299,7 +299,7 @@ def _sync_timers(session: Session, ticket_id: int, wanted: dict[str, _WantedTime
 @dataclass(frozen=True)
 class SlaMoment:
     """A warning or deadline that came while its clock was still running: what escalation
-    rules act on (``inbox.actions.escalations``)."""
+    rules act on (``inbox.actions.sla.escalations``)."""
 
     ticket_id: int
     target: str

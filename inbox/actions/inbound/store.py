@@ -1,5 +1,5 @@
 """Stage one of email ingestion, at the edge right after fetching: the raw bytes and the
-mailbox cursor are stored, nothing else (``inbox.actions.ingest`` files them later), and
+mailbox cursor are stored, nothing else (``inbox.actions.inbound.filing`` files them later), and
 items whose filing job was lost are found again."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from inbox.models import Ticket
 from inbox.models.sla import SLA_TARGETS
-from inbox.queries.report_figures import (
+from inbox.queries.reports.figures import (
     MEASURES,
     TIMED_TARGETS,
     Figures,
@@ -35,8 +35,8 @@ from inbox.queries.report_figures import (
     ranked_seconds,
     slot_start,
 )
-from inbox.queries.report_range import NONE_KEY, ReportRange, group_labels
-from inbox.queries.report_rollup import (
+from inbox.queries.reports.period import NONE_KEY, ReportRange, group_labels
+from inbox.queries.reports.rollup import (
     Coverage,
     coverage,
     rollup_bucket_seconds,

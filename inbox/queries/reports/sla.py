@@ -22,8 +22,8 @@ from sqlmodel import Session, col
 from inbox.errors import InvalidInput
 from inbox.models import Agent, Channel, SatisfactionSurvey, SlaClock, SlaPolicy, Team, Ticket
 from inbox.queries.followups import satisfaction_summary
-from inbox.queries.report_figures import StaleRollup, used_seconds
-from inbox.queries.report_range import (
+from inbox.queries.reports.figures import StaleRollup, used_seconds
+from inbox.queries.reports.period import (
     GROUPS,
     NONE_KEY,
     ReportRange,
@@ -34,7 +34,7 @@ from inbox.queries.report_range import (
     parse_range,
     range_conditions,
 )
-from inbox.queries.report_sections import (
+from inbox.queries.reports.sections import (
     Compliance,
     TimeFigures,
     Volume,

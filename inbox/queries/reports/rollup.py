@@ -27,7 +27,7 @@ from inbox.models.reporting import (
     SlaReportTime,
     SlaReportVolume,
 )
-from inbox.queries.report_figures import Interval, utc_midnight
+from inbox.queries.reports.figures import Interval, utc_midnight
 
 Teams = frozenset[int] | None
 

@@ -1,6 +1,6 @@
 """Email ingestion: raw bytes are stored first, then each item becomes a message.
 
-Stage one (``inbox.actions.inbound_store``) runs at the edge right after fetching
+Stage one (``inbox.actions.inbound.store``) runs at the edge right after fetching
 and only records bytes and the mailbox cursor. Stage two parses (``parse_pending``: pure,
 so outside the write transaction, in another process where there is one) and then
 threads and files (``process_inbound_items``: several items in one transaction,
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from inbox.actions.bounces import file_bounce
 from inbox.actions.customers import Contact, resolve_customer, resolve_customers
 from inbox.actions.email_out import (
     AcknowledgementRequest,
@@ -27,10 +26,11 @@ from inbox.actions.email_out import (
     recent_acknowledgements,
 )
 from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
-from inbox.actions.inbound_rows import attachment_rows, loop_reason, may_acknowledge, message_row
+from inbox.actions.inbound.bounces import file_bounce
+from inbox.actions.inbound.rows import attachment_rows, loop_reason, may_acknowledge, message_row
+from inbox.actions.inbound.thread_lookup import find_thread
 from inbox.actions.merge import active_merge_of
 from inbox.actions.rows import insert_rows
-from inbox.actions.thread_lookup import find_thread
 from inbox.actions.tickets import (
     link_tickets,
     open_ticket,
@@ -51,9 +51,9 @@ from inbox.models import (
     Ticket,
     utcnow,
 )
-from inbox.references import new_reference
+from inbox.rules.references import new_reference
+from inbox.rules.thread_match import read_signals
 from inbox.settings import Settings
-from inbox.thread_match import read_signals
 
 log = logging.getLogger(__name__)
 

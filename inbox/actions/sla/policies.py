@@ -10,8 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from inbox.actions.audit import record_audit
-from inbox.actions.sla import SlaSettingsChanged
-from inbox.business_time import WEEKDAYS, CalendarError, format_clock, parse_clock
+from inbox.actions.sla.clocks import SlaSettingsChanged
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import record
 from inbox.models import (
@@ -25,6 +24,7 @@ from inbox.models import (
 )
 from inbox.models.channels import CHANNEL_KINDS
 from inbox.queries.sla import calendar_of
+from inbox.rules.business_time import WEEKDAYS, CalendarError, format_clock, parse_clock
 
 MAX_TARGET_MINUTES = 60 * 24 * 365
 

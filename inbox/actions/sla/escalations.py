@@ -3,7 +3,7 @@
 A policy carries its own rules (``/admin/sla/policies/{id}``), as the policy already decides
 which tickets and targets matter: on a warning (every one, or one percentage) or on a breach,
 of one target or any. A rule may notify the assignee and the managers of the ticket's team
-(in the app at once, by mail through ``inbox.actions.sla_digests``), raise the priority
+(in the app at once, by mail through ``inbox.actions.sla.digests``), raise the priority
 (one step, or up to a set priority; never down) and hand the ticket to a team. Every
 enabled rule that matches applies. What was done lands on the ticket's timeline as a system
 event and in the audit log as ``sla.escalated`` by ``system``; a changed priority or team
@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from inbox.actions.audit import record_audit
-from inbox.actions.sla import SlaMoment, recompute_sla
-from inbox.actions.sla_digests import queue_alert_mail
+from inbox.actions.sla.clocks import SlaMoment, recompute_sla
+from inbox.actions.sla.digests import queue_alert_mail
 from inbox.actions.tickets import can_see_ticket, record_system_event, touch_ticket
 from inbox.errors import InvalidInput, NotFound
 from inbox.models import (

@@ -21,9 +21,9 @@ from datetime import timedelta
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from inbox import totp
 from inbox.actions.agent_mail import queue_agent_mail
-from inbox.actions.agents import (
+from inbox.actions.audit import record_audit
+from inbox.actions.signin.agents import (
     FAILED_SIGN_INS,
     check_address_limit,
     is_locked,
@@ -33,9 +33,9 @@ from inbox.actions.agents import (
     revoke_sessions,
     start_session,
 )
-from inbox.actions.audit import record_audit
 from inbox.errors import InvalidInput, PermissionDenied, Throttled
 from inbox.models import Agent, AgentSession, OneTimeCode, Outbox, RecoveryCode, utcnow
+from inbox.rules import totp
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token
 

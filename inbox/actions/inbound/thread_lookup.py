@@ -6,8 +6,8 @@ from sqlmodel import Session, col, select
 
 from inbox.mail.parse import ParsedMail
 from inbox.models import CustomerIdentity, Message, Ticket
+from inbox.rules.thread_match import ThreadDecision, decide, read_signals
 from inbox.settings import Settings
-from inbox.thread_match import ThreadDecision, decide, read_signals
 
 
 def find_thread(

@@ -1,7 +1,7 @@
 """Realtime messages between the processes of one desk, published by every process that commits.
 
 Every process that commits publishes what changed (a ticket id and a kind, never content); the
-web processes hear it through Litestar channels (``inbox.web.channels``, one channel) and
+web processes hear it through Litestar channels (``inbox.realtime.hub``, one channel) and
 render for their own websockets (``inbox.web.live``). In memory within one process by default
 (``inbox serve`` alone); Redis pub/sub or PostgreSQL LISTEN/NOTIFY when ``INBOX_REALTIME_URL``
 names one, for several web and worker processes.
