@@ -1,15 +1,99 @@
-"""What every channel connector looks like from the outbox worker's side.
+"""What every channel connector looks like from the desk's side.
 
-The worker picks a connector by channel kind (``connectors.get(channel.kind)``) and hands it the
-channel's decrypted configuration plus one :class:`Outbound`; it never branches on the kind
-itself. Connectors are stateless between calls, so one instance serves every channel of a kind.
+A connector knows a platform's wire, not the desk. Per channel kind it offers:
+
+- **inbound**, one of two ways: it *pulls* (``open_pull``: read what arrived since a cursor,
+  in bounded batches, each with the cursor after it), or it is *pushed to* (``push``: verify a
+  pushed payload's signature over the raw body, then split it into items). Either way the
+  result is :class:`RawInbound` items, each with the platform's own id, which the desk stores
+  raw before anything interprets them;
+- **outbound**: send one message and report what the platform answered
+  (:class:`DeliveryReport`), over a session that may carry several messages.
+
+Callers pick a connector by channel kind (``connectors.get(channel.kind)``) and never branch
+on the kind themselves. Connectors are stateless between calls, so one instance serves every
+channel of a kind; a channel's decrypted configuration is handed in with each call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+DeliveryState = Literal["sent", "delivered", "read", "failed"]
+
+
+@dataclass(frozen=True)
+class RawInbound:
+    """One item as the platform delivered it: a mail's bytes, a chat frame, one event of a
+    webhook body, one polled direct message.
+
+    ``remote_key`` is the platform's own id for it, unique within the channel, so that a
+    second delivery of the same item is recognised and stored once. ``truncated`` says that
+    ``raw`` holds only part of an item larger than the desk takes whole (``size`` is the
+    whole).
+    """
+
+    remote_key: str
+    raw: bytes
+    size: int
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """A batch read from a pulled channel, and the cursor to store with it in one commit."""
+
+    items: list[RawInbound]
+    cursor: dict[str, Any]
+    # The connector's own note of what to confirm once the batch is stored (IMAP: UIDs).
+    receipt: tuple[Any, ...] = field(default=(), compare=False)
+
+
+class PullSession(Protocol):
+    """One connection reading one channel. Not thread-safe; used by one watcher at a time."""
+
+    def read_since(
+        self, cursor: Mapping[str, Any], *, batch_size: int, max_bytes: int
+    ) -> Iterator[Pulled]:
+        """Everything after ``cursor``, oldest first, in batches of at most ``batch_size``
+        items; an item over ``max_bytes`` comes truncated. A batch may be empty when only the
+        cursor moves (a mailbox whose UIDs were reset)."""
+        ...
+
+    def confirm(self, pulled: Pulled) -> None:
+        """Tell the platform the batch is safely stored (IMAP: set ``\\Seen``)."""
+        ...
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Block until the platform says something arrived or ``timeout`` passes."""
+        ...
+
+    @property
+    def pushes_changes(self) -> bool:
+        """Whether the platform announces arrivals (IMAP IDLE, a long poll), so a watcher may
+        wait long; else it waits the channel's poll interval."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> PullSession: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class PushReceiver(Protocol):
+    """The pushed side of a kind: webhooks."""
+
+    def verify(self, config: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> None:
+        """Check the signature over the raw body, in constant time, before anything parses
+        it; raise :class:`~connectors.errors.PermanentConnectorError` when it does not hold."""
+        ...
+
+    def split(self, body: bytes) -> list[RawInbound]:
+        """The items of a verified body, each with the platform's own id."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -25,25 +109,39 @@ class Outbound:
     payload: bytes
 
 
-class DeliverySession(Protocol):
-    """Several deliveries over one connection to the channel's server."""
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What the platform answered to one send: ``external_id`` is its id for the message
+    (for later status updates), ``detail`` its words (for email the server's final reply)."""
 
-    def deliver(self, outbound: Outbound) -> str: ...
+    state: DeliveryState
+    external_id: str = ""
+    detail: str = ""
+
+
+class DeliverySession(Protocol):
+    """Several deliveries over one connection to the channel's platform."""
+
+    def deliver(self, outbound: Outbound) -> DeliveryReport: ...
 
     def close(self) -> None: ...
 
 
 class Connector(Protocol):
-    """Delivers outbound messages for one channel kind.
+    """One channel kind's transport.
 
-    ``deliver`` returns a receipt text worth storing on the outbox row (for email the server's
-    final reply) and raises only :class:`~connectors.errors.TransientConnectorError` or
-    :class:`~connectors.errors.PermanentConnectorError`. ``open_session`` does the same for
-    a run of messages, keeping the connection between them.
+    ``deliver`` and the sessions raise only :class:`~connectors.errors.TransientConnectorError`
+    (retry later) or :class:`~connectors.errors.PermanentConnectorError` (give up, tell
+    someone). ``pulled`` says whether ``open_pull`` reads the kind's inbound (else it returns
+    None); ``push`` is None for a kind that is not pushed to.
     """
 
     kind: str
+    pulled: bool
+    push: PushReceiver | None
 
-    def deliver(self, config: Mapping[str, str], outbound: Outbound) -> str: ...
+    def deliver(self, config: Mapping[str, str], outbound: Outbound) -> DeliveryReport: ...
 
     def open_session(self, config: Mapping[str, str]) -> DeliverySession: ...
+
+    def open_pull(self, config: Mapping[str, str]) -> PullSession | None: ...

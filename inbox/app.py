@@ -25,11 +25,11 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from sqlmodel import col, select
+from sqlmodel import select
 
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
-from inbox.models import Channel, InboundItem
+from inbox.models import Channel
 from inbox.realtime.hub import realtime_channels
 from inbox.realtime.publish import Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings, get_settings
@@ -49,7 +49,7 @@ from inbox.web.sla_admin import SlaAdminPages, TicketSlaPages
 from inbox.web.workspace import MacroAdminPages, WorkspaceApi, WorkspacePages
 from workers.accounts import account_directory
 from workers.bootstrap import start_runtime
-from workers.runtime import Runtime, build_runtime
+from workers.runtime import Runtime
 
 if TYPE_CHECKING:
     from workers.embedded import BackgroundServices
@@ -75,43 +75,6 @@ def start_realtime(rt: Runtime, channels: ChannelsPlugin | None = None) -> Publi
     publisher = open_publisher(rt.settings.realtime_url, channels)
     rt.db.on_commit(commit_publisher(publisher))
     return publisher
-
-
-def poll_once(settings: NamedDependency[Settings], *, channel_name: str | None = None) -> list[str]:
-    """``inbox poll``: fetch every pull channel once and file what arrived, in this process."""
-    from inbox.actions.inbound.filing import process_inbound_item
-    from workers.mailboxes import open_mailbox, sync_mailbox
-
-    rt = build_runtime(settings)
-    publisher = start_realtime(rt)
-    lines = []
-    with rt.db.reading() as session:
-        query = select(Channel).where(Channel.kind == "email", col(Channel.enabled).is_(True))
-        if channel_name:
-            query = query.where(Channel.name == channel_name)
-        channels = list(session.exec(query).all())
-    if channel_name and not channels:
-        raise NotFound(f"no enabled email channel named {channel_name!r}")
-    for channel in channels:
-        with open_mailbox(rt, channel) as mailbox:
-            fetched = sync_mailbox(rt, channel.id or 0, mailbox)
-        with rt.db.reading() as session:
-            pending = session.exec(
-                select(InboundItem.id)
-                .where(InboundItem.channel_id == channel.id, InboundItem.state == "pending")
-                .order_by(col(InboundItem.id))
-            ).all()
-        counts: dict[str, int] = {}
-        for item_id in pending:
-            with rt.db.unit_of_work() as session:
-                outcome = process_inbound_item(session, rt.settings, rt.blobs, item_id or 0)
-            key = "new tickets" if outcome.new_ticket else outcome.state
-            counts[key] = counts.get(key, 0) + 1
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to file"
-        lines.append(f"{channel.name}: {fetched} new mails fetched; {summary}")
-    rt.db.dispose()
-    publisher.close()
-    return lines
 
 
 def _error(request: Request[Any, Any, Any], status: int, code: str, detail: str) -> Response[Any]:

@@ -115,7 +115,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
     rt, _broker = start_runtime(settings)
     hub = start_realtime(rt)
-    services = BackgroundServices(rt, None, mailboxes=True)
+    services = BackgroundServices(rt, None, pulls=True)
     services.start()
     print("scheduler running", flush=True)
     _wait_for_signal()
@@ -229,11 +229,27 @@ def cmd_channel_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
-    from inbox.app import poll_once
+    """Files on the batched path of ``inbox serve``; what it queues (acknowledgements) is
+    sent by the desk's workers, as the outbox sends everything."""
+    from workers.parsing import MailParser
 
-    results = poll_once(settings, channel_name=args.channel)
-    for line in results:
-        print(line)
+    parser = MailParser(settings.parse_processes)
+    parser.start()  # spawned first, the parser processes import while this one does
+    if settings.database_url.startswith("sqlite"):
+        _prepare(settings)
+    from inbox.app import start_realtime
+    from workers.poll import poll_channels
+    from workers.runtime import build_runtime
+
+    rt = build_runtime(settings, parser)
+    publisher = start_realtime(rt)
+    try:
+        for line in poll_channels(rt, channel_name=args.channel):
+            print(line, flush=True)
+    finally:
+        parser.close()
+        rt.db.dispose()
+        publisher.close()
     return 0
 
 

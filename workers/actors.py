@@ -10,12 +10,6 @@ from sqlmodel import col, select
 import connectors
 from connectors.base import DeliverySession, Outbound
 from connectors.errors import PermanentConnectorError, TransientConnectorError
-from inbox.actions.inbound.filing import (
-    FilingFailure,
-    process_inbound_items,
-    read_pending_raw,
-    record_processing_failure,
-)
 from inbox.actions.outbox import (
     ClaimedDelivery,
     claim_deliveries,
@@ -24,6 +18,7 @@ from inbox.actions.outbox import (
 )
 from inbox.models import Channel
 from workers.broker import ensure_broker
+from workers.filing import file_inbound
 from workers.runtime import Runtime, get_runtime
 
 ensure_broker()
@@ -33,38 +28,12 @@ log = logging.getLogger(__name__)
 
 @dramatiq.actor(queue_name="inbound", max_retries=0, time_limit=120_000)
 def process_inbound(item_ids: list[int]) -> None:
-    """Parse outside the write transaction, then file every item in one, each on its own.
+    """Stored items become messages (``workers.filing``); a retry is a job of its own."""
 
-    A mail that fails is rolled back alone, counted, and retried by itself; one that keeps
-    failing is quarantined. If the transaction as a whole fails, each item gets its own job.
-    """
-    rt = get_runtime()
-    try:
-        with rt.db.reading() as session:
-            pending = read_pending_raw(session, item_ids)
-        mails = rt.parser.parse(pending)
-        if not mails:
-            return
-        with rt.db.unit_of_work() as session:
-            failures = process_inbound_items(session, rt.settings, rt.blobs, mails).failures
-    except Exception as exc:
-        if len(item_ids) > 1:
-            log.exception("filing inbound items %s together failed; one job each now", item_ids)
-            for item_id in item_ids:
-                process_inbound.send([item_id])
-            return
-        log.exception("processing inbound item %s failed", item_ids[0])
-        with rt.db.unit_of_work() as session:
-            quarantined = record_processing_failure(
-                session, item_ids[0], f"{type(exc).__name__}: {exc}"
-            )
-        failures = [FilingFailure(item_ids[0], exc, quarantined)]
-    else:
-        for failure in failures:
-            log.error("processing inbound item %s failed", failure.item_id, exc_info=failure.error)
-    for failure in failures:
-        if not failure.quarantined:
-            process_inbound.send_with_options(args=([failure.item_id],), delay=1000)
+    def again(ids: list[int], /, *, delayed: bool) -> None:
+        process_inbound.send_with_options(args=(ids,), delay=1000 if delayed else None)
+
+    file_inbound(get_runtime(), item_ids, again)
 
 
 # Lower priority than filing mail: in a flood, every mail becomes a ticket first and the

@@ -6,7 +6,7 @@ import threading
 
 import dramatiq
 
-from workers.mailboxes import MailboxSupervisor
+from workers.pulling import PullSupervisor
 from workers.runtime import Runtime
 from workers.scheduler import Scheduler
 
@@ -17,7 +17,7 @@ SQLITE_WORKER_THREADS = 2
 
 
 class BackgroundServices:
-    """Dramatiq worker threads, the scheduler and the mailbox watchers."""
+    """Dramatiq worker threads, the scheduler and the watchers of pulled channels."""
 
     def __init__(
         self,
@@ -25,14 +25,14 @@ class BackgroundServices:
         broker: dramatiq.Broker | None,
         *,
         worker_threads: int | None = None,
-        mailboxes: bool = True,
+        pulls: bool = True,
     ) -> None:
         if worker_threads is None:
             worker_threads = SQLITE_WORKER_THREADS if rt.db.is_sqlite else WORKER_THREADS
         self.worker = dramatiq.Worker(broker, worker_threads=worker_threads) if broker else None
         self.rt = rt
         self.scheduler = Scheduler(rt)
-        self.mailboxes = MailboxSupervisor(rt) if mailboxes else None
+        self.pulls = PullSupervisor(rt) if pulls else None
         self.stopping = threading.Event()
 
     def start(self) -> None:
@@ -40,16 +40,16 @@ class BackgroundServices:
         if self.worker:
             self.worker.start()
         self.scheduler.start()
-        if self.mailboxes:
-            self.mailboxes.start()
+        if self.pulls:
+            self.pulls.start()
 
     def stop(self) -> None:
         """Idempotent: the web app's shutdown and the process's own way out may both call it."""
         if self.stopping.is_set():
             return
         self.stopping.set()
-        if self.mailboxes:
-            self.mailboxes.stop()
+        if self.pulls:
+            self.pulls.stop()
         self.scheduler.stop()
         if self.worker:
             self.worker.stop(timeout=10_000)

@@ -1,16 +1,18 @@
 """The email channel as the rest of the application sees it: ``connectors.get("email")``.
 
 It turns a channel's configuration (the decrypted ``smtp_url`` / ``imap_url`` strings) into a
-sender or a mailbox, and reports a broken configuration as a permanent connector error so the
-outbox marks the item failed instead of retrying it forever.
+sender or a pulled folder, and reports a broken configuration as a permanent connector error
+so the outbox marks the item failed instead of retrying it forever. Mail is pulled, never
+pushed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from connectors.base import Outbound
+from connectors.base import DeliveryReport, Outbound, PushReceiver
 from connectors.email.imap import ImapMailbox
+from connectors.email.pull import ImapPull
 from connectors.email.smtp import EmailSender, SmtpSession
 from connectors.email.urls import MailProtocol, MailServerURL, parse_mail_url
 from connectors.errors import PermanentConnectorError
@@ -20,11 +22,13 @@ class EmailConnector:
     """Stateless: one instance serves every email channel."""
 
     kind = "email"
+    pulled = True
+    push: PushReceiver | None = None
 
     def __init__(self, *, timeout: float = 30.0) -> None:
         self.timeout = timeout
 
-    def deliver(self, config: Mapping[str, str], outbound: Outbound) -> str:
+    def deliver(self, config: Mapping[str, str], outbound: Outbound) -> DeliveryReport:
         """Send ``outbound.payload`` as is, with ``outbound.sender`` as the envelope sender."""
         session = self.open_session(config)
         try:
@@ -37,8 +41,12 @@ class EmailConnector:
         return EmailDeliveries(EmailSender(url, timeout=self.timeout).session())
 
     def mailbox(self, config: Mapping[str, str]) -> ImapMailbox:
-        """An unopened session on the channel's IMAP folder, for the poller."""
+        """An unopened session on the channel's IMAP folder."""
         return ImapMailbox(_configured_url(config, "imap_url", "imap"), timeout=self.timeout)
+
+    def open_pull(self, config: Mapping[str, str]) -> ImapPull:
+        """The folder as a pulled channel; opened by ``with``."""
+        return ImapPull(self.mailbox(config))
 
 
 class EmailDeliveries:
@@ -47,10 +55,12 @@ class EmailDeliveries:
     def __init__(self, session: SmtpSession) -> None:
         self.session = session
 
-    def deliver(self, outbound: Outbound) -> str:
-        return self.session.send(
+    def deliver(self, outbound: Outbound) -> DeliveryReport:
+        """SMTP says no more than that the next server took the mail: ``sent``."""
+        reply = self.session.send(
             outbound.payload, mail_from=outbound.sender, recipients=outbound.recipients
         )
+        return DeliveryReport("sent", detail=reply)
 
     def close(self) -> None:
         self.session.close()

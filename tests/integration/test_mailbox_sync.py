@@ -13,7 +13,7 @@ from inbox.settings import Settings
 from tests.support.desk import mail, make_channel
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
-from workers.mailboxes import open_mailbox, sync_mailbox
+from workers.pulling import open_pull, sync_channel
 from workers.runtime import build_runtime
 
 
@@ -22,8 +22,8 @@ def _sync(settings: Settings, channel_id: int) -> int:
     with rt.db.reading() as session:
         channel = session.get(Channel, channel_id)
     assert channel is not None
-    with open_mailbox(rt, channel) as mailbox:
-        stored = sync_mailbox(rt, channel_id, mailbox)
+    with open_pull(rt, channel) as source:
+        stored = sync_channel(rt, channel_id, source)
     with rt.db.reading() as session:
         pending = session.exec(
             select(InboundItem.id)

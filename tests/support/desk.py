@@ -12,6 +12,7 @@ import dramatiq
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from connectors import RawInbound
 from inbox.actions.channels import add_email_channel
 from inbox.actions.inbound.filing import (
     FilingResult,
@@ -20,7 +21,7 @@ from inbox.actions.inbound.filing import (
     process_inbound_items,
     read_pending_raw,
 )
-from inbox.actions.inbound.store import RawMail, store_raw_mail
+from inbox.actions.inbound.store import store_inbound
 from inbox.actions.signin.agents import create_agent, create_api_token
 from inbox.actions.tickets import update_ticket
 from inbox.app import create_app
@@ -109,10 +110,10 @@ def ingest(db: Database, settings: Settings, channel_id: int, raw: bytes) -> Ing
     """Store and process one mail as the mailbox watcher and the worker would."""
     uid = next(_uids)
     with db.unit_of_work() as session:
-        ids = store_raw_mail(
+        ids = store_inbound(
             session,
             channel_id,
-            [RawMail(f"1:{uid}", raw, len(raw), False)],
+            [RawInbound(f"1:{uid}", raw, len(raw), False)],
             cursor={"uidvalidity": 1, "last_uid": uid},
         )
     with db.unit_of_work() as session:
@@ -132,11 +133,11 @@ def ingest_batch(
     """Store several mails at once, then parse and file them in one job, as the worker does."""
     uids = [next(_uids) for _ in raws]
     with db.unit_of_work() as session:
-        ids = store_raw_mail(
+        ids = store_inbound(
             session,
             channel_id,
             [
-                RawMail(f"1:{uid}", raw, len(raw), False)
+                RawInbound(f"1:{uid}", raw, len(raw), False)
                 for uid, raw in zip(uids, raws, strict=True)
             ],
             cursor={"uidvalidity": 1, "last_uid": uids[-1]},

@@ -1,11 +1,13 @@
-"""Stage one of email ingestion, at the edge right after fetching: the raw bytes and the
-mailbox cursor are stored, nothing else (``inbox.actions.inbound.filing`` files them later), and
-items whose filing job was lost are found again."""
+"""Stage one of every channel's inbound pipeline, at the edge right after reading: what
+arrived is stored raw with its channel and the platform's own id (and, for a pulled channel,
+the cursor after it), nothing else; ``inbox.actions.inbound.filing`` files it later. Items
+whose filing job was lost are found again here too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,46 +21,59 @@ from inbox.models import InboundItem, utcnow
 PROCESS_LEASE = timedelta(seconds=60)
 
 
-@dataclass(frozen=True)
-class RawMail:
-    remote_key: str
-    raw: bytes
-    size: int
-    truncated: bool
+class RawItem(Protocol):
+    """One item as a connector read it (``connectors.RawInbound``): ``remote_key`` is the
+    platform's own id, unique per channel."""
+
+    @property
+    def remote_key(self) -> str: ...
+    @property
+    def raw(self) -> bytes: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def truncated(self) -> bool: ...
 
 
-def store_raw_mail(
-    session: Session, channel_id: int, mails: list[RawMail], *, cursor: dict[str, int]
+def store_inbound(
+    session: Session,
+    channel_id: int,
+    items: Sequence[RawItem],
+    *,
+    cursor: Mapping[str, Any] | None = None,
 ) -> list[int]:
-    """Insert what is new (a second read of the same mail is a no-op) and move the cursor."""
+    """Insert what is new and move the cursor, if one is given. A second delivery of the same
+    item (same channel and platform id) is a no-op, settled by the unique key, not by a
+    read first that could race."""
     new_ids: list[int] = []
-    if mails:
+    if items:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
         rows = [
             {
                 "channel_id": channel_id,
-                "remote_key": m.remote_key,
-                "raw": m.raw,
-                "size": m.size,
-                "truncated": m.truncated,
+                "remote_key": item.remote_key,
+                "raw": item.raw,
+                "size": item.size,
+                "truncated": item.truncated,
                 "received_at": now,
                 "state": "pending",
                 "reason": "",
                 "attempts": 0,
                 "lease_until": now + PROCESS_LEASE,
             }
-            for m in mails
+            for item in items
         ]
-        # One statement shape whatever the batch size, so it is compiled once; a mail read
+        # One statement shape whatever the batch size, so it is compiled once; an item stored
         # before (same channel and remote key) returns no id.
         table = table_of(InboundItem)
         stmt = insert(table).on_conflict_do_nothing().returning(table.c.id)
         new_ids = [row[0] for row in session.execute(stmt, rows)]
         for item_id in new_ids:
             record(session, InboundStored(item_id))
-    set_channel_cursor(session, channel_id, cursor)
+    if cursor is not None:
+        set_channel_cursor(session, channel_id, dict(cursor))
     return new_ids
 
 

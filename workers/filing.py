@@ -1,0 +1,69 @@
+"""Stage two of the inbound pipeline as a worker runs it: stored items become messages.
+
+One routine for ``process_inbound`` (the actor behind ``inbox serve`` and ``inbox worker``)
+and for ``inbox poll``, so both file alike and as fast: the raw items are read, parsed outside
+the write transaction (in the parser processes where there are some), then filed together in
+one (``process_inbound_items``). A mail that fails is rolled back alone, counted, and tried
+again by itself; one that keeps failing is quarantined. If the transaction as a whole fails,
+each item is tried on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from inbox.actions.inbound.filing import (
+    FilingFailure,
+    IngestOutcome,
+    process_inbound_items,
+    read_pending_raw,
+    record_processing_failure,
+)
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Again(Protocol):
+    """How the caller runs items once more: ``delayed`` after a failure, at once after a
+    split."""
+
+    def __call__(self, ids: list[int], /, *, delayed: bool) -> None: ...
+
+
+def file_inbound(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int, IngestOutcome]:
+    """File the items that are still pending; returns the outcome of each one filed or
+    quarantined."""
+    try:
+        with rt.db.reading() as session:
+            pending = read_pending_raw(session, item_ids)
+        mails = rt.parser.parse(pending)
+        if not mails:
+            return {}
+        with rt.db.unit_of_work() as session:
+            result = process_inbound_items(session, rt.settings, rt.blobs, mails)
+    except Exception as exc:
+        if len(item_ids) > 1:
+            log.exception("filing inbound items %s together failed; one at a time now", item_ids)
+            for item_id in item_ids:
+                again([item_id], delayed=False)
+            return {}
+        log.exception("processing inbound item %s failed", item_ids[0])
+        with rt.db.unit_of_work() as session:
+            quarantined = record_processing_failure(
+                session, item_ids[0], f"{type(exc).__name__}: {exc}"
+            )
+        failures = [FilingFailure(item_ids[0], exc, quarantined)]
+        outcomes: dict[int, IngestOutcome] = {}
+    else:
+        for failure in result.failures:
+            log.error("processing inbound item %s failed", failure.item_id, exc_info=failure.error)
+        failures, outcomes = result.failures, dict(result.outcomes)
+    for failure in failures:
+        if failure.quarantined:
+            outcomes[failure.item_id] = IngestOutcome("quarantined")
+        else:
+            again([failure.item_id], delayed=True)
+    return outcomes
