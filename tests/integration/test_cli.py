@@ -144,6 +144,36 @@ def test_poll_ingests_once_and_prints_what_it_did(
     assert "Support: 0 new mails fetched; nothing to file" in run_cli(env, "poll")
 
 
+def test_poll_files_a_backlog_in_batches_once_each_and_sets_aside_what_is_no_mail(
+    env: dict[str, str],
+    db: Database,
+    dovecot: DovecotServer,
+    mailbox_user: MailboxUser,
+    smtp_peer: SmtpPeer,
+) -> None:
+    """More mail than one batch holds: every mail is filed once, a mail that arrives twice
+    (same Message-ID, in another batch) is one message, and bytes that are no mail at all are
+    set aside with their reason instead of stopping the pass."""
+    # fmt: off
+    run_cli(
+        env, "channel", "add-email", "--name", "Support", "--address", "support@example.test",
+        "--imap", mailbox_user.imap_url, "--smtp", smtp_peer.smtp_url(),
+    )
+    # fmt: on
+    backlog = [mail(sender=f"Customer {n} <c{n}@example.org>", subject=f"n{n}") for n in range(230)]
+    again = backlog[3]
+    dovecot.append_many(
+        mailbox_user.user, mailbox_user.password, [*backlog, again, b"\x00\xff not a mail"]
+    )
+
+    out = run_cli(env, "poll")
+
+    assert "Support: 232 new mails fetched; 1 duplicate, 230 new tickets, 1 quarantined" in out
+    with db.reading() as session:
+        assert len(session.exec(select(Ticket)).all()) == 230
+        assert len(session.exec(select(Message)).all()) == 230
+
+
 def test_demo_fills_an_empty_desk_once(env: dict[str, str], db: Database) -> None:
     out = run_cli(env, "demo")
     assert "Sign in as admin@example.com" in out

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import col, func, select
 
-from inbox.actions.inbound import filing as ingest_module
+from inbox.actions.inbound import email as email_filing
 from inbox.actions.tickets import open_ticket
 from inbox.db import Database
 from inbox.models import Attachment, Customer, InboundItem, Message, Outbox, Ticket
@@ -190,7 +190,7 @@ def test_a_batch_that_cannot_go_in_together_is_filed_one_by_one(
     taken = ingest(db, settings, channel, mail(sender="first@example.org")).ticket_reference
     assert taken
     draws = itertools.chain([taken], iter(lambda: new_reference(settings.reference_prefix), None))
-    monkeypatch.setattr(ingest_module, "new_reference", lambda prefix: next(draws))
+    monkeypatch.setattr(email_filing, "new_reference", lambda prefix: next(draws))
     raws = [mail(sender=f"c{n}@example.org", subject=f"case {n}") for n in range(3)]
     ids, result = ingest_batch(db, settings, channel, raws, parser)
     assert _states(db, ids) == ["done"] * 3 and not result.failures

@@ -1,58 +1,34 @@
-"""Email ingestion: raw bytes are stored first, then each item becomes a message.
+"""Stage two of the inbound pipeline: stored items become customers, identities, tickets and
+messages, for every channel kind on one path.
 
-Stage one (``inbox.actions.inbound.store``) runs at the edge right after fetching
-and only records bytes and the mailbox cursor. Stage two parses (``parse_pending``: pure,
-so outside the write transaction, in another process where there is one) and then
-threads and files (``process_inbound_items``: several items in one transaction,
-plainly new mail in a few multi-row statements, the rest each in its own
-savepoint, so one bad mail never takes its neighbours down). Filing is
-idempotent: a worker killed half way simply runs it again.
+Stage one (``inbox.actions.inbound.store``) stored each item raw with its channel and the
+platform's own id. Here items are read (``read_pending_raw``), parsed outside the write
+transaction (pure, in another process where there is one), then filed together in one
+transaction by ``process_inbound_items``: each kind's filing (``FILINGS``, keyed by channel
+kind) writes plainly new items in a few multi-row statements and the rest one at a time, each
+in its own savepoint, so one bad item never takes its neighbours down. An item that fails is
+counted, and quarantined after a few failures. Filing is idempotent: items no longer pending
+are left alone, so a worker killed half way simply runs it again.
+
+What differs per kind (threading by mail headers, a chat conversation or a platform's chat
+id; what a new ticket sends back) is the kind's :class:`KindFiling`; a new channel kind adds
+its own to ``FILINGS`` and leaves this module as it is.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from inbox.actions.customers import Contact, resolve_customer, resolve_customers
-from inbox.actions.email_out import (
-    AcknowledgementRequest,
-    queue_acknowledgements,
-    recent_acknowledgements,
-)
-from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
-from inbox.actions.inbound.bounces import file_bounce
-from inbox.actions.inbound.rows import attachment_rows, loop_reason, may_acknowledge, message_row
-from inbox.actions.inbound.thread_lookup import find_thread
-from inbox.actions.merge import active_merge_of
-from inbox.actions.rows import insert_rows
-from inbox.actions.tickets import (
-    link_tickets,
-    open_ticket,
-    reopen_on_customer_message,
-    touch_ticket,
-)
+from inbox.actions.inbound.email import EmailFiling
+from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
 from inbox.blobs import BlobStore
-from inbox.events import MessageAdded, TicketCreated, record
-from inbox.mail.inbound import InboundMail, PendingRaw, parse_pending
-from inbox.mail.parse import ParsedMail
-from inbox.models import (
-    Attachment,
-    Channel,
-    Customer,
-    CustomerIdentity,
-    InboundItem,
-    Message,
-    Ticket,
-    utcnow,
-)
-from inbox.rules.references import new_reference
-from inbox.rules.thread_match import read_signals
+from inbox.mail.inbound import PendingRaw, parse_pending
+from inbox.models import Channel, InboundItem
 from inbox.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,12 +36,63 @@ log = logging.getLogger(__name__)
 MAX_PROCESS_ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class IngestOutcome:
-    state: str
-    ticket_reference: str | None = None
-    new_ticket: bool = False
-    acknowledged: bool = False
+class Arrival(Protocol):
+    """A pending item as its kind read it: ``external_id`` is the platform's id of the message
+    (Message-ID, chat client id, platform message id), ``error`` a crash while reading,
+    counted as a failure of the item."""
+
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def error(self) -> Exception | None: ...
+
+
+class FilingBatch(Protocol):
+    """What a kind looks up once for a whole batch (items already filed, answers sent)."""
+
+    def filed(self, channel_id: int, item: Any, outcome: IngestOutcome) -> None:
+        """Count an item whose savepoint committed, for the items after it."""
+        ...
+
+
+class KindFiling(Protocol):
+    """One channel kind's part of filing: how its items thread and what they write."""
+
+    def batch(
+        self, session: Session, settings: Settings, channel_ids: set[int], items: Sequence[Any]
+    ) -> FilingBatch: ...
+
+    def plainly_new(self, settings: Settings, channel: Channel, item: Any, batch: Any) -> bool:
+        """Whether the item can only open a new ticket, so that it may be filed in bulk."""
+        ...
+
+    def file_new(
+        self,
+        session: Session,
+        settings: Settings,
+        blobs: BlobStore,
+        channel: Channel,
+        items: Sequence[Any],
+        batch: Any,
+    ) -> dict[int, IngestOutcome]:
+        """A new ticket for each item, in a few statements; raises to have them filed one by
+        one instead."""
+        ...
+
+    def file_one(
+        self,
+        session: Session,
+        settings: Settings,
+        blobs: BlobStore,
+        row: InboundItem,
+        item: Any,
+        batch: Any,
+    ) -> IngestOutcome: ...
+
+
+FILINGS: dict[str, KindFiling] = {"email": EmailFiling()}
 
 
 @dataclass(frozen=True)
@@ -97,414 +124,107 @@ def read_pending_raw(session: Session, item_ids: Sequence[int]) -> list[PendingR
 def process_inbound_item(
     session: Session, settings: Settings, blobs: BlobStore, item_id: int
 ) -> IngestOutcome:
-    """Parse, thread and file one item; errors propagate to the caller."""
-    item = session.get(InboundItem, item_id, with_for_update=True, populate_existing=True)
-    if item is None or item.state != "pending":
-        return IngestOutcome(state=item.state if item else "missing")
-    mail = parse_pending(PendingRaw(item_id, item.raw, item.size, item.truncated))
-    if mail.error is not None:
-        raise mail.error
-    batch = _Batch.load(session, settings, {item.channel_id}, [mail])
-    return _file(session, settings, blobs, item, mail, batch)
+    """Parse and file one item in the caller's transaction; errors propagate to the caller."""
+    row = session.get(InboundItem, item_id, with_for_update=True, populate_existing=True)
+    if row is None or row.state != "pending":
+        return IngestOutcome(state=row.state if row else "missing")
+    item = parse_pending(PendingRaw(item_id, row.raw, row.size, row.truncated))
+    if item.error is not None:
+        raise item.error
+    channel = session.get(Channel, row.channel_id)
+    assert channel is not None
+    kind = FILINGS[channel.kind]
+    batch = kind.batch(session, settings, {row.channel_id}, [item])
+    return kind.file_one(session, settings, blobs, row, item, batch)
 
 
 def process_inbound_items(
-    session: Session, settings: Settings, blobs: BlobStore, mails: Sequence[InboundMail]
+    session: Session, settings: Settings, blobs: BlobStore, items: Sequence[Arrival]
 ) -> FilingResult:
     """File already parsed items in one transaction.
 
-    Plainly new mail (a sender writing without any sign of an earlier conversation: the
-    bulk of any backlog) is filed in a few multi-row statements per channel. Everything
-    else, and plain mail whose group failed, is filed one item at a time, each in its own
-    savepoint: an item that raises is rolled back alone and counted
-    (``record_processing_failure``); the others are filed. Items no longer pending
-    (another worker, an earlier run) are left alone, so running the same ids twice files
-    nothing twice.
+    Plainly new items are filed in bulk per channel. Everything else, and plain items whose
+    group failed, are filed one at a time, each in its own savepoint: an item that raises is
+    rolled back alone and counted (``record_processing_failure``); the others are filed.
+    Items no longer pending (another worker, an earlier run) are left alone, so running the
+    same ids twice files nothing twice.
     """
     result = FilingResult()
     channels_of = dict(
         session.exec(
             select(InboundItem.id, InboundItem.channel_id)
             .where(
-                col(InboundItem.id).in_([m.item_id for m in mails]),
+                col(InboundItem.id).in_([i.item_id for i in items]),
                 InboundItem.state == "pending",
             )
             .with_for_update()
         ).all()
     )
-    pending = sorted((m for m in mails if m.item_id in channels_of), key=lambda m: m.item_id)
-    batch = _Batch.load(session, settings, set(channels_of.values()), pending)
-    plain: dict[int, list[InboundMail]] = {}
-    one_by_one: list[InboundMail] = []
+    pending = sorted((i for i in items if i.item_id in channels_of), key=lambda i: i.item_id)
+    channels = {
+        c.id or 0: c
+        for c in session.exec(select(Channel).where(col(Channel.id).in_(set(channels_of.values()))))
+    }
+    kinds = {channel.kind for channel in channels.values()}
+    batches = {
+        kind: FILINGS[kind].batch(
+            session,
+            settings,
+            {i for i, c in channels.items() if c.kind == kind},
+            [i for i in pending if channels[channels_of[i.item_id]].kind == kind],
+        )
+        for kind in kinds
+    }
+    plain: dict[int, list[Arrival]] = {}
+    one_by_one: list[Arrival] = []
     seen: set[tuple[int, str]] = set()
-    for mail in pending:
-        channel_id = channels_of[mail.item_id]
-        key = (channel_id, mail.external_id)
+    for item in pending:
+        channel = channels[channels_of[item.item_id]]
+        kind, batch = FILINGS[channel.kind], batches[channel.kind]
+        key = (channel.id or 0, item.external_id)
+        # A second copy of one message in a batch is filed alone, as the duplicate it is.
         if (
             key not in seen
-            and not batch.already_filed(*key)
-            and _plainly_new(settings, batch.channel(session, channel_id), mail)
+            and item.error is None
+            and kind.plainly_new(settings, channel, item, batch)
         ):
-            plain.setdefault(channel_id, []).append(mail)
+            plain.setdefault(channel.id or 0, []).append(item)
         else:
-            one_by_one.append(mail)
+            one_by_one.append(item)
         seen.add(key)
     for channel_id, group in plain.items():
+        channel = channels[channel_id]
+        kind, batch = FILINGS[channel.kind], batches[channel.kind]
         try:
-            with _savepoint(session):
-                outcomes = _file_new_tickets(
-                    session, settings, blobs, batch.channel(session, channel_id), group, batch
-                )
+            with savepoint(session):
+                outcomes = kind.file_new(session, settings, blobs, channel, group, batch)
         except Exception:
             log.warning(
-                "filing %d new mails together failed; one at a time now", len(group), exc_info=True
+                "filing %d new items together failed; one at a time now", len(group), exc_info=True
             )
             one_by_one.extend(group)
             continue
-        for mail in group:
-            batch.filed(channel_id, mail, outcomes[mail.item_id])
+        for item in group:
+            batch.filed(channel_id, item, outcomes[item.item_id])
         result.outcomes.update(outcomes)
-    for mail in sorted(one_by_one, key=lambda m: m.item_id):
-        channel_id = channels_of[mail.item_id]
+    for item in sorted(one_by_one, key=lambda i: i.item_id):
+        channel = channels[channels_of[item.item_id]]
+        kind, batch = FILINGS[channel.kind], batches[channel.kind]
         try:
-            if mail.error is not None:
-                raise mail.error
-            with _savepoint(session):
-                item = session.get(InboundItem, mail.item_id)
-                assert item is not None
-                outcome = _file(session, settings, blobs, item, mail, batch)
+            if item.error is not None:
+                raise item.error
+            with savepoint(session):
+                row = session.get(InboundItem, item.item_id)
+                assert row is not None
+                outcome = kind.file_one(session, settings, blobs, row, item, batch)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            quarantined = record_processing_failure(session, mail.item_id, error)
-            result.failures.append(FilingFailure(mail.item_id, exc, quarantined))
+            quarantined = record_processing_failure(session, item.item_id, error)
+            result.failures.append(FilingFailure(item.item_id, exc, quarantined))
         else:
-            batch.filed(channel_id, mail, outcome)
-            result.outcomes[mail.item_id] = outcome
+            batch.filed(channel.id or 0, item, outcome)
+            result.outcomes[item.item_id] = outcome
     return result
-
-
-def _plainly_new(settings: Settings, channel: Channel, mail: InboundMail) -> bool:
-    """A mail that can only open a new ticket: parsed, from a person's address, no loop, no
-    bounce, and no reply token, Message-ID reference or ticket reference in it."""
-    parsed = mail.parsed
-    if mail.error is not None or parsed is None or not parsed.from_address or parsed.is_bounce:
-        return False
-    if loop_reason(settings, channel, parsed):
-        return False
-    signals = read_signals(parsed, secret=settings.secret_key, prefix=settings.reference_prefix)
-    return not (
-        signals.token_ticket_ids
-        or signals.signed_ticket_ids
-        or signals.referenced_ids
-        or signals.subject_refs
-    )
-
-
-def _file_new_tickets(
-    session: Session,
-    settings: Settings,
-    blobs: BlobStore,
-    channel: Channel,
-    mails: Sequence[InboundMail],
-    batch: _Batch,
-) -> dict[int, IngestOutcome]:
-    """One new ticket per mail, written in a few multi-row statements.
-
-    What ``_file`` does for a new ticket, for many mails at once. A conflict (another
-    worker created the same sender meanwhile, a mail already filed) raises, and the caller
-    files the group one by one instead.
-    """
-    now = utcnow()
-    plain = [(mail, mail.parsed) for mail in mails if mail.parsed and mail.parsed.from_address]
-    if len(plain) != len(mails):
-        raise ValueError("only parsed mail with a sender is filed in bulk")
-    senders: dict[str, str] = {}
-    for _, parsed in plain:
-        senders.setdefault(parsed.from_address or "", parsed.from_name)
-    contacts = resolve_customers(session, "email", senders)
-    new = [
-        _NewTicket(
-            mail,
-            parsed,
-            contacts[parsed.from_address or ""],
-            new_reference(settings.reference_prefix),
-            (parsed.subject or "(no subject)")[:998],
-        )
-        for mail, parsed in plain
-    ]
-    ticket_ids = insert_rows(
-        session,
-        Ticket,
-        [
-            {
-                "reference": n.reference,
-                "subject": n.subject,
-                "customer_id": n.contact.customer_id,
-                "contact_identity_id": n.contact.identity_id,
-                "channel_id": channel.id,
-                "channel_kind": channel.kind,
-                "created_at": now,
-                "updated_at": now,
-                "last_customer_message_at": now,
-            }
-            for n in new
-        ],
-    )
-    message_ids = insert_rows(
-        session,
-        Message,
-        [
-            message_row(
-                channel,
-                n.mail,
-                n.parsed,
-                ticket_id=ticket_id,
-                identity_id=n.contact.identity_id,
-                thread_reason="new_ticket",
-                now=now,
-            )
-            for n, ticket_id in zip(new, ticket_ids, strict=True)
-        ],
-    )
-    insert_rows(
-        session,
-        Attachment,
-        [
-            row
-            for n, message_id in zip(new, message_ids, strict=True)
-            for row in attachment_rows(blobs, message_id, n.parsed)
-        ],
-    )
-    requests: dict[int, AcknowledgementRequest] = {}
-    counts: dict[str, int] = {}
-    for n, ticket_id in zip(new, ticket_ids, strict=True):
-        address = n.contact.value
-        if may_acknowledge(n.parsed, n.contact.undeliverable) and batch.may_acknowledge(
-            address, already=counts.get(address, 0)
-        ):
-            counts[address] = counts.get(address, 0) + 1
-            requests[n.mail.item_id] = AcknowledgementRequest(
-                ticket_id=ticket_id,
-                reference=n.reference,
-                ticket_subject=n.subject,
-                to_address=address,
-                to_name=n.contact.customer_name,
-                thread_ids=(n.mail.external_id,),
-            )
-    queue_acknowledgements(session, settings, channel, list(requests.values()))
-    session.execute(
-        update(InboundItem)
-        .where(col(InboundItem.id).in_([mail.item_id for mail in mails]))
-        .values(state="done", reason="", processed_at=now, lease_until=None)
-    )
-    for ticket_id, message_id in zip(ticket_ids, message_ids, strict=True):
-        record(session, TicketCreated(ticket_id))
-        record(session, MessageAdded(ticket_id, message_id))
-    return {
-        n.mail.item_id: IngestOutcome("done", n.reference, True, n.mail.item_id in requests)
-        for n in new
-    }
-
-
-@dataclass(frozen=True)
-class _NewTicket:
-    mail: InboundMail
-    parsed: ParsedMail
-    contact: Contact
-    reference: str
-    subject: str
-
-
-@contextmanager
-def _savepoint(session: Session) -> Iterator[None]:
-    """A nested transaction whose domain events vanish with it when it rolls back."""
-    events = session.info.setdefault("events", [])
-    mark = len(events)
-    try:
-        with session.begin_nested():
-            yield
-    except BaseException:
-        del events[mark:]
-        raise
-
-
-@dataclass
-class _Batch:
-    """What every item of a batch would otherwise ask the database for, asked once."""
-
-    settings: Settings
-    filed_ids: set[tuple[int, str]]
-    acknowledgements: dict[str, int]
-    # Held here because the session only keeps weak references: without this, every item
-    # would load its channel again.
-    channels: dict[int, Channel] = field(default_factory=dict)
-
-    @classmethod
-    def load(
-        cls,
-        session: Session,
-        settings: Settings,
-        channel_ids: set[int],
-        mails: Sequence[InboundMail],
-    ) -> _Batch:
-        external_ids = {m.external_id for m in mails if m.parsed is not None}
-        # Sender identities are keyed by the From address as parsed: the acknowledgement's
-        # recipient.
-        senders = {m.parsed.from_address for m in mails if m.parsed and m.parsed.from_address}
-        filed = (
-            session.exec(
-                select(Message.channel_id, Message.external_id).where(
-                    col(Message.channel_id).in_(channel_ids),
-                    col(Message.external_id).in_(external_ids),
-                )
-            ).all()
-            if external_ids
-            else []
-        )
-        return cls(
-            settings=settings,
-            filed_ids={(channel_id or 0, external_id or "") for channel_id, external_id in filed},
-            acknowledgements=recent_acknowledgements(session, settings, senders),
-        )
-
-    def channel(self, session: Session, channel_id: int) -> Channel:
-        channel = self.channels.get(channel_id) or session.get(Channel, channel_id)
-        assert channel is not None
-        self.channels[channel_id] = channel
-        return channel
-
-    def already_filed(self, channel_id: int, external_id: str) -> bool:
-        return (channel_id, external_id) in self.filed_ids
-
-    def may_acknowledge(self, address: str, *, already: int = 0) -> bool:
-        """``already``: acknowledgements decided but not yet counted by ``filed``."""
-        total = self.acknowledgements.get(address, 0) + already
-        return total < self.settings.auto_reply_limit
-
-    def filed(self, channel_id: int, mail: InboundMail, outcome: IngestOutcome) -> None:
-        """Count an item that committed (its savepoint), for the items after it."""
-        if outcome.state == "done" and mail.parsed is not None and not mail.parsed.is_bounce:
-            self.filed_ids.add((channel_id, mail.external_id))
-            address = mail.parsed.from_address
-            if outcome.acknowledged and address:
-                self.acknowledgements[address] = self.acknowledgements.get(address, 0) + 1
-
-
-def _file(
-    session: Session,
-    settings: Settings,
-    blobs: BlobStore,
-    item: InboundItem,
-    mail: InboundMail,
-    batch: _Batch,
-) -> IngestOutcome:
-    channel = batch.channel(session, item.channel_id)
-    parsed = mail.parsed
-    if parsed is None:
-        return _finish(session, item, "quarantined", mail.unparseable)
-
-    skip = loop_reason(settings, channel, parsed)
-    if skip:
-        return _finish(session, item, "ignored", skip)
-    if parsed.is_bounce:
-        reference = file_bounce(session, channel, item.id or 0, parsed)
-        if reference is None:
-            return _finish(session, item, "ignored", "a bounce for a mail we do not know")
-        _finish(session, item, "done", "bounce filed on its ticket")
-        return IngestOutcome("done", reference or None)
-
-    external_id = mail.external_id
-    if batch.already_filed(channel.id or 0, external_id):
-        return _finish(session, item, "duplicate", "this mail is already on a ticket")
-
-    customer, identity = _sender(session, parsed)
-    decision = find_thread(session, settings, parsed, identity)
-    ticket = session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
-    if ticket is not None:
-        ticket = _following_merges(session, ticket)
-    # Out-of-office and other automatic answers neither reopen a ticket nor open a new one.
-    automatic = parsed.is_auto_reply or parsed.is_bulk
-    resolved_long_ago = (
-        ticket
-        if ticket is not None and not automatic and past_reopen_window(session, ticket, utcnow())
-        else None
-    )
-    if resolved_long_ago is not None:
-        ticket = None
-    new_ticket = ticket is None
-    if ticket is None:
-        ticket = open_ticket(
-            session,
-            prefix=settings.reference_prefix,
-            subject=parsed.subject or "(no subject)",
-            customer_id=customer.id or 0,
-            contact_identity_id=identity.id if identity else None,
-            channel_id=channel.id,
-            channel_kind=channel.kind,
-        )
-        if decision.linked_ticket_id:
-            link_tickets(
-                session,
-                ticket.id or 0,
-                decision.linked_ticket_id,
-                "possible_followup",
-                decision.link_reason,
-            )
-        if resolved_long_ago is not None:
-            start_followup_ticket(session, ticket, resolved_long_ago)
-    elif not automatic:
-        reopen_on_customer_message(session, ticket)
-        customer_wrote(session, ticket, now=utcnow())
-    ticket.last_customer_message_at = utcnow()
-    touch_ticket(session, ticket)  # before the flush below: one UPDATE of the ticket, not two
-
-    message = Message(
-        **message_row(
-            channel,
-            mail,
-            parsed,
-            ticket_id=ticket.id or 0,
-            identity_id=identity.id if identity else None,
-            thread_reason=decision.reason,
-            now=utcnow(),
-        )
-    )
-    session.add(message)
-    session.flush()
-    for row in attachment_rows(blobs, message.id or 0, parsed):
-        session.add(Attachment(**row))
-    record(session, MessageAdded(ticket.id or 0, message.id or 0))
-
-    acknowledged = (
-        new_ticket
-        and identity is not None
-        and may_acknowledge(parsed, identity.undeliverable_at is not None)
-        and batch.may_acknowledge(identity.value)
-    )
-    if acknowledged:
-        assert identity is not None
-        request = AcknowledgementRequest(
-            ticket_id=ticket.id or 0,
-            reference=ticket.reference,
-            ticket_subject=ticket.subject,
-            to_address=identity.value,
-            to_name=customer.name,
-            thread_ids=(external_id,),  # the new ticket holds this one mail
-        )
-        queue_acknowledgements(session, settings, channel, [request])
-    _finish(session, item, "done", "")
-    return IngestOutcome("done", ticket.reference, new_ticket, acknowledged)
-
-
-def _following_merges(session: Session, ticket: Ticket) -> Ticket:
-    """Mail for a ticket merged into another goes where its conversation went."""
-    for _ in range(10):  # merges chain rarely; the bound guards against a cycle
-        merge = active_merge_of(session, ticket)
-        target = session.get(Ticket, merge.target_ticket_id) if merge else None
-        if target is None:
-            break
-        ticket = target
-    return ticket
 
 
 def record_processing_failure(session: Session, item_id: int, error: str) -> bool:
@@ -514,27 +234,9 @@ def record_processing_failure(session: Session, item_id: int, error: str) -> boo
         return False
     item.attempts += 1
     if item.attempts >= MAX_PROCESS_ATTEMPTS:
-        _finish(session, item, "quarantined", f"processing failed {item.attempts} times: {error}")
+        finish_item(
+            session, item, "quarantined", f"processing failed {item.attempts} times: {error}"
+        )
         return True
     session.add(item)
     return False
-
-
-def _finish(session: Session, item: InboundItem, state: str, reason: str) -> IngestOutcome:
-    item.state = state
-    item.reason = reason[:1000]
-    item.processed_at = utcnow()
-    item.lease_until = None
-    session.add(item)
-    return IngestOutcome(state=state)
-
-
-def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIdentity | None]:
-    if parsed.from_address:
-        return resolve_customer(
-            session, kind="email", value=parsed.from_address, name=parsed.from_name
-        )
-    customer = Customer(name=parsed.from_name or "Unknown sender")
-    session.add(customer)
-    session.flush()
-    return customer, None
