@@ -23,7 +23,7 @@ from inbox.accounts import (
     DirectoryRefused,
     mask_email,
 )
-from inbox.actions.account_notices import queue_contact_mail
+from inbox.actions.automatic_mail import queue_contact_mail
 from inbox.db import Database
 from inbox.errors import InvalidInput
 from inbox.models import DirectoryAccount, DirectoryCode, utcnow

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from inbox.actions.timeline import record_system_event
 from inbox.actions.timers import TimerSet, set_timer
 from inbox.events import record
 from inbox.models import Message, SatisfactionSurvey, Ticket, Timer
@@ -80,16 +81,7 @@ def shown(moment: datetime, zone: tzinfo) -> str:
 
 def note(session: Session, ticket: Ticket, text: str) -> Message:
     """One line of history on the ticket's timeline, written by the desk itself."""
-    message = Message(
-        ticket_id=ticket.id or 0,
-        kind="system",
-        direction="internal",
-        author_label="system",
-        body_text=text,
-        display_text=text,
-    )
-    session.add(message)
-    return message
+    return record_system_event(session, ticket, None, text)
 
 
 def status_category_changed(

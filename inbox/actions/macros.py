@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
-from inbox.actions.tickets import record_system_event, update_ticket
+from inbox.actions.tickets import update_ticket
+from inbox.actions.timeline import record_system_event
 from inbox.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from inbox.models import (
     PRIORITIES,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from inbox.actions.agent_mail import queue_agent_mail
+from inbox.actions.automatic_mail import queue_agent_mail
 from inbox.actions.tickets import add_note, can_see_ticket
 from inbox.models import Agent, Message, Notification, Ticket, utcnow
 from inbox.queries.workspace import handle_of

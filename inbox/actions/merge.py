@@ -20,10 +20,10 @@ from inbox.actions.tickets import (
     link_tickets,
     open_ticket,
     record_status_change,
-    record_system_event,
     set_status,
     touch_ticket,
 )
+from inbox.actions.timeline import record_system_event
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import MessageAdded, record
 from inbox.models import (

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from inbox.actions.audit import record_audit
 from inbox.actions.followup_hooks import status_category_changed
+from inbox.actions.timeline import record_system_event
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import MessageAdded, TicketChanged, TicketCreated, record
 from inbox.models import (
@@ -222,16 +223,7 @@ def add_system_event(
     session: Session, ticket: Ticket, actor: Agent | None, changes: dict[str, object]
 ) -> None:
     text = "; ".join(f"{key} → {_shown(value)}" for key, value in changes.items())
-    message = Message(
-        ticket_id=ticket.id or 0,
-        kind="system",
-        direction="internal",
-        author_agent_id=actor.id if actor else None,
-        author_label=actor.name if actor else "system",
-        body_text=text,
-        display_text=text,
-    )
-    session.add(message)
+    record_system_event(session, ticket, actor, text)
 
 
 def _shown(value: object) -> str:
@@ -319,21 +311,3 @@ def check_reply_not_stale(session: Session, ticket: Ticket, seen_message_id: int
     ).all()
     if newer:
         raise StaleReply([message_id for message_id in newer if message_id is not None])
-
-
-def record_system_event(
-    session: Session, ticket: Ticket, actor: Agent | None, text: str
-) -> Message:
-    """One line of history on the timeline, e.g. "merged into HD-…"; returns the message."""
-    message = Message(
-        ticket_id=ticket.id or 0,
-        kind="system",
-        direction="internal",
-        author_agent_id=actor.id if actor else None,
-        author_label=actor.name if actor else "system",
-        body_text=text,
-        display_text=text,
-    )
-    session.add(message)
-    session.flush()
-    return message

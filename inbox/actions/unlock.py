@@ -22,12 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from inbox.accounts import Account, CodeSent, mask_email
-from inbox.actions.account_notices import queue_contact_mail
 from inbox.actions.audit import record_audit
+from inbox.actions.automatic_mail import queue_contact_mail
 from inbox.actions.email_out import reply_by_email
 from inbox.actions.outbox import retry_delay
 from inbox.actions.signin.two_factor import can_unlock_accounts
 from inbox.actions.tickets import touch_ticket
+from inbox.actions.timeline import record_system_event
 from inbox.actions.timers import set_timer
 from inbox.errors import Conflict, InvalidInput, PermissionDenied, Throttled
 from inbox.events import MessageAdded, record
@@ -37,7 +38,6 @@ from inbox.models import (
     Channel,
     CustomerIdentity,
     IdentityProof,
-    Message,
     Ticket,
     UnlockRequest,
     utcnow,
@@ -69,17 +69,7 @@ FOLLOW_UP = (
 
 def _system_note(session: Session, ticket: Ticket, actor: Agent | None, text: str) -> None:
     """A system event on the ticket's timeline, in words rather than ``key → value``."""
-    message = Message(
-        ticket_id=ticket.id or 0,
-        kind="system",
-        direction="internal",
-        author_agent_id=actor.id if actor else None,
-        author_label=actor.name if actor else "system",
-        body_text=text,
-        display_text=text,
-    )
-    session.add(message)
-    session.flush()
+    message = record_system_event(session, ticket, actor, text)
     touch_ticket(session, ticket)
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
 

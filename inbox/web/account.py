@@ -18,7 +18,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from inbox.actions.agent_mail import can_mail_agents
+from inbox.actions.automatic_mail import can_mail_agents
 from inbox.actions.signin.agents import (
     PENDING_LIFETIME,
     SESSION_LIFETIME,

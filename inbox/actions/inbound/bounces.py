@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from inbox.actions.tickets import touch_ticket
+from inbox.actions.timeline import record_system_event
 from inbox.mail.parse import ParsedMail
 from inbox.models import Channel, CustomerIdentity, Message, Ticket, utcnow
 
@@ -46,18 +47,17 @@ def file_bounce(
     session.add(message)
     ticket = session.get(Ticket, message.ticket_id)
     if ticket is not None:
-        note = Message(
-            ticket_id=ticket.id or 0,
-            kind="system",
-            direction="internal",
+        record_system_event(
+            session,
+            ticket,
+            None,
+            message.delivery_error + "\n\n" + parsed.text[:5000],
+            author_label="mail system",
+            display_text=message.delivery_error,
             channel_id=channel.id,
             channel_kind=channel.kind,
-            author_label="mail system",
-            body_text=message.delivery_error + "\n\n" + parsed.text[:5000],
-            display_text=message.delivery_error,
             inbound_item_id=inbound_item_id,
             is_automatic=True,
         )
-        session.add(note)
         touch_ticket(session, ticket)
     return ticket.reference if ticket else ""

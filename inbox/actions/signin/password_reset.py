@@ -12,8 +12,8 @@ from datetime import timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from inbox.actions.agent_mail import queue_agent_mail
 from inbox.actions.audit import record_audit
+from inbox.actions.automatic_mail import queue_agent_mail
 from inbox.actions.signin.agents import (
     RESET_REQUESTS,
     check_address_limit,

@@ -21,8 +21,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from inbox.actions.agent_mail import queue_agent_mail
 from inbox.actions.audit import record_audit
+from inbox.actions.automatic_mail import queue_agent_mail
 from inbox.actions.signin.agents import (
     FAILED_SIGN_INS,
     check_address_limit,

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from inbox.actions.calls import NOT_A_RESPONSE
-from inbox.actions.tickets import record_system_event
+from inbox.actions.timeline import record_system_event
 from inbox.actions.timers import TimerSet, set_timer
 from inbox.events import Event, record
 from inbox.models import (

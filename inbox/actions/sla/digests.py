@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from inbox.actions.agent_mail import queue_agent_mail
+from inbox.actions.automatic_mail import queue_agent_mail
 from inbox.actions.timers import set_timer
 from inbox.models import Agent, SlaAlert, SlaAlertMail, SlaClock, Ticket
 from inbox.queries.sla import TARGET_LABELS

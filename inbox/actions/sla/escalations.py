@@ -21,7 +21,8 @@ from sqlmodel import Session
 from inbox.actions.audit import record_audit
 from inbox.actions.sla.clocks import SlaMoment, recompute_sla
 from inbox.actions.sla.digests import queue_alert_mail
-from inbox.actions.tickets import can_see_ticket, record_system_event, touch_ticket
+from inbox.actions.tickets import can_see_ticket, touch_ticket
+from inbox.actions.timeline import record_system_event
 from inbox.errors import InvalidInput, NotFound
 from inbox.models import (
     PRIORITIES,

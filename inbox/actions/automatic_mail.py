@@ -1,0 +1,117 @@
+"""Automatic mail that is no message on a ticket, queued through the outbox: to agents
+themselves (sign-in codes, password-reset links, mentions, SLA alerts) and to a customer's
+contact on file (one-time codes, unlock notices; an agent never sees a one-time code).
+
+It leaves from an email channel, the desk's own address: there is no separate system mailer
+to configure. Without an email channel nothing can be sent.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from inbox.actions.outbox import queue_outbound
+from inbox.mail.compose import OutboundMail, build_message, one_line
+from inbox.models import Agent, Channel, Ticket, utcnow
+from inbox.settings import Settings
+from inbox.signing import new_message_id
+
+
+def sending_channel(session: Session, *, paused_too: bool = False) -> Channel | None:
+    """The first enabled email channel; with ``paused_too``, else any email channel."""
+    query = select(Channel).where(Channel.kind == "email")
+    if paused_too:
+        query = query.order_by(col(Channel.enabled).desc(), col(Channel.id))
+    else:
+        query = query.where(col(Channel.enabled).is_(True)).order_by(col(Channel.id))
+    return session.exec(query).first()
+
+
+def can_mail_agents(session: Session) -> bool:
+    return sending_channel(session) is not None
+
+
+def queue_agent_mail(
+    session: Session,
+    settings: Settings,
+    *,
+    agent: Agent,
+    kind: str,
+    key: str,
+    subject: str,
+    body: str,
+) -> bool:
+    """Queue one automatic mail to an agent; False when no channel can send it."""
+    channel = sending_channel(session)
+    if channel is None:
+        return False
+    _queue(session, settings, channel, agent.email, agent.name, kind, key, subject, body, None)
+    return True
+
+
+def queue_contact_mail(
+    session: Session,
+    settings: Settings,
+    *,
+    to_address: str,
+    to_name: str,
+    kind: str,
+    key: str,
+    subject: str,
+    body: str,
+    ticket: Ticket | None = None,
+) -> bool:
+    """Queue one automatic mail to a customer's contact; False when no email channel can
+    send it. It leaves from the ticket's email channel when there is one, else from any:
+    a security notice is worth a try even through a channel an administrator paused (a
+    failed delivery shows in the outbox)."""
+    channel = None
+    if ticket is not None and ticket.channel_id is not None:
+        channel = session.get(Channel, ticket.channel_id)
+    if channel is None or channel.kind != "email":
+        channel = sending_channel(session, paused_too=True)
+    if channel is None:
+        return False
+    ticket_id = ticket.id if ticket else None
+    _queue(session, settings, channel, to_address, to_name, kind, key, subject, body, ticket_id)
+    return True
+
+
+def _queue(
+    session: Session,
+    settings: Settings,
+    channel: Channel,
+    to_address: str,
+    to_name: str,
+    kind: str,
+    key: str,
+    subject: str,
+    body: str,
+    ticket_id: int | None,
+) -> None:
+    domain = channel.address.partition("@")[2] or "localhost"
+    payload = build_message(
+        OutboundMail(
+            from_name=channel.name,
+            from_address=channel.address,
+            to_name=one_line(to_name),
+            to_address=to_address,
+            reply_to=channel.address,
+            subject=subject,
+            body_text=body,
+            message_id=new_message_id(settings.secret_key, domain, None),
+            date=utcnow(),
+            auto_submitted="auto-generated",
+        )
+    )
+    queue_outbound(
+        session,
+        key=key,
+        kind=kind,
+        channel_id=channel.id,
+        ticket_id=ticket_id,
+        message_id=None,
+        sender=channel.address,
+        recipients=[to_address],
+        payload=payload,
+    )
