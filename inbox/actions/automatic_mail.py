@@ -13,13 +13,14 @@ from sqlmodel import Session, col, select
 from inbox.actions.outbox import queue_outbound
 from inbox.mail.compose import OutboundMail, build_message, one_line
 from inbox.models import Agent, Channel, Ticket, utcnow
+from inbox.models.kinds import ChannelKind
 from inbox.settings import Settings
 from inbox.signing import new_message_id
 
 
 def sending_channel(session: Session, *, paused_too: bool = False) -> Channel | None:
     """The first enabled email channel; with ``paused_too``, else any email channel."""
-    query = select(Channel).where(Channel.kind == "email")
+    query = select(Channel).where(Channel.kind == ChannelKind.EMAIL)
     if paused_too:
         query = query.order_by(col(Channel.enabled).desc(), col(Channel.id))
     else:
@@ -68,7 +69,7 @@ def queue_contact_mail(
     channel = None
     if ticket is not None and ticket.channel_id is not None:
         channel = session.get(Channel, ticket.channel_id)
-    if channel is None or channel.kind != "email":
+    if channel is None or channel.kind != ChannelKind.EMAIL:
         channel = sending_channel(session, paused_too=True)
     if channel is None:
         return False

@@ -19,6 +19,7 @@ from inbox.errors import InvalidInput
 from inbox.events import MessageAdded, record
 from inbox.models import Agent, CallNote, Channel, CustomerIdentity, Message, Ticket, utcnow
 from inbox.models.accounts import CALL_DIRECTIONS, CALL_OUTCOMES, VERIFICATION_CHECKS
+from inbox.models.kinds import ChannelKind, Direction, IdentityKind, MessageKind
 from inbox.rules.phone import display_phone, normalize_phone
 from inbox.settings import Settings
 
@@ -121,23 +122,25 @@ def call_note_text(
 
 def _phone_channel(session: Session) -> Channel | None:
     return session.exec(
-        select(Channel).where(Channel.kind == "phone").order_by(col(Channel.id))
+        select(Channel).where(Channel.kind == ChannelKind.PHONE).order_by(col(Channel.id))
     ).first()
 
 
 def _identity_for_ticket(session: Session, ticket: Ticket, phone: str) -> CustomerIdentity:
     """The phone identity with this number; new numbers join the ticket's customer."""
-    identity = find_identity(session, "phone", phone)
+    identity = find_identity(session, IdentityKind.PHONE, phone)
     if identity is not None:
         return identity
     try:
         with session.begin_nested():
-            identity = CustomerIdentity(customer_id=ticket.customer_id, kind="phone", value=phone)
+            identity = CustomerIdentity(
+                customer_id=ticket.customer_id, kind=IdentityKind.PHONE, value=phone
+            )
             session.add(identity)
             session.flush()
             return identity
     except IntegrityError:
-        found = find_identity(session, "phone", phone)
+        found = find_identity(session, IdentityKind.PHONE, phone)
         if found is None:
             raise
         return found
@@ -158,10 +161,10 @@ def _record_call(
     text = f"{headline}\n\n{call.summary}"
     message = Message(
         ticket_id=ticket.id or 0,
-        kind="call_note",
+        kind=MessageKind.CALL_NOTE,
         direction=call.direction,
         channel_id=channel.id if channel else None,
-        channel_kind="phone",
+        channel_kind=ChannelKind.PHONE,
         author_agent_id=agent.id,
         author_label=agent.name,
         subject=ticket.subject,
@@ -191,7 +194,7 @@ def _record_call(
     if call.identity_verified and identity.customer_id == ticket.customer_id:
         identity.verified_at = identity.verified_at or now
         session.add(identity)
-    if call.direction == "inbound":
+    if call.direction == Direction.INBOUND:
         last = ticket.last_customer_message_at
         ticket.last_customer_message_at = max(last, call.started_at) if last else call.started_at
     if call.outcome not in NOT_A_RESPONSE:
@@ -227,7 +230,7 @@ def open_ticket_from_call(
     if len(subject) > 998 or len(caller_name) > 200:
         raise InvalidInput("subject or caller name too long")
     customer, identity = resolve_customer(
-        session, kind="phone", value=checked.phone, name=caller_name.strip()
+        session, kind=IdentityKind.PHONE, value=checked.phone, name=caller_name.strip()
     )
     channel = _phone_channel(session)
     ticket = open_ticket(
@@ -239,7 +242,7 @@ def open_ticket_from_call(
         customer_id=customer.id or 0,
         contact_identity_id=identity.id,
         channel_id=channel.id if channel else None,
-        channel_kind="phone",
+        channel_kind=ChannelKind.PHONE,
     )
     message = _record_call(session, ticket, agent, checked, identity, channel)
     return ticket, message

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from inbox.actions.audit import record_audit
 from inbox.errors import Conflict, InvalidInput
 from inbox.models import Channel, utcnow
+from inbox.models.kinds import ChannelKind
 from inbox.signing import SecretBox
 
 
@@ -38,7 +39,7 @@ def add_email_channel(
     if session.exec(select(Channel).where(Channel.name == name)).first():
         raise Conflict("a channel with that name exists")
     channel = Channel(
-        kind="email",
+        kind=ChannelKind.EMAIL,
         name=name,
         address=address,
         config={"imap": imap_redacted, "smtp": smtp_redacted, "folder": folder},
@@ -53,7 +54,7 @@ def add_email_channel(
         actor_label=actor_label,
         target_type="channel",
         target_id=channel.id or 0,
-        detail={"kind": "email", "name": name},
+        detail={"kind": ChannelKind.EMAIL.value, "name": name},
     )
     return channel
 

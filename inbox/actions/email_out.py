@@ -16,6 +16,7 @@ from inbox.errors import Conflict, InvalidInput
 from inbox.events import MessageAdded, record
 from inbox.mail.compose import OutboundMail, build_message, tagged_subject, without_links
 from inbox.models import Agent, Channel, Customer, CustomerIdentity, Message, Outbox, Ticket, utcnow
+from inbox.models.kinds import ChannelKind, Direction, IdentityKind, MessageKind
 from inbox.settings import Settings
 from inbox.signing import new_message_id, reply_address
 
@@ -35,7 +36,7 @@ def _stored_message_ids(session: Session, ticket_id: int) -> list[str]:
             select(Message.external_id)
             .where(
                 Message.ticket_id == ticket_id,
-                col(Message.kind) == "email",
+                col(Message.kind) == MessageKind.EMAIL,
                 col(Message.external_id).is_not(None),
             )
             .order_by(col(Message.created_at), col(Message.id))
@@ -93,8 +94,8 @@ def _outbound_message_row(
 ) -> Row:
     return {
         "ticket_id": ticket_id,
-        "kind": "email",
-        "direction": "outbound",
+        "kind": MessageKind.EMAIL,
+        "direction": Direction.OUTBOUND,
         "channel_id": channel.id,
         "channel_kind": channel.kind,
         "author_agent_id": author.id if author else None,
@@ -279,7 +280,12 @@ def _email_contact(session: Session, ticket: Ticket) -> tuple[Channel, CustomerI
         if ticket.contact_identity_id
         else None
     )
-    if channel is None or channel.kind != "email" or contact is None or contact.kind != "email":
+    if (
+        channel is None
+        or channel.kind != ChannelKind.EMAIL
+        or contact is None
+        or contact.kind != IdentityKind.EMAIL
+    ):
         return None
     return channel, contact
 

@@ -43,6 +43,7 @@ from inbox.models import (
     Timer,
     utcnow,
 )
+from inbox.models.kinds import LinkKind
 from inbox.queries.followups import effective_settings, pending_followup, settings_calendar
 from inbox.rules.followup_time import LATEST_SNOOZE
 from inbox.settings import Settings
@@ -460,7 +461,7 @@ def start_followup_ticket(session: Session, ticket: Ticket, previous: Ticket) ->
         session,
         ticket.id or 0,
         previous.id or 0,
-        "followup",
+        LinkKind.FOLLOWUP,
         f"reply after {previous.reference} was resolved and its reopen window closed",
     )
     ticket.team_id = previous.team_id

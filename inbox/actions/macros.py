@@ -28,6 +28,7 @@ from inbox.models import (
     TicketTag,
     utcnow,
 )
+from inbox.models.kinds import IdentityKind
 
 MAX_MACRO_CHARS = 20_000
 MAX_TAGS = 10
@@ -159,7 +160,7 @@ def placeholder_values(session: Session, ticket: Ticket, agent: Agent) -> dict[s
         if ticket.contact_identity_id
         else None
     )
-    email = contact.value if contact and contact.kind == "email" else ""
+    email = contact.value if contact and contact.kind == IdentityKind.EMAIL else ""
     return {
         "customer.name": customer.name if customer else "",
         "customer.email": email,

@@ -35,8 +35,9 @@ from inbox.models import (
     TicketMerge,
     utcnow,
 )
+from inbox.models.kinds import Direction, LinkKind, MessageKind
 
-MERGED = "merged"
+MERGED = LinkKind.MERGED
 SPLIT = "split_from"
 
 
@@ -208,11 +209,13 @@ def split_message(
     message = session.get(Message, message_id)
     if message is None or message.ticket_id != ticket.id:
         raise NotFound("no such message on this ticket")
-    if message.kind == "system":
+    if message.kind == MessageKind.SYSTEM:
         raise InvalidInput("system events stay with their ticket")
     others = session.exec(
         select(Message.id).where(
-            Message.ticket_id == ticket.id, Message.kind != "system", Message.id != message.id
+            Message.ticket_id == ticket.id,
+            Message.kind != MessageKind.SYSTEM,
+            Message.id != message.id,
         )
     ).first()
     if others is None:
@@ -229,7 +232,7 @@ def split_message(
     )
     new.team_id = ticket.team_id
     new.priority = ticket.priority
-    if message.direction == "inbound":
+    if message.direction == Direction.INBOUND:
         new.last_customer_message_at = message.created_at
     _move_messages(session, [message_id], new.id or 0)
     link_tickets(session, new.id or 0, ticket.id or 0, SPLIT, f"split by {actor.name}")

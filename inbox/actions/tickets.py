@@ -26,6 +26,7 @@ from inbox.models import (
     TicketTag,
     utcnow,
 )
+from inbox.models.kinds import Direction, MessageKind
 from inbox.queries.tickets import find_ticket, scope_clause, viewer_for
 from inbox.rules.references import new_reference
 
@@ -242,8 +243,8 @@ def add_note(session: Session, ticket: Ticket, *, actor: Agent, body: str) -> Me
         raise InvalidInput("a note may have at most 100,000 characters")
     message = Message(
         ticket_id=ticket.id or 0,
-        kind="internal_note",
-        direction="internal",
+        kind=MessageKind.INTERNAL_NOTE,
+        direction=Direction.INTERNAL,
         author_agent_id=actor.id,
         author_label=actor.name,
         body_text=body,
@@ -304,7 +305,7 @@ def check_reply_not_stale(session: Session, ticket: Ticket, seen_message_id: int
         select(Message.id)
         .where(
             Message.ticket_id == ticket.id,
-            col(Message.direction) == "inbound",
+            col(Message.direction) == Direction.INBOUND,
             col(Message.id) > seen_message_id,
         )
         .order_by(col(Message.id))

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from inbox.models import Agent, Message, Ticket
+from inbox.models.kinds import Direction, MessageKind
 
 
 def record_system_event(
@@ -23,8 +24,8 @@ def record_system_event(
     desk; flushed, so the message has its id."""
     message = Message(
         ticket_id=ticket.id or 0,
-        kind="system",
-        direction="internal",
+        kind=MessageKind.SYSTEM,
+        direction=Direction.INTERNAL,
         author_agent_id=actor.id if actor else None,
         author_label=author_label or (actor.name if actor else "system"),
         body_text=text,

@@ -42,6 +42,7 @@ from inbox.models import (
     UnlockRequest,
     utcnow,
 )
+from inbox.models.kinds import ChannelKind, IdentityKind
 from inbox.queries.customers import live_proof, verified_calls
 from inbox.settings import Settings
 
@@ -364,7 +365,12 @@ def _tell_customer(
         if ticket.contact_identity_id
         else None
     )
-    if channel is not None and channel.kind == "email" and contact and contact.kind == "email":
+    if (
+        channel is not None
+        and channel.kind == ChannelKind.EMAIL
+        and contact
+        and contact.kind == IdentityKind.EMAIL
+    ):
         reply_by_email(session, settings, ticket=ticket, author=agent, body=body)
     else:
         _system_note(

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from inbox.models.kinds import Direction
 from inbox.models.types import UTCDateTime, utcnow
 
-CALL_DIRECTIONS = ("inbound", "outbound")
+CALL_DIRECTIONS = (Direction.INBOUND, Direction.OUTBOUND)
 CALL_OUTCOMES = ("resolved", "callback_needed", "no_answer", "voicemail", "transferred")
 # What an agent checks on a call against the account; all three make the caller verified.
 VERIFICATION_CHECKS = ("date_of_birth", "postcode_on_file", "last_payment_amount")

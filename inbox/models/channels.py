@@ -10,7 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from inbox.models.types import UTCDateTime, utcnow
 
-CHANNEL_KINDS = ("email", "chat", "telegram", "messenger", "whatsapp", "x", "phone")
 INBOUND_STATES = ("pending", "done", "duplicate", "ignored", "quarantined")
 
 

@@ -9,16 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from inbox.models.types import UTCDateTime, utcnow
 
-IDENTITY_KINDS = (
-    "email",
-    "phone",
-    "chat_visitor",
-    "telegram_id",
-    "messenger_psid",
-    "whatsapp_number",
-    "x_user_id",
-)
-
 
 class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)

@@ -9,8 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from inbox.models.types import UTCDateTime, utcnow
 
-MESSAGE_KINDS = ("email", "chat", "social", "call_note", "internal_note", "system")
-DIRECTIONS = ("inbound", "outbound", "internal")
 # Which signal joined an inbound message to its ticket.
 THREAD_REASONS = (
     "new_ticket",

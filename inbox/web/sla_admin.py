@@ -32,7 +32,7 @@ from inbox.actions.tickets import can_see_ticket
 from inbox.db import Database
 from inbox.errors import InvalidInput, NotFound
 from inbox.models import PRIORITIES, SLA_TARGETS, Agent, BusinessCalendar, SlaPolicy, utcnow
-from inbox.models.channels import CHANNEL_KINDS
+from inbox.models.kinds import ChannelKind
 from inbox.queries.escalations import list_escalation_rules
 from inbox.queries.sla import (
     TARGET_LABELS,
@@ -158,7 +158,7 @@ class SlaAdminPages(Controller):
                 "calendars": list_calendars(session),
                 "teams": list_teams(session),
                 "priorities": PRIORITIES,
-                "channel_kinds": CHANNEL_KINDS,
+                "channel_kinds": tuple(ChannelKind),
                 "countries": sorted(supported_countries()),
                 "policy": policy,
                 "calendar": calendar,

@@ -8,6 +8,7 @@ from inbox.actions.tickets import touch_ticket
 from inbox.actions.timeline import record_system_event
 from inbox.mail.parse import ParsedMail
 from inbox.models import Channel, CustomerIdentity, Message, Ticket, utcnow
+from inbox.models.kinds import IdentityKind
 
 
 def file_bounce(
@@ -33,7 +34,8 @@ def file_bounce(
     for address in parsed.bounce_recipients:
         identity = session.exec(
             select(CustomerIdentity).where(
-                CustomerIdentity.kind == "email", CustomerIdentity.value == address.lower()
+                CustomerIdentity.kind == IdentityKind.EMAIL,
+                CustomerIdentity.value == address.lower(),
             )
         ).first()
         if identity is not None:

@@ -48,6 +48,7 @@ from inbox.models import (
     Ticket,
     utcnow,
 )
+from inbox.models.kinds import IdentityKind, LinkKind
 from inbox.rules.references import new_reference
 from inbox.rules.thread_match import read_signals
 from inbox.settings import Settings
@@ -133,7 +134,7 @@ def _file_new_tickets(
     senders: dict[str, str] = {}
     for _, parsed in plain:
         senders.setdefault(parsed.from_address or "", parsed.from_name)
-    contacts = resolve_customers(session, "email", senders)
+    contacts = resolve_customers(session, IdentityKind.EMAIL, senders)
     new = [
         _NewTicket(
             mail,
@@ -346,7 +347,7 @@ def _file(
                 session,
                 ticket.id or 0,
                 decision.linked_ticket_id,
-                "possible_followup",
+                LinkKind.POSSIBLE_FOLLOWUP,
                 decision.link_reason,
             )
         if resolved_long_ago is not None:
@@ -409,7 +410,7 @@ def _following_merges(session: Session, ticket: Ticket) -> Ticket:
 def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIdentity | None]:
     if parsed.from_address:
         return resolve_customer(
-            session, kind="email", value=parsed.from_address, name=parsed.from_name
+            session, kind=IdentityKind.EMAIL, value=parsed.from_address, name=parsed.from_name
         )
     customer = Customer(name=parsed.from_name or "Unknown sender")
     session.add(customer)

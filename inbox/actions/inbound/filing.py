@@ -29,6 +29,7 @@ from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
 from inbox.blobs import BlobStore
 from inbox.mail.inbound import PendingRaw, parse_pending
 from inbox.models import Channel, InboundItem
+from inbox.models.kinds import ChannelKind
 from inbox.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class KindFiling(Protocol):
     ) -> IngestOutcome: ...
 
 
-FILINGS: dict[str, KindFiling] = {"email": EmailFiling()}
+FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling()}
 
 
 @dataclass(frozen=True)

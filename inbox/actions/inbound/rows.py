@@ -11,6 +11,7 @@ from inbox.blobs import BlobStore
 from inbox.mail.inbound import InboundMail
 from inbox.mail.parse import ParsedMail
 from inbox.models import Channel
+from inbox.models.kinds import Direction, MessageKind
 from inbox.settings import Settings
 from inbox.signing import verify_message_id
 
@@ -27,8 +28,8 @@ def message_row(
 ) -> Row:
     return {
         "ticket_id": ticket_id,
-        "kind": "email",
-        "direction": "inbound",
+        "kind": MessageKind.EMAIL,
+        "direction": Direction.INBOUND,
         "channel_id": channel.id,
         "channel_kind": channel.kind,
         "author_identity_id": identity_id,

@@ -33,11 +33,11 @@ from inbox.models import (
     TicketStatusChange,
     Timer,
 )
+from inbox.models.kinds import PUBLIC_MESSAGE_KINDS, Direction, MessageKind
 from inbox.queries.sla import TARGET_LABELS, policy_calendar
 from inbox.rules.business_time import Calendar, add_business_time
 from inbox.rules.sla_clocks import CUSTOMER, RESPONSE, STATUS, Clock, Happening, Targets, replay
 
-PUBLIC_KINDS = ("email", "chat", "social")
 TIMER_KINDS = ("sla_warning", "sla_breach")
 
 
@@ -82,12 +82,12 @@ def ticket_history(session: Session, ticket: Ticket) -> list[Happening]:
         .where(Message.ticket_id == ticket.id, col(Message.is_automatic).is_(False))
     ).all()
     for at, kind, direction, outcome in rows:
-        if kind == "call_note":
+        if kind == MessageKind.CALL_NOTE:
             if outcome is not None and outcome not in NOT_A_RESPONSE:
                 happenings.append(Happening(at, RESPONSE))
-        elif kind in PUBLIC_KINDS and direction == "inbound":
+        elif kind in PUBLIC_MESSAGE_KINDS and direction == Direction.INBOUND:
             happenings.append(Happening(at, CUSTOMER))
-        elif kind in PUBLIC_KINDS and direction == "outbound":
+        elif kind in PUBLIC_MESSAGE_KINDS and direction == Direction.OUTBOUND:
             happenings.append(Happening(at, RESPONSE))
     changes = session.exec(
         select(TicketStatusChange)

@@ -22,7 +22,7 @@ from inbox.models import (
     Team,
     utcnow,
 )
-from inbox.models.channels import CHANNEL_KINDS
+from inbox.models.kinds import ChannelKind
 from inbox.queries.sla import calendar_of
 from inbox.rules.business_time import WEEKDAYS, CalendarError, format_clock, parse_clock
 
@@ -130,8 +130,8 @@ def save_policy(
         raise InvalidInput("no such calendar")
     if not set(fields.priorities) <= set(PRIORITIES):
         raise InvalidInput(f"priorities are {', '.join(PRIORITIES)}")
-    if not set(fields.channel_kinds) <= set(CHANNEL_KINDS):
-        raise InvalidInput(f"channel kinds are {', '.join(CHANNEL_KINDS)}")
+    if not set(fields.channel_kinds) <= set(ChannelKind):
+        raise InvalidInput(f"channel kinds are {', '.join(ChannelKind)}")
     for team_id in fields.team_ids:
         if session.get(Team, team_id) is None:
             raise InvalidInput("no such team")
