@@ -33,20 +33,36 @@ from inbox.models import Channel
 from inbox.realtime.hub import realtime_channels
 from inbox.realtime.publish import Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings, get_settings
-from inbox.web.account import AuthPages, PasswordResetPages, SecondFactorPages
-from inbox.web.admin import AdminPages
-from inbox.web.api import TicketApi
-from inbox.web.auth import PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
-from inbox.web.countdowns import register_template_functions
-from inbox.web.followups import FollowupAdminPages, SurveyPages, TicketFollowupPages
-from inbox.web.inbox_pages import InboxPages
-from inbox.web.live import LiveUpdates, live_socket
-from inbox.web.pages import PUBLIC, TicketPages
-from inbox.web.phone import CallApi, PhonePages
-from inbox.web.reports import ReportApi, ReportPages
-from inbox.web.scope import ticket_scope_guard
-from inbox.web.sla_admin import SlaAdminPages, TicketSlaPages
-from inbox.web.workspace import MacroAdminPages, WorkspaceApi, WorkspacePages
+from inbox.web.account.password_reset import PasswordResetPages
+from inbox.web.account.sign_in import SignInPages
+from inbox.web.account.two_factor import SecondFactorPages
+from inbox.web.admin.agents import AgentAdminPages
+from inbox.web.admin.audit import AuditLogPages
+from inbox.web.admin.followups import FollowupAdminPages
+from inbox.web.admin.macros import MacroAdminPages
+from inbox.web.admin.sla import SlaAdminPages
+from inbox.web.admin.statuses import StatusAdminPages
+from inbox.web.api.calls import CallApi
+from inbox.web.api.merges import MergeApi
+from inbox.web.api.quarantine import QuarantineApi
+from inbox.web.api.reports import ReportApi
+from inbox.web.api.tickets import TicketApi
+from inbox.web.auth import PUBLIC, PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
+from inbox.web.live.socket import live_socket
+from inbox.web.live.updates import LiveUpdates
+from inbox.web.public.survey import SurveyPages
+from inbox.web.reports.pages import ReportPages
+from inbox.web.tickets.calls import CallPages
+from inbox.web.tickets.countdowns import register_template_functions
+from inbox.web.tickets.customer import CustomerPages
+from inbox.web.tickets.followups import TicketFollowupPages
+from inbox.web.tickets.inbox import InboxPages
+from inbox.web.tickets.message_content import MessageContentPages
+from inbox.web.tickets.notifications import NotificationPages
+from inbox.web.tickets.page import TicketPages
+from inbox.web.tickets.scope import ticket_scope_guard
+from inbox.web.tickets.sla import TicketSlaPages
+from inbox.web.tickets.workspace import WorkspacePages
 from workers.accounts import account_directory
 from workers.bootstrap import start_runtime
 from workers.runtime import Runtime
@@ -152,25 +168,36 @@ def create_app(
 
     return Litestar(
         route_handlers=[
-            AuthPages,
+            # sign-in and account
+            SignInPages,
             SecondFactorPages,
             PasswordResetPages,
-            AdminPages,
-            TicketPages,
+            # tickets and the inbox
             InboxPages,
-            TicketApi,
-            PhonePages,
-            CallApi,
+            TicketPages,
+            MessageContentPages,
             WorkspacePages,
-            MacroAdminPages,
-            WorkspaceApi,
-            SlaAdminPages,
-            TicketSlaPages,
-            FollowupAdminPages,
+            CallPages,
+            CustomerPages,
             TicketFollowupPages,
-            SurveyPages,
-            ReportPages,
+            TicketSlaPages,
+            NotificationPages,
+            # administration
+            StatusAdminPages,
+            AgentAdminPages,
+            AuditLogPages,
+            MacroAdminPages,
+            FollowupAdminPages,
+            SlaAdminPages,
+            # the JSON API
+            TicketApi,
+            QuarantineApi,
+            CallApi,
+            MergeApi,
             ReportApi,
+            # reports, the public survey
+            ReportPages,
+            SurveyPages,
             healthz,
             live_socket,
             create_static_files_router(

@@ -61,8 +61,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             log_level="info",
             ws_max_size=64 * 1024,
             # The client is the socket's peer unless INBOX_TRUSTED_PROXY_HOPS says otherwise
-            # (inbox.web.auth.client_address); uvicorn would believe X-Forwarded-For from
-            # loopback.
+            # (inbox.web.account.sign_in.client_address); uvicorn would believe X-Forwarded-For
+            # from loopback.
             proxy_headers=False,
         )
     finally:

@@ -24,7 +24,6 @@ from inbox.actions.signin.two_factor import second_factor_pending, second_factor
 from inbox.db import Database
 from inbox.errors import PermissionDenied
 from inbox.models import Agent, AgentSession, ApiToken, utcnow
-from inbox.settings import Settings
 from inbox.signing import hash_token
 
 SESSION_COOKIE = "inbox_session"
@@ -37,8 +36,12 @@ PUBLIC_ROUTES = {
     "/password/reset",
     "/survey/{token:str}",
 }
+# Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
+PUBLIC = {"exclude_from_auth": True}
 # Route option: the handler also serves a session that still owes its second factor.
 SECOND_FACTOR_PENDING = "second_factor_pending_ok"
+# Headers of pages that show secrets (recovery codes, a TOTP key) or carry a token in the URL.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @dataclass(frozen=True)
@@ -125,35 +128,6 @@ def reverify_first(request: ASGIConnection[Any, Any, Any, Any], then: str) -> Re
     if row is None or not second_factor_recent(row):
         return Redirect(f"/account/verify?next={then}", status_code=303)
     return None
-
-
-def client_address(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> str:
-    """Who is at the other end, for sign-in throttling: the socket's peer. Behind
-    ``settings.trusted_proxy_hops`` proxies that each append the address they were reached
-    from to X-Forwarded-For, the entry the outermost of them wrote: whatever comes before it
-    the client wrote itself. A header with fewer entries than that is ignored."""
-    peer = connection.client.host if connection.client else ""
-    hops = settings.trusted_proxy_hops
-    if hops <= 0:
-        return peer
-    entries = [
-        entry.strip()
-        for header in connection.headers.getall("x-forwarded-for", [])
-        for entry in header.split(",")
-        if entry.strip()
-    ]
-    return entries[-hops] if len(entries) >= hops else peer
-
-
-def is_local_path(target: str | None) -> bool:
-    """Only same-site paths are allowed after sign-in: no open redirects."""
-    return bool(
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and not any(ord(c) < 32 for c in target)
-    )
 
 
 def browser_session_only(

@@ -10,6 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSITION_ROOTS = {"inbox/app.py", "inbox/cli.py"}
 FRAMEWORKS = ("litestar", "dramatiq", "uvicorn", "websockets")
+WEB = ROOT / "inbox" / "web"
+# inbox/web by URL area, and the few modules every area shares.
+WEB_AREAS = {"account", "admin", "api", "live", "public", "reports", "tickets"}
+WEB_SHARED = {"__init__", "auth", "forms"}
+ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "websocket"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -195,3 +200,106 @@ def test_a_parser_process_imports_only_the_mail_parser() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert found.stdout.split() == ["[]", "False"]
+
+
+def test_web_is_grouped_by_url_area() -> None:
+    """Sign-in and account, tickets, admin, API, live, reports, the public survey: a package
+    each, beside the modules they all share."""
+    assert {p.name for p in WEB.iterdir() if (p / "__init__.py").exists()} == WEB_AREAS
+    assert {p.stem for p in WEB.glob("*.py")} == WEB_SHARED
+
+
+def _area(module: str) -> str | None:
+    """The URL area of a module of inbox/web (``inbox/web/api/tickets.py``: api), or None."""
+    parts = Path(module).relative_to("inbox/web").parts
+    return parts[0] if len(parts) > 1 else None
+
+
+def test_web_areas_reach_one_another_only_through_their_packages() -> None:
+    """An area's modules are its own: another area imports what it offers from the package
+    itself (``from inbox.web.reports import csv_response``), never from one of its modules;
+    the shared modules import no area at all."""
+    offending = []
+    for name, imports in _modules("inbox/web"):
+        own = _area(name)
+        for imported in sorted(imports):
+            parts = imported.split(".")
+            if parts[:2] != ["inbox", "web"] or len(parts) < 3 or parts[2] not in WEB_AREAS:
+                continue
+            if own is None or (parts[2] != own and len(parts) > 3):
+                offending.append(f"{name} imports {imported}")
+    assert offending == []
+
+
+def _routes(path: Path) -> list[tuple[str, str]]:
+    """(decorator, path) of every route handler a module declares, with its controller's path."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+
+    def declared(body: list[ast.stmt], prefix: str) -> list[tuple[str, str]]:
+        return [
+            (decorator.func.id, prefix.rstrip("/") + decorator.args[0].value)
+            for node in body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            for decorator in node.decorator_list
+            if isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Name)
+            and decorator.func.id in ROUTE_DECORATORS
+            and decorator.args
+            and isinstance(decorator.args[0], ast.Constant)
+        ]
+
+    found = declared(tree.body, "")
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            prefix = next(
+                (
+                    str(statement.value.value)
+                    for statement in node.body
+                    if isinstance(statement, ast.Assign)
+                    and [getattr(t, "id", None) for t in statement.targets] == ["path"]
+                    and isinstance(statement.value, ast.Constant)
+                ),
+                "",
+            )
+            found += declared(node.body, prefix)
+    return found
+
+
+def test_the_json_api_is_served_from_api_and_websockets_from_live() -> None:
+    """Everything under /api/ (bearer tokens, JSON) and nothing else lives in ``api/``; the
+    websockets live in ``live/``."""
+    routes = [
+        (_area(str(path.relative_to(ROOT))), kind, route)
+        for path in sorted(WEB.rglob("*.py"))
+        for kind, route in _routes(path)
+    ]
+    assert ("api", "get", "/api/v1/tickets/{reference:str}") in routes
+    assert ("live", "websocket", "/live") in routes
+    assert ("admin", "post", "/admin/sla/policies/{policy_id:int}") in routes
+    misplaced = [
+        f"{area}: {kind} {route}"
+        for area, kind, route in routes
+        if route.startswith("/api/") != (area == "api") or (kind == "websocket") != (area == "live")
+    ]
+    assert misplaced == []
+
+
+def test_every_admin_page_has_the_one_admin_skeleton() -> None:
+    """One base controller (people only, the right role, not in /schema) and one template
+    layout (heading, intro, error) serve every admin page."""
+    controllers = [
+        f"{path.name}: {node.name}"
+        for path in sorted((WEB / "admin").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+        and node.name != "AdminController"
+        and [getattr(base, "id", None) for base in node.bases] != ["AdminController"]
+    ]
+    assert controllers == []
+    layout = '{% extends "pages/admin/layout.html" %}'
+    pages = sorted((ROOT / "templates" / "pages" / "admin").glob("*.html"))
+    assert len(pages) > 1
+    elsewhere = [
+        p.name for p in pages if p.name != "layout.html" and not p.read_text().startswith(layout)
+    ]
+    assert elsewhere == []

@@ -1,4 +1,4 @@
-// Live updates arrive as htmx out-of-band swaps over the "ws" extension (inbox/web/live.py).
+// Live updates arrive as htmx out-of-band swaps over the "ws" extension (inbox/web/live/updates.py).
 // A row or timeline entry that arrives replaces the one already on the page with its id, so
 // a changed ticket moves to the top instead of showing twice; the "no tickets" row goes.
 document.addEventListener("htmx:oobBeforeSwap", function (event) {

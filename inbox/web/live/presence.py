@@ -1,5 +1,5 @@
 """Who has which ticket open, and who is typing a reply, as one web process heard it over the
-desk's channel (``inbox.web.live`` publishes and applies the messages): an entry lasts as
+desk's channel (``inbox.web.live.updates`` publishes and applies the messages): an entry lasts as
 long as its connection's heartbeats, a typing mark a few seconds."""
 
 from __future__ import annotations

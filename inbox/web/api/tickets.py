@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1, for bearer tokens."""
+"""Tickets in the JSON API: the list, one ticket, changing it, replies and notes."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from inbox.db import Database
 from inbox.errors import InvalidInput
 from inbox.models import Agent, utcnow
 from inbox.queries.sla import tickets_sla_json
-from inbox.queries.tickets import TicketFilters, list_quarantine, list_tickets, viewer_for
+from inbox.queries.tickets import TicketFilters, list_tickets, viewer_for
 from inbox.settings import Settings
-from inbox.web.common import locked_ticket, only_fields, ticket_json
-from inbox.web.serializers import message_json, quarantine_json, ticket_summary
+from inbox.web.api.bodies import only_fields
+from inbox.web.api.serializers import message_json, ticket_json, ticket_summary
 
 PATCHABLE = {"status", "priority", "assignee", "team", "tags"}
 
@@ -107,7 +107,7 @@ class TicketApi(Controller):
         ):
             raise InvalidInput("tags must be a list of strings")
         with db.unit_of_work() as session:
-            ticket = locked_ticket(session, reference, settings)
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
             update_ticket(
                 session,
                 ticket,
@@ -169,19 +169,6 @@ class TicketApi(Controller):
                 **message_json(noted.message, []),
                 "notified": [a.email for a in noted.notified],
                 "not_notified": noted.not_notified,
-            }
-
-    @get("/quarantine", sync_to_thread=True)
-    def quarantine(
-        self,
-        db: NamedDependency[Database],
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    ) -> dict[str, Any]:
-        with db.reading() as session:
-            return {
-                "items": [
-                    quarantine_json(i, name) for i, name in list_quarantine(session, limit=limit)
-                ]
             }
 
 

@@ -1,36 +1,73 @@
-"""Agent pages. One handler serves the full page and its htmx fragment.
-
-Signing in and out lives in ``inbox.web.account``.
+"""The ticket page: one ticket with its timeline and workspace, and the replies and notes
+written on it. One handler serves the full page and its htmx fragment; the other forms on the
+page answer through ``ticket_page`` and ``timeline_answer``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
 from inbox.actions.email_out import reply_by_email
 from inbox.actions.mentions import add_note_with_mentions
 from inbox.actions.tickets import StaleReply, access_ticket, check_reply_not_stale
-from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound
-from inbox.models import Agent, Attachment, Message
-from inbox.queries.tickets import list_quarantine
+from inbox.models import Agent
+from inbox.queries.ticket_page import ticket_detail
+from inbox.queries.workspace import workspace_for
 from inbox.rules.references import normalize_reference
 from inbox.settings import Settings
-from inbox.web.common import FormBody, ticket_context, timeline_answer
+from inbox.web.forms import FormBody
 
-PUBLIC = {"exclude_from_auth": True}
-# Inbound email HTML is shown in a sandboxed frame under a policy that loads nothing remote.
-EMAIL_HTML_CSP = (
-    "default-src 'none'; img-src cid: data:; style-src 'unsafe-inline'; "
-    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
-)
+
+def ticket_context(
+    db: Database, settings: Settings, agent: Agent, reference: str
+) -> dict[str, Any]:
+    """What the ticket page and its timeline show: the ticket and the agent's workspace."""
+    with db.reading() as session:
+        detail = ticket_detail(session, reference, settings.reference_prefix)
+        ws = workspace_for(session, agent, detail.ticket)
+    return {"d": detail, "ws": ws, "agent": agent}
+
+
+def ticket_page(
+    request: HTMXRequest,
+    db: Database,
+    settings: Settings,
+    reference: str,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    """The ticket page with its workspace; htmx swaps ``#ticket`` out of it. Errors answer
+    htmx with 200, since htmx swaps nothing on an error status."""
+    context = {**ticket_context(db, settings, request.user, reference), **extra}
+    if request.htmx:
+        return HTMXTemplate(template_name="pages/ticket.html", context=context)
+    return Template("pages/ticket.html", context=context, status_code=status_code)
+
+
+def timeline_answer(
+    request: HTMXRequest,
+    reference: str,
+    context: dict[str, Any],
+    *,
+    error: str | None,
+    error_status: int = 422,
+) -> Response[Any]:
+    """The answer to a form on the timeline: htmx swaps the timeline in place (with 200, or
+    it would swap nothing); without JavaScript, the page with the error or a redirect to it."""
+    if request.htmx:
+        return HTMXTemplate(template_name="partials/timeline.html", context=context)
+    if error:
+        return Template("pages/ticket.html", context=context, status_code=error_status)
+    return Redirect(f"/tickets/{reference}", status_code=303)
 
 
 def _seen_message_id(data: dict[str, str]) -> int | None:
@@ -45,13 +82,9 @@ def _seen_message_id(data: dict[str, str]) -> int | None:
 
 
 class TicketPages(Controller):
-    """One ticket and what hangs off it; the list is ``inbox.web.inbox_pages``."""
+    """One ticket, its replies and notes; the list is ``inbox.web.tickets.inbox``."""
 
     include_in_schema = False
-
-    @get("/", sync_to_thread=False)
-    def home(self) -> Redirect:
-        return Redirect("/tickets")
 
     @get("/tickets/{reference:str}", sync_to_thread=True)
     def ticket(
@@ -139,54 +172,3 @@ class TicketPages(Controller):
             error=error,
             error_status=409 if "stale_ids" in extra else 422,
         )
-
-    @get("/messages/{message_id:int}/html", sync_to_thread=True)
-    def message_html(
-        self, message_id: FromPath[int], db: NamedDependency[Database]
-    ) -> Response[str]:
-        with db.reading() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.body_html is None or message.direction != "inbound":
-                raise NotFound("no such message")
-            html = message.body_html
-        return Response(
-            content=html,
-            media_type="text/html; charset=utf-8",
-            headers={
-                "Content-Security-Policy": EMAIL_HTML_CSP,
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
-
-    @get("/attachments/{attachment_id:int}", sync_to_thread=True)
-    def attachment(
-        self,
-        attachment_id: FromPath[int],
-        db: NamedDependency[Database],
-        blobs: NamedDependency[BlobStore],
-    ) -> Response[bytes]:
-        with db.reading() as session:
-            attachment = session.get(Attachment, attachment_id)
-            if attachment is None:
-                raise NotFound("no such attachment")
-        safe_name = (
-            "".join(c if c.isalnum() or c in "._- " else "_" for c in attachment.filename)
-            or "attachment"
-        )
-        return Response(
-            content=blobs.get(attachment.content_hash),
-            media_type="application/octet-stream",
-            headers={
-                "Content-Disposition": f'attachment; filename="{safe_name}"',
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'; sandbox",
-            },
-        )
-
-    @get("/quarantine", sync_to_thread=True)
-    def quarantine(
-        self, request: Request[Agent, Any, Any], db: NamedDependency[Database]
-    ) -> Template:
-        with db.reading() as session:
-            items = list_quarantine(session)
-        return Template("pages/quarantine.html", context={"items": items, "agent": request.user})

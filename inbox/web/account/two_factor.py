@@ -1,15 +1,13 @@
-"""Signing in and out, the second factor, and password reset by email.
+"""The second factor: the challenge after the password, re-verification, and enrolling an
+authenticator.
 
-Sign-in is two steps for whoever needs a second factor: the password opens a short-lived
-pending session that reaches nothing but the challenge; the challenge replaces it with a
-full session. The same challenge, reached from a full session, is the re-verify page
-that sensitive actions send people to (``/account/verify?next=...``).
+The challenge, reached from a full session, is the re-verify page that sensitive actions send
+people to (``/account/verify?next=...``).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -19,21 +17,8 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from inbox.actions.automatic_mail import can_mail_agents
-from inbox.actions.signin.agents import (
-    PENDING_LIFETIME,
-    SESSION_LIFETIME,
-    TooManyAttempts,
-    authenticate_agent,
-    end_session,
-)
-from inbox.actions.signin.password_reset import (
-    INVALID_LINK,
-    check_reset_token,
-    request_password_reset,
-    reset_password,
-)
+from inbox.actions.signin.agents import TooManyAttempts
 from inbox.actions.signin.two_factor import (
-    begin_sign_in,
     begin_totp_enrolment,
     check_second_factor,
     complete_second_factor,
@@ -49,43 +34,23 @@ from inbox.errors import DomainError, InvalidInput
 from inbox.models import Agent
 from inbox.settings import Settings
 from inbox.signing import SecretBox
+from inbox.web.account.sign_in import (
+    PENDING_OK,
+    client_address,
+    full_session_cookie,
+    local_target,
+    too_many,
+)
 from inbox.web.auth import (
-    SECOND_FACTOR_PENDING,
+    PRIVATE,
     SESSION_COOKIE,
     Credentials,
-    agent_for_session,
     browser_session_only,
-    client_address,
-    is_local_path,
     reverify_first,
 )
-from inbox.web.common import FormBody
-from inbox.web.pages import PUBLIC
+from inbox.web.forms import FormBody
 
-PENDING_OK = {SECOND_FACTOR_PENDING: True}
-# Pages that show secrets (recovery codes, a TOTP key) or carry a reset token in the URL.
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 AgentRequest = Request[Agent, Credentials, Any]
-
-
-def _session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value=value,
-        httponly=True,
-        secure=settings.base_url.startswith("https://"),
-        samesite="lax",
-        path="/",
-        max_age=max_age,
-    )
-
-
-def _full_cookie(settings: Settings, token: str) -> Cookie:
-    return _session_cookie(settings, token, max_age=int(SESSION_LIFETIME.total_seconds()))
-
-
-def _local(target: str | None) -> str:
-    return target if target and is_local_path(target) else "/tickets"
 
 
 def _own_row(session: Session, request: AgentRequest) -> Agent:
@@ -93,13 +58,6 @@ def _own_row(session: Session, request: AgentRequest) -> Agent:
     agent = session.get(Agent, request.user.id)
     assert agent is not None
     return agent
-
-
-def _too_many(page: Template, exc: TooManyAttempts) -> Template:
-    """The form again, answered 429 with how long to wait, as page and as header."""
-    page.status_code = 429
-    page.headers["Retry-After"] = str(exc.retry_after)
-    return page
 
 
 def _recovery_codes_page(
@@ -112,81 +70,6 @@ def _recovery_codes_page(
         headers=PRIVATE,
         cookies=[cookie] if cookie is not None else None,
     )
-
-
-class AuthPages(Controller):
-    include_in_schema = False
-
-    @get("/login", opt=PUBLIC, sync_to_thread=True)
-    def login_form(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
-        next: FromQuery[str | None] = None,
-    ) -> Template | Redirect:
-        target = _local(next)
-        cookie = request.cookies.get(SESSION_COOKIE)
-        found = agent_for_session(db, cookie) if cookie else None
-        if found and found[1].second_factor_at is None and second_factor_required(found[0]):
-            return Redirect(f"/login/two-factor?next={quote(target)}")
-        return Template("pages/login.html", context={"next": target})
-
-    @post("/login", opt=PUBLIC, sync_to_thread=True)
-    def login(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        data: FormBody,
-    ) -> Response[Any]:
-        target = _local(data.get("next"))
-        token, pending = None, False
-        try:
-            with db.unit_of_work() as session:
-                agent = authenticate_agent(
-                    session,
-                    email=data.get("email", ""),
-                    password=data.get("password", ""),
-                    address=client_address(request, settings),
-                )
-                if agent:
-                    token, pending = begin_sign_in(session, agent)
-                    old = request.cookies.get(SESSION_COOKIE)
-                    if old:
-                        end_session(session, old)  # rotate: the pre-login session id dies here
-        except TooManyAttempts as exc:
-            page = Template("pages/login.html", context={"next": target, "error": str(exc)})
-            return _too_many(page, exc)
-        if token is None:
-            return Template(
-                "pages/login.html",
-                context={
-                    "next": target,
-                    "error": "Wrong address or password, or the account is locked.",
-                },
-                status_code=400,
-            )
-        if pending:
-            cookie = _session_cookie(settings, token, max_age=int(PENDING_LIFETIME.total_seconds()))
-            return Redirect(
-                f"/login/two-factor?next={quote(target)}", status_code=303, cookies=[cookie]
-            )
-        return Redirect(target, status_code=303, cookies=[_full_cookie(settings, token)])
-
-    @post("/logout", opt=PENDING_OK, sync_to_thread=True)
-    def logout(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-    ) -> Redirect:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            with db.unit_of_work() as session:
-                end_session(session, token)
-        return Redirect(
-            "/login", status_code=303, cookies=[_session_cookie(settings, "", max_age=0)]
-        )
 
 
 class SecondFactorPages(Controller):
@@ -221,7 +104,7 @@ class SecondFactorPages(Controller):
                 "agent": None if request.auth.pending_second_factor else agent,
                 "pending": request.auth.pending_second_factor,
                 "action": path,
-                "next": _local(next),
+                "next": local_target(next),
                 "has_totp": has_totp(agent),
                 "can_email": can_email,
                 "enrolment": enrolment,
@@ -277,7 +160,7 @@ class SecondFactorPages(Controller):
         self, request: AgentRequest, db: Database, settings: Settings, data: dict[str, str]
     ) -> Response[Any]:
         method = data.get("method", "")
-        target = _local(data.get("next"))
+        target = local_target(data.get("next"))
         old_token = request.cookies.get(SESSION_COOKIE, "")
         codes: list[str] = []
         token = None
@@ -310,7 +193,7 @@ class SecondFactorPages(Controller):
                     )
         except TooManyAttempts as exc:
             page = self._challenge(request, db, settings, next=target, error=str(exc))
-            return _too_many(page, exc)
+            return too_many(page, exc)
         except DomainError as exc:
             return self._challenge(
                 request, db, settings, next=target, error=str(exc), status_code=400
@@ -324,7 +207,7 @@ class SecondFactorPages(Controller):
                 error="That code is wrong or was used already.",
                 status_code=400,
             )
-        cookie = _full_cookie(settings, token)
+        cookie = full_session_cookie(settings, token)
         if codes:
             return _recovery_codes_page(codes, next=target, agent=request.user, cookie=cookie)
         return Redirect(target, status_code=303, cookies=[cookie])
@@ -439,9 +322,8 @@ class SecondFactorPages(Controller):
                 )
         except DomainError as exc:
             return self._two_factor_page(request, db, settings, error=str(exc), status_code=400)
-        return _recovery_codes_page(
-            codes, next="/account/two-factor", agent=agent, cookie=_full_cookie(settings, token)
-        )
+        cookie = full_session_cookie(settings, token)
+        return _recovery_codes_page(codes, next="/account/two-factor", agent=agent, cookie=cookie)
 
     @post("/account/two-factor/recovery-codes", sync_to_thread=True)
     def new_recovery_codes(
@@ -456,80 +338,3 @@ class SecondFactorPages(Controller):
             agent = _own_row(session, request)
             codes = regenerate_recovery_codes(session, settings, agent)
         return _recovery_codes_page(codes, next="/account/two-factor", agent=agent)
-
-
-class PasswordResetPages(Controller):
-    include_in_schema = False
-
-    @get("/password/forgot", opt=PUBLIC, sync_to_thread=False)
-    def forgot_form(self) -> Template:
-        return Template("pages/account/forgot.html", context={"sent": False})
-
-    @post("/password/forgot", opt=PUBLIC, sync_to_thread=True)
-    def forgot(
-        self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        data: FormBody,
-    ) -> Template:
-        try:
-            with db.unit_of_work() as session:
-                request_password_reset(
-                    session,
-                    settings,
-                    email=data.get("email", ""),
-                    address=client_address(request, settings),
-                )
-        except TooManyAttempts as exc:
-            page = Template("pages/account/forgot.html", context={"sent": False, "error": str(exc)})
-            return _too_many(page, exc)
-        return Template("pages/account/forgot.html", context={"sent": True})
-
-    @get("/password/reset", opt=PUBLIC, sync_to_thread=True)
-    def reset_form(
-        self, db: NamedDependency[Database], token: FromQuery[str | None] = None
-    ) -> Template:
-        try:
-            with db.reading() as session:
-                check_reset_token(session, token or "")
-        except DomainError:
-            return Template(
-                "pages/account/reset.html",
-                context={"error": INVALID_LINK},
-                status_code=400,
-                headers=PRIVATE,
-            )
-        return Template("pages/account/reset.html", context={"token": token}, headers=PRIVATE)
-
-    @post("/password/reset", opt=PUBLIC, sync_to_thread=True)
-    def reset(
-        self,
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        data: FormBody,
-    ) -> Response[Any]:
-        token = data.get("token", "")
-        password = data.get("password", "")
-        try:
-            if password != data.get("confirm", ""):
-                raise InvalidInput("the two passwords differ")
-            with db.unit_of_work() as session:
-                reset_password(session, token=token, password=password)
-        except DomainError as exc:
-            with db.reading() as session:
-                try:
-                    check_reset_token(session, token)
-                except DomainError:
-                    token = ""  # the link itself is bad: no form, just the way to a new one
-            return Template(
-                "pages/account/reset.html",
-                context={"token": token, "error": str(exc)},
-                status_code=400,
-                headers=PRIVATE,
-            )
-        return Template(
-            "pages/login.html",
-            context={"next": "/tickets", "notice": "Password changed. Sign in with the new one."},
-            cookies=[_session_cookie(settings, "", max_age=0)],
-        )

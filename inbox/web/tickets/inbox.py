@@ -1,15 +1,15 @@
 """The inbox: views with live counts, filters, search, keyset pages, bulk changes and saved
-views. One handler serves the page and its htmx fragment; every change is a POST with CSRF."""
+views; and the quarantine, the mail that could not be filed. One handler serves the page and
+its htmx fragment; every change is a POST with CSRF."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
@@ -21,43 +21,22 @@ from inbox.models import PRIORITIES, STATUS_CATEGORIES, Agent
 from inbox.queries.tickets import (
     FILTER_FIELDS,
     TicketFilters,
+    list_quarantine,
     list_tickets,
     viewer_for,
 )
 from inbox.queries.views import assignable_agents, inbox_views, status_names, view_counts
 from inbox.rules.references import normalize_reference
 from inbox.settings import Settings
+from inbox.web.forms import MultiForm, form_value, form_values, split_words
 
 PAGE_SIZE = 50
-MultiForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def filters_from(values: dict[str, Any]) -> TicketFilters:
     """Only the declared fields; blank means unset."""
-    chosen: dict[str, str] = {}
-    for name in FILTER_FIELDS:
-        value = values.get(name)
-        if isinstance(value, list):
-            value = value[-1] if value else None
-        if isinstance(value, str) and value.strip():
-            chosen[name] = value.strip()
-    return TicketFilters(**chosen)
-
-
-def _all(values: dict[str, Any], name: str) -> list[str]:
-    value = values.get(name)
-    if value is None:
-        return []
-    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
-
-
-def _one(values: dict[str, Any], name: str) -> str:
-    found = _all(values, name)
-    return found[-1].strip() if found else ""
-
-
-def _tags(text: str) -> frozenset[str]:
-    return frozenset(t for t in text.replace(",", " ").split() if t)
+    chosen = {name: form_value(values, name) for name in FILTER_FIELDS}
+    return TicketFilters(**{name: value for name, value in chosen.items() if value})
 
 
 def inbox_url(filters: TicketFilters) -> str:
@@ -68,6 +47,10 @@ def inbox_url(filters: TicketFilters) -> str:
 
 class InboxPages(Controller):
     include_in_schema = False
+
+    @get("/", sync_to_thread=False)
+    def home(self) -> Redirect:
+        return Redirect("/tickets")
 
     @get("/tickets", sync_to_thread=True)
     def inbox(
@@ -191,27 +174,27 @@ class InboxPages(Controller):
         """Change the selected tickets, or merge them into another (action ``merge``, target
         ``into``), then show the same list again."""
         filters = filters_from(data)
-        assignee = _one(data, "set_assignee")
+        assignee = form_value(data, "set_assignee")
         change = BulkChange(
-            status=_one(data, "set_status") or None,
-            priority=_one(data, "set_priority") or None,
+            status=form_value(data, "set_status") or None,
+            priority=form_value(data, "set_priority") or None,
             assignee_email=assignee if assignee not in ("", "none") else None,
             clear_assignee=assignee == "none",
-            add_tags=_tags(_one(data, "add_tags")),
-            remove_tags=_tags(_one(data, "remove_tags")),
+            add_tags=frozenset(split_words(form_value(data, "add_tags"))),
+            remove_tags=frozenset(split_words(form_value(data, "remove_tags"))),
         )
-        references = _all(data, "ticket")
+        references = form_values(data, "ticket")
         try:
             with db.unit_of_work() as session:
-                if _one(data, "action") == "merge":
+                if form_value(data, "action") == "merge":
                     merged = bulk_merge_tickets(
                         session,
                         actor=request.user,
                         references=references,
-                        into=_one(data, "into"),
+                        into=form_value(data, "into"),
                         prefix=settings.reference_prefix,
                     )
-                    into = normalize_reference(_one(data, "into"), settings.reference_prefix)
+                    into = normalize_reference(form_value(data, "into"), settings.reference_prefix)
                     count = len(merged)
                     notice = f"Merged {count} ticket{'s' if count != 1 else ''} into {into}."
                 else:
@@ -244,9 +227,9 @@ class InboxPages(Controller):
             save_view(
                 session,
                 owner=request.user,
-                name=_one(data, "name"),
+                name=form_value(data, "name"),
                 filters=filters,
-                shared=_one(data, "shared") == "on",
+                shared=form_value(data, "shared") == "on",
             )
         return Redirect(inbox_url(filters), status_code=303)
 
@@ -260,3 +243,11 @@ class InboxPages(Controller):
         with db.unit_of_work() as session:
             delete_view(session, actor=request.user, view_id=view_id)
         return Redirect("/tickets", status_code=303)
+
+    @get("/quarantine", sync_to_thread=True)
+    def quarantine(
+        self, request: Request[Agent, Any, Any], db: NamedDependency[Database]
+    ) -> Template:
+        with db.reading() as session:
+            items = list_quarantine(session)
+        return Template("pages/quarantine.html", context={"items": items, "agent": request.user})

@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from inbox.models import Attachment, InboundItem, Message, Ticket
-from inbox.queries.ticket_page import TicketDetail
+from sqlmodel import Session
+
+from inbox.db import Database
+from inbox.models import Attachment, InboundItem, Message, Ticket, utcnow
+from inbox.queries.sla import ticket_sla_json
+from inbox.queries.ticket_page import TicketDetail, ticket_detail
 from inbox.queries.tickets import ListedTicket, TicketRow
+from inbox.settings import Settings
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -26,8 +31,8 @@ def _ticket_fields(
         "channel": channel_name or t.channel_kind,
         "channel_kind": t.channel_kind,
         "assignee": assignee,
-        "created_at": _iso(t.created_at),
-        "updated_at": _iso(t.updated_at),
+        "created_at": iso(t.created_at),
+        "updated_at": iso(t.updated_at),
         # Per target: ``due_at``, ``state``, ``remaining_minutes`` (business minutes,
         # negative once breached); see ``inbox.queries.sla.tickets_sla_json``.
         "sla": sla,
@@ -52,7 +57,7 @@ def message_json(message: Message, attachments: list[Attachment]) -> dict[str, A
         "body_text": message.body_text,
         "display_text": message.display_text,
         "has_html": message.body_html is not None,
-        "created_at": _iso(message.created_at),
+        "created_at": iso(message.created_at),
         "automatic": message.is_automatic,
         "attachments": [
             {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
@@ -93,11 +98,23 @@ def ticket_full(detail: TicketDetail, sla: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def ticket_json(db: Database, settings: Settings, reference: str) -> dict[str, Any]:
+    """The API's answer about a ticket, read after the write that changed it committed."""
+    with db.reading() as session:
+        return full_ticket_json(session, reference, settings.reference_prefix)
+
+
+def full_ticket_json(session: Session, reference: str, prefix: str) -> dict[str, Any]:
+    """A ticket with its customer, messages and SLA clocks, as the API shows it."""
+    detail = ticket_detail(session, reference, prefix)
+    return ticket_full(detail, ticket_sla_json(session, detail.ticket.id or 0, utcnow()))
+
+
 def quarantine_json(item: InboundItem, channel_name: str) -> dict[str, Any]:
     return {
         "id": item.id,
         "channel": channel_name,
-        "received_at": _iso(item.received_at),
+        "received_at": iso(item.received_at),
         "reason": item.reason,
         "size": item.size,
     }

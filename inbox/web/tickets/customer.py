@@ -1,6 +1,6 @@
-"""Phone support and account unlock: pages, htmx fragments and the JSON API.
+"""The customer panel of a ticket, and unlocking the customer's account.
 
-Thin edges: parse the form or body, call one action (or the account directory, outside any
+Thin edges: parse the form, call one action (or the account directory, outside any
 transaction, as one would a remote service), render one template.
 """
 
@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
-from litestar.status_codes import HTTP_201_CREATED
-from sqlmodel import Session, select
 
 from inbox.accounts import Account, AccountDirectory, DirectoryError
-from inbox.actions.calls import CallDetails, log_call, open_ticket_from_call
 from inbox.actions.signin.two_factor import can_unlock_accounts
+from inbox.actions.tickets import access_ticket
 from inbox.actions.unlock import (
     check_can_unlock,
     prove_identity_by_call,
@@ -32,112 +29,15 @@ from inbox.actions.unlock import (
 )
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
-from inbox.models import Agent, CallNote, Message, utcnow
-from inbox.models.accounts import VERIFICATION_CHECKS
 from inbox.queries.customers import customer_panel
 from inbox.queries.tickets import find_ticket
 from inbox.rules.phone import display_phone, spoken_groups, spoken_reference
 from inbox.settings import Settings
 from inbox.web.auth import current_session
-from inbox.web.common import (
-    FormBody,
-    locked_ticket,
-    only_fields,
-    ticket_context,
-    timeline_answer,
-    whole_number,
-)
-from inbox.web.serializers import message_json
+from inbox.web.forms import FormBody
 
-CALL_FIELDS = {
-    "direction",
-    "phone",
-    "started_at",
-    "duration_seconds",
-    "summary",
-    "outcome",
-    "verification_checks",
-}
-NEW_CALL_FIELDS = CALL_FIELDS | {"subject", "name"}
 # Identities looked up in the account directory for the panel, at most.
 MAX_LOOKUPS = 4
-
-
-def _call_from_form(data: dict[str, str]) -> CallDetails:
-    """The call form: started_at in UTC (blank: the call just ended), duration in minutes."""
-    try:
-        minutes = float(data.get("duration_minutes") or 0)
-    except ValueError as exc:
-        raise InvalidInput("the duration is a number of minutes") from exc
-    duration = round(minutes * 60)
-    started_text = (data.get("started_at") or "").strip()
-    if started_text:
-        try:
-            started = datetime.fromisoformat(started_text)
-        except ValueError as exc:
-            raise InvalidInput("the start time is not a date and time") from exc
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=utcnow().tzinfo)
-    else:
-        started = utcnow() - timedelta(seconds=max(duration, 0))
-    return CallDetails(
-        direction=data.get("direction", ""),
-        phone=data.get("phone", ""),
-        started_at=started,
-        duration_seconds=duration,
-        outcome=data.get("outcome", ""),
-        summary=data.get("summary", ""),
-        verification_checks=tuple(c for c in VERIFICATION_CHECKS if data.get(f"check_{c}")),
-    )
-
-
-def _call_from_json(data: Any, allowed: set[str]) -> CallDetails:
-    body = only_fields(data, allowed, {"direction", "phone", "summary", "outcome"})
-    for key in ("direction", "phone", "summary", "outcome", "subject", "name"):
-        if key in body and not isinstance(body[key], str):
-            raise InvalidInput(f"{key} must be a string")
-    duration = whole_number(body, "duration_seconds", 0)
-    checks = body.get("verification_checks", [])
-    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-        raise InvalidInput("verification_checks must be a list of strings")
-    started_text = body.get("started_at")
-    if started_text is None:
-        started = utcnow() - timedelta(seconds=max(duration, 0))
-    else:
-        if not isinstance(started_text, str):
-            raise InvalidInput("started_at must be an ISO 8601 string")
-        try:
-            started = datetime.fromisoformat(started_text)
-        except ValueError as exc:
-            raise InvalidInput("started_at must be an ISO 8601 date and time") from exc
-    return CallDetails(
-        direction=body["direction"],
-        phone=body["phone"],
-        started_at=started,
-        duration_seconds=duration,
-        outcome=body["outcome"],
-        summary=body["summary"],
-        verification_checks=tuple(checks),
-    )
-
-
-def call_json(call: CallNote) -> dict[str, Any]:
-    return {
-        "direction": call.direction,
-        "phone": call.phone,
-        "started_at": call.started_at.isoformat(),
-        "duration_seconds": call.duration_seconds,
-        "outcome": call.outcome,
-        "summary": call.summary,
-        "identity_verified": call.identity_verified,
-        "verification_checks": list(call.verification_checks),
-        "agent_id": call.agent_id,
-    }
-
-
-def _call_of(session: Session, message: Message) -> CallNote:
-    call = session.exec(select(CallNote).where(CallNote.message_id == message.id)).one()
-    return call
 
 
 @dataclass
@@ -163,72 +63,8 @@ def _accounts_for(directory: AccountDirectory, panel_identities: list[Any]) -> A
     return AccountView(None)
 
 
-class PhonePages(Controller):
+class CustomerPages(Controller):
     include_in_schema = False
-
-    @get("/calls/new", sync_to_thread=False)
-    def new_call(self, request: HTMXRequest, phone: FromQuery[str | None] = None) -> Template:
-        return Template(
-            "pages/call.html",
-            context={"agent": request.user, "form": {"phone": phone or ""}},
-        )
-
-    @post("/calls", sync_to_thread=True)
-    def open_from_call(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        data: FormBody,
-    ) -> Template:
-        context: dict[str, Any] = {"agent": request.user, "form": data}
-        try:
-            with db.unit_of_work() as session:
-                ticket, _message = open_ticket_from_call(
-                    session,
-                    settings,
-                    agent=request.user,
-                    call=_call_from_form(data),
-                    subject=data.get("subject", ""),
-                    caller_name=data.get("name", ""),
-                )
-        except DomainError as exc:
-            context["error"] = str(exc)
-            return Template("pages/call.html", context=context, status_code=422)
-        context.update(
-            opened=ticket,
-            spoken=spoken_reference(ticket.reference),
-            groups=spoken_groups(ticket.reference),
-            form={},
-        )
-        return Template("pages/call.html", context=context, status_code=HTTP_201_CREATED)
-
-    @post("/tickets/{reference:str}/calls", sync_to_thread=True)
-    def log_call_on_ticket(
-        self,
-        request: HTMXRequest,
-        reference: FromPath[str],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        data: FormBody,
-    ) -> Response[Any]:
-        error = None
-        try:
-            with db.unit_of_work() as session:
-                ticket = locked_ticket(session, reference, settings)
-                log_call(
-                    session, settings, ticket=ticket, agent=request.user, call=_call_from_form(data)
-                )
-                reference = ticket.reference
-        except NotFound:
-            raise
-        except DomainError as exc:
-            error = str(exc)
-        context = {
-            **ticket_context(db, settings, request.user, reference),
-            "call_error": error,
-        }
-        return timeline_answer(request, reference, context, error=error)
 
     @get("/tickets/{reference:str}/customer", sync_to_thread=True)
     def customer(
@@ -323,7 +159,7 @@ class PhonePages(Controller):
             check_can_unlock(request.user)
             sent = accounts.send_code(account.account_id)
             with db.unit_of_work() as session:
-                ticket = locked_ticket(session, reference, settings)
+                ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
                 record_code_sent(
                     session, ticket=ticket, agent=request.user, account=account, sent=sent
                 )
@@ -345,7 +181,7 @@ class PhonePages(Controller):
             check_can_unlock(request.user)
             valid = accounts.verify_code(account.account_id, data.get("code", ""))
             with db.unit_of_work() as session:
-                ticket = locked_ticket(session, reference, settings)
+                ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
                 record_code_check(
                     session, ticket=ticket, agent=request.user, account=account, valid=valid
                 )
@@ -367,7 +203,7 @@ class PhonePages(Controller):
     ) -> Template:
         def act(account: Account) -> str:
             with db.unit_of_work() as session:
-                ticket = locked_ticket(session, reference, settings)
+                ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
                 prove_identity_by_call(session, ticket=ticket, agent=request.user, account=account)
             return "Identity confirmed by the checklist on the call."
 
@@ -411,7 +247,7 @@ class PhonePages(Controller):
     ) -> None:
         agent_session = current_session(request)  # never set for API tokens
         with db.unit_of_work() as session:
-            ticket = locked_ticket(session, reference, settings)
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
             request_account_unlock(
                 session,
                 settings,
@@ -422,53 +258,3 @@ class PhonePages(Controller):
                 reason=data.get("reason", ""),
                 idempotency_key=data.get("idempotency_key", ""),
             )
-
-
-class CallApi(Controller):
-    path = "/api/v1"
-    tags = ["calls"]
-
-    @post("/tickets/{reference:str}/calls", sync_to_thread=True, status_code=HTTP_201_CREATED)
-    def log(
-        self,
-        request: Request[Agent, Any, Any],
-        reference: FromPath[str],
-        data: JSONBody[Any],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-    ) -> dict[str, Any]:
-        call = _call_from_json(data, CALL_FIELDS)
-        with db.unit_of_work() as session:
-            ticket = locked_ticket(session, reference, settings)
-            message = log_call(session, settings, ticket=ticket, agent=request.user, call=call)
-            return {**message_json(message, []), "call": call_json(_call_of(session, message))}
-
-    @post("/calls", sync_to_thread=True, status_code=HTTP_201_CREATED)
-    def open(
-        self,
-        request: Request[Agent, Any, Any],
-        data: JSONBody[Any],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-    ) -> dict[str, Any]:
-        call = _call_from_json(data, NEW_CALL_FIELDS)
-        with db.unit_of_work() as session:
-            ticket, message = open_ticket_from_call(
-                session,
-                settings,
-                agent=request.user,
-                call=call,
-                subject=data.get("subject", ""),
-                caller_name=data.get("name", ""),
-            )
-            return {
-                "ticket": {
-                    "reference": ticket.reference,
-                    "spoken_reference": spoken_reference(ticket.reference),
-                    "subject": ticket.subject,
-                    "status": ticket.status,
-                    "channel": "phone",
-                },
-                "message": message_json(message, []),
-                "call": call_json(_call_of(session, message)),
-            }

@@ -1,17 +1,15 @@
-"""SLA pages: policies and business calendars (administrators only), and a ticket's clocks.
+"""SLA policies, their escalation rules, and business calendars, for administrators.
 
 Forms accept only the fields declared here; every change is a POST with a CSRF token.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
-from litestar.plugins.htmx import HTMXRequest
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from inbox.actions.sla.escalations import (
@@ -28,44 +26,19 @@ from inbox.actions.sla.policies import (
     save_calendar,
     save_policy,
 )
-from inbox.actions.tickets import can_see_ticket
 from inbox.db import Database
 from inbox.errors import InvalidInput, NotFound
-from inbox.models import PRIORITIES, SLA_TARGETS, Agent, BusinessCalendar, SlaPolicy, utcnow
+from inbox.models import PRIORITIES, SLA_TARGETS, BusinessCalendar, SlaPolicy
 from inbox.models.kinds import ChannelKind
 from inbox.queries.escalations import list_escalation_rules
-from inbox.queries.sla import (
-    TARGET_LABELS,
-    list_calendars,
-    list_policies,
-    list_teams,
-    sla_timeline,
-)
-from inbox.queries.tickets import find_ticket
+from inbox.queries.sla import TARGET_LABELS, list_calendars, list_policies, list_teams
 from inbox.rules.business_time import supported_countries
-from inbox.settings import Settings
-from inbox.web.admin import admin_only
-from inbox.web.auth import Credentials, browser_session_only
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-AdminRequest = Request[Agent, Credentials, Any]
-
-
-def _all(values: dict[str, Any], name: str) -> list[str]:
-    value = values.get(name)
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [v.strip() for v in items if isinstance(v, str) and v.strip()]
-
-
-def _one(values: dict[str, Any], name: str) -> str:
-    found = _all(values, name)
-    return found[-1] if found else ""
+from inbox.web.admin.layout import AdminController, AdminRequest
+from inbox.web.forms import MultiForm, form_value, form_values, split_words
 
 
 def _minutes(values: dict[str, Any], name: str) -> int | None:
-    text = _one(values, name)
+    text = form_value(values, name)
     if not text:
         return None
     if not text.isdigit():
@@ -74,61 +47,59 @@ def _minutes(values: dict[str, Any], name: str) -> int | None:
 
 
 def _numbers(text: str, what: str) -> list[int]:
-    words = text.replace(",", " ").split()
+    words = split_words(text)
     if not all(w.isdigit() for w in words):
         raise InvalidInput(f"{what} must be whole numbers")
     return [int(w) for w in words]
 
 
 def policy_fields(values: dict[str, Any]) -> PolicyFields:
-    calendar = _one(values, "calendar_id")
+    calendar = form_value(values, "calendar_id")
     return PolicyFields(
-        name=_one(values, "name"),
+        name=form_value(values, "name"),
         calendar_id=int(calendar) if calendar.isdigit() else None,
-        position=(_numbers(_one(values, "position"), "position") or [0])[0],
-        enabled=_one(values, "enabled") == "yes",
-        priorities=_all(values, "priorities"),
-        channel_kinds=_all(values, "channel_kinds"),
-        customer_tags=_one(values, "customer_tags").replace(",", " ").split(),
-        team_ids=[int(t) for t in _all(values, "team_ids") if t.isdigit()],
+        position=(_numbers(form_value(values, "position"), "position") or [0])[0],
+        enabled=form_value(values, "enabled") == "yes",
+        priorities=form_values(values, "priorities"),
+        channel_kinds=form_values(values, "channel_kinds"),
+        customer_tags=split_words(form_value(values, "customer_tags")),
+        team_ids=[int(t) for t in form_values(values, "team_ids") if t.isdigit()],
         first_response_minutes=_minutes(values, "first_response_minutes"),
         next_response_minutes=_minutes(values, "next_response_minutes"),
         resolution_minutes=_minutes(values, "resolution_minutes"),
-        warn_percents=_numbers(_one(values, "warn_percents"), "warnings"),
+        warn_percents=_numbers(form_value(values, "warn_percents"), "warnings"),
     )
 
 
 def rule_fields(values: dict[str, Any]) -> EscalationRuleFields:
-    percents = _numbers(_one(values, "warn_percent"), "the warning")
-    team = _one(values, "assign_team_id")
+    percents = _numbers(form_value(values, "warn_percent"), "the warning")
+    team = form_value(values, "assign_team_id")
     return EscalationRuleFields(
-        trigger=_one(values, "trigger"),
-        target=_one(values, "target"),
+        trigger=form_value(values, "trigger"),
+        target=form_value(values, "target"),
         warn_percent=percents[0] if percents else None,
-        notify_assignee=_one(values, "notify_assignee") == "yes",
-        notify_managers=_one(values, "notify_managers") == "yes",
-        set_priority=_one(values, "set_priority"),
+        notify_assignee=form_value(values, "notify_assignee") == "yes",
+        notify_managers=form_value(values, "notify_managers") == "yes",
+        set_priority=form_value(values, "set_priority"),
         assign_team_id=int(team) if team.isdigit() else None,
-        position=(_numbers(_one(values, "position"), "position") or [0])[0],
+        position=(_numbers(form_value(values, "position"), "position") or [0])[0],
     )
 
 
 def calendar_fields(values: dict[str, Any]) -> CalendarFields:
     return CalendarFields(
-        name=_one(values, "name"),
-        timezone=_one(values, "timezone") or "UTC",
-        always_open=_one(values, "always_open") == "yes",
-        weekly_hours=parse_weekly_hours(_one(values, "weekly_hours")),
-        holiday_country=_one(values, "holiday_country") or None,
-        holiday_subdivision=_one(values, "holiday_subdivision") or None,
-        closed_dates=_one(values, "closed_dates").replace(",", " ").split(),
+        name=form_value(values, "name"),
+        timezone=form_value(values, "timezone") or "UTC",
+        always_open=form_value(values, "always_open") == "yes",
+        weekly_hours=parse_weekly_hours(form_value(values, "weekly_hours")),
+        holiday_country=form_value(values, "holiday_country") or None,
+        holiday_subdivision=form_value(values, "holiday_subdivision") or None,
+        closed_dates=split_words(form_value(values, "closed_dates")),
     )
 
 
-class SlaAdminPages(Controller):
+class SlaAdminPages(AdminController):
     path = "/admin/sla"
-    guards = [browser_session_only, admin_only]
-    include_in_schema = False
 
     def _page(
         self,
@@ -195,7 +166,7 @@ class SlaAdminPages(Controller):
 
     @post("/policies", sync_to_thread=True)
     def create_policy(
-        self, request: AdminRequest, db: NamedDependency[Database], data: Form
+        self, request: AdminRequest, db: NamedDependency[Database], data: MultiForm
     ) -> Template | Redirect:
         return self._save_policy(request, db, data, None)
 
@@ -205,7 +176,7 @@ class SlaAdminPages(Controller):
         request: AdminRequest,
         policy_id: FromPath[int],
         db: NamedDependency[Database],
-        data: Form,
+        data: MultiForm,
     ) -> Template | Redirect:
         return self._save_policy(request, db, data, policy_id)
 
@@ -215,7 +186,7 @@ class SlaAdminPages(Controller):
         request: AdminRequest,
         policy_id: FromPath[int],
         db: NamedDependency[Database],
-        data: Form,
+        data: MultiForm,
     ) -> Template | Redirect:
         try:
             fields = rule_fields(data)
@@ -241,7 +212,7 @@ class SlaAdminPages(Controller):
 
     @post("/calendars", sync_to_thread=True)
     def create_calendar(
-        self, request: AdminRequest, db: NamedDependency[Database], data: Form
+        self, request: AdminRequest, db: NamedDependency[Database], data: MultiForm
     ) -> Template | Redirect:
         return self._save_calendar(request, db, data, None)
 
@@ -251,7 +222,7 @@ class SlaAdminPages(Controller):
         request: AdminRequest,
         calendar_id: FromPath[int],
         db: NamedDependency[Database],
-        data: Form,
+        data: MultiForm,
     ) -> Template | Redirect:
         return self._save_calendar(request, db, data, calendar_id)
 
@@ -276,28 +247,3 @@ class SlaAdminPages(Controller):
         except InvalidInput as exc:
             return self._page(request, db, error=str(exc), form=data)
         return Redirect("/admin/sla", status_code=303)
-
-
-class TicketSlaPages(Controller):
-    """A ticket's clocks and transitions: the fragment the ticket page loads, or a page."""
-
-    path = "/tickets"
-    include_in_schema = False
-
-    @get("/{reference:str}/sla", sync_to_thread=True)
-    def clocks(
-        self,
-        request: HTMXRequest,
-        reference: FromPath[str],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        with db.reading() as session:
-            ticket = find_ticket(session, reference, settings.reference_prefix)
-            if not can_see_ticket(session, request.user, ticket):
-                raise NotFound("no such ticket")
-            timeline = sla_timeline(session, ticket.id or 0, utcnow())
-        context = {"ticket": ticket, "sla": timeline, "agent": request.user}
-        if request.htmx:
-            return Template("partials/sla_timeline.html", context=context)
-        return Template("pages/admin/sla_ticket.html", context=context)

@@ -1,12 +1,12 @@
-"""Live updates over a websocket: rows of the inbox, view counts, timeline entries, presence.
+"""Live updates: rows of the inbox, view counts, timeline entries and presence, pushed to the
+agents connected to this web process (``inbox.web.live.socket`` lets them in).
 
 Litestar channels (``inbox.realtime.publish``) tell every web process which ticket changed; this
 module subscribes the process once to the desk's channel and renders,
 for each agent connected to this process, the same partials the pages use, as htmx
-out-of-band swaps for the ``ws`` extension, and only for tickets that agent may see. The
-socket belongs to a signed-in browser session: the session cookie (second factor passed, not an
-API token), an ``Origin`` equal to ``INBOX_BASE_URL``'s, small and few messages from the client,
-and a close with code 4401 once the session ends.
+out-of-band swaps for the ``ws`` extension, and only for tickets that agent may see. It takes
+small and few messages from the client, and closes a socket with code 4401 once its session
+ends.
 
 Presence (who else views a ticket, who types a reply) travels over the channel as well, so
 agents on different web processes see each other; each process keeps the board itself and
@@ -25,20 +25,18 @@ import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import anyio
-from litestar import WebSocket, websocket
+from litestar import WebSocket
 from litestar.channels import ChannelsPlugin, Subscriber
-from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 
 from inbox.actions.signin.two_factor import second_factor_pending
 from inbox.db import Database
-from inbox.errors import DomainError
-from inbox.models import Agent, Ticket, utcnow
+from inbox.models import Agent, Ticket
 from inbox.queries.ticket_page import ticket_detail
 from inbox.queries.tickets import (
     FILTER_FIELDS,
@@ -58,9 +56,9 @@ from inbox.queries.views import view_counts
 from inbox.queries.workspace import workspace_for
 from inbox.realtime.publish import Message, Publisher, channel_name, decode
 from inbox.settings import Settings
-from inbox.web.auth import SESSION_COOKIE, agent_for_session, current_session
-from inbox.web.fragments import element_by_id
-from inbox.web.presence import SWEEP_SECONDS, PresenceBoard
+from inbox.web.auth import agent_for_session
+from inbox.web.live.fragments import element_by_id
+from inbox.web.live.presence import SWEEP_SECONDS, PresenceBoard
 
 log = logging.getLogger(__name__)
 
@@ -79,25 +77,6 @@ SESSION_CHECK_SECONDS = 10.0
 COUNTS_EVERY_SECONDS = 1.0
 QUEUE_LIMIT = 1000
 INBOX_ROWS = 50  # as many rows as the inbox's first page
-
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port, with the scheme's default port written out."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        return ("", "", None)
-    return (scheme, (parts.hostname or "").lower(), port)
-
-
-def origin_allowed(origin: str | None, base_url: str) -> bool:
-    """Browsers always send ``Origin`` on a websocket handshake: it must be our own."""
-    return bool(origin) and origin != "null" and origin_of(origin or "") == origin_of(base_url)
 
 
 @dataclass(eq=False)
@@ -447,29 +426,3 @@ class LiveUpdates:
     def render_presence(self, conn: Connection) -> str:
         others = self.board.others(conn.ticket_id or 0, conn.agent.id or 0, time.monotonic())
         return self._render("partials/presence.html", {"others": others, "presence_push": True})
-
-
-@websocket("/live")
-async def live_socket(
-    socket: WebSocket[Any, Any, Any],
-    settings: NamedDependency[Settings],
-) -> None:
-    """Refused unless the browser session is fully signed in and the page is our own."""
-    live: LiveUpdates = socket.app.state.live
-    row = current_session(socket)
-    cookie = socket.cookies.get(SESSION_COOKIE, "")
-    if not origin_allowed(socket.headers.get("origin"), settings.base_url):
-        await socket.close(code=FORBIDDEN, reason="origin")
-        return
-    if row is None or not cookie:  # an API token never opens a live socket
-        await socket.close(code=SIGNED_OUT, reason="sign in with a browser")
-        return
-    params = {k: v for k, v in socket.query_params.items() if isinstance(v, str)}
-    try:
-        conn = await anyio.to_thread.run_sync(live.connection, socket, socket.user, cookie, params)
-    except (DomainError, PermissionError):
-        await socket.close(code=NOT_FOUND, reason="nothing to follow")
-        return
-    await socket.accept()
-    expires_at = row.expires_at.timestamp() if row.expires_at > utcnow() else time.time()
-    await live.serve(conn, expires_at)

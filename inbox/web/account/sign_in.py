@@ -1,0 +1,165 @@
+"""Signing in and out.
+
+Sign-in is two steps for whoever needs a second factor: the password opens a short-lived
+pending session that reaches nothing but the challenge (``inbox.web.account.two_factor``); the
+challenge replaces it with a full session. The helpers below serve the whole account area:
+the session cookie, where to go after signing in, the answer to too many attempts, and the
+address attempts are counted against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from inbox.actions.signin.agents import (
+    PENDING_LIFETIME,
+    SESSION_LIFETIME,
+    TooManyAttempts,
+    authenticate_agent,
+    end_session,
+)
+from inbox.actions.signin.two_factor import begin_sign_in, second_factor_required
+from inbox.db import Database
+from inbox.settings import Settings
+from inbox.web.auth import PUBLIC, SECOND_FACTOR_PENDING, SESSION_COOKIE, agent_for_session
+from inbox.web.forms import FormBody
+
+# Route option of the pages a session that still owes its second factor reaches.
+PENDING_OK = {SECOND_FACTOR_PENDING: True}
+
+
+def session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        httponly=True,
+        secure=settings.base_url.startswith("https://"),
+        samesite="lax",
+        path="/",
+        max_age=max_age,
+    )
+
+
+def full_session_cookie(settings: Settings, token: str) -> Cookie:
+    return session_cookie(settings, token, max_age=int(SESSION_LIFETIME.total_seconds()))
+
+
+def local_target(target: str | None) -> str:
+    """Where to go after signing in: only a same-site path (no open redirects), else the inbox."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 32 for c in target)
+    ):
+        return target
+    return "/tickets"
+
+
+def too_many(page: Template, exc: TooManyAttempts) -> Template:
+    """The form again, answered 429 with how long to wait, as page and as header."""
+    page.status_code = 429
+    page.headers["Retry-After"] = str(exc.retry_after)
+    return page
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> str:
+    """Who is at the other end, for sign-in throttling: the socket's peer. Behind
+    ``settings.trusted_proxy_hops`` proxies that each append the address they were reached
+    from to X-Forwarded-For, the entry the outermost of them wrote: whatever comes before it
+    the client wrote itself. A header with fewer entries than that is ignored."""
+    peer = connection.client.host if connection.client else ""
+    hops = settings.trusted_proxy_hops
+    if hops <= 0:
+        return peer
+    entries = [
+        entry.strip()
+        for header in connection.headers.getall("x-forwarded-for", [])
+        for entry in header.split(",")
+        if entry.strip()
+    ]
+    return entries[-hops] if len(entries) >= hops else peer
+
+
+class SignInPages(Controller):
+    include_in_schema = False
+
+    @get("/login", opt=PUBLIC, sync_to_thread=True)
+    def login_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        next: FromQuery[str | None] = None,
+    ) -> Template | Redirect:
+        target = local_target(next)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        found = agent_for_session(db, cookie) if cookie else None
+        if found and found[1].second_factor_at is None and second_factor_required(found[0]):
+            return Redirect(f"/login/two-factor?next={quote(target)}")
+        return Template("pages/login.html", context={"next": target})
+
+    @post("/login", opt=PUBLIC, sync_to_thread=True)
+    def login(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        target = local_target(data.get("next"))
+        token, pending = None, False
+        try:
+            with db.unit_of_work() as session:
+                agent = authenticate_agent(
+                    session,
+                    email=data.get("email", ""),
+                    password=data.get("password", ""),
+                    address=client_address(request, settings),
+                )
+                if agent:
+                    token, pending = begin_sign_in(session, agent)
+                    old = request.cookies.get(SESSION_COOKIE)
+                    if old:
+                        end_session(session, old)  # rotate: the pre-login session id dies here
+        except TooManyAttempts as exc:
+            page = Template("pages/login.html", context={"next": target, "error": str(exc)})
+            return too_many(page, exc)
+        if token is None:
+            return Template(
+                "pages/login.html",
+                context={
+                    "next": target,
+                    "error": "Wrong address or password, or the account is locked.",
+                },
+                status_code=400,
+            )
+        if pending:
+            cookie = session_cookie(settings, token, max_age=int(PENDING_LIFETIME.total_seconds()))
+            return Redirect(
+                f"/login/two-factor?next={quote(target)}", status_code=303, cookies=[cookie]
+            )
+        return Redirect(target, status_code=303, cookies=[full_session_cookie(settings, token)])
+
+    @post("/logout", opt=PENDING_OK, sync_to_thread=True)
+    def logout(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            with db.unit_of_work() as session:
+                end_session(session, token)
+        return Redirect(
+            "/login", status_code=303, cookies=[session_cookie(settings, "", max_age=0)]
+        )

@@ -1,0 +1,1 @@
+"""What customers reach without an agent's sign-in: the satisfaction survey."""
