@@ -20,6 +20,7 @@ from inbox.actions.sla.policies import CalendarFields, PolicyFields, save_calend
 from inbox.actions.tickets import add_note, open_ticket, set_status, update_ticket
 from inbox.errors import Conflict
 from inbox.models import Agent, Channel, Message, Team, TeamMember, Ticket, utcnow
+from inbox.models.kinds import ChannelKind, Direction, MessageKind
 from inbox.queries.reports.sla import desk_timezone
 from inbox.rules.followup_time import snooze_presets, zone_named
 from inbox.settings import Settings
@@ -127,7 +128,12 @@ DEMO_MACROS = [
         add_tags=("fraud",),
     ),
 ]
-KIND_OF_MESSAGE = {"email": "email", "chat": "chat", "telegram": "social", "phone": "call_note"}
+KIND_OF_MESSAGE = {
+    ChannelKind.EMAIL: MessageKind.EMAIL,
+    ChannelKind.CHAT: MessageKind.CHAT,
+    ChannelKind.TELEGRAM: MessageKind.SOCIAL,
+    ChannelKind.PHONE: MessageKind.CALL_NOTE,
+}
 
 
 def load_demo(session: Session, settings: Settings) -> list[str]:
@@ -173,26 +179,27 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
             channel_kind=channel.kind,
         )
         ticket.created_at = now - timedelta(hours=6 * (len(STORIES) - age))
-        kind = KIND_OF_MESSAGE[channel_kind]
+        kind = KIND_OF_MESSAGE[ChannelKind(channel_kind)]
+        call = kind == MessageKind.CALL_NOTE
         session.add(
             Message(
                 ticket_id=ticket.id or 0,
                 kind=kind,
-                direction="internal" if kind == "call_note" else "inbound",
+                direction=Direction.INTERNAL if call else Direction.INBOUND,
                 channel_id=channel.id,
                 channel_kind=channel.kind,
-                author_identity_id=None if kind == "call_note" else identity.id,
-                author_agent_id=agents[2].id if kind == "call_note" else None,
-                author_label=agents[2].name if kind == "call_note" else f"{name} <{id_value}>",
+                author_identity_id=None if call else identity.id,
+                author_agent_id=agents[2].id if call else None,
+                author_label=agents[2].name if call else f"{name} <{id_value}>",
                 body_text=text,
                 display_text=text,
                 external_id=f"demo-{ticket.reference}",
-                thread_reason=None if kind == "call_note" else "new_ticket",
+                thread_reason=None if call else "new_ticket",
                 created_at=ticket.created_at,
             )
         )
         session.flush()
-        if channel_kind == "email" and status != "new":
+        if channel_kind == ChannelKind.EMAIL and status != "new":
             reply_by_email(
                 session,
                 settings,
@@ -211,7 +218,7 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
             team=team.name,
             tags=["demo"],
         )
-        if channel_kind == "chat":
+        if channel_kind == ChannelKind.CHAT:
             add_note(
                 session,
                 ticket,
@@ -328,7 +335,7 @@ def _load_accounts_and_calls(session: Session, settings: Settings, agent: Agent)
             locked_reason="too many wrong passwords" if status == "locked" else "",
         )
     jonas = session.exec(
-        select(Ticket).where(Ticket.channel_kind == "phone").order_by(col(Ticket.id))
+        select(Ticket).where(Ticket.channel_kind == ChannelKind.PHONE).order_by(col(Ticket.id))
     ).first()
     if jonas is not None:
         log_call(
@@ -337,7 +344,7 @@ def _load_accounts_and_calls(session: Session, settings: Settings, agent: Agent)
             ticket=jonas,
             agent=agent,
             call=CallDetails(
-                direction="outbound",
+                direction=Direction.OUTBOUND,
                 phone="+4915112345678",
                 started_at=utcnow() - timedelta(hours=2),
                 duration_seconds=245,

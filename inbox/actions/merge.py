@@ -37,9 +37,6 @@ from inbox.models import (
 )
 from inbox.models.kinds import Direction, LinkKind, MessageKind
 
-MERGED = LinkKind.MERGED
-SPLIT = "split_from"
-
 
 def active_merge_of(session: Session, source: Ticket) -> TicketMerge | None:
     """The merge that closed this ticket, unless it was undone."""
@@ -103,7 +100,9 @@ def merge_tickets(session: Session, *, actor: Agent, source: Ticket, target: Tic
     }
     _move_messages(session, [m for m in moved if m is not None], target.id or 0)
     set_status(session, source, first_status_of(session, "closed"))
-    link_tickets(session, source.id or 0, target.id or 0, MERGED, f"merged by {actor.name}")
+    link_tickets(
+        session, source.id or 0, target.id or 0, LinkKind.MERGED, f"merged by {actor.name}"
+    )
     count = len(moved)
     events = [
         _system_event(session, source, actor, f"merged into {target.reference}"),
@@ -168,7 +167,7 @@ def unmerge_ticket(session: Session, *, actor: Agent, source: Ticket) -> Ticket:
         delete(TicketLink).where(
             col(TicketLink.ticket_id) == source.id,
             col(TicketLink.other_ticket_id) == target.id,
-            col(TicketLink.kind) == MERGED,
+            col(TicketLink.kind) == LinkKind.MERGED,
         )
     )
     state = merge.source_state
@@ -235,7 +234,9 @@ def split_message(
     if message.direction == Direction.INBOUND:
         new.last_customer_message_at = message.created_at
     _move_messages(session, [message_id], new.id or 0)
-    link_tickets(session, new.id or 0, ticket.id or 0, SPLIT, f"split by {actor.name}")
+    link_tickets(
+        session, new.id or 0, ticket.id or 0, LinkKind.SPLIT_FROM, f"split by {actor.name}"
+    )
     _system_event(session, ticket, actor, f"message split out into {new.reference}")
     _system_event(session, new, actor, f"split from {ticket.reference}")
     record_audit(

@@ -55,4 +55,5 @@ class LinkKind(StrEnum):
 
     POSSIBLE_FOLLOWUP = "possible_followup"  # a weak match, for an agent to confirm
     FOLLOWUP = "followup"  # written after the other was resolved long ago
-    MERGED = "merged"
+    MERGED = "merged"  # this ticket was merged into the other
+    SPLIT_FROM = "split_from"  # this ticket was split out of the other

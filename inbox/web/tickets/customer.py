@@ -29,6 +29,7 @@ from inbox.actions.unlock import (
 )
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
+from inbox.models.kinds import IdentityKind
 from inbox.queries.customers import customer_panel
 from inbox.queries.tickets import find_ticket
 from inbox.rules.phone import display_phone, spoken_groups, spoken_reference
@@ -48,12 +49,14 @@ class AccountView:
 
 def _accounts_for(directory: AccountDirectory, panel_identities: list[Any]) -> AccountView:
     """The customer's account: looked up by each email address and phone number in turn."""
-    lookups = [i for i in panel_identities if i.kind in ("email", "phone")][:MAX_LOOKUPS]
+    lookups = [i for i in panel_identities if i.kind in (IdentityKind.EMAIL, IdentityKind.PHONE)][
+        :MAX_LOOKUPS
+    ]
     try:
         for identity in lookups:
             found = (
                 directory.find(email=identity.value)
-                if identity.kind == "email"
+                if identity.kind == IdentityKind.EMAIL
                 else directory.find(phone=identity.value)
             )
             if found is not None:

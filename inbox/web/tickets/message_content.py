@@ -11,6 +11,7 @@ from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import NotFound
 from inbox.models import Attachment, Message
+from inbox.models.kinds import Direction
 
 # Inbound email HTML is shown in a sandboxed frame under a policy that loads nothing remote.
 EMAIL_HTML_CSP = (
@@ -28,7 +29,11 @@ class MessageContentPages(Controller):
     ) -> Response[str]:
         with db.reading() as session:
             message = session.get(Message, message_id)
-            if message is None or message.body_html is None or message.direction != "inbound":
+            if (
+                message is None
+                or message.body_html is None
+                or message.direction != Direction.INBOUND
+            ):
                 raise NotFound("no such message")
             html = message.body_html
         return Response(
