@@ -14,6 +14,7 @@ from inbox.models import Agent, utcnow
 from inbox.queries.reports.sla import ClockRow, ReportRange, SlaReport, export_rows, sla_report
 from inbox.queries.tickets import viewer_for
 from inbox.settings import Settings
+from inbox.web.api.openapi import ERROR_RESPONSES
 from inbox.web.api.serializers import iso
 from inbox.web.reports import (
     REPORT_PARAMETERS,
@@ -90,7 +91,7 @@ class ReportApi(Controller):
     guards = [managers_only]
     dependencies = REPORT_PARAMETERS
 
-    @get("/sla", sync_to_thread=True)
+    @get("/sla", sync_to_thread=True, responses=ERROR_RESPONSES)
     def sla(
         self,
         request: Request[Agent, Any, Any],
