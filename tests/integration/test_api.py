@@ -209,3 +209,5 @@ def test_the_schema_names_every_ticket_shape_and_refuses_unknown_fields(client: 
     assert components["TicketChange"]["additionalProperties"] is False
     assert components["NewReply"]["additionalProperties"] is False
     assert components["NewReply"]["required"] == ["body"]
+    report = schema["paths"]["/api/v1/reports/sla"]["get"]["responses"]["200"]
+    assert ref(report) == "SlaReport" and "from" in components["SlaReport"]["properties"]

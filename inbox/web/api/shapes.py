@@ -8,7 +8,7 @@ left out of the JSON, not sent as null.
 
 from __future__ import annotations
 
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, Struct, UnsetType, field
 
 
 class Shape(Struct, kw_only=True):
@@ -174,3 +174,91 @@ class QuarantineItem(Shape):
 
 class QuarantinePage(Shape):
     items: list[QuarantineItem]
+
+
+class Compliance(Shape):
+    """Met, breached and still open clocks of one target; ``percent`` met of those decided,
+    null when none is decided yet."""
+
+    target: str
+    met: int
+    breached: int
+    open: int
+    percent: float | None
+
+
+class GroupCompliance(Compliance):
+    group: str
+    key: str
+
+
+class Minutes(Shape):
+    median: float | None
+    p90: float | None
+
+
+class TargetTimes(Shape):
+    target: str
+    count: int
+    business_minutes: Minutes
+    calendar_minutes: Minutes
+
+
+class Breach(Shape):
+    reference: str
+    target: str
+    policy: str
+    breached_at: str | None
+    url: str
+
+
+class BacklogCount(Shape):
+    bucket: str
+    count: int
+
+
+class DailyVolume(Shape):
+    date: str
+    channel: str
+    count: int
+
+
+class Satisfaction(Shape):
+    answers: int
+    average: float | None
+
+
+class ClockRow(Shape):
+    """One SLA clock of one ticket, as the CSV export has it too."""
+
+    reference: str
+    subject: str
+    target: str
+    policy: str
+    state: str
+    started_at: str | None
+    due_at: str | None
+    met_at: str | None
+    breached_at: str | None
+    business_minutes_used: float
+    channel: str
+    team: str
+    assignee: str
+    priority: str
+
+
+class SlaReport(Shape):
+    """The SLA report for ``from``..``to`` (dates, inclusive) in ``tz``."""
+
+    from_: str = field(name="from")
+    to: str
+    tz: str
+    group_by: str
+    compliance: list[GroupCompliance]
+    totals: list[Compliance]
+    times: list[TargetTimes]
+    breaches: list[Breach]
+    backlog: list[BacklogCount]
+    volume: list[DailyVolume]
+    satisfaction: Satisfaction
+    rows: list[ClockRow]
