@@ -17,7 +17,7 @@ from inbox.queries.tickets import find_ticket
 from inbox.settings import Settings
 from inbox.web.api.bodies import MergeInto, SplitOut, Unmerge
 from inbox.web.api.openapi import ERROR_RESPONSES
-from inbox.web.api.serializers import full_ticket_json, ticket_json
+from inbox.web.api.serializers import full_ticket, read_ticket
 from inbox.web.api.shapes import MergedTickets, Ticket
 
 
@@ -29,8 +29,8 @@ class MergeApi(Controller):
         with db.reading() as session:
             prefix = settings.reference_prefix
             return MergedTickets(
-                source=full_ticket_json(session, source, prefix),
-                target=full_ticket_json(session, target, prefix),
+                source=full_ticket(session, source, prefix),
+                target=full_ticket(session, target, prefix),
             )
 
     @post(
@@ -106,4 +106,4 @@ class MergeApi(Controller):
                 subject=data.subject,
             )
             new_reference = new.reference
-        return ticket_json(db, settings, new_reference)
+        return read_ticket(db, settings, new_reference)

@@ -125,13 +125,13 @@ def ticket_full(detail: TicketDetail, sla: dict[str, SlaClock]) -> TicketShape:
     )
 
 
-def ticket_json(db: Database, settings: Settings, reference: str) -> TicketShape:
+def read_ticket(db: Database, settings: Settings, reference: str) -> TicketShape:
     """The API's answer about a ticket, read after the write that changed it committed."""
     with db.reading() as session:
-        return full_ticket_json(session, reference, settings.reference_prefix)
+        return full_ticket(session, reference, settings.reference_prefix)
 
 
-def full_ticket_json(session: Session, reference: str, prefix: str) -> TicketShape:
+def full_ticket(session: Session, reference: str, prefix: str) -> TicketShape:
     """A ticket with its customer, messages and SLA clocks, as the API shows it."""
     detail = ticket_detail(session, reference, prefix)
     ticket_id = detail.ticket.id or 0

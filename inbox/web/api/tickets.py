@@ -22,8 +22,8 @@ from inbox.web.api.openapi import ERROR_RESPONSES
 from inbox.web.api.serializers import (
     message_fields,
     message_shape,
+    read_ticket,
     sla_clocks,
-    ticket_json,
     ticket_summary,
 )
 from inbox.web.api.shapes import Message, Note, Ticket, TicketPage
@@ -87,7 +87,7 @@ class TicketApi(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Ticket:
-        return ticket_json(db, settings, reference)
+        return read_ticket(db, settings, reference)
 
     @patch("/tickets/{reference:str}", sync_to_thread=True, responses=ERROR_RESPONSES)
     def change(
@@ -113,7 +113,7 @@ class TicketApi(Controller):
                 tags=data.tags,
             )
             reference = ticket.reference
-        return ticket_json(db, settings, reference)
+        return read_ticket(db, settings, reference)
 
     @post(
         "/tickets/{reference:str}/replies",
