@@ -28,7 +28,7 @@ from litestar.template.config import TemplateConfig
 from sqlmodel import select
 
 from inbox.db import Database
-from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
+from inbox.errors import DomainError
 from inbox.models import Channel
 from inbox.realtime.hub import realtime_channels
 from inbox.realtime.publish import Publisher, commit_publisher, open_publisher
@@ -43,7 +43,9 @@ from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
 from inbox.web.admin.statuses import StatusAdminPages
 from inbox.web.api.calls import CallApi
+from inbox.web.api.errors import body_refusal
 from inbox.web.api.merges import MergeApi
+from inbox.web.api.openapi import ClosedStructSchemaPlugin
 from inbox.web.api.quarantine import QuarantineApi
 from inbox.web.api.reports import ReportApi
 from inbox.web.api.tickets import TicketApi
@@ -71,13 +73,6 @@ if TYPE_CHECKING:
     from workers.embedded import BackgroundServices
 
 ROOT = Path(__file__).resolve().parent.parent
-STATUS_FOR = {
-    InvalidInput: 422,
-    NotFound: 404,
-    PermissionDenied: 403,
-    Conflict: 409,
-    Throttled: 429,
-}
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
@@ -106,8 +101,7 @@ def _error(request: Request[Any, Any, Any], status: int, code: str, detail: str)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    status = next((s for kind, s in STATUS_FOR.items() if isinstance(exc, kind)), 400)
-    return _error(request, status, exc.code, str(exc))
+    return _error(request, exc.status, exc.code, str(exc))
 
 
 def not_authorized_handler(
@@ -128,6 +122,17 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     }
     detail = exc.detail if exc.status_code != 500 else "internal error"
     return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(detail))
+
+
+def validation_error_handler(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Any]:
+    """An API body that does not fit its declared type is refused like any invalid input;
+    Litestar's own error shape never reaches the client."""
+    refusal = body_refusal(exc) if request.url.path.startswith("/api/") else None
+    if refusal is not None:
+        return domain_error_handler(request, refusal)
+    return http_error_handler(request, exc)
 
 
 @get("/healthz", opt=PUBLIC, sync_to_thread=True)
@@ -229,13 +234,13 @@ def create_app(
             engine=JinjaTemplateEngine,
             engine_callback=register_template_functions,
         ),
-        plugins=[HTMXPlugin(), channels],
+        plugins=[HTMXPlugin(), channels, ClosedStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(title="Inbox", version="1", path="/schema"),
         exception_handlers={
             DomainError: domain_error_handler,
             NotAuthorizedException: not_authorized_handler,
             NotFoundException: http_error_handler,
-            ValidationException: http_error_handler,
+            ValidationException: validation_error_handler,
             HTTPException: http_error_handler,
         },
         request_max_body_size=MAX_BODY_BYTES,

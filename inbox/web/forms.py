@@ -8,17 +8,16 @@ from typing import Annotated, Any
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from inbox.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from inbox.errors import DomainError
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # A form with repeated fields (check boxes, the tickets ticked in a list): those are lists.
 MultiForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-# The status a page answers a refused form with; any other domain error is a conflict.
-STATUS_OF_ERROR = {InvalidInput: 422, NotFound: 404, PermissionDenied: 403}
 
 
 def status_of(exc: DomainError) -> int:
-    return next((s for kind, s in STATUS_OF_ERROR.items() if isinstance(exc, kind)), 409)
+    """The status a page answers a refused form with: the error's own, as the API answers."""
+    return exc.status
 
 
 def form_values(form: dict[str, Any], name: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlmodel import select
 
@@ -105,7 +107,24 @@ def test_undeclared_fields_and_bad_values_are_refused(
     reference = ingest(db, settings, make_channel(db, settings), mail()).ticket_reference
     headers = _auth(token)
     mass = client.patch(f"/api/v1/tickets/{reference}", json={"customer_id": 99}, headers=headers)
-    assert mass.status_code == 422 and mass.json()["error"] == "invalid"
+    assert mass.status_code == 422
+    assert mass.json() == {"error": "invalid", "detail": "unknown field(s): customer_id"}
+    smuggled = client.post(
+        f"/api/v1/tickets/{reference}/replies",
+        json={"body": "Done.", "author_id": 1},
+        headers=headers,
+    )
+    assert smuggled.status_code == 422
+    assert smuggled.json() == {"error": "invalid", "detail": "unknown field(s): author_id"}
+    no_body = client.post(f"/api/v1/tickets/{reference}/replies", json={}, headers=headers)
+    assert no_body.status_code == 422
+    assert no_body.json() == {"error": "invalid", "detail": "missing field(s): body"}
+    for wrong in ({"tags": "vip"}, {"priority": 3}, {"status": ["open"]}):
+        refused = client.patch(f"/api/v1/tickets/{reference}", json=wrong, headers=headers)
+        assert refused.status_code == 422 and set(refused.json()) == {"error", "detail"}
+        assert refused.json()["error"] == "invalid"
+    not_an_object = client.patch(f"/api/v1/tickets/{reference}", json=[1], headers=headers)
+    assert not_an_object.status_code == 422 and not_an_object.json()["error"] == "invalid"
     bad = client.patch(
         f"/api/v1/tickets/{reference}", json={"priority": "whenever"}, headers=headers
     )
@@ -136,3 +155,59 @@ def test_openapi_schema_describes_the_api_without_a_token(client: Client) -> Non
     paths = set(client.get("/schema/openapi.json").json()["paths"])
     assert {"/api/v1/tickets", "/api/v1/tickets/{reference}", "/api/v1/quarantine"} <= paths
     assert not {p for p in paths if not p.startswith(("/api/", "/healthz"))}
+
+
+def test_messages_carry_the_fields_of_their_direction_only(
+    client: Client, db: Database, settings: Settings, token: str
+) -> None:
+    reference = ingest(db, settings, make_channel(db, settings), mail()).ticket_reference
+    headers = _auth(token)
+    client.post(f"/api/v1/tickets/{reference}/replies", json={"body": "Hi."}, headers=headers)
+    ticket = client.get(f"/api/v1/tickets/{reference}", headers=headers).json()
+    messages = ticket["messages"]
+    common = {
+        "id", "kind", "direction", "channel", "author", "subject", "body_text", "display_text",
+        "has_html", "created_at", "automatic", "attachments",
+    }  # fmt: skip
+    assert [m["direction"] for m in messages] == ["inbound", "outbound", "outbound"]
+    assert set(messages[0]) == common | {"thread_reason", "verification"}
+    assert all(set(m) == common | {"delivery"} for m in messages[1:])
+    assert ticket["customer"]["identities"] == [{"kind": "email", "value": "maria@example.org"}]
+
+    assigned = client.patch(
+        f"/api/v1/tickets/{reference}", json={"assignee": "agent@example.com"}, headers=headers
+    )
+    assert assigned.json()["assignee"] == "agent@example.com"
+    untouched = client.patch(f"/api/v1/tickets/{reference}", json={}, headers=headers)
+    assert untouched.json()["assignee"] == "agent@example.com"
+    cleared = client.patch(f"/api/v1/tickets/{reference}", json={"assignee": None}, headers=headers)
+    assert cleared.status_code == 200 and cleared.json()["assignee"] is None
+
+
+def test_the_schema_names_every_ticket_shape_and_refuses_unknown_fields(client: Client) -> None:
+    schema = client.get("/schema/openapi.json").json()
+    components = schema["components"]["schemas"]
+    ticket = schema["paths"]["/api/v1/tickets/{reference}"]
+    change = ticket["patch"]
+    reply = schema["paths"]["/api/v1/tickets/{reference}/replies"]["post"]
+    listing = schema["paths"]["/api/v1/tickets"]["get"]
+
+    def ref(content: dict[str, Any]) -> str:
+        return str(content["content"]["application/json"]["schema"]["$ref"]).rsplit("/", 1)[-1]
+
+    assert ref(ticket["get"]["responses"]["200"]) == "Ticket"
+    assert ref(listing["responses"]["200"]) == "TicketPage"
+    assert ref(change["requestBody"]) == "TicketChange"
+    assert ref(change["responses"]["200"]) == "Ticket"
+    assert ref(reply["requestBody"]) == "NewReply"
+    assert ref(reply["responses"]["201"]) == "Message"
+    for status in ("404", "422"):
+        assert ref(change["responses"][status]) == "ErrorBody"
+    assert {"error", "detail"} <= set(components["ErrorBody"]["required"])
+    assert {"reference", "sla", "customer", "messages"} <= set(components["Ticket"]["properties"])
+    assert {"items", "next_cursor"} == set(components["TicketPage"]["properties"])
+    assert components["TicketChange"]["additionalProperties"] is False
+    assert components["NewReply"]["additionalProperties"] is False
+    assert components["NewReply"]["required"] == ["body"]
+    report = schema["paths"]["/api/v1/reports/sla"]["get"]["responses"]["200"]
+    assert ref(report) == "SlaReport" and "from" in components["SlaReport"]["properties"]

@@ -1,29 +1,72 @@
-"""Reading JSON request bodies: declared fields only, each of the type it must be."""
+"""What the API accepts: each request body a declared type, unknown fields refused.
+
+Litestar decodes and checks a body against its struct before the handler runs (a field of the
+wrong type, a missing one or one not declared here is refused with 422, see
+``inbox.web.api.errors``), so no caller can set a column the API does not offer. What a value
+means (a known status, a future date) is still checked by the actions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Set
-from typing import Any
-
-from inbox.errors import InvalidInput
+from msgspec import UNSET, Struct, UnsetType
 
 
-def only_fields(body: Any, allowed: Set[str], required: Set[str] = frozenset()) -> dict[str, Any]:
-    """Accept declared fields only: no mass assignment."""
-    if not isinstance(body, dict):
-        raise InvalidInput("expected a JSON object")
-    unknown = set(body) - allowed
-    if unknown:
-        raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
-    missing = required - set(body)
-    if missing:
-        raise InvalidInput(f"missing field(s): {', '.join(sorted(missing))}")
-    return body
+class Body(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A request body: the declared fields only."""
 
 
-def whole_number(body: dict[str, Any], key: str, default: int | None = None) -> int:
-    """A JSON field that must be an integer (``true`` is not one), ``default`` if absent."""
-    value = body.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(f"{key} must be a whole number")
-    return value
+class TicketChange(Body):
+    """``PATCH /tickets/{reference}``: absent or null leaves a field as it is; a blank or null
+    ``assignee`` or ``team`` clears it."""
+
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | UnsetType | None = UNSET
+    team: str | UnsetType | None = UNSET
+    tags: list[str] | None = None
+
+
+class NewReply(Body):
+    """``seen_message_id``: the newest message the agent saw; a reply after a newer one from
+    the customer is refused as stale."""
+
+    body: str
+    status: str | None = None
+    seen_message_id: int | None = None
+
+
+class NewNote(Body):
+    body: str
+
+
+class NewCall(Body):
+    """A call logged on a ticket; ``started_at`` (ISO 8601 with zone) defaults to now minus
+    the duration."""
+
+    direction: str
+    phone: str
+    summary: str
+    outcome: str
+    started_at: str | None = None
+    duration_seconds: int = 0
+    verification_checks: list[str] = []
+
+
+class CallerTicket(NewCall):
+    """A call that opens a ticket: also its subject and the caller's name."""
+
+    subject: str = ""
+    name: str = ""
+
+
+class MergeInto(Body):
+    into: str
+
+
+class Unmerge(Body):
+    """Nothing to say: the merge to undo is the one that closed the ticket."""
+
+
+class SplitOut(Body):
+    message_id: int
+    subject: str = ""

@@ -18,115 +18,96 @@ from inbox.errors import InvalidInput
 from inbox.models import Agent, CallNote, Message, utcnow
 from inbox.rules.phone import spoken_reference
 from inbox.settings import Settings
-from inbox.web.api.bodies import only_fields, whole_number
-from inbox.web.api.serializers import message_json
-
-CALL_FIELDS = {
-    "direction",
-    "phone",
-    "started_at",
-    "duration_seconds",
-    "summary",
-    "outcome",
-    "verification_checks",
-}
-NEW_CALL_FIELDS = CALL_FIELDS | {"subject", "name"}
+from inbox.web.api.bodies import CallerTicket, NewCall
+from inbox.web.api.openapi import ERROR_RESPONSES
+from inbox.web.api.serializers import message_fields, message_shape
+from inbox.web.api.shapes import Call, CallMessage, CallTicket, OpenedCall
 
 
-def _call_from_json(data: Any, allowed: set[str]) -> CallDetails:
-    body = only_fields(data, allowed, {"direction", "phone", "summary", "outcome"})
-    for key in ("direction", "phone", "summary", "outcome", "subject", "name"):
-        if key in body and not isinstance(body[key], str):
-            raise InvalidInput(f"{key} must be a string")
-    duration = whole_number(body, "duration_seconds", 0)
-    checks = body.get("verification_checks", [])
-    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-        raise InvalidInput("verification_checks must be a list of strings")
-    started_text = body.get("started_at")
-    if started_text is None:
-        started = utcnow() - timedelta(seconds=max(duration, 0))
+def _call_details(data: NewCall) -> CallDetails:
+    if data.started_at is None:
+        started = utcnow() - timedelta(seconds=max(data.duration_seconds, 0))
     else:
-        if not isinstance(started_text, str):
-            raise InvalidInput("started_at must be an ISO 8601 string")
         try:
-            started = datetime.fromisoformat(started_text)
+            started = datetime.fromisoformat(data.started_at)
         except ValueError as exc:
             raise InvalidInput("started_at must be an ISO 8601 date and time") from exc
     return CallDetails(
-        direction=body["direction"],
-        phone=body["phone"],
+        direction=data.direction,
+        phone=data.phone,
         started_at=started,
-        duration_seconds=duration,
-        outcome=body["outcome"],
-        summary=body["summary"],
-        verification_checks=tuple(checks),
+        duration_seconds=data.duration_seconds,
+        outcome=data.outcome,
+        summary=data.summary,
+        verification_checks=tuple(data.verification_checks),
     )
 
 
-def call_json(call: CallNote) -> dict[str, Any]:
-    return {
-        "direction": call.direction,
-        "phone": call.phone,
-        "started_at": call.started_at.isoformat(),
-        "duration_seconds": call.duration_seconds,
-        "outcome": call.outcome,
-        "summary": call.summary,
-        "identity_verified": call.identity_verified,
-        "verification_checks": list(call.verification_checks),
-        "agent_id": call.agent_id,
-    }
-
-
-def _call_of(session: Session, message: Message) -> CallNote:
+def _call_of(session: Session, message: Message) -> Call:
     call = session.exec(select(CallNote).where(CallNote.message_id == message.id)).one()
-    return call
+    return Call(
+        direction=call.direction,
+        phone=call.phone,
+        started_at=call.started_at.isoformat(),
+        duration_seconds=call.duration_seconds,
+        outcome=call.outcome,
+        summary=call.summary,
+        identity_verified=call.identity_verified,
+        verification_checks=list(call.verification_checks),
+        agent_id=call.agent_id,
+    )
 
 
 class CallApi(Controller):
     path = "/api/v1"
     tags = ["calls"]
 
-    @post("/tickets/{reference:str}/calls", sync_to_thread=True, status_code=HTTP_201_CREATED)
+    @post(
+        "/tickets/{reference:str}/calls",
+        sync_to_thread=True,
+        responses=ERROR_RESPONSES,
+        status_code=HTTP_201_CREATED,
+    )
     def log(
         self,
         request: Request[Agent, Any, Any],
         reference: FromPath[str],
-        data: JSONBody[Any],
+        data: JSONBody[NewCall],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-    ) -> dict[str, Any]:
-        call = _call_from_json(data, CALL_FIELDS)
+    ) -> CallMessage:
+        call = _call_details(data)
         with db.unit_of_work() as session:
             ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
             message = log_call(session, settings, ticket=ticket, agent=request.user, call=call)
-            return {**message_json(message, []), "call": call_json(_call_of(session, message))}
+            return CallMessage(**message_fields(message, []), call=_call_of(session, message))
 
-    @post("/calls", sync_to_thread=True, status_code=HTTP_201_CREATED)
+    @post("/calls", sync_to_thread=True, responses=ERROR_RESPONSES, status_code=HTTP_201_CREATED)
     def open(
         self,
         request: Request[Agent, Any, Any],
-        data: JSONBody[Any],
+        data: JSONBody[CallerTicket],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-    ) -> dict[str, Any]:
-        call = _call_from_json(data, NEW_CALL_FIELDS)
+    ) -> OpenedCall:
+        call = _call_details(data)
         with db.unit_of_work() as session:
             ticket, message = open_ticket_from_call(
                 session,
                 settings,
                 agent=request.user,
                 call=call,
-                subject=data.get("subject", ""),
-                caller_name=data.get("name", ""),
+                subject=data.subject,
+                caller_name=data.name,
             )
-            return {
-                "ticket": {
-                    "reference": ticket.reference,
-                    "spoken_reference": spoken_reference(ticket.reference),
-                    "subject": ticket.subject,
-                    "status": ticket.status,
-                    "channel": "phone",
-                },
-                "message": message_json(message, []),
-                "call": call_json(_call_of(session, message)),
-            }
+            return OpenedCall(
+                ticket=CallTicket(
+                    reference=ticket.reference,
+                    spoken_reference=spoken_reference(ticket.reference),
+                    subject=ticket.subject,
+                    status=ticket.status,
+                    channel="phone",
+                ),
+                message=message_shape(message, []),
+                call=_call_of(session, message),
+            )

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery
 
 from inbox.db import Database
@@ -14,74 +15,83 @@ from inbox.models import Agent, utcnow
 from inbox.queries.reports.sla import ClockRow, ReportRange, SlaReport, export_rows, sla_report
 from inbox.queries.tickets import viewer_for
 from inbox.settings import Settings
+from inbox.web.api import shapes
+from inbox.web.api.openapi import ERROR_RESPONSES
 from inbox.web.api.serializers import iso
 from inbox.web.reports import (
     REPORT_PARAMETERS,
     csv_response,
     managers_only,
-    range_params,
     row_json,
 )
 
 
-def report_json(report: SlaReport, rows: list[ClockRow], base_url: str) -> dict[str, Any]:
+def report_shape(report: SlaReport, rows: list[ClockRow], base_url: str) -> shapes.SlaReport:
     rng = report.range
-    return {
-        **range_params(rng),
-        "group_by": report.group,
-        "compliance": [
-            {
-                "target": c.target,
-                "group": c.group_label,
-                "key": c.group_key,
-                "met": c.met,
-                "breached": c.breached,
-                "open": c.open,
-                "percent": c.percent,
-            }
+    return shapes.SlaReport(
+        from_=rng.start.isoformat(),
+        to=rng.end.isoformat(),
+        tz=rng.tz.key,
+        group_by=report.group,
+        compliance=[
+            shapes.GroupCompliance(
+                target=c.target,
+                group=c.group_label,
+                key=c.group_key,
+                met=c.met,
+                breached=c.breached,
+                open=c.open,
+                percent=c.percent,
+            )
             for c in report.compliance
         ],
-        "totals": [
-            {
-                "target": c.target,
-                "met": c.met,
-                "breached": c.breached,
-                "open": c.open,
-                "percent": c.percent,
-            }
+        totals=[
+            shapes.Compliance(
+                target=c.target, met=c.met, breached=c.breached, open=c.open, percent=c.percent
+            )
             for c in report.totals
         ],
-        "times": [
-            {
-                "target": t.target,
-                "count": t.count,
-                "business_minutes": {"median": t.business_median, "p90": t.business_p90},
-                "calendar_minutes": {"median": t.calendar_median, "p90": t.calendar_p90},
-            }
+        times=[
+            shapes.TargetTimes(
+                target=t.target,
+                count=t.count,
+                business_minutes=shapes.Minutes(median=t.business_median, p90=t.business_p90),
+                calendar_minutes=shapes.Minutes(median=t.calendar_median, p90=t.calendar_p90),
+            )
             for t in report.times
         ],
-        "breaches": [
-            {
-                "reference": b.reference,
-                "target": b.target,
-                "policy": b.policy,
-                "breached_at": iso(b.breached_at),
-                "url": f"{base_url}/tickets/{b.reference}",
-            }
+        breaches=[
+            shapes.Breach(
+                reference=b.reference,
+                target=b.target,
+                policy=b.policy,
+                breached_at=iso(b.breached_at),
+                url=f"{base_url}/tickets/{b.reference}",
+            )
             for b in report.breaches
         ],
-        "backlog": [{"bucket": b.label, "count": b.count} for b in report.backlog],
-        "volume": [
-            {"date": day.isoformat(), "channel": name, "count": count}
+        backlog=[shapes.BacklogCount(bucket=b.label, count=b.count) for b in report.backlog],
+        volume=[
+            shapes.DailyVolume(date=day.isoformat(), channel=name, count=count)
             for cid, name in report.volume.channels
             for day, count in zip(report.volume.days, report.volume.series(cid), strict=True)
         ],
-        "satisfaction": {
-            "answers": report.satisfaction.answers,
-            "average": report.satisfaction.average,
-        },
-        "rows": [row_json(row) for row in rows],
-    }
+        satisfaction=shapes.Satisfaction(
+            answers=report.satisfaction.answers, average=report.satisfaction.average
+        ),
+        rows=[shapes.ClockRow(**row_json(row)) for row in rows],
+    )
+
+
+# JSON or CSV as ``format`` asks: the schema describes the JSON.
+REPORT_RESPONSES = {
+    **ERROR_RESPONSES,
+    200: ResponseSpec(
+        data_container=shapes.SlaReport,
+        description="The report; format=csv: its rows as CSV",
+        generate_examples=False,
+    ),
+}
 
 
 class ReportApi(Controller):
@@ -90,7 +100,7 @@ class ReportApi(Controller):
     guards = [managers_only]
     dependencies = REPORT_PARAMETERS
 
-    @get("/sla", sync_to_thread=True)
+    @get("/sla", sync_to_thread=True, responses=REPORT_RESPONSES)
     def sla(
         self,
         request: Request[Agent, Any, Any],
@@ -111,4 +121,4 @@ class ReportApi(Controller):
             if format == "csv":
                 return csv_response(rows, report_range)
             report = sla_report(session, viewer, report_range, grouping, utcnow())
-        return Response(report_json(report, rows, settings.base_url), media_type=MediaType.JSON)
+        return Response(report_shape(report, rows, settings.base_url), media_type=MediaType.JSON)

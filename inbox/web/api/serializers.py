@@ -1,26 +1,50 @@
-"""JSON shapes of the HTTP API (INTERFACES.md)."""
+"""Building the API's answers (``inbox.web.api.shapes``) from what the queries read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlmodel import Session
 
 from inbox.db import Database
-from inbox.models import Attachment, InboundItem, Message, Ticket, utcnow
-from inbox.queries.sla import ticket_sla_json
+from inbox.models import Attachment, InboundItem, Ticket, utcnow
+from inbox.models import Message as MessageRow
+from inbox.queries.sla import tickets_sla_json
 from inbox.queries.ticket_page import TicketDetail, ticket_detail
 from inbox.queries.tickets import ListedTicket, TicketRow
 from inbox.settings import Settings
+from inbox.web.api.shapes import (
+    AttachmentInfo,
+    Customer,
+    CustomerName,
+    Identity,
+    Link,
+    Message,
+    QuarantineItem,
+    SlaClock,
+    TicketSummary,
+)
+from inbox.web.api.shapes import Ticket as TicketShape
 
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def sla_clocks(
+    session: Session, ticket_ids: Sequence[int], now: datetime
+) -> dict[int, dict[str, SlaClock]]:
+    """Each ticket's ``sla`` field: its clocks by target."""
+    return msgspec.convert(
+        tickets_sla_json(session, ticket_ids, now), dict[int, dict[str, SlaClock]]
+    )
+
+
 def _ticket_fields(
-    t: Ticket | ListedTicket, channel_name: str | None, assignee: str | None, sla: dict[str, Any]
+    t: Ticket | ListedTicket, channel_name: str | None, assignee: str | None
 ) -> dict[str, Any]:
     return {
         "reference": t.reference,
@@ -33,21 +57,20 @@ def _ticket_fields(
         "assignee": assignee,
         "created_at": iso(t.created_at),
         "updated_at": iso(t.updated_at),
-        # Per target: ``due_at``, ``state``, ``remaining_minutes`` (business minutes,
-        # negative once breached); see ``inbox.queries.sla.tickets_sla_json``.
-        "sla": sla,
     }
 
 
-def ticket_summary(row: TicketRow, sla: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **_ticket_fields(row.ticket, row.channel_name, row.assignee_email, sla),
-        "customer": {"name": row.customer_name},
-    }
+def ticket_summary(row: TicketRow, sla: dict[str, SlaClock]) -> TicketSummary:
+    return TicketSummary(
+        **_ticket_fields(row.ticket, row.channel_name, row.assignee_email),
+        sla=sla,
+        customer=CustomerName(name=row.customer_name),
+    )
 
 
-def message_json(message: Message, attachments: list[Attachment]) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def message_fields(message: MessageRow, attachments: list[Attachment]) -> dict[str, Any]:
+    """A message's fields, for ``Message`` and the answers that extend it."""
+    fields: dict[str, Any] = {
         "id": message.id,
         "kind": message.kind,
         "direction": message.direction,
@@ -60,61 +83,66 @@ def message_json(message: Message, attachments: list[Attachment]) -> dict[str, A
         "created_at": iso(message.created_at),
         "automatic": message.is_automatic,
         "attachments": [
-            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            AttachmentInfo(
+                id=a.id or 0, filename=a.filename, content_type=a.content_type, size=a.size
+            )
             for a in attachments
         ],
     }
     if message.direction == "inbound":
-        data["thread_reason"] = message.thread_reason
-        data["verification"] = message.verification
+        fields["thread_reason"] = message.thread_reason
+        fields["verification"] = message.verification
     if message.direction == "outbound":
-        data["delivery"] = message.delivery
+        fields["delivery"] = message.delivery
         if message.delivery_error:
-            data["delivery_error"] = message.delivery_error
-    return data
+            fields["delivery_error"] = message.delivery_error
+    return fields
 
 
-def ticket_full(detail: TicketDetail, sla: dict[str, Any]) -> dict[str, Any]:
-    return {
+def message_shape(message: MessageRow, attachments: list[Attachment]) -> Message:
+    return Message(**message_fields(message, attachments))
+
+
+def ticket_full(detail: TicketDetail, sla: dict[str, SlaClock]) -> TicketShape:
+    return TicketShape(
         **_ticket_fields(
             detail.ticket,
             detail.channel.name if detail.channel else None,
             detail.assignee.email if detail.assignee else None,
-            sla,
         ),
-        "customer": {
-            "name": detail.customer.name,
-            "identities": [{"kind": i.kind, "value": i.value} for i in detail.identities],
-        },
-        "team": detail.team.name if detail.team else None,
-        "tags": sorted(detail.tags),
-        "links": [
-            {"kind": link.kind, "reference": reference, "reason": link.reason}
+        sla=sla,
+        customer=Customer(
+            name=detail.customer.name,
+            identities=[Identity(kind=i.kind, value=i.value) for i in detail.identities],
+        ),
+        team=detail.team.name if detail.team else None,
+        tags=sorted(detail.tags),
+        links=[
+            Link(kind=link.kind, reference=reference, reason=link.reason)
             for link, reference in detail.links
         ],
-        "messages": [
-            message_json(m, detail.attachments.get(m.id or 0, [])) for m in detail.messages
-        ],
-    }
+        messages=[message_shape(m, detail.attachments.get(m.id or 0, [])) for m in detail.messages],
+    )
 
 
-def ticket_json(db: Database, settings: Settings, reference: str) -> dict[str, Any]:
+def read_ticket(db: Database, settings: Settings, reference: str) -> TicketShape:
     """The API's answer about a ticket, read after the write that changed it committed."""
     with db.reading() as session:
-        return full_ticket_json(session, reference, settings.reference_prefix)
+        return full_ticket(session, reference, settings.reference_prefix)
 
 
-def full_ticket_json(session: Session, reference: str, prefix: str) -> dict[str, Any]:
+def full_ticket(session: Session, reference: str, prefix: str) -> TicketShape:
     """A ticket with its customer, messages and SLA clocks, as the API shows it."""
     detail = ticket_detail(session, reference, prefix)
-    return ticket_full(detail, ticket_sla_json(session, detail.ticket.id or 0, utcnow()))
+    ticket_id = detail.ticket.id or 0
+    return ticket_full(detail, sla_clocks(session, [ticket_id], utcnow()).get(ticket_id, {}))
 
 
-def quarantine_json(item: InboundItem, channel_name: str) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "channel": channel_name,
-        "received_at": iso(item.received_at),
-        "reason": item.reason,
-        "size": item.size,
-    }
+def quarantine_item(item: InboundItem, channel_name: str) -> QuarantineItem:
+    return QuarantineItem(
+        id=item.id or 0,
+        channel=channel_name,
+        received_at=iso(item.received_at),
+        reason=item.reason,
+        size=item.size,
+    )

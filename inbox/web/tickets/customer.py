@@ -35,7 +35,7 @@ from inbox.queries.tickets import find_ticket
 from inbox.rules.phone import display_phone, spoken_groups, spoken_reference
 from inbox.settings import Settings
 from inbox.web.auth import current_session
-from inbox.web.forms import FormBody
+from inbox.web.forms import FormBody, status_of
 
 # Identities looked up in the account directory for the panel, at most.
 MAX_LOOKUPS = 4
@@ -144,7 +144,7 @@ class CustomerPages(Controller):
                 settings,
                 accounts,
                 error=str(exc),
-                status_code=403 if isinstance(exc, PermissionDenied) else 422,
+                status_code=status_of(exc),
             )
         return self._panel(request, reference, db, settings, accounts, notice=notice)
 
