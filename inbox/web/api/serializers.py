@@ -12,6 +12,7 @@ from sqlmodel import Session
 from inbox.db import Database
 from inbox.models import Attachment, InboundItem, Ticket, utcnow
 from inbox.models import Message as MessageRow
+from inbox.models.kinds import Direction
 from inbox.queries.sla import tickets_sla_json
 from inbox.queries.ticket_page import TicketDetail, ticket_detail
 from inbox.queries.tickets import ListedTicket, TicketRow
@@ -89,10 +90,10 @@ def message_fields(message: MessageRow, attachments: list[Attachment]) -> dict[s
             for a in attachments
         ],
     }
-    if message.direction == "inbound":
+    if message.direction == Direction.INBOUND:
         fields["thread_reason"] = message.thread_reason
         fields["verification"] = message.verification
-    if message.direction == "outbound":
+    if message.direction == Direction.OUTBOUND:
         fields["delivery"] = message.delivery
         if message.delivery_error:
             fields["delivery_error"] = message.delivery_error
