@@ -1,9 +1,12 @@
 """Shared fixtures. The backend comes from the environment, so one suite serves both set-ups:
 
 - default: SQLite in a temp folder, Dramatiq in-process (StubBroker);
-- ``INBOX_TEST_DATABASE=postgres``: a throwaway PostgreSQL database per test session,
-  and with ``INBOX_TEST_BROKER=redis`` the end-to-end tests run separate worker and
-  scheduler processes on Redis.
+- ``INBOX_TEST_DATABASE=postgres``: a throwaway PostgreSQL database per test process,
+  and with ``INBOX_TEST_BROKER=redis`` (or ``amqp``) the served desks run separate worker and
+  scheduler processes on that broker.
+
+The suite runs in parallel (pytest-xdist); ``tests.support.isolation`` keeps its processes
+apart. The desks are in ``tests.support.desks``.
 """
 
 from __future__ import annotations
@@ -20,33 +23,31 @@ from sqlalchemy import create_engine, text
 from inbox.db import Database
 from inbox.migrate import upgrade_database
 from inbox.settings import Settings, load_settings
+from tests.support.isolation import create_postgres_database, drop_postgres_database
 from tests.support.services import postgres_url, require
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.web"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.web", "tests.support.desks"]
 
 BACKEND = os.environ.get("INBOX_TEST_DATABASE", "sqlite")
 KEEP_TABLES = {"alembic_version", "ticket_status"}
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database to start each test from: a SQLite file to copy, or a PG database."""
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database to start each test from: a SQLite file to copy, or a PostgreSQL
+    database of this test process, emptied before each test."""
     if BACKEND == "postgres":
         base = postgres_url()
         require(None if base else "PostgreSQL is not reachable", "PostgreSQL")
         assert base is not None
-        name = f"inbox_test_{os.getpid()}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = base.rsplit("/", 1)[0] + f"/{name}"
+        url = create_postgres_database(base)
         upgrade_database(url)
-        return url
+        yield url
+        drop_postgres_database(base, url)
+        return
     path = tmp_path_factory.mktemp("template") / "inbox.sqlite3"
     upgrade_database(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 def _fresh_database_url(template: str, data_dir: Path) -> str:

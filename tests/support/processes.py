@@ -89,14 +89,15 @@ class Deployment:
 
     def __init__(self, env: dict[str, str], workdir: Path, *, separate_workers: bool) -> None:
         self.port = free_port()
-        self.env = env
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        # Its public address is its own port, so that browsers' Origin matches.
+        env = self.env = {**env, "INBOX_BASE_URL": self.base_url}
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.separate_workers = separate_workers
         self.web = InboxProcess(env, ["serve", "--port", str(self.port)], workdir / "serve.log")
         self.worker = InboxProcess(env, ["worker", "--threads", "4"], workdir / "worker.log")
         self.scheduler = InboxProcess(env, ["scheduler"], workdir / "scheduler.log")
-        self.base_url = f"http://127.0.0.1:{self.port}"
 
     @property
     def processes(self) -> list[InboxProcess]:
@@ -115,13 +116,7 @@ class Deployment:
         self.wait_healthy()
 
     def wait_healthy(self) -> None:
-        wait_for(lambda: self._healthy() or None, timeout=60, what="inbox serve to answer")
-
-    def _healthy(self) -> bool:
-        try:
-            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        _wait_healthy(self.base_url)
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -139,6 +134,30 @@ def running(deployment: Deployment) -> Iterator[Deployment]:
     finally:
         deployment.stop()
         print(deployment.logs())  # pytest shows captured output for failing tests only
+
+
+@contextmanager
+def web_process(env: Mapping[str, str], log: Path) -> Iterator[str]:
+    """One more ``inbox serve`` of the same desk and database; its address."""
+    port = free_port()
+    web = InboxProcess(env, ["serve", "--port", str(port)], log).start()
+    address = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(address)
+        yield address
+    finally:
+        web.stop()
+        print(web.log()[-4000:])
+
+
+def _wait_healthy(address: str) -> None:
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{address}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, timeout=60, what=f"inbox serve at {address} to answer")
 
 
 def wait_for(check: Callable[[], T | None], *, timeout: float, what: str, every: float = 0.2) -> T:
