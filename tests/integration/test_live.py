@@ -49,7 +49,10 @@ from tests.support.served import (
 from tests.support.services import postgres_url, require
 
 BROKER = os.environ.get("INBOX_TEST_BROKER", "")
-pytestmark = pytest.mark.skipif(BROKER == "amqp", reason="the live tests scale out on Redis only")
+pytestmark = [
+    pytest.mark.services,  # served desks, and the hubs on Redis and PostgreSQL
+    pytest.mark.skipif(BROKER == "amqp", reason="the live tests scale out on Redis only"),
+]
 
 
 @pytest.fixture

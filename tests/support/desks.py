@@ -32,6 +32,7 @@ from litestar.testing import TestClient
 
 from inbox.db import Database
 from inbox.settings import Settings
+from tests.support.apps import app_for
 from tests.support.isolation import own_amqp_url, own_redis_url
 from tests.support.processes import Deployment, run_cli, running
 from tests.support.smtp_peer import SmtpPeer
@@ -56,12 +57,8 @@ class InProcessDesk:
     """The app, its runtime and a worker of the in-memory broker, in the test process."""
 
     def __init__(self, settings: Settings, peer: SmtpPeer) -> None:
-        from inbox.app import create_app  # here, not at load: unit tests need not import it
-        from workers.runtime import get_runtime
-
         self.settings = settings
-        self.app: Litestar = create_app(settings, background=False)
-        self.rt: Runtime = get_runtime()
+        self.app, self.rt = app_for(settings)
         self.peer = peer
         self.worker = _start_worker(self.rt)
         self.client: TestClient[Litestar] = TestClient(self.app)
