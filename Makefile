@@ -1,10 +1,15 @@
-# `make run` and `make test` are the two commands in README.md.
+# `make run` and `make test` are the two commands in README.md; `make check` is the quick one
+# to run while working (lint and the tests that need no server, in under two minutes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# pytest-xdist workers. Many tests wait on servers (Dovecot, inbox serve, Chromium), so more
+# workers than cores keep the cores busy; each worker has its own databases and ports.
+WORKERS ?= 4
+PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist worksteal
 
-.PHONY: run test lint unit-and-sqlite scale-out demo
+.PHONY: run test check lint quick sqlite scale-out demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +29,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The embedded default: SQLite, Dramatiq in-process.
-unit-and-sqlite: $(STAMP)
-	$(BIN)/pytest -q
+# Unit tests and the in-process integration tests: no Dovecot, Chromium, PostgreSQL, Redis
+# or `inbox serve` (the tests that need one are marked `services` by tests/conftest.py).
+quick: $(STAMP)
+	$(PYTEST) -m "not services"
 
-# Scale-out: PostgreSQL, separate worker and scheduler processes on Redis (and the story on RabbitMQ).
+check: lint quick
+
+# The embedded default: SQLite, Dramatiq in-process; every test.
+sqlite: $(STAMP)
+	$(PYTEST)
+
+# Scale-out: PostgreSQL, separate worker and scheduler processes on Redis, then the email
+# story on RabbitMQ (one test: no workers to spread it over).
 scale-out: $(STAMP)
-	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(BIN)/pytest -q tests/integration tests/e2e
+	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(PYTEST) tests/integration tests/e2e
 	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=amqp $(BIN)/pytest -q tests/e2e/test_email_story.py
 
-test: lint unit-and-sqlite scale-out
+test: lint sqlite scale-out

@@ -1,4 +1,5 @@
-"""Debian's Chromium driven by Playwright against a real ``inbox serve``."""
+"""Debian's Chromium driven by Playwright against a real ``inbox serve`` (the ``server``
+fixture of ``tests.support.desks``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import Deployment, running
 from tests.support.services import require
 
 CHROMIUM = os.environ.get("INBOX_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -33,9 +33,3 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield chromium
         chromium.close()
-
-
-@pytest.fixture
-def server(env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
-    with running(Deployment(env, tmp_path, separate_workers=False)) as desk:
-        yield desk

@@ -8,10 +8,10 @@ from typing import Any
 from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.db import Database
 from inbox.settings import Settings
-from tests.integration.test_countdowns import opened_ago
 from tests.support.browsing import submit_sign_in
 from tests.support.desk import PASSWORD, make_agent, make_channel
 from tests.support.processes import Deployment
+from tests.support.sla_story import opened_ago
 
 
 def _desk(db: Database, settings: Settings) -> dict[str, str]:

@@ -3,26 +3,20 @@ ticket see each other, without anyone reloading."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from email import message_from_bytes as message_from
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.integration.test_live import (
+from tests.support.dovecot import DovecotServer
+from tests.support.fixtures import MailboxUser
+from tests.support.processes import Deployment
+from tests.support.served import (
     PASSPHRASE,
     add_channel,
     api_token,
     create_agent,
     customer_mail,
-    live_deployment,
     wait_for_ticket,
 )
-from tests.support.dovecot import DovecotServer
-from tests.support.fixtures import MailboxUser
-from tests.support.processes import Deployment, running
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # Set before any page script runs: tells the test when the page's live socket is open, and
@@ -33,13 +27,7 @@ document.addEventListener("htmx:wsOpen", function () { window.liveOpen = true; }
 """
 
 
-@pytest.fixture
-def desk(env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
-    with running(live_deployment(env, tmp_path / uuid.uuid4().hex[:6])) as started:
-        yield started
-
-
-def signed_in_page(browser: Any, desk: Deployment, email: str, path: str) -> Any:
+def signed_in_page(browser: Any, server: Deployment, email: str, path: str) -> Any:
     """A signed-in page whose live socket is open; ``page.htmx_errors`` collects what htmx
     reports (a swap that found no target, a socket error)."""
     context = browser.new_context()
@@ -52,7 +40,7 @@ def signed_in_page(browser: Any, desk: Deployment, email: str, path: str) -> Any
             page.htmx_errors.append(m.text) if m.type == "error" and "htmx" in m.text else None
         ),
     )
-    page.goto(f"{desk.base_url}{path}")
+    page.goto(f"{server.base_url}{path}")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSPHRASE)
     page.click("button[type=submit]")
@@ -62,16 +50,16 @@ def signed_in_page(browser: Any, desk: Deployment, email: str, path: str) -> Any
 
 
 def test_new_mail_appears_in_an_open_inbox_without_a_reload(
-    browser: Any, desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
+    browser: Any, server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
 ) -> None:
-    create_agent(desk, "alice@example.test", "Alice Agent")
-    add_channel(desk, mailbox_user)
-    page = signed_in_page(browser, desk, "alice@example.test", "/tickets")
+    create_agent(server, "alice@example.test", "Alice Agent")
+    add_channel(server, mailbox_user)
+    page = signed_in_page(browser, server, "alice@example.test", "/tickets")
     assert page.locator("tr.ticket-row").count() == 0
     page.evaluate("window.sameDocument = true")
 
     raw = customer_mail("Payment failed twice", "Both attempts were declined.")
-    dovecot.append(mailbox_user.user, mailbox_user.password, raw)
+    dovecot.append(mailbox_user.user, mailbox_user.password, raw.as_bytes())
 
     row = page.locator("tr.ticket-row", has_text="Payment failed twice")
     row.wait_for()
@@ -87,7 +75,7 @@ def test_new_mail_appears_in_an_open_inbox_without_a_reload(
     dovecot.append(
         mailbox_user.user,
         mailbox_user.password,
-        customer_mail("Where is my card?", "It has not arrived."),
+        customer_mail("Where is my card?", "It has not arrived.").as_bytes(),
     )
     page.locator("tr.ticket-row", has_text="Where is my card?").wait_for()
     subjects = page.locator("tr.ticket-row td:nth-child(3)").all_inner_texts()
@@ -97,18 +85,18 @@ def test_new_mail_appears_in_an_open_inbox_without_a_reload(
 
 
 def test_two_agents_on_one_ticket_see_each_other_and_who_is_typing(
-    browser: Any, desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
+    browser: Any, server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
 ) -> None:
-    create_agent(desk, "alice@example.test", "Alice Agent")
-    create_agent(desk, "carol@example.test", "Carol Agent")
-    token = api_token(desk, "alice@example.test")
-    add_channel(desk, mailbox_user)
+    create_agent(server, "alice@example.test", "Alice Agent")
+    create_agent(server, "carol@example.test", "Carol Agent")
+    token = api_token(server, "alice@example.test")
+    add_channel(server, mailbox_user)
     raw = customer_mail("Chargeback on my card", "I was charged twice.")
-    dovecot.append(mailbox_user.user, mailbox_user.password, raw)
-    reference = wait_for_ticket(desk, token, "Chargeback on my card")
+    dovecot.append(mailbox_user.user, mailbox_user.password, raw.as_bytes())
+    reference = wait_for_ticket(server, token, "Chargeback on my card")
 
-    alice = signed_in_page(browser, desk, "alice@example.test", f"/tickets/{reference}")
-    carol = signed_in_page(browser, desk, "carol@example.test", f"/tickets/{reference}")
+    alice = signed_in_page(browser, server, "alice@example.test", f"/tickets/{reference}")
+    carol = signed_in_page(browser, server, "carol@example.test", f"/tickets/{reference}")
     alice.locator("#presence", has_text="Carol Agent is viewing").wait_for()
     carol.locator("#presence", has_text="Alice Agent is viewing").wait_for()
     assert "Alice Agent" not in alice.locator("#presence").inner_text()  # only the others
@@ -121,9 +109,9 @@ def test_two_agents_on_one_ticket_see_each_other_and_who_is_typing(
     follow_up = customer_mail(
         "Re: Chargeback on my card",
         "Here is the second charge: 49.90 EUR.",
-        In_Reply_To=str(message_from(raw)["Message-ID"]),
+        In_Reply_To=str(raw["Message-ID"]),
     )
-    dovecot.append(mailbox_user.user, mailbox_user.password, follow_up)
+    dovecot.append(mailbox_user.user, mailbox_user.password, follow_up.as_bytes())
     for page in (alice, carol):  # both open pages show the customer's new message
         page.locator("#timeline li.msg", has_text="49.90 EUR").wait_for()
         assert page.locator("#timeline li.msg", has_text="49.90 EUR").count() == 1

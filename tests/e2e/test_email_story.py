@@ -2,96 +2,35 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
-
-import httpx
 
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
-from tests.support.processes import Deployment, run_cli, wait_for
+from tests.support.processes import Deployment, wait_for
+from tests.support.served import SUPPORT, api, customer_mail, setup_desk
 from tests.support.smtp_peer import Received, SmtpPeer
 
-SUPPORT = "support@example.test"
 
-
-def setup_desk(desk: Deployment, mailbox: MailboxUser, smtp_peer: SmtpPeer) -> dict[str, str]:
-    """An agent, a token and an email channel, all through the command line; auth headers."""
-    run_cli(
-        desk.env,
-        "agent",
-        "create",
-        "--email",
-        "agent@example.test",
-        "--name",
-        "Alex Agent",
-        "--role",
-        "agent",
-        "--password-stdin",
-        stdin="a long enough passphrase\n",
-    )
-    token = (
-        run_cli(desk.env, "token", "create", "--agent", "agent@example.test")
-        .strip()
-        .splitlines()[-1]
-    )
-    run_cli(
-        desk.env,
-        "channel",
-        "add-email",
-        "--name",
-        "Support",
-        "--address",
-        SUPPORT,
-        "--imap",
-        mailbox.imap_url,
-        "--smtp",
-        smtp_peer.smtp_url(),
-        "--poll-seconds",
-        "5",
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
-def customer_mail(subject: str, body: str, **headers: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = "Maria Lopez <maria@example.org>"
-    msg["To"] = headers.pop("To", SUPPORT)
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="mail.example.org")
-    for key, value in headers.items():
-        msg[key.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg
-
-
-def api(desk: Deployment, headers: dict[str, str], method: str, path: str, **kw: Any) -> Any:
-    response = httpx.request(
-        method, f"{desk.base_url}/api/v1{path}", headers=headers, timeout=10, **kw
-    )
-    assert response.status_code < 300, response.text
-    return response.json()
-
-
-def wait_for_messages(desk: Deployment, headers: dict[str, str], reference: str, count: int) -> Any:
+def wait_for_messages(
+    server: Deployment, headers: dict[str, str], reference: str, count: int
+) -> Any:
     def check() -> Any:
-        ticket = api(desk, headers, "GET", f"/tickets/{reference}")
+        ticket = api(server, headers, "GET", f"/tickets/{reference}")
         return ticket if len(ticket["messages"]) >= count else None
 
     return wait_for(check, timeout=30, what=f"{count} messages on {reference}")
 
 
 def test_mail_in_acknowledgement_out_and_replies_thread_both_ways(
-    desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
+    server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
 ) -> None:
-    headers = setup_desk(desk, mailbox_user, smtp_peer)  # the channel is added while serve runs
+    headers = setup_desk(server, mailbox_user, smtp_peer)  # the channel is added while serve runs
 
     first = customer_mail("Locked out of my account", "I typed my password wrong three times.")
     dovecot.append(mailbox_user.user, mailbox_user.password, first.as_bytes())
 
     items = wait_for(
-        lambda: api(desk, headers, "GET", "/tickets")["items"], timeout=30, what="the ticket"
+        lambda: api(server, headers, "GET", "/tickets")["items"], timeout=30, what="the ticket"
     )
     reference = items[0]["reference"]
     assert items[0]["subject"] == "Locked out of my account"
@@ -112,14 +51,14 @@ def test_mail_in_acknowledgement_out_and_replies_thread_both_ways(
         References=str(ack.message["Message-ID"]),
     )
     dovecot.append(mailbox_user.user, mailbox_user.password, reply.as_bytes())
-    ticket = wait_for_messages(desk, headers, reference, 3)
-    assert len(api(desk, headers, "GET", "/tickets")["items"]) == 1
+    ticket = wait_for_messages(server, headers, reference, 3)
+    assert len(api(server, headers, "GET", "/tickets")["items"]) == 1
     assert ticket["messages"][2]["thread_reason"] == "reply_token"
     assert ticket["messages"][2]["display_text"].strip() == "Any news?"
 
     # The agent answers through the API; the mail threads in the customer's client.
     sent = api(
-        desk, headers, "POST", f"/tickets/{reference}/replies", json={"body": "Unlocked it."}
+        server, headers, "POST", f"/tickets/{reference}/replies", json={"body": "Unlocked it."}
     )
     assert sent["delivery"] == "queued"
     answer = smtp_peer.wait_for(2, timeout=30)[1]
@@ -132,7 +71,8 @@ def test_mail_in_acknowledgement_out_and_replies_thread_both_ways(
     assert "Unlocked it." in answer.message.get_content()
     wait_for(
         lambda: (
-            api(desk, headers, "GET", f"/tickets/{reference}")["messages"][-1]["delivery"] == "sent"
+            api(server, headers, "GET", f"/tickets/{reference}")["messages"][-1]["delivery"]
+            == "sent"
         ),
         timeout=15,
         what="the reply to show as sent",
@@ -143,6 +83,6 @@ def test_mail_in_acknowledgement_out_and_replies_thread_both_ways(
         "Re: your answer", "Works now, thanks!", In_Reply_To=str(answer.message["Message-ID"])
     )
     dovecot.append(mailbox_user.user, mailbox_user.password, again.as_bytes())
-    ticket = wait_for_messages(desk, headers, reference, 5)
+    ticket = wait_for_messages(server, headers, reference, 5)
     assert ticket["messages"][4]["thread_reason"] == "message_id"
     assert len(smtp_peer.received) == 2  # no acknowledgement for replies

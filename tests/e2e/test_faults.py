@@ -13,21 +13,21 @@ from sqlmodel import col, select
 
 from inbox.db import Database
 from inbox.models import InboundItem, Message, Ticket
-from tests.e2e.test_email_story import api, customer_mail, setup_desk
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.processes import Deployment, running, wait_for
+from tests.support.served import api, customer_mail, setup_desk
 from tests.support.smtp_peer import SmtpPeer
 
 MAILS = 500
 
 
-def _ack_delivery(desk: Deployment, headers: dict[str, str], state: str) -> dict[str, str]:
+def _ack_delivery(server: Deployment, headers: dict[str, str], state: str) -> dict[str, str]:
     def check() -> dict[str, str] | None:
-        items = api(desk, headers, "GET", "/tickets")["items"]
+        items = api(server, headers, "GET", "/tickets")["items"]
         if not items:
             return None
-        messages = api(desk, headers, "GET", f"/tickets/{items[0]['reference']}")["messages"]
+        messages = api(server, headers, "GET", f"/tickets/{items[0]['reference']}")["messages"]
         ack = [m for m in messages if m["direction"] == "outbound"]
         return ack[0] if ack and ack[0]["delivery"] == state else None
 
@@ -35,25 +35,25 @@ def _ack_delivery(desk: Deployment, headers: dict[str, str], state: str) -> dict
 
 
 def test_smtp_451_is_retried_and_then_sent(
-    desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
+    server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
 ) -> None:
     smtp_peer.respond_with(["451 4.3.0 Try again later"])
-    headers = setup_desk(desk, mailbox_user, smtp_peer)
+    headers = setup_desk(server, mailbox_user, smtp_peer)
     dovecot.append(mailbox_user.user, mailbox_user.password, customer_mail("Hi", "x").as_bytes())
 
-    _ack_delivery(desk, headers, "sent")
+    _ack_delivery(server, headers, "sent")
     assert smtp_peer.attempts == 2
     assert len(smtp_peer.received) == 1
 
 
 def test_smtp_550_marks_the_message_failed_on_the_ticket(
-    desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
+    server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
 ) -> None:
     smtp_peer.always("550 5.1.1 No such user")
-    headers = setup_desk(desk, mailbox_user, smtp_peer)
+    headers = setup_desk(server, mailbox_user, smtp_peer)
     dovecot.append(mailbox_user.user, mailbox_user.password, customer_mail("Hi", "x").as_bytes())
 
-    ack = _ack_delivery(desk, headers, "failed")
+    ack = _ack_delivery(server, headers, "failed")
     assert "550" in ack["delivery_error"]
     assert smtp_peer.attempts == 1
 

@@ -29,7 +29,7 @@ from inbox.actions.unlock import (
     record_code_check,
     request_account_unlock,
 )
-from inbox.app import create_app, start_runtime
+from inbox.app import create_app
 from inbox.db import Database
 from inbox.errors import DomainError, PermissionDenied, Throttled
 from inbox.models import (
@@ -54,6 +54,7 @@ from tests.support.desk import (
     make_channel,
     signed_in_session,
 )
+from tests.support.desks import InProcessDesk, drain
 from tests.support.smtp_peer import SmtpPeer
 from tests.support.web import csrf_token, sign_in
 from workers.accounts import HttpDirectory
@@ -435,22 +436,8 @@ def test_http_directory_reports_refusals_in_the_desks_terms(service: AccountServ
 
 
 @pytest.fixture
-def worker_rt(settings: Settings) -> Iterator[tuple[Runtime, dramatiq.Worker]]:
-    rt, broker = start_runtime(settings)
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    worker.start()
-    yield rt, worker
-    worker.stop()
-    rt.db.dispose()
-
-
-def _drain(worker: dramatiq.Worker) -> None:
-    """Wait until every queued job ran, and the jobs those queued, and so on."""
-    broker = worker.broker
-    for _ in range(3):
-        for queue in broker.get_declared_queues():
-            broker.join(queue, timeout=20_000)  # type: ignore[attr-defined]
-        worker.join()
+def worker_rt(desk: InProcessDesk) -> tuple[Runtime, dramatiq.Worker]:
+    return desk.rt, desk.worker
 
 
 def _timeline(db: Database, ticket_id: int | None) -> list[Message]:
@@ -484,7 +471,7 @@ def test_unlock_runs_on_a_worker_tells_the_customer_and_follows_up_a_day_later(
             valid=valid,
         )
     _unlock(desk)
-    _drain(worker)
+    drain(worker)
     received = smtp_peer.wait_for(4)
     subjects = {r.message["Subject"]: r for r in received[2:]}
     assert "We are unlocking your account" in subjects
@@ -502,7 +489,7 @@ def test_unlock_runs_on_a_worker_tells_the_customer_and_follows_up_a_day_later(
 
     assert run_due_timers(rt, now=utcnow() + timedelta(hours=1)) == 0  # not yet
     assert run_due_timers(rt, now=utcnow() + timedelta(hours=24, minutes=1)) == 1
-    _drain(worker)
+    drain(worker)
     [*_, asked] = smtp_peer.wait_for(5)
     assert "Can you sign in again?" in asked.message.get_content()
     with rt.db.reading() as session:
@@ -514,7 +501,7 @@ def test_unlock_runs_on_a_worker_tells_the_customer_and_follows_up_a_day_later(
 
 @pytest.fixture
 def http_worker_rt(
-    env: dict[str, str], service: AccountService
+    env: dict[str, str], service: AccountService, smtp_peer: SmtpPeer
 ) -> Iterator[tuple[Runtime, dramatiq.Worker]]:
     settings = load_settings(
         {
@@ -525,12 +512,8 @@ def http_worker_rt(
             "INBOX_RETRY_BASE_SECONDS": "60",
         }
     )
-    rt, broker = start_runtime(settings)
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    worker.start()
-    yield rt, worker
-    worker.stop()
-    rt.db.dispose()
+    with InProcessDesk(settings, smtp_peer) as desk:
+        yield desk.rt, desk.worker
 
 
 def test_a_failing_account_service_shows_on_the_ticket_and_is_retried(
@@ -566,7 +549,7 @@ def test_a_failing_account_service_shows_on_the_ticket_and_is_retried(
         prove_identity_by_call(session, ticket=ticket, agent=manager, account=account)
     service.fail_next(503, times=2)
     _unlock(desk, account_id="acc-9")
-    _drain(worker)
+    drain(worker)
     with rt.db.reading() as session:
         request = session.exec(select(UnlockRequest)).one()
     assert (request.state, request.attempts) == ("queued", 1)
@@ -576,7 +559,7 @@ def test_a_failing_account_service_shows_on_the_ticket_and_is_retried(
 
     for _ in range(2):  # the clock moves past each backoff
         run_due_timers(rt, now=utcnow() + timedelta(minutes=5))
-        _drain(worker)
+        drain(worker)
     with rt.db.reading() as session:
         request = session.exec(select(UnlockRequest)).one()
     assert (request.state, request.attempts) == ("done", 3)
@@ -601,7 +584,7 @@ def test_a_refusal_by_the_account_service_is_final_and_shown(
         assert ticket is not None
         record_code_check(session, ticket=ticket, agent=manager, account=account, valid=True)
     _unlock(desk, account_id="acc-off")
-    _drain(worker)
+    drain(worker)
     with rt.db.reading() as session:
         request = session.exec(select(UnlockRequest)).one()
     assert request.state == "failed" and request.attempts == 1

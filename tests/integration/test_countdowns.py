@@ -5,71 +5,19 @@ overdue, soonest first. Runs unchanged on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 
-from inbox.actions.sla.clocks import recompute_sla
 from inbox.actions.sla.policies import PolicyFields, save_policy
-from inbox.actions.tickets import update_ticket
 from inbox.db import Database
-from inbox.models import Message, Ticket, TicketStatusChange, utcnow
+from inbox.models import Ticket, utcnow
 from inbox.settings import Settings
-from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_channel
+from tests.support.desk import make_agent, make_channel
+from tests.support.sla_story import opened_ago
 from tests.support.web import Client, page_references, sign_in
-
-
-def opened_ago(
-    db: Database,
-    settings: Settings,
-    channel: int,
-    subject: str,
-    minutes: int,
-    *,
-    status: str | None = None,
-    priority: str | None = None,
-) -> str:
-    """A ticket opened ``minutes`` ago, changed as given, its clocks computed now.
-
-    A running ``inbox serve`` may file the stored mail before this process does: the ticket
-    is found by its subject, whoever filed it."""
-    ingest(db, settings, channel, mail(subject=subject))
-    deadline = time.monotonic() + 10
-    while True:
-        with db.reading() as session:
-            found = session.exec(select(Ticket.reference).where(Ticket.subject == subject)).first()
-        if found or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert found, f"no ticket for {subject!r}"
-    reference = found
-    when = utcnow() - timedelta(minutes=minutes)
-    with db.unit_of_work() as session:
-        ticket = session.exec(select(Ticket).where(Ticket.reference == reference)).one()
-        if status or priority:
-            update_ticket(
-                session,
-                ticket,
-                actor=agent_by_email(db, "agent@example.com"),
-                status=status,
-                priority=priority,
-            )
-        ticket.created_at = when
-        session.add(ticket)
-        session.execute(
-            update(Message).where(col(Message.ticket_id) == ticket.id).values(created_at=when)
-        )
-        session.execute(
-            update(TicketStatusChange)
-            .where(col(TicketStatusChange.ticket_id) == ticket.id)
-            .values(at=when)
-        )
-    with db.unit_of_work() as session:
-        recompute_sla(session, ticket.id or 0, utcnow())
-    return reference
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ Runs unchanged on SQLite and on PostgreSQL (``INBOX_TEST_DATABASE=postgres``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import dramatiq
 import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -23,7 +20,6 @@ from inbox.actions.sla.clocks import recompute_sla
 from inbox.actions.sla.escalations import EscalationRuleFields, save_escalation_rule
 from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.actions.tickets import update_ticket
-from inbox.app import start_runtime
 from inbox.models import (
     AgentSession,
     AuditEvent,
@@ -40,7 +36,8 @@ from inbox.settings import Settings
 from inbox.signing import hash_token, new_token
 from inbox.web.auth import SESSION_COOKIE
 from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_channel, make_team
-from tests.support.smtp_peer import Received, SmtpPeer
+from tests.support.desks import InProcessDesk
+from tests.support.smtp_peer import Received
 from tests.support.web import Client, csrf_token
 from workers.runtime import Runtime, build_runtime
 from workers.timers import run_due_timers
@@ -58,18 +55,45 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-@dataclass
-class Desk:
+class Desk(InProcessDesk):
     """A desk with a Standard policy (first response 60 minutes, resolution 8 hours) and a
     Fast one for high and urgent tickets (resolution 4 hours), agents, teams and a worker."""
 
-    rt: Runtime
-    worker: dramatiq.Worker
-    peer: SmtpPeer
-    channel_id: int
-    standard_id: int
-    cards_id: int
-    tier2_id: int
+    def prepare(self) -> None:
+        db = self.db
+        self.channel_id = make_channel(db, self.settings, smtp_url=self.peer.smtp_url())
+        make_agent(db, email="admin@example.com", role="admin", name="Ada Admin")
+        alex = make_agent(db, email="alex@example.com", name="Alex Agent")[0]
+        max_ = make_agent(db, email="max@example.com", role="manager", name="Max Manager")[0]
+        tina = make_agent(db, email="tina@example.com", role="manager", name="Tina Tier")[0]
+        olga = make_agent(db, email="olga@example.com", role="manager", name="Olga Other")[0]
+        self.cards_id = make_team(db, "Cards", alex, max_)
+        self.tier2_id = make_team(db, "Tier 2", tina)
+        make_team(db, "Loans", olga)
+        with db.unit_of_work() as session:
+            standard = save_policy(
+                session,
+                PolicyFields(
+                    name="Standard",
+                    position=10,
+                    first_response_minutes=60,
+                    resolution_minutes=480,
+                ),
+                actor=None,
+            )
+            save_policy(
+                session,
+                PolicyFields(
+                    name="Fast",
+                    position=0,
+                    priorities=["high", "urgent"],
+                    first_response_minutes=60,
+                    resolution_minutes=240,
+                ),
+                actor=None,
+            )
+            self.standard_id = standard.id or 0
+        self.drain()
 
     def rule(self, **fields: object) -> None:
         with self.rt.db.unit_of_work() as session:
@@ -122,13 +146,6 @@ class Desk:
         fired = run_due_timers(self.rt, now=when)
         self.drain()
         return fired
-
-    def drain(self) -> None:
-        broker = self.worker.broker
-        for _ in range(3):
-            for queue in broker.get_declared_queues():
-                broker.join(queue, timeout=20_000)
-            self.worker.join()
 
     def sla_mail(self) -> list[Received]:
         return [r for r in self.peer.received if "SLA" in str(r.message["Subject"])]
@@ -185,53 +202,7 @@ def _text(received: Received) -> str:
     return str(part.get_content()).replace("\r\n", "\n")
 
 
-def _start_worker(settings: Settings) -> tuple[Runtime, dramatiq.Worker]:
-    rt, broker = start_runtime(settings)
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    worker.start()
-    return rt, worker
-
-
-@pytest.fixture
-def desk(settings: Settings, smtp_peer: SmtpPeer) -> Iterator[Desk]:
-    rt, worker = _start_worker(settings)
-    db = rt.db
-    channel_id = make_channel(db, settings, smtp_url=smtp_peer.smtp_url())
-    make_agent(db, email="admin@example.com", role="admin", name="Ada Admin")
-    alex = make_agent(db, email="alex@example.com", name="Alex Agent")[0]
-    max_ = make_agent(db, email="max@example.com", role="manager", name="Max Manager")[0]
-    tina = make_agent(db, email="tina@example.com", role="manager", name="Tina Tier")[0]
-    olga = make_agent(db, email="olga@example.com", role="manager", name="Olga Other")[0]
-    cards = make_team(db, "Cards", alex, max_)
-    tier2 = make_team(db, "Tier 2", tina)
-    make_team(db, "Loans", olga)
-    with db.unit_of_work() as session:
-        standard = save_policy(
-            session,
-            PolicyFields(
-                name="Standard",
-                position=10,
-                first_response_minutes=60,
-                resolution_minutes=480,
-            ),
-            actor=None,
-        )
-        save_policy(
-            session,
-            PolicyFields(
-                name="Fast",
-                position=0,
-                priorities=["high", "urgent"],
-                first_response_minutes=60,
-                resolution_minutes=240,
-            ),
-            actor=None,
-        )
-    found = Desk(rt, worker, smtp_peer, channel_id, standard.id or 0, cards, tier2)
-    found.drain()
-    yield found
-    found.worker.stop()
-    found.rt.db.dispose()
+pytestmark = pytest.mark.desk(kind=Desk)
 
 
 # --- each escalation action -------------------------------------------------------------
@@ -360,10 +331,7 @@ def test_alerts_firing_together_reach_an_agent_as_one_digest_once_across_a_resta
     assert desk.digest_timers() == [("pending", at(61))]  # by mail: one timer for all four
 
     # Every process restarts and the broker loses what it held; the timer is in the table.
-    desk.worker.stop()
-    desk.worker.broker.flush_all()
-    desk.rt.db.dispose()
-    desk.rt, desk.worker = _start_worker(settings)
+    desk.restart()
 
     # Two schedulers sweep at the same moment; exactly one mail leaves.
     start = threading.Barrier(2)

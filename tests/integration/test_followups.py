@@ -6,13 +6,9 @@ moves the clock (``run_due_timers(now=...)``), never by sleeping.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import dramatiq
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
@@ -20,7 +16,6 @@ from inbox.actions.followup_hooks import AUTO_RESOLVE, REMINDER, SURVEY
 from inbox.actions.followups import FollowupFields, save_followup_settings
 from inbox.actions.sla.policies import CalendarFields, save_calendar
 from inbox.actions.tickets import update_ticket
-from inbox.app import create_app
 from inbox.models import (
     AgentSession,
     AuditEvent,
@@ -43,36 +38,26 @@ from inbox.settings import Settings
 from inbox.signing import hash_token, new_token, reply_address
 from inbox.web.auth import SESSION_COOKIE
 from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_channel, make_team
-from tests.support.smtp_peer import Received, SmtpPeer
+from tests.support.desks import InProcessDesk
+from tests.support.smtp_peer import Received
 from tests.support.web import Client, csrf_token
-from workers.broker import configure_broker
-from workers.runtime import Runtime, get_runtime
+from workers.runtime import Runtime
 from workers.timers import run_due_timers
 
 OFFICE_HOURS = {day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
 
 
-@dataclass
-class Desk:
-    rt: Runtime
-    worker: dramatiq.Worker
-    client: Client
-    peer: SmtpPeer
-    channel_id: int
-    agent_id: int
-    admin_id: int
+class Desk(InProcessDesk):
+    """A channel whose mail goes to the SMTP peer, an agent signed in on ``client``, and an
+    administrator."""
 
-    @property
-    def settings(self) -> Settings:
-        return self.rt.settings
-
-    def drain(self) -> None:
-        """Wait until every queued job ran, and the jobs those queued, and so on."""
-        broker = self.worker.broker
-        for _ in range(3):
-            for queue in broker.get_declared_queues():
-                broker.join(queue, timeout=20_000)
-            self.worker.join()
+    def prepare(self) -> None:
+        self.channel_id = make_channel(self.db, self.settings, smtp_url=self.peer.smtp_url())
+        self.agent_id, _ = make_agent(self.db)
+        self.admin_id, _ = make_agent(
+            self.db, email="admin@example.com", role="admin", name="Ada Admin"
+        )
+        _browser_session(self.rt, self.client, self.agent_id)
 
     def customer_writes(self, subject: str = "Card declined", *, to: str = "") -> str:
         return self._filed(
@@ -181,6 +166,9 @@ class Desk:
             )
 
 
+pytestmark = pytest.mark.desk(kind=Desk)
+
+
 def _browser_session(rt: Runtime, client: Client, agent_id: int) -> None:
     """A browser session past its second factor, as signing in leaves it."""
     raw = new_token()
@@ -194,21 +182,6 @@ def _browser_session(rt: Runtime, client: Client, agent_id: int) -> None:
             )
         )
     client.cookies.set(SESSION_COOKIE, raw)
-
-
-@pytest.fixture
-def desk(settings: Settings, smtp_peer: SmtpPeer) -> Iterator[Desk]:
-    app = create_app(settings, background=False)
-    rt = get_runtime()
-    worker = dramatiq.Worker(configure_broker(None), worker_threads=1, worker_timeout=100)
-    worker.start()
-    channel_id = make_channel(rt.db, settings, smtp_url=smtp_peer.smtp_url())
-    agent_id, _ = make_agent(rt.db)
-    admin_id, _ = make_agent(rt.db, email="admin@example.com", role="admin", name="Ada Admin")
-    with TestClient(app) as client:
-        _browser_session(rt, client, agent_id)
-        yield Desk(rt, worker, client, smtp_peer, channel_id, agent_id, admin_id)
-    worker.stop()
 
 
 def _office_calendar(desk: Desk) -> int:

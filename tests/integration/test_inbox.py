@@ -221,7 +221,7 @@ def test_search_follows_new_messages_and_renamed_customers(
 
 
 @pytest.fixture
-def desk(db: Database, settings: Settings) -> dict[str, str]:
+def inbox(db: Database, settings: Settings) -> dict[str, str]:
     """Tickets in every state an inbox view tells apart."""
     channel = make_channel(db, settings)
     chat = make_channel(db, settings, name="Chat", address="chat@example.com")
@@ -250,51 +250,51 @@ def desk(db: Database, settings: Settings) -> dict[str, str]:
     return refs
 
 
-def test_views_show_the_right_tickets(client: Client, db: Database, desk: dict[str, str]) -> None:
+def test_views_show_the_right_tickets(client: Client, db: Database, inbox: dict[str, str]) -> None:
     token = make_agent(db, "admin@example.com", role="admin")[1]
-    everyone = set(desk.values())
+    everyone = set(inbox.values())
     me_token = make_agent(db, "me2@example.com")[1]
-    open_ = everyone - {desk["resolved"]}
+    open_ = everyone - {inbox["resolved"]}
 
     def view(name: str, **params: str) -> set[str]:
         return set(api_references(client, token, view=name, **params))
 
     assert view("all") == everyone
     assert view("open") == open_
-    assert view("unassigned") == {desk["unassigned"]}
-    assert view("waiting") == {desk["waiting"]}
-    assert view("breaching") == {desk["breaching"]}
-    assert view("open", channel="Chat") == {desk["chat"]}
-    assert view("open", team="Billing") == {desk["breaching"]}
+    assert view("unassigned") == {inbox["unassigned"]}
+    assert view("waiting") == {inbox["waiting"]}
+    assert view("breaching") == {inbox["breaching"]}
+    assert view("open", channel="Chat") == {inbox["chat"]}
+    assert view("open", team="Billing") == {inbox["breaching"]}
     assert set(api_references(client, me_token, view="mine")) == set()  # nobody gave me2 a ticket
 
 
-def test_filters_combine(client: Client, db: Database, desk: dict[str, str]) -> None:
+def test_filters_combine(client: Client, db: Database, inbox: dict[str, str]) -> None:
     token = make_agent(db, "admin@example.com", role="admin")[1]
 
     def found(**params: str) -> set[str]:
         return set(api_references(client, token, **params))
 
-    assert found(status="resolved") == {desk["resolved"]}
-    assert found(status="waiting on customer") == {desk["waiting"]}
-    assert found(priority="urgent") == {desk["breaching"]}
-    assert found(channel="Chat") == {desk["chat"]}
-    assert found(assignee="me@example.com") == {desk["mine"]}
-    assert found(assignee="none") == {desk["unassigned"]}
-    assert found(team="Billing") == {desk["breaching"]}
-    assert found(team="none") == set(desk.values()) - {desk["breaching"]}
-    assert found(tag="VIP") == {desk["mine"]}
+    assert found(status="resolved") == {inbox["resolved"]}
+    assert found(status="waiting on customer") == {inbox["waiting"]}
+    assert found(priority="urgent") == {inbox["breaching"]}
+    assert found(channel="Chat") == {inbox["chat"]}
+    assert found(assignee="me@example.com") == {inbox["mine"]}
+    assert found(assignee="none") == {inbox["unassigned"]}
+    assert found(team="Billing") == {inbox["breaching"]}
+    assert found(team="none") == set(inbox.values()) - {inbox["breaching"]}
+    assert found(tag="VIP") == {inbox["mine"]}
     assert found(tag="vip", assignee="none") == set()
     assert found(q="about", channel="Support", assignee="other@example.com") == {
-        desk["waiting"],
-        desk["resolved"],
-        desk["breaching"],
-        desk["later"],
+        inbox["waiting"],
+        inbox["resolved"],
+        inbox["breaching"],
+        inbox["later"],
     }
 
 
 def test_unknown_view_sort_or_cursor_is_refused(
-    client: Client, db: Database, desk: dict[str, str]
+    client: Client, db: Database, inbox: dict[str, str]
 ) -> None:
     headers = {"Authorization": f"Bearer {make_agent(db, 'a2@example.com')[1]}"}
     for params in ({"view": "secret"}, {"sort": "subject; drop"}, {"cursor": "garbage"}):
@@ -306,7 +306,7 @@ def test_unknown_view_sort_or_cursor_is_refused(
 
 
 def test_inbox_page_shows_views_with_counts_and_refetchable_counts(
-    client: Client, db: Database, desk: dict[str, str]
+    client: Client, db: Database, inbox: dict[str, str]
 ) -> None:
     _login(client, "me@example.com")
     page = client.get("/tickets").text
@@ -315,25 +315,25 @@ def test_inbox_page_shows_views_with_counts_and_refetchable_counts(
     assert counts["unassigned"] == 1 and counts["waiting"] == 1 and counts["breaching"] == 1
     assert counts["channel:Chat"] == 1 and counts["team:Billing"] == 1
     assert 'hx-trigger="every 30s' in page
-    change_ticket(db, desk["unassigned"], "me@example.com", assignee_email="me@example.com")
+    change_ticket(db, inbox["unassigned"], "me@example.com", assignee_email="me@example.com")
     fragment = client.get("/inbox/counts").text
     assert "<html" not in fragment
     assert _counts(fragment)["mine"] == 2 and _counts(fragment)["unassigned"] == 0
     mine = client.get("/tickets?view=mine").text
-    assert set(page_references(mine)) == {desk["mine"], desk["unassigned"]}
+    assert set(page_references(mine)) == {inbox["mine"], inbox["unassigned"]}
 
 
 def test_search_box_and_filters_in_the_page(
-    client: Client, db: Database, desk: dict[str, str]
+    client: Client, db: Database, inbox: dict[str, str]
 ) -> None:
     _login(client, "me@example.com")
     assert page_references(client.get("/tickets", params={"q": "about chat"}).text) == [
-        desk["chat"]
+        inbox["chat"]
     ]
     rows = client.get(
         "/tickets", params={"status": "resolved"}, headers={"HX-Request": "true"}
     ).text
-    assert "<html" not in rows and page_references(rows) == [desk["resolved"]]
+    assert "<html" not in rows and page_references(rows) == [inbox["resolved"]]
 
 
 # --- sorts and keyset pages -------------------------------------------------------------------
@@ -451,10 +451,10 @@ def test_managers_see_their_teams_and_administrators_everything(
 
 
 def test_bulk_assign_and_status_change_each_ticket_with_its_own_event(
-    client: Client, db: Database, desk: dict[str, str]
+    client: Client, db: Database, inbox: dict[str, str]
 ) -> None:
     csrf = _login(client, "me@example.com")
-    chosen = [desk["unassigned"], desk["later"]]
+    chosen = [inbox["unassigned"], inbox["later"]]
     response = client.post(
         "/inbox/bulk",
         data={
@@ -487,23 +487,23 @@ def test_bulk_assign_and_status_change_each_ticket_with_its_own_event(
         data={"ticket": chosen, "remove_tags": "refund", "_csrf_token": csrf},
     )
     assert api_references(client, token, tag="refund") == []
-    assert set(api_references(client, token, tag="vip")) == {*chosen, desk["mine"]}
+    assert set(api_references(client, token, tag="vip")) == {*chosen, inbox["mine"]}
 
 
 def test_bulk_change_needs_csrf_and_is_all_or_nothing(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, inbox: dict[str, str]
 ) -> None:
     csrf = _login(client, "me@example.com")
     no_token = client.post(
-        "/inbox/bulk", data={"ticket": [desk["unassigned"]], "set_status": "resolved"}
+        "/inbox/bulk", data={"ticket": [inbox["unassigned"]], "set_status": "resolved"}
     )
     assert no_token.status_code == 403
     make_team(db, "Secret")
-    change_ticket(db, desk["later"], "other@example.com", team="Secret")  # not visible to me
+    change_ticket(db, inbox["later"], "other@example.com", team="Secret")  # not visible to me
     hidden = client.post(
         "/inbox/bulk",
         data={
-            "ticket": [desk["unassigned"], desk["later"]],
+            "ticket": [inbox["unassigned"], inbox["later"]],
             "set_status": "resolved",
             "_csrf_token": csrf,
         },
@@ -511,18 +511,18 @@ def test_bulk_change_needs_csrf_and_is_all_or_nothing(
     assert hidden.status_code == 404
     bad = client.post(
         "/inbox/bulk",
-        data={"ticket": [desk["unassigned"]], "set_assignee": "nobody@x.org", "_csrf_token": csrf},
+        data={"ticket": [inbox["unassigned"]], "set_assignee": "nobody@x.org", "_csrf_token": csrf},
     )
     assert bad.status_code == 422 and "no such agent" in bad.text
-    assert ticket_by_reference(db, desk["unassigned"]).status_category == "new"
-    assert ticket_by_reference(db, desk["unassigned"]).assignee_id is None
+    assert ticket_by_reference(db, inbox["unassigned"]).status_category == "new"
+    assert ticket_by_reference(db, inbox["unassigned"]).assignee_id is None
 
 
 # --- saved views -------------------------------------------------------------------------------
 
 
 def test_saved_views_personal_and_shared(
-    client: Client, db: Database, desk: dict[str, str]
+    client: Client, db: Database, inbox: dict[str, str]
 ) -> None:
     csrf = _login(client, "me@example.com")
     for name, shared in (("My urgent", ""), ("Team VIPs", "on")):
@@ -538,7 +538,7 @@ def test_saved_views_personal_and_shared(
     mine = re.search(r'data-view="(saved:\d+)">\s*<a href="([^"]+)">My urgent', page)
     assert mine and "priority=urgent" in mine.group(2) and counts[mine.group(1)] == 1
     assert page_references(client.get(mine.group(2).replace("&amp;", "&")).text) == [
-        desk["breaching"]
+        inbox["breaching"]
     ]
     client.cookies.clear()
     other_csrf = _login(client, "other@example.com")
@@ -576,11 +576,11 @@ def _unknown_reference(settings: Settings) -> str:
 
 
 def test_bulk_merge_moves_each_ticket_into_the_target_as_a_single_merge_would(
-    client: Client, db: Database, desk: dict[str, str]
+    client: Client, db: Database, inbox: dict[str, str]
 ) -> None:
     csrf = _login(client, "me@example.com")
-    target = desk["chat"]
-    chosen = [desk["unassigned"], desk["later"], target]  # the target, selected too, is left be
+    target = inbox["chat"]
+    chosen = [inbox["unassigned"], inbox["later"], target]  # the target, selected too, is left be
     before = {r: _messages(db, r) for r in chosen}
     response = client.post(
         "/inbox/bulk",
@@ -613,27 +613,27 @@ def test_bulk_merge_moves_each_ticket_into_the_target_as_a_single_merge_would(
     again = client.post(
         "/inbox/bulk",
         data={
-            "ticket": [desk["waiting"], desk["unassigned"]],
+            "ticket": [inbox["waiting"], inbox["unassigned"]],
             "action": "merge",
             "into": target,
             "_csrf_token": csrf,
         },
     )
     assert again.status_code == 422 and "already merged" in again.text
-    assert ticket_by_reference(db, desk["waiting"]).status_category == "waiting_on_customer"
+    assert ticket_by_reference(db, inbox["waiting"]).status_category == "waiting_on_customer"
 
 
 def test_bulk_merge_needs_csrf_and_a_target_the_agent_may_see(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, inbox: dict[str, str]
 ) -> None:
     csrf = _login(client, "me@example.com")
-    chosen = [desk["unassigned"], desk["waiting"]]
-    form = {"ticket": chosen, "action": "merge", "into": desk["mine"]}
+    chosen = [inbox["unassigned"], inbox["waiting"]]
+    form = {"ticket": chosen, "action": "merge", "into": inbox["mine"]}
     assert client.post("/inbox/bulk", data=form).status_code == 403
     make_team(db, "Secret")
-    change_ticket(db, desk["later"], "other@example.com", team="Secret")  # not visible to me
-    before = {r: _messages(db, r) for r in desk.values()}
-    hidden = client.post("/inbox/bulk", data={**form, "into": desk["later"], "_csrf_token": csrf})
+    change_ticket(db, inbox["later"], "other@example.com", team="Secret")  # not visible to me
+    before = {r: _messages(db, r) for r in inbox.values()}
+    hidden = client.post("/inbox/bulk", data={**form, "into": inbox["later"], "_csrf_token": csrf})
     unknown = client.post(
         "/inbox/bulk", data={**form, "into": _unknown_reference(settings), "_csrf_token": csrf}
     )
@@ -641,16 +641,16 @@ def test_bulk_merge_needs_csrf_and_a_target_the_agent_may_see(
         assert refused.status_code == 422 and "no ticket with that reference" in refused.text
     hidden_source = client.post(
         "/inbox/bulk",
-        data={**form, "ticket": [*chosen, desk["later"]], "_csrf_token": csrf},
+        data={**form, "ticket": [*chosen, inbox["later"]], "_csrf_token": csrf},
     )
     assert hidden_source.status_code == 404
     only_target = client.post(
-        "/inbox/bulk", data={**form, "ticket": [desk["mine"]], "_csrf_token": csrf}
+        "/inbox/bulk", data={**form, "ticket": [inbox["mine"]], "_csrf_token": csrf}
     )
     assert only_target.status_code == 422 and "other than" in only_target.text
-    assert {r: _messages(db, r) for r in desk.values()} == before
-    assert ticket_by_reference(db, desk["unassigned"]).status_category == "new"
-    assert ticket_by_reference(db, desk["waiting"]).status_category == "waiting_on_customer"
+    assert {r: _messages(db, r) for r in inbox.values()} == before
+    assert ticket_by_reference(db, inbox["unassigned"]).status_category == "new"
+    assert ticket_by_reference(db, inbox["waiting"]).status_category == "waiting_on_customer"
     with db.reading() as session:
         assert (
             session.exec(select(AuditEvent).where(AuditEvent.action == "ticket.merge")).all() == []

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -36,97 +35,41 @@ from inbox.realtime.hub import realtime_channels
 from inbox.realtime.publish import Message, channel_name, open_publisher
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
-from tests.support.processes import Deployment, InboxProcess, free_port, run_cli, running
-from tests.support.services import postgres_url, redis_url, require
+from tests.support.isolation import own_redis_url
+from tests.support.processes import Deployment, web_process
+from tests.support.served import (
+    PASSPHRASE,
+    WAIT,
+    add_channel,
+    api_token,
+    create_agent,
+    customer_mail,
+    wait_for_ticket,
+)
+from tests.support.services import postgres_url, require
 
 BROKER = os.environ.get("INBOX_TEST_BROKER", "")
-REALTIME = os.environ.get("INBOX_TEST_REALTIME", "")
-SUPPORT = "support@example.test"
-PASSPHRASE = "a long enough passphrase"
-REDIS_DB = 11  # not the end-to-end tests' 7: suites running at once must not share queues
-WAIT = 60.0
-
-
-def _redis_url() -> str:
-    base = redis_url()
-    require(None if base else "Redis is not reachable", "Redis")
-    assert base is not None
-    url = base.rsplit("/", 1)[0] + f"/{REDIS_DB}"
-    redis.Redis.from_url(url).flushdb()
-    return url
-
-
-def live_deployment(env: dict[str, str], workdir: Path) -> Deployment:
-    """A desk whose public address is its own port, so that browsers' Origin matches."""
-    extra = {"INBOX_POLL_SECONDS": "5", "INBOX_RETRY_BASE_SECONDS": "0.5"}
-    if BROKER == "redis":
-        extra["INBOX_BROKER_URL"] = extra["INBOX_REALTIME_URL"] = _redis_url()
-    elif BROKER:
-        pytest.skip("the live tests scale out on Redis only")
-    if REALTIME == "postgres":  # LISTEN/NOTIFY on the desk's own database instead of Redis
-        if not env["INBOX_DATABASE_URL"].startswith("postgresql"):
-            pytest.skip("INBOX_TEST_REALTIME=postgres needs INBOX_TEST_DATABASE=postgres")
-        extra["INBOX_REALTIME_URL"] = env["INBOX_DATABASE_URL"]
-    deployment = Deployment({**env, **extra}, workdir, separate_workers=bool(BROKER))
-    extra["INBOX_BASE_URL"] = deployment.base_url
-    deployment.env = {**deployment.env, **extra}
-    for process in (deployment.web, deployment.worker, deployment.scheduler):
-        process.env.update(extra)
-    return deployment
+pytestmark = [
+    pytest.mark.services,  # served desks, and the hubs on Redis and PostgreSQL
+    pytest.mark.skipif(BROKER == "amqp", reason="the live tests scale out on Redis only"),
+]
 
 
 @pytest.fixture
-def desk(env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
-    with running(live_deployment(env, tmp_path / uuid.uuid4().hex[:6])) as started:
-        yield started
-
-
-@pytest.fixture
-def second_web(desk: Deployment, tmp_path: Path) -> Iterator[str]:
+def second_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
     """Another web process of the same desk (scale-out only); its address."""
     if not BROKER:
-        yield desk.base_url
+        yield server.base_url
         return
-    port = free_port()
-    web = InboxProcess(desk.env, ["serve", "--port", str(port)], tmp_path / "serve2.log")
-    web.start()
-    address = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(address)
+    with web_process(server.env, tmp_path / "serve2.log") as address:
         yield address
-    finally:
-        web.stop()
-        print(web.log()[-4000:])
 
 
-def _wait_healthy(address: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{address}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{address} never answered")
-
-
-def create_agent(desk: Deployment, email: str, name: str, role: str = "agent") -> None:
-    run_cli(
-        desk.env,
-        *("agent", "create", "--email", email, "--name", name, "--role", role),
-        "--password-stdin",
-        stdin=PASSPHRASE + "\n",
-    )
-
-
-def api_token(desk: Deployment, email: str) -> str:
-    return run_cli(desk.env, "token", "create", "--agent", email).strip().splitlines()[-1]
-
-
-def put_in_team(desk: Deployment, team_name: str, *emails: str) -> None:
+def put_in_team(server: Deployment, team_name: str, *emails: str) -> None:
     """Teams have no command or page yet: set up in the database, as an administrator would."""
-    db = Database(desk.env["INBOX_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
+    db = Database(
+        server.env["INBOX_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://")
+    )
     with db.unit_of_work() as session:
         team = Team(name=team_name)
         session.add(team)
@@ -135,14 +78,6 @@ def put_in_team(desk: Deployment, team_name: str, *emails: str) -> None:
             agent = session.exec(select(Agent).where(Agent.email == email)).one()
             session.add(TeamMember(team_id=team.id or 0, agent_id=agent.id or 0))
     db.dispose()
-
-
-def add_channel(desk: Deployment, mailbox: MailboxUser) -> None:
-    run_cli(
-        desk.env,
-        *("channel", "add-email", "--name", "Support", "--address", SUPPORT),
-        *("--imap", mailbox.imap_url, "--smtp", "smtp://127.0.0.1:9", "--poll-seconds", "5"),
-    )
 
 
 def sign_in(address: str, email: str) -> httpx.Client:
@@ -165,7 +100,7 @@ def cookie_header(client: httpx.Client) -> str:
 
 def open_live(
     address: str,
-    desk: Deployment,
+    server: Deployment,
     *,
     path: str = "/live",
     cookies: str | None = None,
@@ -177,7 +112,7 @@ def open_live(
         all_headers["Cookie"] = cookies
     return connect(
         address.replace("http://", "ws://") + path,
-        origin=Origin(desk.base_url if origin == "desk" else origin) if origin else None,
+        origin=Origin(server.base_url if origin == "desk" else origin) if origin else None,
         additional_headers=all_headers,
         open_timeout=10,
     )
@@ -201,20 +136,8 @@ def receive_until(ws: ClientConnection, wanted: Callable[[str], bool], what: str
             return received
 
 
-def customer_mail(subject: str, body: str, **headers: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Maria Lopez <maria@example.org>"
-    msg["To"] = SUPPORT
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="mail.example.org")
-    for key, value in headers.items():
-        msg[key.replace("_", "-")] = value
-    msg.set_content(body)
-    return msg.as_bytes()
-
-
-def deliver(dovecot: DovecotServer, mailbox: MailboxUser, raw: bytes) -> None:
-    dovecot.append(mailbox.user, mailbox.password, raw)
+def deliver(dovecot: DovecotServer, mailbox: MailboxUser, mail: EmailMessage) -> None:
+    dovecot.append(mailbox.user, mailbox.password, mail.as_bytes())
 
 
 def reference_in(row_html: str) -> str:
@@ -224,14 +147,14 @@ def reference_in(row_html: str) -> str:
 
 
 def test_live_socket_is_refused_without_a_signed_in_browser_of_our_own_origin(
-    desk: Deployment,
+    server: Deployment,
 ) -> None:
-    create_agent(desk, "alice@example.test", "Alice")
-    create_agent(desk, "max@example.test", "Max Manager", role="manager")
-    token = api_token(desk, "alice@example.test")
-    alice = cookie_header(sign_in(desk.base_url, "alice@example.test"))
+    create_agent(server, "alice@example.test", "Alice")
+    create_agent(server, "max@example.test", "Max Manager", role="manager")
+    token = api_token(server, "alice@example.test")
+    alice = cookie_header(sign_in(server.base_url, "alice@example.test"))
     # A manager must pass a second factor: after the password alone the session is pending.
-    pending = cookie_header(sign_in(desk.base_url, "max@example.test"))
+    pending = cookie_header(sign_in(server.base_url, "max@example.test"))
 
     refused: dict[str, dict[str, Any]] = {
         "no cookie": {},
@@ -243,27 +166,29 @@ def test_live_socket_is_refused_without_a_signed_in_browser_of_our_own_origin(
     }
     for why, options in refused.items():
         with pytest.raises(InvalidStatus) as refusal:
-            open_live(desk.base_url, desk, **options).close()
+            open_live(server.base_url, server, **options).close()
         assert refusal.value.response.status_code == 403, why
 
-    with open_live(desk.base_url, desk, cookies=alice) as ws:
+    with open_live(server.base_url, server, cookies=alice) as ws:
         ws.ping().wait(10)  # the same browser, from the desk's own page, is let in
 
 
 def test_new_mail_reaches_the_inbox_of_agents_who_may_see_it_and_no_one_else(
-    desk: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
+    server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
 ) -> None:
-    create_agent(desk, "alice@example.test", "Alice")
-    create_agent(desk, "bob@example.test", "Bob")
-    put_in_team(desk, "Sales", "alice@example.test")
-    put_in_team(desk, "Billing", "bob@example.test")
-    token = api_token(desk, "alice@example.test")
-    add_channel(desk, mailbox_user)
+    create_agent(server, "alice@example.test", "Alice")
+    create_agent(server, "bob@example.test", "Bob")
+    put_in_team(server, "Sales", "alice@example.test")
+    put_in_team(server, "Billing", "bob@example.test")
+    token = api_token(server, "alice@example.test")
+    add_channel(server, mailbox_user)
     alice = open_live(
-        desk.base_url, desk, cookies=cookie_header(sign_in(desk.base_url, "alice@example.test"))
+        server.base_url,
+        server,
+        cookies=cookie_header(sign_in(server.base_url, "alice@example.test")),
     )
     bob = open_live(
-        desk.base_url, desk, cookies=cookie_header(sign_in(desk.base_url, "bob@example.test"))
+        server.base_url, server, cookies=cookie_header(sign_in(server.base_url, "bob@example.test"))
     )
     with alice, bob:
         first = customer_mail("Card declined at checkout", "My card was declined.")
@@ -283,7 +208,7 @@ def test_new_mail_reaches_the_inbox_of_agents_who_may_see_it_and_no_one_else(
 
         # Sales takes it: it leaves Bob's list, and what happens to it next never reaches him.
         httpx.patch(
-            f"{desk.base_url}/api/v1/tickets/{reference}",
+            f"{server.base_url}/api/v1/tickets/{reference}",
             json={"team": "Sales"},
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
@@ -297,7 +222,7 @@ def test_new_mail_reaches_the_inbox_of_agents_who_may_see_it_and_no_one_else(
             customer_mail(
                 "Re: Card declined at checkout",
                 "It happened again, second card too.",
-                In_Reply_To=re.search(rb"Message-ID: (<[^>]+>)", first)[1].decode(),  # type: ignore[index]
+                In_Reply_To=str(first["Message-ID"]),
             ),
         )
         receive_until(alice, lambda m: f"ticket-row-{reference}" in m, "the row moving up")
@@ -307,34 +232,34 @@ def test_new_mail_reaches_the_inbox_of_agents_who_may_see_it_and_no_one_else(
 
 
 def test_ticket_page_gets_new_messages_and_its_viewers_see_each_other(
-    desk: Deployment, second_web: str, dovecot: DovecotServer, mailbox_user: MailboxUser
+    server: Deployment, second_web: str, dovecot: DovecotServer, mailbox_user: MailboxUser
 ) -> None:
-    create_agent(desk, "alice@example.test", "Alice")
-    create_agent(desk, "carol@example.test", "Carol")
-    create_agent(desk, "bob@example.test", "Bob")
-    put_in_team(desk, "Sales", "alice@example.test", "carol@example.test")
-    put_in_team(desk, "Billing", "bob@example.test")
-    token = api_token(desk, "alice@example.test")
-    add_channel(desk, mailbox_user)
+    create_agent(server, "alice@example.test", "Alice")
+    create_agent(server, "carol@example.test", "Carol")
+    create_agent(server, "bob@example.test", "Bob")
+    put_in_team(server, "Sales", "alice@example.test", "carol@example.test")
+    put_in_team(server, "Billing", "bob@example.test")
+    token = api_token(server, "alice@example.test")
+    add_channel(server, mailbox_user)
     first = customer_mail("Chargeback", "Why was I charged twice?")
     deliver(dovecot, mailbox_user, first)
-    reference = wait_for_ticket(desk, token, "Chargeback")
+    reference = wait_for_ticket(server, token, "Chargeback")
     httpx.patch(
-        f"{desk.base_url}/api/v1/tickets/{reference}",
+        f"{server.base_url}/api/v1/tickets/{reference}",
         json={"team": "Sales"},
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     ).raise_for_status()
 
-    bob = cookie_header(sign_in(desk.base_url, "bob@example.test"))
+    bob = cookie_header(sign_in(server.base_url, "bob@example.test"))
     with pytest.raises(InvalidStatus):  # another team's ticket has no live page for Bob
-        open_live(desk.base_url, desk, path=f"/live?ticket={reference}", cookies=bob).recv(10)
+        open_live(server.base_url, server, path=f"/live?ticket={reference}", cookies=bob).recv(10)
 
-    alice_cookies = cookie_header(sign_in(desk.base_url, "alice@example.test"))
+    alice_cookies = cookie_header(sign_in(server.base_url, "alice@example.test"))
     carol_cookies = cookie_header(sign_in(second_web, "carol@example.test"))
     path = f"/live?ticket={reference}"
-    with open_live(desk.base_url, desk, path=path, cookies=alice_cookies) as alice:
-        with open_live(second_web, desk, path=path, cookies=carol_cookies) as carol:
+    with open_live(server.base_url, server, path=path, cookies=alice_cookies) as alice:
+        with open_live(second_web, server, path=path, cookies=carol_cookies) as carol:
             seen = receive_until(alice, lambda m: "Carol is viewing" in m, "Carol's presence")
             assert 'id="presence"' in seen[-1] and "Alice" not in seen[-1]
             receive_until(carol, lambda m: "Alice is viewing" in m, "Alice's presence")
@@ -348,7 +273,7 @@ def test_ticket_page_gets_new_messages_and_its_viewers_see_each_other(
                 customer_mail(
                     "Re: Chargeback",
                     "Here is my bank statement.",
-                    In_Reply_To=re.search(rb"Message-ID: (<[^>]+>)", first)[1].decode(),  # type: ignore[index]
+                    In_Reply_To=str(first["Message-ID"]),
                 ),
             )
             for ws in (alice, carol):
@@ -359,25 +284,10 @@ def test_ticket_page_gets_new_messages_and_its_viewers_see_each_other(
         assert "is viewing" not in left[-1]
 
 
-def wait_for_ticket(desk: Deployment, token: str, subject: str) -> str:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        items = httpx.get(
-            f"{desk.base_url}/api/v1/tickets",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        ).json()["items"]
-        for item in items:
-            if item["subject"] == subject:
-                return str(item["reference"])
-        time.sleep(0.3)
-    raise AssertionError(f"no ticket {subject!r}")
-
-
-def test_signing_out_closes_the_live_socket(desk: Deployment) -> None:
-    create_agent(desk, "alice@example.test", "Alice")
-    browser = sign_in(desk.base_url, "alice@example.test")
-    with open_live(desk.base_url, desk, cookies=cookie_header(browser)) as ws:
+def test_signing_out_closes_the_live_socket(server: Deployment) -> None:
+    create_agent(server, "alice@example.test", "Alice")
+    browser = sign_in(server.base_url, "alice@example.test")
+    with open_live(server.base_url, server, cookies=cookie_header(browser)) as ws:
         page = browser.get("/tickets")
         token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
         assert token
@@ -388,15 +298,15 @@ def test_signing_out_closes_the_live_socket(desk: Deployment) -> None:
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
-def test_oversized_and_flooding_clients_are_disconnected(desk: Deployment) -> None:
-    create_agent(desk, "alice@example.test", "Alice")
-    cookies = cookie_header(sign_in(desk.base_url, "alice@example.test"))
-    with open_live(desk.base_url, desk, cookies=cookies) as ws:
+def test_oversized_and_flooding_clients_are_disconnected(server: Deployment) -> None:
+    create_agent(server, "alice@example.test", "Alice")
+    cookies = cookie_header(sign_in(server.base_url, "alice@example.test"))
+    with open_live(server.base_url, server, cookies=cookies) as ws:
         ws.send(json.dumps({"type": "viewing", "pad": "x" * 10_000}))
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=WAIT)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
-    with open_live(desk.base_url, desk, cookies=cookies) as ws:
+    with open_live(server.base_url, server, cookies=cookies) as ws:
         with pytest.raises(ConnectionClosed) as closed:
             for _ in range(200):
                 ws.send(json.dumps({"type": "viewing"}))
@@ -453,7 +363,7 @@ def _realtime_url(kind: str, name: str) -> str | None:
     if kind == "memory":
         return None
     if kind == "redis":
-        return f"{_redis_url()}?client_name={name}"
+        return f"{own_redis_url()}?client_name={name}"
     url = postgres_url()
     require(None if url else "PostgreSQL is not reachable", "PostgreSQL")
     assert url is not None
@@ -463,7 +373,7 @@ def _realtime_url(kind: str, name: str) -> str | None:
 def _drop_connections_named(kind: str, name: str) -> None:
     """The server closes this listener's connections, as on a restart or a failover."""
     if kind == "redis":
-        client = redis.Redis.from_url(_redis_url())
+        client = redis.Redis.from_url(own_redis_url())
         ids = [c["id"] for c in client.client_list() if c.get("name") == name]
         assert ids, "no connection to drop"
         for client_id in ids:

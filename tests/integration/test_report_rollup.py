@@ -42,8 +42,8 @@ from inbox.queries.reports.sla import (
 )
 from inbox.queries.tickets import Viewer, viewer_for
 from inbox.settings import Settings
-from tests.integration.test_reports import DAY, Desk, minutes
 from tests.support.desk import fire_due_timers
+from tests.support.report_desk import DAY, ReportDesk, minutes
 from workers.sla_actors import (
     REPORT_DAYS_PER_RUN,
     REPORT_REFRESH_TIMER,
@@ -90,8 +90,8 @@ def covered_days(db: Database, who: Viewer, rng: ReportRange) -> list[date]:
 
 
 @pytest.fixture
-def small_desk(db: Database, settings: Settings) -> Desk:
-    desk = Desk(db, settings)
+def small_desk(db: Database, settings: Settings) -> ReportDesk:
+    desk = ReportDesk(db, settings)
     t1 = desk.story("T1", "Billing", minutes(0), "Card declined")
     t1.agent_replies(minutes(10))
     t1.changed(minutes(100), status="resolved")
@@ -108,7 +108,7 @@ WEEK = (DAY - timedelta(days=3), DAY + timedelta(days=3))
 
 
 def test_a_new_desk_reports_from_the_clocks_until_the_refresher_has_run(
-    small_desk: Desk, db: Database
+    small_desk: ReportDesk, db: Database
 ) -> None:
     admin = viewer(db, "admin@example.com")
     rng = span(*WEEK, "UTC")
@@ -126,7 +126,7 @@ def test_a_new_desk_reports_from_the_clocks_until_the_refresher_has_run(
 
 @pytest.mark.parametrize("zone", ZONES)
 def test_every_figure_matches_the_clocks_in_every_zone_and_grouping(
-    small_desk: Desk, db: Database, zone: str
+    small_desk: ReportDesk, db: Database, zone: str
 ) -> None:
     refresh_all(db)
     for email in ("admin@example.com", "manager@example.com"):
@@ -136,7 +136,7 @@ def test_every_figure_matches_the_clocks_in_every_zone_and_grouping(
 
 
 def test_moving_a_ticket_to_another_team_shows_at_once_for_a_scoped_manager(
-    small_desk: Desk, db: Database
+    small_desk: ReportDesk, db: Database
 ) -> None:
     refresh_all(db)
     manager = viewer(db, "manager@example.com")
@@ -155,7 +155,7 @@ def test_moving_a_ticket_to_another_team_shows_at_once_for_a_scoped_manager(
 
 
 def test_a_managers_own_ticket_in_another_team_counts_from_the_clocks(
-    small_desk: Desk, db: Database
+    small_desk: ReportDesk, db: Database
 ) -> None:
     refresh_all(db)
     manager = viewer(db, "manager@example.com")
@@ -171,7 +171,7 @@ def test_a_managers_own_ticket_in_another_team_counts_from_the_clocks(
 
 
 def test_a_reopened_ticket_restarts_its_clock_and_the_report_follows(
-    small_desk: Desk, db: Database
+    small_desk: ReportDesk, db: Database
 ) -> None:
     refresh_all(db)
     admin = viewer(db, "admin@example.com")
@@ -191,7 +191,7 @@ def test_a_reopened_ticket_restarts_its_clock_and_the_report_follows(
 
 
 def test_a_refresh_leaves_a_day_stale_when_it_changed_meanwhile(
-    small_desk: Desk, db: Database
+    small_desk: ReportDesk, db: Database
 ) -> None:
     refresh_all(db)
     small_desk.stories["T1"].changed(minutes(300), priority="urgent")  # type: ignore[attr-defined]
@@ -211,7 +211,7 @@ def test_a_refresh_leaves_a_day_stale_when_it_changed_meanwhile(
 
 
 def test_of_two_refreshes_of_one_day_the_later_stores_nothing(
-    small_desk: Desk, db: Database
+    small_desk: ReportDesk, db: Database
 ) -> None:
     with db.reading() as session:
         first = read_report_day(session, DAY)
@@ -336,7 +336,7 @@ def test_generated_desk_matches_the_clocks_before_and_after_random_changes(
 
 
 def test_the_workers_timer_refreshes_stale_days_and_sets_itself_again(
-    small_desk: Desk, settings: Settings
+    small_desk: ReportDesk, settings: Settings
 ) -> None:
     ensure_report_refresh(small_desk.db)
     ensure_report_refresh(small_desk.db)  # the scheduler of every process sets it; one timer
@@ -349,7 +349,7 @@ def test_the_workers_timer_refreshes_stale_days_and_sets_itself_again(
 
 
 def test_upgrading_an_existing_desk_leaves_its_days_to_the_refresher(
-    small_desk: Desk, db: Database
+    small_desk: ReportDesk, db: Database
 ) -> None:
     config = alembic_config(db.url)
     db.dispose()

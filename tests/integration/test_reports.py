@@ -28,68 +28,22 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import select
 
-from inbox.actions.sla.clocks import recompute_sla
-from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.db import Database
-from inbox.models import Agent, AgentSession, Team, TeamMember, Ticket, utcnow
+from inbox.models import Agent, AgentSession, utcnow
 from inbox.settings import Settings
 from inbox.signing import hash_token, new_token
 from inbox.web.auth import SESSION_COOKIE
-from tests.integration.test_sla import Story
-from tests.support.desk import make_agent, make_channel
+from tests.support.report_desk import DAY, B, ReportDesk, minutes
+from tests.support.sla_story import Story
 
 Client = TestClient[Litestar]
 FORMULA = '=HYPERLINK("http://evil.example/","Refund")'
-DAY = utcnow().date() - timedelta(days=10)
-B = datetime.combine(DAY, time(8), tzinfo=UTC)
 RANGE = {"from": (DAY - timedelta(days=1)).isoformat(), "to": (DAY + timedelta(days=1)).isoformat()}
 
 
-def minutes(n: int) -> datetime:
-    return B + timedelta(minutes=n)
-
-
-class Desk:
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.db, self.settings = db, settings
-        self.channel_id = make_channel(db, settings)
-        _, self.admin_token = make_agent(db, "admin@example.com", role="admin", name="Ada")
-        manager_id, self.manager_token = make_agent(
-            db, "manager@example.com", role="manager", name="Max"
-        )
-        _, self.agent_token = make_agent(db, "agent@example.com", name="Alex")
-        with db.unit_of_work() as session:
-            billing = Team(name="Billing")
-            session.add_all([billing, Team(name="Fraud")])
-            session.flush()
-            session.add(TeamMember(team_id=billing.id or 0, agent_id=manager_id))
-            policy = save_policy(
-                session,
-                PolicyFields(
-                    name="Round the clock", first_response_minutes=60, resolution_minutes=600
-                ),
-                actor=None,
-            )
-            self.policy_id = policy.id or 0
-        self.refs: dict[str, str] = {}
-
-    def story(self, name: str, team: str, opened: datetime, subject: str) -> Story:
-        story = Story(self.db, self.settings, self.channel_id, "admin@example.com", self.policy_id)
-        story.opened(opened, subject=subject)
-        story.changed(opened, team=team)
-        self.refs[name] = story.reference
-        return story
-
-    def recompute_all(self) -> None:
-        now = utcnow()
-        with self.db.unit_of_work() as session:
-            for ticket_id in session.exec(select(Ticket.id)).all():
-                recompute_sla(session, ticket_id or 0, now)
-
-
 @pytest.fixture
-def desk(db: Database, settings: Settings) -> Desk:
-    desk = Desk(db, settings)
+def report_desk(db: Database, settings: Settings) -> ReportDesk:
+    desk = ReportDesk(db, settings)
     t1 = desk.story("T1", "Billing", B, "Card declined")
     t1.agent_replies(minutes(10))
     t1.changed(minutes(100), status="resolved")
@@ -121,9 +75,9 @@ def report(client: Client, token: str, **params: str) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def sign_in_browser(desk: Desk, client: Client, email: str) -> None:
+def sign_in_browser(report_desk: ReportDesk, client: Client, email: str) -> None:
     raw = new_token()
-    with desk.db.unit_of_work() as session:
+    with report_desk.db.unit_of_work() as session:
         agent = session.exec(select(Agent).where(Agent.email == email)).one()
         session.add(
             AgentSession(
@@ -140,8 +94,10 @@ def by_target(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {row["target"]: row for row in rows}
 
 
-def test_compliance_per_target_counts_met_and_missed_clocks(desk: Desk, client: Client) -> None:
-    body = report(client, desk.admin_token)
+def test_compliance_per_target_counts_met_and_missed_clocks(
+    report_desk: ReportDesk, client: Client
+) -> None:
+    body = report(client, report_desk.admin_token)
     totals = by_target(body["totals"])
     assert totals["first_response"] == {
         "target": "first_response",
@@ -160,8 +116,8 @@ def test_compliance_per_target_counts_met_and_missed_clocks(desk: Desk, client: 
     }
 
 
-def test_compliance_grouped_by_team(desk: Desk, client: Client) -> None:
-    body = report(client, desk.admin_token, group_by="team")
+def test_compliance_grouped_by_team(report_desk: ReportDesk, client: Client) -> None:
+    body = report(client, report_desk.admin_token, group_by="team")
     rows = {
         (c["target"], c["group"]): (c["met"], c["breached"], c["percent"])
         for c in body["compliance"]
@@ -172,9 +128,9 @@ def test_compliance_grouped_by_team(desk: Desk, client: Client) -> None:
 
 
 def test_medians_and_90th_percentiles_in_business_and_calendar_minutes(
-    desk: Desk, client: Client
+    report_desk: ReportDesk, client: Client
 ) -> None:
-    times = by_target(report(client, desk.admin_token)["times"])
+    times = by_target(report(client, report_desk.admin_token)["times"])
     # First responses: 10, 30 and 90 minutes; T4 was never answered.
     assert times["first_response"]["count"] == 3
     assert times["first_response"]["business_minutes"] == {"median": 30.0, "p90": 90.0}
@@ -184,24 +140,26 @@ def test_medians_and_90th_percentiles_in_business_and_calendar_minutes(
     assert times["resolution"]["calendar_minutes"] == {"median": 200.0, "p90": 700.0}
 
 
-def test_breaches_are_listed_with_links_to_their_tickets(desk: Desk, client: Client) -> None:
-    body = report(client, desk.admin_token)
+def test_breaches_are_listed_with_links_to_their_tickets(
+    report_desk: ReportDesk, client: Client
+) -> None:
+    body = report(client, report_desk.admin_token)
     breaches = {(b["reference"], b["target"]) for b in body["breaches"]}
     assert breaches == {
-        (desk.refs["T3"], "first_response"),
-        (desk.refs["T3"], "resolution"),
-        (desk.refs["T4"], "first_response"),
-        (desk.refs["T4"], "resolution"),
+        (report_desk.refs["T3"], "first_response"),
+        (report_desk.refs["T3"], "resolution"),
+        (report_desk.refs["T4"], "first_response"),
+        (report_desk.refs["T4"], "resolution"),
     }
     assert all(b["url"].endswith(f"/tickets/{b['reference']}") for b in body["breaches"])
-    sign_in_browser(desk, client, "admin@example.com")
+    sign_in_browser(report_desk, client, "admin@example.com")
     page = client.get("/reports", params={**RANGE, "tz": "UTC"})
     assert page.status_code == 200
-    assert f'href="/tickets/{desk.refs["T4"]}"' in page.text
+    assert f'href="/tickets/{report_desk.refs["T4"]}"' in page.text
 
 
-def test_backlog_counts_unresolved_tickets_by_age(desk: Desk, client: Client) -> None:
-    backlog = {b["bucket"]: b["count"] for b in report(client, desk.admin_token)["backlog"]}
+def test_backlog_counts_unresolved_tickets_by_age(report_desk: ReportDesk, client: Client) -> None:
+    backlog = {b["bucket"]: b["count"] for b in report(client, report_desk.admin_token)["backlog"]}
     assert backlog == {
         "under 1 day": 1,
         "1-3 days": 0,
@@ -211,9 +169,9 @@ def test_backlog_counts_unresolved_tickets_by_age(desk: Desk, client: Client) ->
     }
 
 
-def test_volume_per_day_follows_the_time_zone(desk: Desk, client: Client) -> None:
+def test_volume_per_day_follows_the_time_zone(report_desk: ReportDesk, client: Client) -> None:
     def per_day(tz: str) -> dict[str, int]:
-        body = report(client, desk.admin_token, tz=tz)
+        body = report(client, report_desk.admin_token, tz=tz)
         assert body["tz"] == tz
         return {v["date"]: v["count"] for v in body["volume"] if v["count"]}
 
@@ -225,20 +183,24 @@ def test_volume_per_day_follows_the_time_zone(desk: Desk, client: Client) -> Non
     }
 
 
-def test_an_unknown_time_zone_or_bad_dates_answer_422(desk: Desk, client: Client) -> None:
+def test_an_unknown_time_zone_or_bad_dates_answer_422(
+    report_desk: ReportDesk, client: Client
+) -> None:
     for params in ({"tz": "Mars/Olympus"}, {"from": "yesterday"}, {"group_by": "mood"}):
         response = client.get(
-            "/api/v1/reports/sla", params={**RANGE, **params}, headers=bearer(desk.admin_token)
+            "/api/v1/reports/sla",
+            params={**RANGE, **params},
+            headers=bearer(report_desk.admin_token),
         )
         assert response.status_code == 422
         assert response.json()["error"] == "invalid"
 
 
-def test_json_has_one_row_per_ticket_and_target(desk: Desk, client: Client) -> None:
-    body = report(client, desk.admin_token)
+def test_json_has_one_row_per_ticket_and_target(report_desk: ReportDesk, client: Client) -> None:
+    body = report(client, report_desk.admin_token)
     rows = {(r["reference"], r["target"]): r for r in body["rows"]}
     assert len(rows) == 8  # four tickets, two targets each
-    t2 = rows[(desk.refs["T2"], "resolution")]
+    t2 = rows[(report_desk.refs["T2"], "resolution")]
     assert t2["state"] == "met"
     assert t2["policy"] == "Round the clock"
     assert t2["business_minutes_used"] == 150.0
@@ -247,7 +209,7 @@ def test_json_has_one_row_per_ticket_and_target(desk: Desk, client: Client) -> N
     assert t2["priority"] == "normal"
     assert datetime.fromisoformat(t2["met_at"]) == minutes(200)
     assert t2["breached_at"] is None
-    t4 = rows[(desk.refs["T4"], "first_response")]
+    t4 = rows[(report_desk.refs["T4"], "first_response")]
     assert t4["met_at"] is None
     assert datetime.fromisoformat(t4["breached_at"]) == datetime.combine(
         DAY, time(23, 30), tzinfo=UTC
@@ -255,72 +217,79 @@ def test_json_has_one_row_per_ticket_and_target(desk: Desk, client: Client) -> N
     assert body["satisfaction"] == {"answers": 0, "average": None}
 
 
-def test_csv_neutralises_spreadsheet_formulas(desk: Desk, client: Client) -> None:
+def test_csv_neutralises_spreadsheet_formulas(report_desk: ReportDesk, client: Client) -> None:
     response = client.get(
         "/api/v1/reports/sla",
         params={**RANGE, "tz": "UTC", "format": "csv"},
-        headers=bearer(desk.admin_token),
+        headers=bearer(report_desk.admin_token),
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    subjects = {r["subject"] for r in rows if r["reference"] == desk.refs["T2"]}
+    subjects = {r["subject"] for r in rows if r["reference"] == report_desk.refs["T2"]}
     assert subjects == {"'" + FORMULA}
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
-    sign_in_browser(desk, client, "manager@example.com")
+    sign_in_browser(report_desk, client, "manager@example.com")
     download = client.get("/reports/sla.csv", params={**RANGE, "tz": "UTC"})
     assert download.status_code == 200
     assert "attachment" in download.headers["content-disposition"]
     assert "'=HYPERLINK" in download.text
 
 
-def test_a_manager_sees_only_their_teams_tickets(desk: Desk, client: Client) -> None:
-    body = report(client, desk.manager_token)
-    assert {r["reference"] for r in body["rows"]} == {desk.refs["T1"], desk.refs["T2"]}
+def test_a_manager_sees_only_their_teams_tickets(report_desk: ReportDesk, client: Client) -> None:
+    body = report(client, report_desk.manager_token)
+    assert {r["reference"] for r in body["rows"]} == {
+        report_desk.refs["T1"],
+        report_desk.refs["T2"],
+    }
     assert by_target(body["totals"])["first_response"]["percent"] == 100.0
     assert body["breaches"] == []
     assert {b["bucket"]: b["count"] for b in body["backlog"]}["7-30 days"] == 0
-    sign_in_browser(desk, client, "manager@example.com")
+    sign_in_browser(report_desk, client, "manager@example.com")
     drill = client.get(
         "/reports/tickets",
         params={**RANGE, "tz": "UTC", "target": "first_response", "outcome": "met"},
     )
     assert drill.status_code == 200
-    assert desk.refs["T1"] in drill.text and desk.refs["T2"] in drill.text
+    assert report_desk.refs["T1"] in drill.text and report_desk.refs["T2"] in drill.text
     hidden = client.get("/reports/tickets", params={**RANGE, "tz": "UTC", "backlog": "3"})
-    assert desk.refs["T4"] not in hidden.text
+    assert report_desk.refs["T4"] not in hidden.text
 
 
-def test_an_administrator_sees_every_team(desk: Desk, client: Client) -> None:
-    body = report(client, desk.admin_token)
+def test_an_administrator_sees_every_team(report_desk: ReportDesk, client: Client) -> None:
+    body = report(client, report_desk.admin_token)
     assert {r["reference"] for r in body["rows"]} == {
-        desk.refs[name] for name in ("T1", "T2", "T3", "T4")
+        report_desk.refs[name] for name in ("T1", "T2", "T3", "T4")
     }
-    sign_in_browser(desk, client, "admin@example.com")
+    sign_in_browser(report_desk, client, "admin@example.com")
     drill = client.get("/reports/tickets", params={**RANGE, "tz": "UTC", "backlog": "3"})
-    assert desk.refs["T4"] in drill.text
+    assert report_desk.refs["T4"] in drill.text
     # The times are taken over stopped clocks: their count links to exactly those tickets.
     page = client.get("/reports", params={**RANGE, "tz": "UTC"}).text
     times = page[page.index('id="times"') :]
     link = re.search(r'href="([^"]*target=resolution[^"]*)">3</a>', times)
     assert link and "outcome=stopped" in link.group(1), times[:2000]
     stopped = client.get(link.group(1).replace("&amp;", "&")).text
-    assert all(desk.refs[name] in stopped for name in ("T1", "T2", "T3"))
-    assert desk.refs["T4"] not in stopped  # still running
+    assert all(report_desk.refs[name] in stopped for name in ("T1", "T2", "T3"))
+    assert report_desk.refs["T4"] not in stopped  # still running
 
 
-def test_agents_get_403_on_reports(desk: Desk, client: Client) -> None:
-    response = client.get("/api/v1/reports/sla", params=RANGE, headers=bearer(desk.agent_token))
+def test_agents_get_403_on_reports(report_desk: ReportDesk, client: Client) -> None:
+    response = client.get(
+        "/api/v1/reports/sla", params=RANGE, headers=bearer(report_desk.agent_token)
+    )
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden"
-    sign_in_browser(desk, client, "agent@example.com")
+    sign_in_browser(report_desk, client, "agent@example.com")
     assert client.get("/reports").status_code == 403
     assert client.get("/reports/sla.csv").status_code == 403
     assert "/reports" not in client.get("/tickets").text
 
 
-def test_the_page_draws_svg_charts_whose_bars_link_to_tickets(desk: Desk, client: Client) -> None:
-    sign_in_browser(desk, client, "manager@example.com")
+def test_the_page_draws_svg_charts_whose_bars_link_to_tickets(
+    report_desk: ReportDesk, client: Client
+) -> None:
+    sign_in_browser(report_desk, client, "manager@example.com")
     page = client.get("/reports", params={**RANGE, "tz": "Europe/Berlin"})
     assert page.status_code == 200
     assert page.text.count("<svg") == 3

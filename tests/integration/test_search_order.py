@@ -36,7 +36,7 @@ from tests.support.web import (
 
 
 @pytest.fixture
-def desk(db: Database, settings: Settings) -> dict[str, Any]:
+def refunds(db: Database, settings: Settings) -> dict[str, Any]:
     """An agent in Billing, a manager in Fraud, an administrator, and refund tickets opened in
     this order (the last is the newest): Billing's, one of no team, one of Fraud assigned to
     the agent, then two of Fraud's alone, the newest matches of all."""
@@ -73,9 +73,9 @@ def desk(db: Database, settings: Settings) -> dict[str, Any]:
 
 
 def test_search_lists_the_newest_matching_ticket_first_not_the_last_updated(
-    client: Client, db: Database, desk: dict[str, Any]
+    client: Client, db: Database, refunds: dict[str, Any]
 ) -> None:
-    refs, token = desk["refs"], desk["admin"]
+    refs, token = refunds["refs"], refunds["admin"]
     set_ticket_columns(
         db, refs["billing"], updated_at=utcnow() + timedelta(minutes=5)
     )  # the oldest, touched
@@ -93,24 +93,24 @@ def test_search_lists_the_newest_matching_ticket_first_not_the_last_updated(
 
 
 def test_search_pages_continue_by_cursor_without_repeats_or_gaps(
-    client: Client, db: Database, settings: Settings, desk: dict[str, Any]
+    client: Client, db: Database, settings: Settings, refunds: dict[str, Any]
 ) -> None:
-    token = desk["admin"]
+    token = refunds["admin"]
     newest_first = api_references(client, token, q="refund")
     assert len(newest_first) == 5
     for limit in (1, 2, 3):
         assert walk_api_tickets(client, token, q="refund", limit=limit) == newest_first
     first = api_tickets(client, token, q="refund", limit=2)
     # The cursor is the last ticket shown: a ticket opened since does not shift the pages.
-    new_ticket(db, settings, desk["channel"], subject="Refund, once more")
+    new_ticket(db, settings, refunds["channel"], subject="Refund, once more")
     rest = walk_api_tickets(client, token, q="refund", limit=2, cursor=first["next_cursor"])
     assert rest == newest_first[2:]
 
 
 def test_search_shows_only_what_the_agent_may_see_even_when_others_are_newer(
-    client: Client, db: Database, desk: dict[str, Any]
+    client: Client, db: Database, refunds: dict[str, Any]
 ) -> None:
-    refs, token = desk["refs"], desk["agent"]
+    refs, token = refunds["refs"], refunds["agent"]
     mine = [refs["fraud_mine"], refs["noteam"], refs["billing"]]
     assert api_references(client, token, q="refund") == mine
     # The two newest matches are Fraud's: a page of one still finds the agent's first.
@@ -123,9 +123,9 @@ def test_search_shows_only_what_the_agent_may_see_even_when_others_are_newer(
 
 
 def test_search_combines_with_views_and_filters(
-    client: Client, db: Database, desk: dict[str, Any]
+    client: Client, db: Database, refunds: dict[str, Any]
 ) -> None:
-    refs, admin, agent = desk["refs"], desk["admin"], desk["agent"]
+    refs, admin, agent = refunds["refs"], refunds["admin"], refunds["agent"]
     change_ticket(db, refs["fraud"], "admin@example.com", status="resolved")
     change_ticket(
         db,
@@ -158,9 +158,9 @@ def test_search_combines_with_views_and_filters(
 
 
 def test_a_sort_the_agent_picks_is_kept_while_searching(
-    client: Client, db: Database, desk: dict[str, Any]
+    client: Client, db: Database, refunds: dict[str, Any]
 ) -> None:
-    refs, token = desk["refs"], desk["admin"]
+    refs, token = refunds["refs"], refunds["admin"]
     change_ticket(db, refs["noteam"], "admin@example.com", priority="urgent")
     change_ticket(db, refs["billing"], "admin@example.com", priority="high")
     now = utcnow()
@@ -197,7 +197,7 @@ def _selected_sort(html: str) -> tuple[str, str]:
 
 
 def test_the_inbox_page_says_search_results_are_newest_first(
-    client: Client, db: Database, desk: dict[str, Any]
+    client: Client, db: Database, refunds: dict[str, Any]
 ) -> None:
     sign_in(client, "agent@example.com")
     inbox = client.get("/tickets").text
@@ -231,7 +231,7 @@ def test_more_rows_of_a_search_in_the_page_follow_the_cursor(
 
 
 def test_sqlite_reads_search_matches_newest_first_and_stops_with_the_page(
-    db: Database, settings: Settings, desk: dict[str, Any]
+    db: Database, settings: Settings, refunds: dict[str, Any]
 ) -> None:
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the plan of FTS5; PostgreSQL reads every match from its GIN index")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,47 +25,20 @@ from inbox.models import utcnow
 from inbox.models.agents import SignInAttempt
 from inbox.rules.totp import hotp, time_step
 from inbox.settings import load_settings
-from tests.support.processes import Deployment, InboxProcess, free_port, run_cli, running, wait_for
+from tests.support.processes import Deployment, web_process
 
 ATTACKER = "127.0.0.2"
 COLLEAGUE = "127.0.0.3"
 AGENT = "agent@example.com"  # the demo's agents, all with DEMO_PASSWORD
 MANAGER = "manager@example.com"  # signs in with DEMO_TOTP_SECRET as second factor
+pytestmark = pytest.mark.server(demo=True)  # the demo desk: its agents, their passwords
 SAME_ANSWER = "Wrong address or password, or the account is locked."
 RESET_SENT = "If that address belongs to an agent"
 
 
-@contextmanager
-def web_process(env: dict[str, str], log: Path) -> Iterator[str]:
-    """One more ``inbox serve`` of the same desk and database; its address."""
-    port = free_port()
-    web = InboxProcess(env, ["serve", "--port", str(port)], log).start()
-    address = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{address}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(healthy, timeout=60, what="the second inbox serve")
-        yield address
-    finally:
-        web.stop()
-        print(web.log()[-4000:])
-
-
 @pytest.fixture
-def desk(env: dict[str, str], tmp_path: Path) -> Iterator[Deployment]:
-    with running(Deployment(env, tmp_path, separate_workers=False)) as started:
-        run_cli(started.env, "demo")
-        yield started
-
-
-@pytest.fixture
-def other_web(desk: Deployment, tmp_path: Path) -> Iterator[str]:
-    with web_process(desk.env, tmp_path / "serve2.log") as address:
+def other_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
+    with web_process(server.env, tmp_path / "serve2.log") as address:
         yield address
 
 
@@ -127,9 +99,9 @@ def wind_clock(env: dict[str, str], by: timedelta) -> None:
 
 
 def test_spraying_accounts_from_one_address_gets_429_from_every_web_process_alike(
-    desk: Deployment, other_web: str
+    server: Deployment, other_web: str
 ) -> None:
-    webs = [browser(desk.base_url, ATTACKER), browser(other_web, ATTACKER)]
+    webs = [browser(server.base_url, ATTACKER), browser(other_web, ATTACKER)]
     victims = [f"nobody{n}@example.com" for n in range(FAILED_SIGN_INS.limit - 4)]
     victims += [AGENT] * 4  # a real account too, though short of its own lockout of five
     for n, email in enumerate(victims):
@@ -152,15 +124,15 @@ def test_spraying_accounts_from_one_address_gets_429_from_every_web_process_alik
     assert colleague.get("/tickets").status_code == 200
 
     # Temporary: once the window has passed, the address is answered as before.
-    wind_clock(desk.env, FAILED_SIGN_INS.window)
+    wind_clock(server.env, FAILED_SIGN_INS.window)
     assert sign_in(webs[0], "nobody@example.com", "wrong").status_code == 400
     assert sign_in(webs[1], AGENT, DEMO_PASSWORD).status_code == 303
 
 
 def test_guessing_second_factor_codes_counts_against_the_address(
-    desk: Deployment, other_web: str
+    server: Deployment, other_web: str
 ) -> None:
-    attacker = browser(desk.base_url, ATTACKER)
+    attacker = browser(server.base_url, ATTACKER)
     for n in range(FAILED_SIGN_INS.limit - 4):
         assert sign_in(attacker, f"nobody{n}@example.com", "wrong").status_code == 400
     # The password of the manager is known to the attacker; codes are guessed, four of them,
@@ -178,16 +150,16 @@ def test_guessing_second_factor_codes_counts_against_the_address(
     assert "Too many attempts from your network" in blocked.text
     assert attacker_elsewhere.get("/tickets").status_code == 303  # still not signed in
 
-    colleague = browser(desk.base_url, COLLEAGUE)
+    colleague = browser(server.base_url, COLLEAGUE)
     assert sign_in(colleague, MANAGER, DEMO_PASSWORD).status_code == 303
     assert prove_totp(colleague, right).status_code == 303
     assert colleague.get("/tickets").status_code == 200
 
 
 def test_password_reset_requests_are_throttled_per_address_whatever_the_email(
-    desk: Deployment, other_web: str
+    server: Deployment, other_web: str
 ) -> None:
-    webs = [browser(desk.base_url, ATTACKER), browser(other_web, ATTACKER)]
+    webs = [browser(server.base_url, ATTACKER), browser(other_web, ATTACKER)]
     for n in range(RESET_REQUESTS.limit):
         email = AGENT if n % 3 == 0 else f"nobody{n}@example.com"
         answer = ask_for_reset(webs[n % 2], email)
@@ -200,14 +172,14 @@ def test_password_reset_requests_are_throttled_per_address_whatever_the_email(
         assert RESET_SENT not in answer.text
     assert without_tokens(unknown.text) == without_tokens(known.text)
 
-    colleague = browser(desk.base_url, COLLEAGUE)
+    colleague = browser(server.base_url, COLLEAGUE)
     assert RESET_SENT in ask_for_reset(colleague, MANAGER).text
 
 
 def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_appended(
-    desk: Deployment, tmp_path: Path
+    server: Deployment, tmp_path: Path
 ) -> None:
-    behind_proxy = {**desk.env, "INBOX_TRUSTED_PROXY_HOPS": "1"}
+    behind_proxy = {**server.env, "INBOX_TRUSTED_PROXY_HOPS": "1"}
     with web_process(behind_proxy, tmp_path / "proxied.log") as address:
         proxy = browser(address, ATTACKER)  # every request arrives from the proxy's address
         for n in range(FAILED_SIGN_INS.limit):

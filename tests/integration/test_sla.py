@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,11 +18,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import update
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
-from inbox.actions.calls import CallDetails, log_call
-from inbox.actions.email_out import reply_by_email
-from inbox.actions.sla.clocks import recompute_sla
 from inbox.actions.sla.policies import (
     CalendarFields,
     PolicyFields,
@@ -31,26 +27,23 @@ from inbox.actions.sla.policies import (
     save_policy,
     tag_customer,
 )
-from inbox.actions.tickets import update_ticket
-from inbox.app import create_app, start_runtime
+from inbox.app import create_app
 from inbox.db import Database
 from inbox.models import (
     AgentSession,
     BusinessCalendar,
-    Message,
     SlaClock,
-    SlaClockEvent,
     SlaPolicy,
     Ticket,
-    TicketStatusChange,
     Timer,
     utcnow,
 )
-from inbox.queries.sla import ticket_sla_json
 from inbox.settings import Settings
 from inbox.signing import hash_token, new_token
 from inbox.web.auth import SESSION_COOKIE
-from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_channel
+from tests.support.desk import make_agent, make_channel
+from tests.support.desks import InProcessDesk, drain
+from tests.support.sla_story import Story
 from workers.runtime import Runtime
 from workers.timers import run_due_timers
 
@@ -71,156 +64,6 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     """``day`` 0 is Monday of the story's week, Berlin time."""
     local = datetime.combine(MONDAY + timedelta(days=day), datetime.min.time())
     return local.replace(hour=hour, minute=minute, tzinfo=BERLIN).astimezone(UTC)
-
-
-@dataclass
-class Story:
-    """One customer's ticket on the desk, and the moments things happened to it."""
-
-    db: Database
-    settings: Settings
-    channel_id: int
-    agent_email: str
-    standard_id: int
-    ticket_id: int = 0
-    reference: str = ""
-    _messages_seen: int = 0
-    _changes_seen: int = 0
-
-    def moved_to(self, when: datetime) -> None:
-        """What the last step wrote happened at ``when``."""
-        with self.db.unit_of_work() as session:
-            session.execute(
-                update(Message)
-                .where(
-                    col(Message.ticket_id) == self.ticket_id, col(Message.id) > self._messages_seen
-                )
-                .values(created_at=when)
-            )
-            session.execute(
-                update(TicketStatusChange)
-                .where(
-                    col(TicketStatusChange.ticket_id) == self.ticket_id,
-                    col(TicketStatusChange.id) > self._changes_seen,
-                )
-                .values(at=when)
-            )
-            self._messages_seen = session.exec(select(func.max(Message.id))).one() or 0
-            self._changes_seen = session.exec(select(func.max(TicketStatusChange.id))).one() or 0
-
-    def opened(self, when: datetime, subject: str = "Card declined") -> None:
-        outcome = ingest(
-            self.db,
-            self.settings,
-            self.channel_id,
-            mail(sender="Maria <maria@example.org>", subject=subject),
-        )
-        with self.db.unit_of_work() as session:
-            ticket = session.exec(
-                select(Ticket).where(Ticket.reference == outcome.ticket_reference)
-            ).one()
-            ticket.created_at = ticket.updated_at = when
-            session.add(ticket)
-            self.ticket_id, self.reference = ticket.id or 0, ticket.reference
-        self.moved_to(when)
-
-    def customer_writes(self, when: datetime) -> None:
-        ingest(
-            self.db,
-            self.settings,
-            self.channel_id,
-            mail(
-                sender="Maria <maria@example.org>", subject=f"Re: [{self.reference}] Card declined"
-            ),
-        )
-        self.moved_to(when)
-
-    def agent_replies(self, when: datetime, status_after: str | None = None) -> None:
-        with self.db.unit_of_work() as session:
-            reply_by_email(
-                session,
-                self.settings,
-                ticket=self._ticket(session),
-                author=agent_by_email(self.db, self.agent_email),
-                body="We are on it.",
-                status_after=status_after,
-            )
-        self.moved_to(when)
-
-    def agent_notes(self, when: datetime) -> None:
-        from inbox.actions.tickets import add_note
-
-        with self.db.unit_of_work() as session:
-            add_note(
-                session,
-                self._ticket(session),
-                actor=agent_by_email(self.db, self.agent_email),
-                body="Checking",
-            )
-        self.moved_to(when)
-
-    def agent_calls(self, when: datetime, outcome: str = "resolved") -> None:
-        with self.db.unit_of_work() as session:
-            log_call(
-                session,
-                self.settings,
-                ticket=self._ticket(session),
-                agent=agent_by_email(self.db, self.agent_email),
-                call=CallDetails(
-                    direction="outbound",
-                    phone="+49 151 12345678",
-                    started_at=utcnow() - timedelta(minutes=5),  # moved to ``when`` below
-                    duration_seconds=120,
-                    outcome=outcome,
-                    summary="Talked it through",
-                ),
-            )
-        self.moved_to(when)
-
-    def changed(self, when: datetime, **changes: str) -> None:
-        with self.db.unit_of_work() as session:
-            update_ticket(
-                session,
-                self._ticket(session),
-                actor=agent_by_email(self.db, self.agent_email),
-                **changes,
-            )
-        self.moved_to(when)
-
-    def recompute(self, now: datetime) -> dict[str, dict[str, object]]:
-        with self.db.unit_of_work() as session:
-            recompute_sla(session, self.ticket_id, now)
-        with self.db.reading() as session:
-            return ticket_sla_json(session, self.ticket_id, now)  # type: ignore[return-value]
-
-    def due_at(self) -> datetime | None:
-        with self.db.reading() as session:
-            return self._ticket(session).sla_due_at
-
-    def events(self) -> list[tuple[str, int, str, datetime]]:
-        with self.db.reading() as session:
-            rows = session.exec(
-                select(SlaClockEvent)
-                .where(SlaClockEvent.ticket_id == self.ticket_id)
-                .order_by(col(SlaClockEvent.at), col(SlaClockEvent.id))
-            ).all()
-            return [(e.target, e.cycle, e.kind, e.at) for e in rows]
-
-    def system_lines(self) -> list[str]:
-        with self.db.reading() as session:
-            return [
-                m.body_text
-                for m in session.exec(
-                    select(Message).where(
-                        Message.ticket_id == self.ticket_id, Message.kind == "system"
-                    )
-                )
-            ]
-
-    def _ticket(self, session: object) -> Ticket:
-        ticket = session.get(Ticket, self.ticket_id)  # type: ignore[attr-defined]
-        assert ticket is not None
-        return ticket  # type: ignore[no-any-return]
 
 
 def _desk(db: Database, settings: Settings) -> Story:
@@ -448,21 +291,8 @@ def test_recomputing_twice_changes_nothing(story: Story) -> None:
 
 
 @pytest.fixture
-def worker_story(settings: Settings) -> Iterator[tuple[Story, Runtime, dramatiq.Worker]]:
-    rt, broker = start_runtime(settings)
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    worker.start()
-    yield _desk(rt.db, rt.settings), rt, worker
-    worker.stop()
-    rt.db.dispose()
-
-
-def _drain(worker: dramatiq.Worker) -> None:
-    broker = worker.broker
-    for _ in range(3):
-        for queue in broker.get_declared_queues():
-            broker.join(queue, timeout=20_000)  # type: ignore[attr-defined]
-        worker.join()
+def worker_story(desk: InProcessDesk) -> tuple[Story, Runtime, dramatiq.Worker]:
+    return _desk(desk.db, desk.settings), desk.rt, desk.worker
 
 
 def _sla_timers(db: Database) -> list[tuple[str, str, datetime]]:
@@ -482,7 +312,7 @@ def test_warnings_and_the_breach_fire_once_each(
 ) -> None:
     story, rt, worker = worker_story
     story.opened(at(0, 9))
-    _drain(worker)
+    drain(worker)
     with rt.db.reading() as session:  # the committed new ticket was recomputed by a worker
         assert len(session.exec(select(SlaClock)).all()) == 2
     story.recompute(at(0, 9, 1))
@@ -495,10 +325,10 @@ def test_warnings_and_the_breach_fire_once_each(
     ]
     assert run_due_timers(rt, now=at(0, 9, 44)) == 0
     assert run_due_timers(rt, now=at(0, 9, 46)) == 1
-    _drain(worker)
+    drain(worker)
     assert run_due_timers(rt, now=at(0, 9, 46)) == 0  # fired, not again
     assert run_due_timers(rt, now=at(0, 10, 1)) == 2  # 90 %, then the deadline
-    _drain(worker)
+    drain(worker)
     assert run_due_timers(rt, now=at(0, 11)) == 0
     lines = story.system_lines()
     assert sum("75% of the first response target" in line for line in lines) == 1
@@ -512,17 +342,17 @@ def test_a_timer_of_a_ticket_answered_meanwhile_does_nothing(
 ) -> None:
     story, rt, worker = worker_story
     story.opened(at(0, 9))
-    _drain(worker)
+    drain(worker)
     story.recompute(at(0, 9, 1))
     story.agent_calls(at(0, 9, 30))
-    _drain(worker)
+    drain(worker)
     # As if the recompute after the call had not run yet: the timers are still pending.
     with rt.db.unit_of_work() as session:
         session.execute(
             update(Timer).where(col(Timer.ticket_id) == story.ticket_id).values(state="pending")
         )
     assert run_due_timers(rt, now=at(0, 10, 1)) == 3  # two warnings and the deadline
-    _drain(worker)
+    drain(worker)
     assert not [line for line in story.system_lines() if line.startswith("SLA")]
     assert not [e for e in story.events() if e[2] in ("breached", "warning_75", "warning_90")]
     assert run_due_timers(rt, now=at(0, 11)) == 0
@@ -702,7 +532,7 @@ def test_editing_a_policy_recomputes_the_open_tickets_on_a_worker(
 ) -> None:
     story, rt, worker = worker_story
     story.opened(at(0, 9))
-    _drain(worker)
+    drain(worker)
     with rt.db.unit_of_work() as session:
         standard = session.get(SlaPolicy, story.standard_id)
         assert standard is not None
@@ -714,5 +544,5 @@ def test_editing_a_policy_recomputes_the_open_tickets_on_a_worker(
             resolution_minutes=960,
         )
         save_policy(session, fields, actor=None, policy_id=standard.id)
-    _drain(worker)
+    drain(worker)
     assert story.due_at() == at(0, 9, 30)

@@ -24,15 +24,14 @@ from inbox.actions.inbound.filing import (
 from inbox.actions.inbound.store import store_inbound
 from inbox.actions.signin.agents import create_agent, create_api_token
 from inbox.actions.tickets import update_ticket
-from inbox.app import create_app
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token, new_token
+from tests.support.apps import app_for
 from workers.broker import configure_broker
 from workers.parsing import MailParser
-from workers.runtime import get_runtime
 from workers.timers import run_due_timers
 
 PASSWORD = "correct horse battery staple"
@@ -210,8 +209,7 @@ def set_ticket_columns(db: Database, reference: str, **values: Any) -> None:
 def fire_due_timers(settings: Settings) -> Database:
     """The timers due now, fired by a Dramatiq worker of this process as a deployment fires
     them (the in-process broker); returns the runtime's database."""
-    create_app(settings, background=False)
-    rt = get_runtime()
+    rt = app_for(settings)[1]
     worker = dramatiq.Worker(configure_broker(None), worker_threads=1, worker_timeout=100)
     worker.start()
     try:

@@ -16,6 +16,10 @@ from typing import TypeVar
 import httpx
 
 INBOX = [sys.executable, "-m", "inbox.cli"]
+# A test's desk is thrown away when the test ends: it gets this long to stop before it is
+# killed. A graceful stop can take ten seconds more, while a mailbox watcher ends its wait in
+# IDLE, and nothing is checked after it.
+STOP_GRACE = 3.0
 T = TypeVar("T")
 
 
@@ -72,11 +76,19 @@ class InboxProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        self.terminate()
+        self.wait_or_kill(grace)
+
+    def terminate(self) -> None:
+        """SIGTERM: the process finishes what it is doing and exits."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_or_kill(self, grace: float) -> None:
+        if self.process and self.process.poll() is None:
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.kill()
 
@@ -89,14 +101,15 @@ class Deployment:
 
     def __init__(self, env: dict[str, str], workdir: Path, *, separate_workers: bool) -> None:
         self.port = free_port()
-        self.env = env
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        # Its public address is its own port, so that browsers' Origin matches.
+        env = self.env = {**env, "INBOX_BASE_URL": self.base_url}
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.separate_workers = separate_workers
         self.web = InboxProcess(env, ["serve", "--port", str(self.port)], workdir / "serve.log")
         self.worker = InboxProcess(env, ["worker", "--threads", "4"], workdir / "worker.log")
         self.scheduler = InboxProcess(env, ["scheduler"], workdir / "scheduler.log")
-        self.base_url = f"http://127.0.0.1:{self.port}"
 
     @property
     def processes(self) -> list[InboxProcess]:
@@ -115,17 +128,14 @@ class Deployment:
         self.wait_healthy()
 
     def wait_healthy(self) -> None:
-        wait_for(lambda: self._healthy() or None, timeout=60, what="inbox serve to answer")
-
-    def _healthy(self) -> bool:
-        try:
-            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        _wait_healthy(self.base_url)
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+        """All processes at once, each with ``STOP_GRACE`` to finish before it is killed."""
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait_or_kill(STOP_GRACE)
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.log_path.name}\n{p.log()[-6000:]}" for p in self.processes)
@@ -139,6 +149,30 @@ def running(deployment: Deployment) -> Iterator[Deployment]:
     finally:
         deployment.stop()
         print(deployment.logs())  # pytest shows captured output for failing tests only
+
+
+@contextmanager
+def web_process(env: Mapping[str, str], log: Path) -> Iterator[str]:
+    """One more ``inbox serve`` of the same desk and database; its address."""
+    port = free_port()
+    web = InboxProcess(env, ["serve", "--port", str(port)], log).start()
+    address = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(address)
+        yield address
+    finally:
+        web.stop()
+        print(web.log()[-4000:])
+
+
+def _wait_healthy(address: str) -> None:
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{address}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, timeout=60, what=f"inbox serve at {address} to answer")
 
 
 def wait_for(check: Callable[[], T | None], *, timeout: float, what: str, every: float = 0.2) -> T:

@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from inbox.settings import Settings
+from tests.support.apps import app_for
 from tests.support.desk import PASSWORD
 
 Client = TestClient[Litestar]
@@ -23,9 +24,7 @@ Client = TestClient[Litestar]
 
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
-    from inbox.app import create_app  # here, not at load: unit tests need not import the app
-
-    return create_app(settings, background=False)
+    return app_for(settings)[0]
 
 
 @pytest.fixture
