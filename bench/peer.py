@@ -23,11 +23,13 @@ import hashlib
 import sqlite3
 import subprocess
 import sys
-import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from imapclient import IMAPClient
+
+from bench.timing import Timed, run_timed
 
 BENCH = Path(__file__).resolve().parent
 REQUIREMENTS = BENCH / "peer-requirements.txt"
@@ -115,6 +117,7 @@ class Mailbox:
 class PeerRun:
     mails: int  # waiting in the mailbox when get_email started
     seconds: float  # the whole get_email process
+    cpu_seconds: float
     tickets: int
     followups: int
     acknowledgements: int  # composed and handed to the mail backend
@@ -127,7 +130,9 @@ class PeerRun:
 
     @property
     def complete(self) -> bool:
-        return self.tickets == self.mails == self.acknowledgements and not self.left_in_mailbox
+        """One ticket, one message and one acknowledgement per mail, and none left behind."""
+        filed = self.tickets == self.followups == self.acknowledgements == self.mails
+        return filed and not self.left_in_mailbox
 
 
 def ensure_venv() -> Path:
@@ -167,25 +172,23 @@ def run_get_email(python: Path, mailbox: Mailbox, mails: int, workdir: Path) -> 
     log_path = workdir / "get_email.log"
     with log_path.open("wb") as log:
 
-        def manage(*args: str, timeout: float = 300) -> None:
-            subprocess.run(
+        def manage(*args: str, timeout: float = 300) -> Timed:
+            timed = run_timed(
                 [str(python), "manage.py", *args],
                 cwd=project,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                check=True,
                 timeout=timeout,
             )
+            if timed.result.returncode != 0:
+                log.flush()
+                raise RuntimeError(f"manage.py {args[0]} failed:\n{log_path.read_text()[-3000:]}")
+            return timed
 
         manage("migrate", "--verbosity", "0")
         manage("shell", "--command", ADD_QUEUE.format(**vars(mailbox)))
-        started = time.perf_counter()
-        try:
-            manage("get_email", "--quiet", timeout=120 + mails / 5)
-        except subprocess.CalledProcessError as error:
-            raise RuntimeError(f"get_email failed:\n{log_path.read_text()[-3000:]}") from error
-        seconds = time.perf_counter() - started
-    with sqlite3.connect(project / "db.sqlite3") as database:
+        timed = manage("get_email", "--quiet", timeout=120 + mails / 5)
+    with closing(sqlite3.connect(project / "db.sqlite3")) as database:
         tickets, followups = (
             database.execute(f"SELECT count(*) FROM helpdesk_{table}").fetchone()[0]  # noqa: S608
             for table in ("ticket", "followup")
@@ -194,4 +197,4 @@ def run_get_email(python: Path, mailbox: Mailbox, mails: int, workdir: Path) -> 
     with IMAPClient(mailbox.host, mailbox.port, ssl=False, timeout=60) as client:
         client.login(mailbox.user, mailbox.password)
         left = int(client.select_folder("INBOX", readonly=True)[b"EXISTS"])
-    return PeerRun(mails, seconds, tickets, followups, sent, left)
+    return PeerRun(mails, timed.seconds, timed.cpu_seconds, tickets, followups, sent, left)
