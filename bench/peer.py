@@ -36,7 +36,8 @@ REQUIREMENTS = BENCH / "peer-requirements.txt"
 VENV = BENCH / ".peer" / "venv"
 # Run on each new database connection: the journal and sync settings inbox gives its own SQLite
 # database (inbox/db.py), so that a commit costs both sides the same. With Django's default (a
-# rollback journal, a full sync of the disk on every commit) the peer files a fifth as fast.
+# rollback journal, the disk synced at every commit) the peer waits on the disk most of the
+# time and files several times slower (docs/performance.md).
 PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
 MESSAGE_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # written after each mail by the file backend
 
