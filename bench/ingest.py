@@ -337,7 +337,7 @@ def _print_side_by_side(
     """Each side's mails per second from the start of its process, its ratios, the targets.
 
     The targets are about the wall clock. Mails per CPU second are printed beside it because
-    they hardly move when other work shares the machine; ``inbox serve`` spreads its CPU
+    they move much less when other work shares the machine; ``inbox serve`` spreads its CPU
     over two processes (filing and parsing), the others use one.
     """
     serve = serve_run.rate
@@ -367,21 +367,24 @@ def _print_side_by_side(
             f"({peer.followups} messages, {peer.acknowledgements} acknowledgements, "
             f"{peer.left_in_mailbox} mails left in the mailbox); its rate counts tickets only"
         )
-    targets = [
+    targets: list[tuple[str, bool | None]] = [
         (f"inbox serve >= {SERVE_RATE} mails/s", serve >= SERVE_RATE),
         (f"inbox serve >= {OF_CEILING:.0%} of the ceiling", serve >= OF_CEILING * ceiling),
         (f"inbox poll >= {OF_CEILING:.0%} of the ceiling", poll.rate >= OF_CEILING * ceiling),
     ]
     if peer:
+        # Against a peer that skipped mail a ratio means nothing: not judged then (None).
+        judged = peer.complete or None
         targets += [
             (f"inbox serve >= {SERVE_OVER_PEER}x django-helpdesk",
-             serve >= SERVE_OVER_PEER * peer.rate),
+             judged and serve >= SERVE_OVER_PEER * peer.rate),
             (f"inbox poll >= {POLL_OVER_PEER}x django-helpdesk",
-             poll.rate >= POLL_OVER_PEER * peer.rate),
+             judged and poll.rate >= POLL_OVER_PEER * peer.rate),
         ]  # fmt: skip
     print()
     for target, met in targets:
-        print(f"target {target}: {'met' if met else 'NOT met'}")
+        verdict = {True: "met", False: "NOT met", None: "not judged, see above"}[met]
+        print(f"target {target}: {verdict}")
 
 
 if __name__ == "__main__":

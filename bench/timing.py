@@ -20,10 +20,10 @@ class Timed:
 def run_timed(args: Sequence[str], **kwargs: Any) -> Timed:
     """``subprocess.run(args, **kwargs)`` timed until it exits.
 
-    The CPU time is what the command's own processes used, whatever else the machine was
-    doing: on a machine shared with other work the wall clock stretches, the CPU time
-    hardly moves. It is read from ``RUSAGE_CHILDREN`` before and after, so nothing else
-    may be waited for in between (this script's other children are not reaped meanwhile).
+    The CPU time is what the command's own processes used: on a machine shared with other
+    work the wall clock stretches several times over, the CPU time much less. It is read
+    from ``RUSAGE_CHILDREN`` before and after, so nothing else may be waited for in between
+    (this script's other children are not reaped meanwhile).
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
