@@ -82,10 +82,13 @@ def test_call_opens_a_ticket_and_the_callers_account_is_unlocked(
     page.wait_for_selector("p.notice >> text=Unlock requested")
 
     def unlocked() -> bool | None:
+        """The account service unlocks first; the ticket records it in the desk's own
+        transaction right after, so the page is reloaded until it shows both."""
         page.reload()
         page.locator("#customer-panel dd.account-status").wait_for()
         status = page.locator("#customer-panel dd.account-status").inner_text()
-        return True if status == "active" else None
+        recorded = page.locator("li.kind-system", has_text="Account acc-1004 unlocked").count()
+        return True if status == "active" and recorded else None
 
     wait_for(unlocked, timeout=20, what="the account to be unlocked", every=0.5)
     assert page.locator("li.kind-system", has_text="Account acc-1004 unlocked").count() == 1
