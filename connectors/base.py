@@ -67,7 +67,13 @@ class PullSession(Protocol):
         ...
 
     def wait_for_changes(self, timeout: float) -> bool:
-        """Block until the platform says something arrived or ``timeout`` passes."""
+        """Block until the platform says something arrived, ``timeout`` passes or another
+        thread calls ``wake``."""
+        ...
+
+    def wake(self) -> None:
+        """End the ``wait_for_changes`` under way, and make every later one return at once:
+        the desk is stopping. The one method another thread may call."""
         ...
 
     @property

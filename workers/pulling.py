@@ -68,6 +68,13 @@ class PullWatcher(threading.Thread):
         self.rt = rt
         self.channel_id = channel_id
         self.stop_event = stop
+        self.source: PullSession | None = None
+
+    def wake(self) -> None:
+        """Cut short the wait for changes, once ``stop_event`` is set."""
+        source = self.source
+        if source is not None:
+            source.wake()
 
     def _lease(self) -> bool:
         with self.rt.db.unit_of_work() as session:
@@ -89,23 +96,29 @@ class PullWatcher(threading.Thread):
                 if channel is None or not channel.enabled:
                     return
                 with open_pull(self.rt, channel) as source:
+                    self.source = source
                     backoff = 1.0
                     wait = IDLE_SECONDS if source.pushes_changes else float(channel.poll_seconds)
+                    # Checked after self.source is set: a stop from now on wakes the wait.
                     while not self.stop_event.is_set() and self._lease():
                         sync_channel(self.rt, self.channel_id, source)
                         source.wait_for_changes(timeout=min(wait, LEASE_SECONDS / 2))
-            except PermanentConnectorError as exc:
-                self._health("failing", str(exc))
-                self.stop_event.wait(60)
-            except ConnectorError as exc:
-                self._health("degraded", str(exc))
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 60)
             except Exception as exc:
-                log.exception("watcher of channel %s crashed", self.channel_id)
-                self._health("degraded", f"{type(exc).__name__}: {exc}")
+                if self.stop_event.is_set():  # a session cut short by the stop
+                    break
+                if isinstance(exc, PermanentConnectorError):
+                    self._health("failing", str(exc))
+                    self.stop_event.wait(60)
+                    continue
+                if isinstance(exc, ConnectorError):
+                    self._health("degraded", str(exc))
+                else:
+                    log.exception("watcher of channel %s crashed", self.channel_id)
+                    self._health("degraded", f"{type(exc).__name__}: {exc}")
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 60)
+            finally:
+                self.source = None
         with self.rt.db.unit_of_work() as session:
             release_channel_lease(session, self.channel_id, OWNER)
 
@@ -152,5 +165,7 @@ class PullSupervisor(threading.Thread):
 
     def stop(self) -> None:
         self.stop_event.set()
+        for watcher in self.watchers.values():
+            watcher.wake()
         for watcher in self.watchers.values():
             watcher.join(timeout=IDLE_SECONDS + 5)

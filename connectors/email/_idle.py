@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 import selectors
+import socket
 import ssl
 import time
-from typing import Any
+from typing import Any, Literal
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError
@@ -27,13 +28,16 @@ _CHANGE = re.compile(rb"^\* \d+ (?:EXISTS|RECENT|EXPUNGE)\b", re.IGNORECASE)
 _BYE = re.compile(rb"^\* BYE\b", re.IGNORECASE)
 
 
-def idle_until_change(client: IMAPClient, timeout: float, read_timeout: float) -> bool:
-    """IDLE on the selected folder for at most ``timeout`` seconds.
+def idle_until_change(
+    client: IMAPClient, timeout: float, read_timeout: float, wake: socket.socket | None = None
+) -> bool:
+    """IDLE on the selected folder for at most ``timeout`` seconds, or until ``wake`` (the
+    reading end of a socket pair another thread writes to) becomes readable.
 
     Returns True as soon as the server reports a new, recent or expunged message, False when
-    the time runs out. The IDLE command is always finished with DONE before returning, so the
-    connection is ready for the next command; a dropped connection raises imapclient's
-    ``AbortError`` for the caller to translate.
+    the time runs out or on waking. The IDLE command is always finished with DONE before
+    returning, so the connection is ready for the next command; a dropped connection raises
+    imapclient's ``AbortError`` for the caller to translate.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -41,31 +45,41 @@ def idle_until_change(client: IMAPClient, timeout: float, read_timeout: float) -
         if remaining <= 0:
             return False
         client.idle()
-        changed = _wait_in_idle(client, min(remaining, IDLE_RENEW_SECONDS), read_timeout)
+        outcome = _wait_in_idle(client, min(remaining, IDLE_RENEW_SECONDS), read_timeout, wake)
         _text, late_responses = client.idle_done()
-        if changed or any(_is_change_response(r) for r in late_responses):
+        if outcome == "changed" or any(_is_change_response(r) for r in late_responses):
             return True
+        if outcome == "woken":
+            return False
 
 
-def _wait_in_idle(client: IMAPClient, seconds: float, read_timeout: float) -> bool:
+def _wait_in_idle(
+    client: IMAPClient, seconds: float, read_timeout: float, wake: socket.socket | None
+) -> Literal["changed", "quiet", "woken"]:
     imap = client._imap
     end = time.monotonic() + seconds
     while True:
         left = end - time.monotonic()
-        if left <= 0 or not _readable(imap, client.socket(), left, read_timeout):
-            return False
+        if left <= 0:
+            return "quiet"
+        ready = _readable(imap, client.socket(), left, read_timeout, wake)
+        if ready != "server":
+            return ready
         line: bytes = imap._get_line()  # blocks only until the rest of a line that has begun
         if _BYE.match(line):
             raise IMAPClientAbortError(line.decode("ascii", "replace"))
         if _CHANGE.match(line):
-            return True
+            return "changed"
 
 
-def _readable(imap: Any, sock: Any, timeout: float, read_timeout: float) -> bool:
-    """True when a response line is buffered (by imaplib or by TLS) or arrives within
-    ``timeout``. End of file also counts as readable, so the following read raises."""
+def _readable(
+    imap: Any, sock: Any, timeout: float, read_timeout: float, wake: socket.socket | None
+) -> Literal["server", "quiet", "woken"]:
+    """What ends the wait: "server" when a response line is buffered (by imaplib or by TLS)
+    or arrives within ``timeout`` (end of file counts too, so the following read raises);
+    "woken" when ``wake`` is readable first; "quiet" when the time runs out."""
     if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
+        return "server"
     sock.setblocking(False)
     try:
         buffered = bool(imap.file.peek(1))
@@ -74,10 +88,15 @@ def _readable(imap: Any, sock: Any, timeout: float, read_timeout: float) -> bool
     finally:
         sock.settimeout(read_timeout)
     if buffered:
-        return True
+        return "server"
     with selectors.DefaultSelector() as selector:
         selector.register(sock, selectors.EVENT_READ)
-        return bool(selector.select(timeout))
+        if wake is not None:
+            selector.register(wake, selectors.EVENT_READ)
+        ready = {key.fileobj for key, _events in selector.select(timeout)}
+    if sock in ready:
+        return "server"
+    return "woken" if wake in ready else "quiet"
 
 
 def _is_change_response(response: Any) -> bool:

@@ -14,6 +14,8 @@ Not thread-safe: one ImapMailbox is one connection, used by one poller at a time
 from __future__ import annotations
 
 import re
+import select
+import socket
 import ssl
 import time
 from collections.abc import Iterator, Sequence
@@ -191,20 +193,24 @@ class ImapMailbox:
         with self._translate("read capabilities of"):
             return bool(client.has_capability("IDLE"))
 
-    def wait_for_changes(self, timeout: float) -> bool:
-        """Block until the folder changes or ``timeout`` seconds pass.
+    def wait_for_changes(self, timeout: float, wake: socket.socket | None = None) -> bool:
+        """Block until the folder changes, ``timeout`` seconds pass or ``wake`` (the reading
+        end of a socket pair) becomes readable.
 
         With IDLE, returns True as soon as the server reports new, recent or expunged
-        messages and False on timeout. Without IDLE there is nothing to listen to, so it sleeps
-        and returns True to make the caller look. Either way the connection is ready for the
-        next command afterwards.
+        messages and False on timeout or waking. Without IDLE there is nothing to listen to,
+        so it sleeps and returns True to make the caller look. Either way the connection is
+        ready for the next command afterwards.
         """
         if not self.supports_idle:
-            time.sleep(timeout)
+            if wake is None:
+                time.sleep(timeout)
+            else:
+                select.select([wake], [], [], timeout)
             return True
         client = self._connected()
         with self._translate("wait for changes on"):
-            return idle_until_change(client, timeout, self._timeout)
+            return idle_until_change(client, timeout, self._timeout, wake)
 
     def close(self) -> None:
         """Log out and drop the connection. Never raises: it runs in cleanup paths, where

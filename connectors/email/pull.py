@@ -8,7 +8,9 @@ mail it filed before by its Message-ID, so a re-read duplicates nothing.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from typing import Any
 
 from connectors.base import Pulled, RawInbound
@@ -22,6 +24,10 @@ class ImapPull:
 
     def __init__(self, mailbox: ImapMailbox) -> None:
         self.mailbox = mailbox
+        # wake() writes a byte that the waits select on and nobody reads: a wake that comes
+        # before a wait still ends it.
+        self._woken, self._waker = socket.socketpair()
+        self._woken.setblocking(False)
 
     def __enter__(self) -> ImapPull:
         self.mailbox.open()
@@ -60,7 +66,11 @@ class ImapPull:
             self.mailbox.mark_seen(pulled.receipt)
 
     def wait_for_changes(self, timeout: float) -> bool:
-        return self.mailbox.wait_for_changes(timeout)
+        return self.mailbox.wait_for_changes(timeout, self._woken)
+
+    def wake(self) -> None:
+        with suppress(OSError):  # closed already: nothing waits
+            self._waker.send(b"!")
 
     @property
     def pushes_changes(self) -> bool:
@@ -69,3 +79,5 @@ class ImapPull:
 
     def close(self) -> None:
         self.mailbox.close()
+        self._woken.close()
+        self._waker.close()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
-from tests.support.processes import Deployment, wait_for
+from tests.support.processes import STOP_GRACE, Deployment, wait_for
 from tests.support.served import SUPPORT, api, customer_mail, setup_desk
 from tests.support.smtp_peer import Received, SmtpPeer
 
@@ -86,3 +87,19 @@ def test_mail_in_acknowledgement_out_and_replies_thread_both_ways(
     ticket = wait_for_messages(server, headers, reference, 5)
     assert ticket["messages"][4]["thread_reason"] == "message_id"
     assert len(smtp_peer.received) == 2  # no acknowledgement for replies
+
+
+def test_a_desk_watching_a_mailbox_stops_at_once_when_told_to(
+    server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser, smtp_peer: SmtpPeer
+) -> None:
+    """SIGTERM ends the mailbox watcher's IDLE: the process exits by itself, not killed."""
+    headers = setup_desk(server, mailbox_user, smtp_peer)
+    mail = customer_mail("Card declined", "My card was declined twice.")
+    dovecot.append(mailbox_user.user, mailbox_user.password, mail.as_bytes())
+    wait_for(lambda: api(server, headers, "GET", "/tickets")["items"], timeout=30, what="a ticket")
+
+    watching = server.ingesting
+    assert watching.process is not None
+    watching.terminate()
+    # uvicorn raises the signal again once it has shut down; a kill would be -SIGKILL.
+    assert watching.process.wait(timeout=STOP_GRACE) in (0, -signal.SIGTERM)

@@ -180,6 +180,29 @@ def test_idle_times_out_with_false_and_leaves_the_connection_usable(
         assert mailbox.uids_after(0) == [uid]
 
 
+def test_waking_a_pull_session_ends_its_wait_now_and_every_later_one(
+    dovecot: DovecotServer, mailbox_user: MailboxUser
+) -> None:
+    """What lets a stopping desk close its IMAP sessions without waiting out IDLE."""
+    from connectors.email.pull import ImapPull
+
+    with ImapPull(mailbox_for(mailbox_user)) as session:
+        assert session.pushes_changes
+        wake = threading.Timer(0.5, session.wake)
+        wake.start()
+        started = time.monotonic()
+        try:
+            assert session.wait_for_changes(30) is False
+        finally:
+            wake.join()
+        assert time.monotonic() - started < 5
+        started = time.monotonic()
+        assert session.wait_for_changes(30) is False
+        assert time.monotonic() - started < 5
+        uid = dovecot.append(mailbox_user.user, mailbox_user.password, mail(1))
+        assert session.mailbox.uids_after(0) == [uid]  # IDLE was ended cleanly
+
+
 def test_long_waits_renew_idle_and_still_notice_new_mail(
     dovecot: DovecotServer, mailbox_user: MailboxUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
