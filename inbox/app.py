@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.channels import ChannelsPlugin
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -31,7 +29,6 @@ from inbox.db import Database
 from inbox.errors import DomainError
 from inbox.models import Channel
 from inbox.realtime.hub import realtime_channels
-from inbox.realtime.publish import Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings, get_settings
 from inbox.web.account.password_reset import PasswordResetPages
 from inbox.web.account.sign_in import SignInPages
@@ -66,7 +63,7 @@ from inbox.web.tickets.scope import ticket_scope_guard
 from inbox.web.tickets.sla import TicketSlaPages
 from inbox.web.tickets.workspace import WorkspacePages
 from workers.accounts import account_directory
-from workers.bootstrap import start_runtime
+from workers.bootstrap import start_realtime, start_runtime
 from workers.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -74,18 +71,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 2 * 1024 * 1024
-
-
-def start_realtime(rt: Runtime, channels: ChannelsPlugin | None = None) -> Publisher:
-    """Every process that commits publishes its committed ticket events: to the realtime
-    server, or in memory to the web process's own ``channels``."""
-    if rt.settings.realtime_url is None and rt.settings.broker_url is not None:
-        logging.getLogger(__name__).warning(
-            "INBOX_REALTIME_URL is unset: browsers hear only of changes made by the web process"
-        )
-    publisher = open_publisher(rt.settings.realtime_url, channels)
-    rt.db.on_commit(commit_publisher(publisher))
-    return publisher
 
 
 def _error(request: Request[Any, Any, Any], status: int, code: str, detail: str) -> Response[Any]:

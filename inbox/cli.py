@@ -87,7 +87,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     import dramatiq
 
-    from inbox.app import start_realtime, start_runtime
+    from workers.bootstrap import start_realtime, start_runtime
 
     rt, broker = start_runtime(settings)
     hub = start_realtime(rt)
@@ -110,7 +110,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from inbox.app import start_realtime, start_runtime
+    from workers.bootstrap import start_realtime, start_runtime
     from workers.embedded import BackgroundServices
 
     rt, _broker = start_runtime(settings)
@@ -237,7 +237,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     parser.start()  # spawned first, the parser processes import while this one does
     if settings.database_url.startswith("sqlite"):
         _prepare(settings)
-    from inbox.app import start_realtime
+    from workers.bootstrap import start_realtime
     from workers.poll import poll_channels
     from workers.runtime import build_runtime
 

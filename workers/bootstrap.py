@@ -1,4 +1,5 @@
-"""Starting a process that does work: the broker first, then the actors, then the runtime.
+"""Starting a process that does work: the broker first, then the actors, then the runtime, and
+the publisher of what its commits change.
 
 Apart from ``workers.runtime`` so that the runtime context imports no actor: actors import the
 runtime, and only this module, imported by the composition roots, imports them all.
@@ -6,8 +7,11 @@ runtime, and only this module, imported by the composition roots, imports them a
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 
+from inbox.realtime.publish import LocalChannels, Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings
 from workers.broker import configure_broker
 from workers.parsing import MailParser
@@ -27,3 +31,15 @@ def start_runtime(
 
     rt.db.on_commit(enqueue_jobs)
     return rt, broker
+
+
+def start_realtime(rt: Runtime, channels: LocalChannels | None = None) -> Publisher:
+    """Every process that commits publishes its committed ticket events: to the realtime
+    server, or in memory to the web process's own ``channels``."""
+    if rt.settings.realtime_url is None and rt.settings.broker_url is not None:
+        logging.getLogger(__name__).warning(
+            "INBOX_REALTIME_URL is unset: browsers hear only of changes made by the web process"
+        )
+    publisher = open_publisher(rt.settings.realtime_url, channels)
+    rt.db.on_commit(commit_publisher(publisher))
+    return publisher
