@@ -31,10 +31,10 @@ def _prepare(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     parser = None
     if settings.in_process_workers:
-        from workers.parsing import MailParser
+        from workers.parsing import InboundParser
 
         # Spawned first, the parser processes import while this one does.
-        parser = MailParser(settings.parse_processes)
+        parser = InboundParser(settings.parse_processes)
         parser.start()
     if settings.database_url.startswith("sqlite"):
         _prepare(settings)
@@ -231,9 +231,9 @@ def cmd_channel_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     """Files on the batched path of ``inbox serve``; what it queues (acknowledgements) is
     sent by the desk's workers, as the outbox sends everything."""
-    from workers.parsing import MailParser
+    from workers.parsing import InboundParser
 
-    parser = MailParser(settings.parse_processes)
+    parser = InboundParser(settings.parse_processes)
     parser.start()  # spawned first, the parser processes import while this one does
     if settings.database_url.startswith("sqlite"):
         _prepare(settings)

@@ -14,12 +14,12 @@ import dramatiq
 from inbox.realtime.publish import LocalChannels, Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings
 from workers.broker import configure_broker
-from workers.parsing import MailParser
+from workers.parsing import InboundParser
 from workers.runtime import Runtime, build_runtime, set_runtime
 
 
 def start_runtime(
-    settings: Settings, parser: MailParser | None = None
+    settings: Settings, parser: InboundParser | None = None
 ) -> tuple[Runtime, dramatiq.Broker]:
     """What every process that does work starts with. Broker first, then actors; committed
     events become jobs."""

@@ -31,7 +31,7 @@ from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token, new_token
 from tests.support.apps import app_for
 from workers.broker import configure_broker
-from workers.parsing import MailParser
+from workers.parsing import InboundParser
 from workers.timers import run_due_timers
 
 PASSWORD = "correct horse battery staple"
@@ -127,7 +127,7 @@ def new_ticket(db: Database, settings: Settings, channel_id: int, **mail_fields:
 
 
 def ingest_batch(
-    db: Database, settings: Settings, channel_id: int, raws: list[bytes], parser: MailParser
+    db: Database, settings: Settings, channel_id: int, raws: list[bytes], parser: InboundParser
 ) -> tuple[list[int], FilingResult]:
     """Store several mails at once, then parse and file them in one job, as the worker does."""
     uids = [next(_uids) for _ in raws]
