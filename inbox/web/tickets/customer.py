@@ -31,7 +31,7 @@ from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
 from inbox.models.kinds import IdentityKind
 from inbox.queries.customers import customer_panel
-from inbox.queries.tickets import find_ticket
+from inbox.queries.tickets import find_ticket, viewer_for
 from inbox.rules.phone import display_phone, spoken_groups, spoken_reference
 from inbox.settings import Settings
 from inbox.web.auth import current_session
@@ -94,7 +94,7 @@ class CustomerPages(Controller):
     ) -> Template:
         with db.reading() as session:
             ticket = find_ticket(session, reference, settings.reference_prefix)
-            panel = customer_panel(session, ticket)
+            panel = customer_panel(session, ticket, viewer_for(session, request.user))
         view = _accounts_for(accounts, panel.identities)
         context = {
             "p": panel,
