@@ -36,6 +36,7 @@ from inbox.models import (
     AgentSession,
     AuditEvent,
     DirectoryCode,
+    IdentityProof,
     Message,
     Outbox,
     Ticket,
@@ -640,3 +641,57 @@ def test_the_unlock_form_refuses_without_role_or_fresh_second_factor(
             select(AuditEvent).where(AuditEvent.action == "account.unlock_refused")
         ).all()
     assert refused.actor_agent_id == agent_id and refusal in refused.detail["error"]
+
+
+def test_the_forms_act_on_the_customers_own_account_never_on_one_the_browser_names(
+    db: Database, settings: Settings
+) -> None:
+    desk = _desk(db, settings)
+    with db.unit_of_work() as session:  # somebody else's account, locked, in the same directory
+        add_directory_account(
+            session,
+            account_id="acc-victim",
+            name="Victor Victim",
+            email="victor@example.org",
+            phone="+4915199999999",
+            status="locked",
+        )
+    client, csrf = _browser(settings, "manager@example.com")
+    forms = {
+        "code": {},
+        "verify": {"code": "424242"},
+        "call-proof": {},
+        "unlock": {"reason": "Locked out after wrong passwords", "idempotency_key": "key-0002"},
+    }
+    try:
+        confirm_second_factor(db, desk.manager_id)
+        answers = {
+            form: client.post(
+                f"/tickets/{desk.ticket.reference}/account/{form}",
+                data={"_csrf_token": csrf, "account_id": "acc-victim", **fields},
+                headers={"HX-Request": "true"},
+            )
+            for form, fields in forms.items()
+        }
+        honest = client.post(
+            f"/tickets/{desk.ticket.reference}/account/code",
+            data={"_csrf_token": csrf, "account_id": "acc-maria"},
+            headers={"HX-Request": "true"},
+        )
+    finally:
+        client.__exit__(None, None, None)
+    for form, answer in answers.items():
+        assert answer.status_code == 403, form
+        assert "not the one the account directory has for this customer" in answer.text
+    assert _count(db, DirectoryCode, DirectoryCode.account_id == "acc-victim") == 0
+    assert _count(db, Outbox, Outbox.recipient == "victor@example.org") == 0
+    assert _count(db, IdentityProof, IdentityProof.account_id == "acc-victim") == 0
+    assert _count(db, UnlockRequest) == 0
+    with db.reading() as session:
+        refusals = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "account.foreign_account_refused")
+        ).all()
+    assert [r.target_id for r in refusals] == ["acc-victim"] * 4
+    assert all(r.detail["customer_account"] == "acc-maria" for r in refusals)
+    # The form as the panel renders it still works: the code goes to Maria's contact on file.
+    assert honest.status_code == 200 and "Code sent to m***@example.org" in honest.text
