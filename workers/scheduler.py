@@ -10,7 +10,7 @@ import logging
 import threading
 
 from inbox.actions.inbound.store import sweep_pending_inbound
-from inbox.actions.outbox import sweep_due_outbox
+from inbox.actions.outbox import sweep_due_outbox, wipe_expired_secrets
 from workers.dispatch import enqueue_inbound, enqueue_outbox
 from workers.runtime import Runtime
 from workers.search_upkeep import ensure_search_upkeep
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 def run_due_work(rt: Runtime) -> int:
     with rt.db.unit_of_work() as session:
+        # Codes and reset links that expired leave the outbox before anything is sent.
+        wipe_expired_secrets(session)
         outbox_ids = sweep_due_outbox(session)
         inbound_ids = sweep_pending_inbound(session)
     enqueue_outbox(outbox_ids)
