@@ -11,7 +11,7 @@ import threading
 
 from inbox.actions.inbound.store import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox, wipe_expired_secrets
-from workers.dispatch import enqueue_inbound, enqueue_outbox
+from workers.dispatch import enqueue_inbound, enqueue_outbox, release_outbox_leases
 from workers.runtime import Runtime
 from workers.search_upkeep import ensure_search_upkeep
 from workers.sla_actors import ensure_report_refresh
@@ -26,7 +26,11 @@ def run_due_work(rt: Runtime) -> int:
         wipe_expired_secrets(session)
         outbox_ids = sweep_due_outbox(session)
         inbound_ids = sweep_pending_inbound(session)
-    enqueue_outbox(outbox_ids)
+    try:
+        enqueue_outbox(outbox_ids)
+    except Exception:
+        release_outbox_leases(rt.db, outbox_ids)  # the broker is away: try on the next pass
+        raise
     # Left behind by a lost job or a killed worker: one job each, so that a mail which
     # brings its worker down cannot take other mail with it again.
     enqueue_inbound(inbound_ids, per_job=1)

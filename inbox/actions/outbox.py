@@ -200,6 +200,19 @@ def _set_message_delivery(session: Session, item: Outbox, state: str, error: str
         session.add(message)
 
 
+def release_enqueue_leases(session: Session, outbox_ids: Sequence[int]) -> None:
+    """Rows whose job the broker did not take: the next sweep enqueues them again at once,
+    instead of after ``ENQUEUE_LEASE``. A job that did reach the broker finds its row claimed
+    or sent, or claims it first: a row is sent once either way."""
+    if outbox_ids:
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id).in_(outbox_ids), col(Outbox.state) == "queued")
+            .values(lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def sweep_due_outbox(session: Session, *, limit: int = 500) -> list[int]:
     """Rows due and not recently enqueued: lease them for a minute and return their ids."""
     now = utcnow()
