@@ -27,9 +27,9 @@ def start_runtime(
     rt = build_runtime(settings, parser)
     set_runtime(rt)
     # Imported only now: actor modules declare their actors on the broker configured above.
-    from workers.dispatch import enqueue_jobs
+    from workers.dispatch import job_dispatcher
 
-    rt.db.on_commit(enqueue_jobs)
+    rt.db.on_commit(job_dispatcher(rt.db))
     return rt, broker
 
 

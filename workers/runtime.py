@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.settings import Settings, get_settings
-from inbox.signing import SecretBox
+from inbox.signing import OutboxSeal, SecretBox
 from workers.parsing import InboundParser
 
 
@@ -22,6 +22,7 @@ class Runtime:
     blobs: BlobStore
     box: SecretBox
     parser: InboundParser
+    seal: OutboxSeal
 
 
 _runtime: Runtime | None = None
@@ -34,6 +35,7 @@ def build_runtime(settings: Settings, parser: InboundParser | None = None) -> Ru
         blobs=BlobStore(settings.blob_dir),
         box=SecretBox(settings.secret_key),
         parser=parser or InboundParser(settings.parse_processes),
+        seal=OutboxSeal(settings.secret_key),
     )
 
 

@@ -10,8 +10,8 @@ import logging
 import threading
 
 from inbox.actions.inbound.store import sweep_pending_inbound
-from inbox.actions.outbox import sweep_due_outbox
-from workers.dispatch import enqueue_inbound, enqueue_outbox
+from inbox.actions.outbox import sweep_due_outbox, wipe_expired_secrets
+from workers.dispatch import enqueue_inbound, enqueue_outbox, release_outbox_leases
 from workers.runtime import Runtime
 from workers.search_upkeep import ensure_search_upkeep
 from workers.sla_actors import ensure_report_refresh
@@ -22,9 +22,15 @@ log = logging.getLogger(__name__)
 
 def run_due_work(rt: Runtime) -> int:
     with rt.db.unit_of_work() as session:
+        # Codes and reset links that expired leave the outbox before anything is sent.
+        wipe_expired_secrets(session)
         outbox_ids = sweep_due_outbox(session)
         inbound_ids = sweep_pending_inbound(session)
-    enqueue_outbox(outbox_ids)
+    try:
+        enqueue_outbox(outbox_ids)
+    except Exception:
+        release_outbox_leases(rt.db, outbox_ids)  # the broker is away: try on the next pass
+        raise
     # Left behind by a lost job or a killed worker: one job each, so that a mail which
     # brings its worker down cannot take other mail with it again.
     enqueue_inbound(inbound_ids, per_job=1)

@@ -20,6 +20,7 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_state_due", "state", "next_attempt_at"),
         Index("ix_outbox_recipient_kind", "recipient", "kind", "created_at"),
+        Index("ix_outbox_secret_expires_at", "secret_expires_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -33,6 +34,10 @@ class Outbox(SQLModel, table=True):
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Built once, so a resend carries the same bytes and Message-ID.
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Set for mail that carries a secret (a one-time code, a reset link): its payload is
+    # encrypted (``inbox.signing.OutboxSeal``), and wiped once sent, failed, or past this time.
+    secret_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    wiped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     state: str = Field(default="queued", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

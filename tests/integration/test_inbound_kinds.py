@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from connectors.base import RawInbound
 from inbox.actions.customers import resolve_customer
 from inbox.actions.inbound import filing
 from inbox.actions.inbound.items import IngestOutcome, finish_item
@@ -18,7 +19,6 @@ from inbox.actions.inbound.store import store_inbound
 from inbox.actions.tickets import open_ticket
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from connectors.base import RawInbound
 from inbox.models import Channel, InboundItem, Message, Ticket
 from inbox.models.kinds import Direction, MessageKind
 from inbox.parsing import readers

@@ -26,9 +26,18 @@ from inbox.actions.signin.agents import create_agent, create_api_token
 from inbox.actions.tickets import update_ticket
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
+from inbox.models import (
+    Agent,
+    AgentSession,
+    Channel,
+    Outbox,
+    Team,
+    TeamMember,
+    Ticket,
+    utcnow,
+)
 from inbox.settings import Settings
-from inbox.signing import SecretBox, hash_token, new_token
+from inbox.signing import OutboxSeal, SecretBox, hash_token, new_token
 from tests.support.apps import app_for
 from workers.broker import configure_broker
 from workers.parsing import InboundParser
@@ -145,6 +154,14 @@ def ingest_batch(
         mails = parser.parse(read_pending_raw(session, ids))
     with db.unit_of_work() as session:
         return ids, process_inbound_items(session, settings, BlobStore(settings.blob_dir), mails)
+
+
+def outbox_mail(settings: Settings, row: Outbox) -> bytes:
+    """The mail an outbox row sends, as its recipient gets it: opened with the desk's key when
+    it carries a secret (a code or a reset link waits encrypted)."""
+    if row.secret_expires_at is None:
+        return row.payload
+    return OutboxSeal(settings.secret_key).open(row.payload)
 
 
 def agent_by_email(db: Database, email: str) -> Agent:

@@ -28,11 +28,13 @@ class TicketChange(Body):
 
 class NewReply(Body):
     """``seen_message_id``: the newest message the agent saw; a reply after a newer one from
-    the customer is refused as stale."""
+    the customer is refused as stale. ``idempotency_key`` (or the ``Idempotency-Key`` header):
+    the same key again answers with the reply already queued, and sends nothing more."""
 
     body: str
     status: str | None = None
     seen_message_id: int | None = None
+    idempotency_key: str | None = None
 
 
 class NewNote(Body):
