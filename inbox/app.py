@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, MediaType, Request, Response
 from litestar.channels import ChannelsPlugin
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -25,11 +26,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from sqlmodel import select
 
-from inbox.db import Database
 from inbox.errors import DomainError
-from inbox.models import Channel
 from inbox.realtime.hub import realtime_channels
 from inbox.realtime.publish import Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings, get_settings
@@ -39,6 +37,7 @@ from inbox.web.account.two_factor import SecondFactorPages
 from inbox.web.admin.agents import AgentAdminPages
 from inbox.web.admin.audit import AuditLogPages
 from inbox.web.admin.followups import FollowupAdminPages
+from inbox.web.admin.health import HealthAdminPages, healthz
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
 from inbox.web.admin.statuses import StatusAdminPages
@@ -67,6 +66,7 @@ from inbox.web.tickets.sla import TicketSlaPages
 from inbox.web.tickets.workspace import WorkspacePages
 from workers.accounts import account_directory
 from workers.bootstrap import start_runtime
+from workers.health import probe_services
 from workers.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -135,13 +135,6 @@ def validation_error_handler(
     return http_error_handler(request, exc)
 
 
-@get("/healthz", opt=PUBLIC, sync_to_thread=True)
-def healthz(db: NamedDependency[Database]) -> dict[str, str]:
-    with db.reading() as session:
-        session.exec(select(Channel.id).limit(1)).all()
-    return {"status": "ok"}
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -188,6 +181,7 @@ def create_app(
             TicketSlaPages,
             NotificationPages,
             # administration
+            HealthAdminPages,
             StatusAdminPages,
             AgentAdminPages,
             AuditLogPages,
@@ -217,6 +211,10 @@ def create_app(
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "blobs": Provide(lambda: rt.blobs, sync_to_thread=False),
             "accounts": Provide(lambda: accounts, sync_to_thread=False),
+            # The broker and realtime hub, probed for /admin/health and /healthz?deep=1.
+            "service_probe": Provide(
+                lambda: partial(probe_services, settings), sync_to_thread=False
+            ),
         },
         state=State({"db": rt.db, "settings": settings, "live": live}),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],

@@ -262,3 +262,69 @@ class SlaReport(Shape):
     volume: list[DailyVolume]
     satisfaction: Satisfaction
     rows: list[ClockRow]
+
+
+class HealthCheck(Shape):
+    """One thing that can go wrong, by a stable ``cause`` (``channel:3``, ``outbox:failed``,
+    ``timers:dead``, ``broker``, …); ``level`` is ``ok``, ``warning`` or ``red``."""
+
+    cause: str
+    title: str
+    level: str
+    detail: str
+
+
+class ChannelHealth(Shape):
+    name: str
+    kind: str
+    address: str
+    enabled: bool
+    health: str
+    detail: str
+    last_polled_at: str | None
+    level: str
+
+
+class FailedOutbound(Shape):
+    id: int
+    kind: str
+    recipient: str
+    ticket: str | None
+    attempts: int
+    last_error: str
+    created_at: str | None
+
+
+class DeadLetter(Shape):
+    """A timer that failed on every one of its attempts."""
+
+    id: int
+    kind: str
+    ticket: str | None
+    due_at: str | None
+    attempts: int
+    last_error: str
+
+
+class ServiceHealth(Shape):
+    name: str
+    level: str
+    detail: str
+
+
+class DeskHealth(Shape):
+    """``GET /healthz?deep=1``: what /admin/health shows; ``status`` is the worst level."""
+
+    status: str
+    checked_at: str | None
+    checks: list[HealthCheck]
+    channels: list[ChannelHealth]
+    quarantined: int
+    failed_outbound_count: int
+    failed_outbound: list[FailedOutbound]
+    stuck_outbound: int
+    stuck_timers: int
+    oldest_stuck_timer: str | None
+    dead_letter_count: int
+    dead_letters: list[DeadLetter]
+    services: list[ServiceHealth]
