@@ -38,9 +38,12 @@ from inbox.web.admin.agents import AgentAdminPages
 from inbox.web.admin.audit import AuditLogPages
 from inbox.web.admin.followups import FollowupAdminPages
 from inbox.web.admin.health import HealthAdminPages, healthz
+from inbox.web.admin.home import AdminHomePages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
+from inbox.web.admin.staff import AgentSettingsPages
 from inbox.web.admin.statuses import StatusAdminPages
+from inbox.web.admin.teams import TeamAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
 from inbox.web.api.merges import MergeApi
@@ -181,7 +184,10 @@ def create_app(
             TicketSlaPages,
             NotificationPages,
             # administration
+            AdminHomePages,
             HealthAdminPages,
+            TeamAdminPages,
+            AgentSettingsPages,
             StatusAdminPages,
             AgentAdminPages,
             AuditLogPages,
