@@ -39,7 +39,7 @@ def admin_overview(session: Session) -> AdminOverview:
         inactive_agents=count(Agent, col(Agent.is_active).is_(False)),
         teams=count(Team),
         channels=count(Channel),
-        policies=count(SlaPolicy),
+        policies=count(SlaPolicy, col(SlaPolicy.deleted_at).is_(None)),
         calendars=count(BusinessCalendar),
         statuses=count(TicketStatus),
         macros=count(Macro),

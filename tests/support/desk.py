@@ -26,7 +26,16 @@ from inbox.actions.signin.agents import create_agent, create_api_token
 from inbox.actions.tickets import update_ticket
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
+from inbox.models import (
+    Agent,
+    AgentSession,
+    Channel,
+    SlaPolicy,
+    Team,
+    TeamMember,
+    Ticket,
+    utcnow,
+)
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token, new_token
 from tests.support.apps import app_for
@@ -220,3 +229,10 @@ def fire_due_timers(settings: Settings) -> Database:
     finally:
         worker.stop()
     return rt.db
+
+
+def sla_policies_off(db: Database) -> None:
+    """No SLA clocks on this desk (a fresh desk has the default policy), for stories that
+    count timers and mail of their own."""
+    with db.unit_of_work() as session:
+        session.execute(update(SlaPolicy).values(enabled=False))
