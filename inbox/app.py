@@ -48,8 +48,10 @@ from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
 from inbox.web.api.merges import MergeApi
 from inbox.web.api.openapi import ClosedStructSchemaPlugin
+from inbox.web.api.people import AgentApi, TeamApi
 from inbox.web.api.quarantine import QuarantineApi
 from inbox.web.api.reports import ReportApi
+from inbox.web.api.sla import SlaApi
 from inbox.web.api.tickets import TicketApi
 from inbox.web.auth import PUBLIC, PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
 from inbox.web.live.socket import live_socket
@@ -200,6 +202,9 @@ def create_app(
             CallApi,
             MergeApi,
             ReportApi,
+            TeamApi,
+            AgentApi,
+            SlaApi,
             # reports, the public survey
             ReportPages,
             SurveyPages,

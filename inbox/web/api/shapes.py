@@ -328,3 +328,72 @@ class DeskHealth(Shape):
     dead_letter_count: int
     dead_letters: list[DeadLetter]
     services: list[ServiceHealth]
+
+
+class Team(Shape):
+    """A team and the addresses of its members."""
+
+    id: int
+    name: str
+    members: list[str]
+
+
+class TeamList(Shape):
+    items: list[Team]
+
+
+class Agent(Shape):
+    id: int
+    email: str
+    name: str
+    role: str
+    active: bool
+    teams: list[str]
+    two_factor: bool
+    may_unlock_accounts: bool
+    created_at: str | None
+
+
+class AgentList(Shape):
+    items: list[Agent]
+
+
+class SlaPolicy(Shape):
+    """A policy as ``SlaPolicyBody`` sets it, with its id."""
+
+    id: int
+    name: str
+    position: int
+    enabled: bool
+    priorities: list[str]
+    channel_kinds: list[str]
+    customer_tags: list[str]
+    teams: list[str]
+    calendar: str | None
+    first_response_minutes: int | None
+    next_response_minutes: int | None
+    resolution_minutes: int | None
+    priority_targets: dict[str, dict[str, int]]
+    warn_percents: list[int]
+    updated_at: str | None
+
+
+class SlaPolicyList(Shape):
+    """In the order they are tried; the first whose every condition a ticket meets applies."""
+
+    items: list[SlaPolicy]
+
+
+class BusinessCalendar(Shape):
+    id: int
+    name: str
+    timezone: str
+    always_open: bool
+    weekly_hours: dict[str, list[list[str]]]
+    holiday_country: str | None
+    holiday_subdivision: str | None
+    closed_dates: list[str]
+
+
+class BusinessCalendarList(Shape):
+    items: list[BusinessCalendar]
