@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from inbox.actions.inbound.store import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox, wipe_expired_secrets
 from workers.dispatch import enqueue_inbound, enqueue_outbox, release_outbox_leases
+from workers.health import WATCH_EVERY, watch_health
 from workers.runtime import Runtime
 from workers.search_upkeep import ensure_search_upkeep
 from workers.sla_actors import ensure_report_refresh
@@ -43,6 +45,7 @@ class Scheduler(threading.Thread):
         self.rt = rt
         self.stop_event = threading.Event()
         self.upkeep_set = False
+        self.next_health_check = 0.0
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -54,7 +57,18 @@ class Scheduler(threading.Thread):
                 run_due_work(self.rt)
             except Exception:
                 log.exception("scheduler pass failed")
+            self._watch_health()
             self.stop_event.wait(self.rt.settings.scheduler_interval_seconds)
+
+    def _watch_health(self) -> None:
+        """Once a minute, apart from the sweeps: a failing look at the desk stops no work."""
+        if time.monotonic() < self.next_health_check:
+            return
+        self.next_health_check = time.monotonic() + WATCH_EVERY.total_seconds()
+        try:
+            watch_health(self.rt)
+        except Exception:
+            log.exception("health check failed")
 
     def stop(self) -> None:
         self.stop_event.set()

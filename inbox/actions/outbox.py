@@ -1,7 +1,9 @@
 """The outbox: written with its cause, claimed by one worker, finished once.
 
 Retries wait in the table (``next_attempt_at``), not in the broker, so a long
-SMTP outage survives a broker flush and restarts of every process.
+SMTP outage survives a broker flush and restarts of every process. Every claim counts an
+attempt, whether the send then fails or its worker dies: after ``MAX_ATTEMPTS`` the row is
+``failed`` and waits on /admin/health to be retried or discarded.
 
 Mail that carries a secret (a one-time code, a password-reset link) waits encrypted
 (``secret_expires_at`` is set; the sender opens it with ``inbox.signing.OutboxSeal``), is not
@@ -110,6 +112,7 @@ def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[Claime
         .where(
             col(Outbox.id).in_(outbox_ids),
             col(Outbox.next_attempt_at) <= now,
+            col(Outbox.attempts) < MAX_ATTEMPTS,
             or_(
                 col(Outbox.state) == "queued",
                 (col(Outbox.state) == "sending") & (col(Outbox.lease_until) < now),
@@ -238,6 +241,24 @@ def sweep_due_outbox(session: Session, *, limit: int = 500) -> list[int]:
             .where(col(Outbox.id).in_(ids), col(Outbox.state) == "queued")
             .values(lease_until=now + ENQUEUE_LEASE)
         )
+        # Its worker died while sending it, on every attempt: given up.
+        abandoned = session.exec(
+            select(Outbox.id).where(
+                col(Outbox.id).in_(ids),
+                col(Outbox.state) == "sending",
+                col(Outbox.attempts) >= MAX_ATTEMPTS,
+            )
+        ).all()
+        for outbox_id in abandoned:
+            if outbox_id is not None:
+                record_delivery_failure(
+                    session,
+                    outbox_id,
+                    f"its worker stopped while sending it, {MAX_ATTEMPTS} times in a row",
+                    permanent=True,
+                    retry_base_seconds=0,
+                )
+        ids = [i for i in ids if i not in set(abandoned)]
     return [i for i in ids if i is not None]
 
 

@@ -10,8 +10,12 @@ from sqlmodel import Field, SQLModel
 
 from inbox.models.types import UTCDateTime, utcnow
 
-OUTBOX_STATES = ("queued", "sending", "sent", "failed")
-TIMER_STATES = ("pending", "fired", "cancelled")
+# ``failed``: given up (a permanent refusal, or attempts used up); ``discarded``: an
+# administrator put a failed one aside on /admin/health.
+OUTBOX_STATES = ("queued", "sending", "sent", "failed", "discarded")
+# ``dead``: its handler failed (or its worker died) on every one of its bounded attempts; it
+# waits on /admin/health to be retried or ``discarded``.
+TIMER_STATES = ("pending", "firing", "fired", "cancelled", "dead", "discarded")
 
 
 class Outbox(SQLModel, table=True):
@@ -61,3 +65,19 @@ class Timer(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16)
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     fired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Firings in a row that did not finish (the handler raised, or its worker died);
+    # back to 0 once one does.
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class HealthAlert(SQLModel, table=True):
+    """One cause of trouble on /admin/health (``channel:3``, ``timers:dead``) and when the
+    administrators were last mailed about it: at most once an hour per cause."""
+
+    __tablename__ = "health_alert"
+
+    cause: str = Field(primary_key=True, max_length=100)
+    # Since when it is red; None while it is not.
+    red_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    mailed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -31,6 +31,7 @@ from inbox.models import (
     AgentSession,
     Channel,
     Outbox,
+    SlaPolicy,
     Team,
     TeamMember,
     Ticket,
@@ -237,3 +238,10 @@ def fire_due_timers(settings: Settings) -> Database:
     finally:
         worker.stop()
     return rt.db
+
+
+def sla_policies_off(db: Database) -> None:
+    """No SLA clocks on this desk (a fresh desk has the default policy), for stories that
+    count timers and mail of their own."""
+    with db.unit_of_work() as session:
+        session.execute(update(SlaPolicy).values(enabled=False))
