@@ -50,6 +50,10 @@ def retry_failed_outbound(session: Session, outbox_id: int, *, actor: Agent) -> 
     """Queue a failed message again with fresh attempts; it is sent right after the commit,
     with the bytes (and Message-ID) it had."""
     item = _failed_outbound(session, outbox_id)
+    if item.wiped_at is not None:
+        # A one-time code or reset link, wiped once it failed: what it carried is gone, and
+        # would no longer work; the person asks for a new one.
+        raise Conflict("what this message carried was wiped; it cannot be sent again")
     now = utcnow()
     item.state = "queued"
     item.attempts = 0

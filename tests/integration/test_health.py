@@ -360,3 +360,24 @@ def test_quarantined_mail_counts_on_the_page(
     with db.reading() as session:
         assert session.exec(select(InboundItem.state)).all() == ["quarantined"]
     assert '<a href="/quarantine">1 inbound item</a>' in client.get("/admin/health").text
+
+
+def test_a_failed_message_whose_secret_was_wiped_is_not_sent_again(desk: InProcessDesk) -> None:
+    """A one-time code or reset link is wiped once its mail fails: a retry would send nothing,
+    and the code would not work any more. The person asks for a new one instead."""
+    db, settings, client = desk.db, desk.settings, desk.client
+    _admin(client, db)
+    outbox_id = _failed_outbound(db, settings, make_channel(db, settings))
+    with db.unit_of_work() as session:
+        session.execute(
+            update(Outbox).where(col(Outbox.id) == outbox_id).values(payload=b"", wiped_at=utcnow())
+        )
+    token = csrf_token(client.get("/admin/health").text)
+
+    refused = client.post(f"/admin/health/outbox/{outbox_id}/retry", data={"_csrf_token": token})
+
+    assert refused.status_code == 409
+    assert "wiped" in refused.text
+    with db.reading() as session:
+        row = session.get(Outbox, outbox_id)
+        assert row is not None and row.state == "failed"
