@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 2 * 1024 * 1024
+CSRF_EXEMPT = "^/api/"
 
 
 def start_realtime(rt: Runtime, channels: ChannelsPlugin | None = None) -> Publisher:
@@ -133,6 +134,20 @@ def validation_error_handler(
     if refusal is not None:
         return domain_error_handler(request, refusal)
     return http_error_handler(request, exc)
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """Every unsafe request of a browser carries the token; the JSON API alone is exempt,
+    since a cookie never opens it (``inbox.web.auth``): paths that begin with ``/api/``,
+    not every path with ``/api/`` somewhere in it."""
+    return CSRFConfig(
+        secret=settings.secret_key.decode(),
+        cookie_name="inbox_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=settings.base_url.startswith("https://"),
+        cookie_samesite="strict",
+        exclude=[CSRF_EXEMPT],
+    )
 
 
 @get("/healthz", opt=PUBLIC, sync_to_thread=True)
@@ -221,14 +236,7 @@ def create_app(
         state=State({"db": rt.db, "settings": settings, "live": live}),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],
         guards=[ticket_scope_guard],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key.decode(),
-            cookie_name="inbox_csrf",
-            header_name="x-csrftoken",
-            cookie_secure=settings.base_url.startswith("https://"),
-            cookie_samesite="strict",
-            exclude=["/api/"],
-        ),
+        csrf_config=csrf_config(settings),
         template_config=TemplateConfig(
             directory=ROOT / "templates",
             engine=JinjaTemplateEngine,
