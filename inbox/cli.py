@@ -10,16 +10,57 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from inbox.errors import DomainError
 from inbox.settings import Settings, get_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+# How a secret option says where its value is, in --help.
+FROM_STDIN_OR_ENV = "; '-' reads it from standard input, 'env:NAME' from the variable NAME"
+
+
+def read_secret(value: str, option: str) -> str:
+    """A secret option's value: ``-`` is the next line of standard input (several such
+    options read one line each, in the order they are given), ``env:NAME`` the environment
+    variable NAME; anything else is the value itself, which ``ps`` shows to every user."""
+    if value == "-":
+        line = sys.stdin.readline()
+        if not line:
+            raise argparse.ArgumentTypeError(f"{option}: no line left on standard input")
+        return line.rstrip("\r\n")
+    if value.startswith("env:"):
+        name = value[4:]
+        found = os.environ.get(name)
+        if not name or found is None:
+            raise argparse.ArgumentTypeError(f"{option}: the environment has no {name or 'NAME'}")
+        return found
+    return value
+
+
+class SecretOption(argparse.Action):
+    """An option that carries a secret (a mail server URL with its password, a token): read
+    by ``read_secret`` as the parser meets it, so standard input is read in command-line
+    order."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        try:
+            secret = read_secret(str(values), option_string or self.dest)
+        except argparse.ArgumentTypeError as exc:
+            parser.error(str(exc))
+        setattr(namespace, self.dest, secret)
 
 
 def _prepare(settings: Settings) -> None:
@@ -133,6 +174,8 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if args.password_env:
+        return read_secret(f"env:{args.password_env}", "--password-env")
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Again: "):
         raise DomainError("the passwords differ")
@@ -295,7 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--role", choices=["agent", "manager", "admin"], default="agent")
-    create.add_argument("--password-stdin", action="store_true")
+    password = create.add_mutually_exclusive_group()
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    password.add_argument(
+        "--password-env", metavar="NAME", help="read the password from the environment variable"
+    )
     create.set_defaults(handler=cmd_agent_create)
     unlock = agent.add_parser("unlock", help="lift a sign-in lockout")
     unlock.add_argument("--email", required=True)
@@ -311,11 +360,29 @@ def build_parser() -> argparse.ArgumentParser:
     channel = sub.add_parser("channel", help="manage channels").add_subparsers(
         dest="channel_command", required=True
     )
-    add_email = channel.add_parser("add-email", help="add an email channel")
+    add_email = channel.add_parser(
+        "add-email",
+        help="add an email channel",
+        description="The mail server URLs carry passwords: give them as '-' to read each from "
+        "a line of standard input (in the order given), or as 'env:NAME' to read them from an "
+        "environment variable, so they do not show in ps.",
+    )
     add_email.add_argument("--name", required=True)
     add_email.add_argument("--address", required=True)
-    add_email.add_argument("--imap", required=True)
-    add_email.add_argument("--smtp", required=True)
+    add_email.add_argument(
+        "--imap",
+        required=True,
+        action=SecretOption,
+        metavar="URL",
+        help="IMAP URL" + FROM_STDIN_OR_ENV,
+    )
+    add_email.add_argument(
+        "--smtp",
+        required=True,
+        action=SecretOption,
+        metavar="URL",
+        help="SMTP URL" + FROM_STDIN_OR_ENV,
+    )
     add_email.add_argument("--folder")
     add_email.add_argument("--poll-seconds", type=int)
     add_email.set_defaults(handler=cmd_channel_add_email)
