@@ -20,6 +20,7 @@ from litestar.exceptions import (
 )
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
@@ -50,6 +51,7 @@ from inbox.web.api.quarantine import QuarantineApi
 from inbox.web.api.reports import ReportApi
 from inbox.web.api.tickets import TicketApi
 from inbox.web.auth import PUBLIC, PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
+from inbox.web.headers import add_security_headers
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
 from inbox.web.public.survey import SurveyPages
@@ -237,13 +239,20 @@ def create_app(
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],
         guards=[ticket_scope_guard],
         csrf_config=csrf_config(settings),
+        before_send=[add_security_headers],
         template_config=TemplateConfig(
             directory=ROOT / "templates",
             engine=JinjaTemplateEngine,
             engine_callback=register_template_functions,
         ),
         plugins=[HTMXPlugin(), channels, ClosedStructSchemaPlugin()],
-        openapi_config=OpenAPIConfig(title="Inbox", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Inbox",
+            version="1",
+            path="/schema",
+            # The schema itself: the HTML viewers would run other sites' scripts on the desk.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
+        ),
         exception_handlers={
             DomainError: domain_error_handler,
             NotAuthorizedException: not_authorized_handler,
