@@ -43,6 +43,7 @@ from inbox.web.admin.followups import FollowupAdminPages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
 from inbox.web.admin.statuses import StatusAdminPages
+from inbox.web.admin.tokens import TokenAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
 from inbox.web.api.merges import MergeApi
@@ -211,6 +212,7 @@ def create_app(
             MacroAdminPages,
             FollowupAdminPages,
             SlaAdminPages,
+            TokenAdminPages,
             # the JSON API
             TicketApi,
             QuarantineApi,

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -206,20 +207,80 @@ def cmd_agent_unlock(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _expiry(text: str | None) -> datetime | None:
+    """``--expires``: a number of days (``30`` or ``30d``) or an ISO date or time (UTC unless
+    it names its zone)."""
+    from datetime import UTC, timedelta
+
+    from inbox.models import utcnow
+
+    if not text:
+        return None
+    days = text.strip().lower().removesuffix("d")
+    if days.isdigit():
+        return utcnow() + timedelta(days=int(days))
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise DomainError("--expires takes a number of days or an ISO date") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
     from sqlmodel import select
 
-    from inbox.actions.signin.agents import create_api_token
+    from inbox.actions.signin.tokens import create_api_token
     from inbox.db import Database
     from inbox.models import Agent
 
+    expires_at = _expiry(args.expires)
     with Database(settings.database_url).unit_of_work() as session:
         agent = session.exec(select(Agent).where(Agent.email == args.agent.strip().lower())).first()
         if agent is None:
             raise DomainError("no agent with that address")
-        token = create_api_token(session, agent)
-    print(f"API token for {agent.email}:")
+        token = create_api_token(
+            session,
+            agent,
+            scope=args.scope,
+            expires_at=expires_at,
+            name=args.name or "",
+            actor_label=f"cli:{getpass.getuser()}",
+        )
+    until = f", until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    print(f"API token for {agent.email} ({args.scope}{until}):")
     print(token)
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
+    from inbox.db import Database
+    from inbox.queries.sign_in_admin import list_api_tokens
+
+    with Database(settings.database_url).reading() as session:
+        rows = list_api_tokens(session, agent_email=args.agent)
+
+    def when(at: datetime | None, never: str = "never") -> str:
+        return at.strftime("%Y-%m-%d %H:%M") if at else never
+
+    print(
+        f"{'ID':>5} {'AGENT':32} {'SCOPE':10} {'STATE':8} {'CREATED':16} {'EXPIRES':16} "
+        f"{'LAST USED':16} NAME"
+    )
+    for t in rows:
+        print(
+            f"{t.id:>5} {t.agent_email:32} {t.scope:10} {t.state:8} {when(t.created_at):16} "
+            f"{when(t.expires_at):16} {when(t.last_used_at):16} {t.name}"
+        )
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from inbox.actions.signin.tokens import revoke_api_token
+    from inbox.db import Database
+
+    with Database(settings.database_url).unit_of_work() as session:
+        revoke_api_token(session, args.token_id, actor_label=f"cli:{getpass.getuser()}")
+    print(f"revoked API token {args.token_id}")
     return 0
 
 
@@ -353,9 +414,30 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="API tokens").add_subparsers(
         dest="token_command", required=True
     )
-    token_create = token.add_parser("create", help="print a new API token")
-    token_create.add_argument("--agent", required=True)
+    token_create = token.add_parser(
+        "create",
+        help="print a new API token",
+        description="Prints a new bearer token for /api/, alone on the last line; only its "
+        "hash is kept.",
+    )
+    token_create.add_argument("--agent", required=True, metavar="EMAIL")
+    token_create.add_argument(
+        "--scope",
+        choices=["read", "read-write"],
+        default="read-write",
+        help="read: GET requests only (default read-write)",
+    )
+    token_create.add_argument(
+        "--expires", metavar="DAYS|DATE", help="days from now (30, 30d) or an ISO date in UTC"
+    )
+    token_create.add_argument("--name", help="what the token is for, shown in listings")
     token_create.set_defaults(handler=cmd_token_create)
+    token_list = token.add_parser("list", help="list API tokens (never their values)")
+    token_list.add_argument("--agent", metavar="EMAIL", help="only this agent's tokens")
+    token_list.set_defaults(handler=cmd_token_list)
+    token_revoke = token.add_parser("revoke", help="end an API token at once (audited)")
+    token_revoke.add_argument("token_id", type=int, metavar="ID", help="as `token list` shows")
+    token_revoke.set_defaults(handler=cmd_token_revoke)
 
     channel = sub.add_parser("channel", help="manage channels").add_subparsers(
         dest="channel_command", required=True

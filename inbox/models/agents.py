@@ -94,12 +94,20 @@ class SignInAttempt(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
+TOKEN_SCOPES = ("read", "read-write")
+
+
 class ApiToken(SQLModel, table=True):
+    """A bearer token for ``/api/``: only its hash is kept. ``read`` tokens only read."""
+
     __tablename__ = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = Field(foreign_key="agent.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
+    scope: str = Field(default="read-write", max_length=16)
+    name: str = Field(default="", max_length=100)
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -1,4 +1,4 @@
-"""Agents: creation, passwords, sign-in throttling and lockout, sessions and API tokens."""
+"""Agents: creation, passwords, sign-in throttling and lockout, and sessions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
 from inbox.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Throttled
-from inbox.models import ROLES, Agent, AgentSession, ApiToken, utcnow
+from inbox.models import ROLES, Agent, AgentSession, utcnow
 from inbox.models.agents import SignInAttempt
 from inbox.signing import hash_token, new_token
 
@@ -302,10 +302,3 @@ def end_session(session: Session, token: str) -> None:
 def revoke_sessions(session: Session, agent: Agent) -> None:
     """Signs the agent out everywhere."""
     session.execute(delete(AgentSession).where(col(AgentSession.agent_id) == agent.id))
-
-
-def create_api_token(session: Session, agent: Agent) -> str:
-    token = new_token()
-    session.add(ApiToken(agent_id=agent.id or 0, token_hash=hash_token(token)))
-    record_audit(session, "token.create", actor=agent, target_type="agent", target_id=agent.id or 0)
-    return token
