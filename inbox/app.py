@@ -51,7 +51,14 @@ from inbox.web.api.openapi import ClosedStructSchemaPlugin
 from inbox.web.api.quarantine import QuarantineApi
 from inbox.web.api.reports import ReportApi
 from inbox.web.api.tickets import TicketApi
-from inbox.web.auth import PUBLIC, PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
+from inbox.web.auth import (
+    CSRF_COOKIE,
+    PUBLIC,
+    PUBLIC_PATH_PATTERNS,
+    AgentAuthMiddleware,
+    cookie_name,
+    secure_cookies,
+)
 from inbox.web.headers import add_security_headers
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
@@ -145,9 +152,9 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     not every path with ``/api/`` somewhere in it."""
     return CSRFConfig(
         secret=settings.secret_key.decode(),
-        cookie_name="inbox_csrf",
+        cookie_name=cookie_name(settings, CSRF_COOKIE),
         header_name="x-csrftoken",
-        cookie_secure=settings.base_url.startswith("https://"),
+        cookie_secure=secure_cookies(settings),
         cookie_samesite="strict",
         exclude=[CSRF_EXEMPT],
     )

@@ -20,14 +20,18 @@ from litestar.middleware.authentication import (
 from litestar.response import Redirect
 from sqlmodel import col, select
 
+from inbox.actions.signin.agents import PENDING_LIFETIME
 from inbox.actions.signin.tokens import LAST_USED_RESOLUTION, note_token_use
 from inbox.actions.signin.two_factor import second_factor_pending, second_factor_recent
 from inbox.db import Database
 from inbox.errors import PermissionDenied
 from inbox.models import Agent, AgentSession, ApiToken, utcnow
+from inbox.settings import Settings
 from inbox.signing import hash_token
 
 SESSION_COOKIE = "inbox_session"
+DEVICE_COOKIE = "inbox_device"
+CSRF_COOKIE = "inbox_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATH_PATTERNS = ["^/static/", "^/schema"]
 # ``/survey/{token}``: a customer answers a satisfaction survey through the signed link.
@@ -42,6 +46,21 @@ PUBLIC_ROUTES = {
 PUBLIC = {"exclude_from_auth": True}
 # Route option: the handler also serves a session that still owes its second factor.
 SECOND_FACTOR_PENDING = "second_factor_pending_ok"
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """Served over HTTPS, the desk's cookies are ``__Host-`` cookies: the browser keeps them
+    only when set Secure, for the whole host and no domain, so neither a plain-HTTP page nor
+    a neighbouring subdomain can plant or overwrite one."""
+    return f"__Host-{name}" if secure_cookies(settings) else name
+
+
+def secure_cookies(settings: Settings) -> bool:
+    return settings.base_url.startswith("https://")
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return cookie_name(settings, SESSION_COOKIE)
 
 
 # Headers of pages that show secrets (recovery codes, a TOTP key) or carry a token in the URL.
@@ -97,6 +116,11 @@ def agent_for_api_token(db: Database, token: str) -> tuple[Agent, ApiToken] | No
     return agent, api_token
 
 
+def pending_expired(row: AgentSession) -> bool:
+    """A sign-in still owing its second factor lasts ``PENDING_LIFETIME`` from the password."""
+    return row.created_at <= utcnow() - PENDING_LIFETIME
+
+
 class AgentAuthMiddleware(AbstractAuthenticationMiddleware):
     """Under ``/api/`` a bearer token and nothing else; everywhere else the session cookie
     and nothing else, so a token (which skips the second factor) never opens a page."""
@@ -105,17 +129,20 @@ class AgentAuthMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         db: Database = connection.app.state.db
+        settings: Settings = connection.app.state.settings
         if connection.url.path.startswith("/api/"):
             return await self._bearer(connection, db)
         agent: Agent | None = None
         credentials = Credentials(kind="")
-        cookie = connection.cookies.get(SESSION_COOKIE)
+        cookie = connection.cookies.get(session_cookie_name(settings))
         found = await anyio.to_thread.run_sync(agent_for_session, db, cookie) if cookie else None
         if found:
             agent, row = found
             pending = second_factor_pending(agent, row)
-            if pending and not connection.route_handler.opt.get(SECOND_FACTOR_PENDING):
-                agent = None  # password only: nothing but the challenge opens yet
+            if pending and (
+                pending_expired(row) or not connection.route_handler.opt.get(SECOND_FACTOR_PENDING)
+            ):
+                agent = None  # password only: nothing but the challenge opens, and not for long
             credentials = Credentials(kind="session", session=row, pending_second_factor=pending)
         if agent is None:
             raise NotAuthorizedException("sign in first")

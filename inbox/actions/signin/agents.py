@@ -29,7 +29,8 @@ _DUMMY_HASH = (
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
-PENDING_LIFETIME = timedelta(minutes=10)
+# A sign-in waiting for its second factor: this long, then the password is asked again.
+PENDING_LIFETIME = timedelta(minutes=5)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -118,6 +119,9 @@ def authenticate_agent(
         record_address_attempt(session, FAILED_SIGN_INS, address)
         return None
     agent.failed_logins = 0
+    if _hasher.check_needs_rehash(agent.password_hash):
+        # Made with older argon2 parameters: the password is at hand, so hash it anew.
+        agent.password_hash = _hasher.hash(password)
     session.add(agent)
     return agent
 

@@ -26,10 +26,17 @@ from inbox.actions.signin.agents import (
     authenticate_agent,
     end_session,
 )
-from inbox.actions.signin.two_factor import begin_sign_in, second_factor_required
+from inbox.actions.signin.two_factor import begin_sign_in, second_factor_pending
 from inbox.db import Database
 from inbox.settings import Settings
-from inbox.web.auth import PUBLIC, SECOND_FACTOR_PENDING, SESSION_COOKIE, agent_for_session
+from inbox.web.auth import (
+    PUBLIC,
+    SECOND_FACTOR_PENDING,
+    agent_for_session,
+    pending_expired,
+    secure_cookies,
+    session_cookie_name,
+)
 from inbox.web.forms import FormBody
 
 # Route option of the pages a session that still owes its second factor reaches.
@@ -38,10 +45,10 @@ PENDING_OK = {SECOND_FACTOR_PENDING: True}
 
 def session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE,
+        key=session_cookie_name(settings),
         value=value,
         httponly=True,
-        secure=settings.base_url.startswith("https://"),
+        secure=secure_cookies(settings),
         samesite="lax",
         path="/",
         max_age=max_age,
@@ -98,12 +105,13 @@ class SignInPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         next: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         target = local_target(next)
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = request.cookies.get(session_cookie_name(settings))
         found = agent_for_session(db, cookie) if cookie else None
-        if found and found[1].second_factor_at is None and second_factor_required(found[0]):
+        if found and second_factor_pending(*found) and not pending_expired(found[1]):
             return Redirect(f"/login/two-factor?next={quote(target)}")
         return Template("pages/login.html", context={"next": target})
 
@@ -127,7 +135,7 @@ class SignInPages(Controller):
                 )
                 if agent:
                     token, pending = begin_sign_in(session, agent)
-                    old = request.cookies.get(SESSION_COOKIE)
+                    old = request.cookies.get(session_cookie_name(settings))
                     if old:
                         end_session(session, old)  # rotate: the pre-login session id dies here
         except TooManyAttempts as exc:
@@ -156,7 +164,7 @@ class SignInPages(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Redirect:
-        token = request.cookies.get(SESSION_COOKIE)
+        token = request.cookies.get(session_cookie_name(settings))
         if token:
             with db.unit_of_work() as session:
                 end_session(session, token)

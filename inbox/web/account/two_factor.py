@@ -43,10 +43,10 @@ from inbox.web.account.sign_in import (
 )
 from inbox.web.auth import (
     PRIVATE,
-    SESSION_COOKIE,
     Credentials,
     browser_session_only,
     reverify_first,
+    session_cookie_name,
 )
 from inbox.web.forms import FormBody
 
@@ -161,7 +161,7 @@ class SecondFactorPages(Controller):
     ) -> Response[Any]:
         method = data.get("method", "")
         target = local_target(data.get("next"))
-        old_token = request.cookies.get(SESSION_COOKIE, "")
+        old_token = request.cookies.get(session_cookie_name(settings), "")
         codes: list[str] = []
         token = None
         try:
@@ -317,7 +317,7 @@ class SecondFactorPages(Controller):
                 token = complete_second_factor(
                     session,
                     agent,
-                    old_token=request.cookies.get(SESSION_COOKIE, ""),
+                    old_token=request.cookies.get(session_cookie_name(settings), ""),
                     method="totp",
                 )
         except DomainError as exc:
