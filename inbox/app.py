@@ -43,6 +43,7 @@ from inbox.web.admin.followups import FollowupAdminPages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
 from inbox.web.admin.statuses import StatusAdminPages
+from inbox.web.admin.throttles import ThrottleAdminPages
 from inbox.web.admin.tokens import TokenAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
@@ -219,6 +220,7 @@ def create_app(
             MacroAdminPages,
             FollowupAdminPages,
             SlaAdminPages,
+            ThrottleAdminPages,
             TokenAdminPages,
             # the JSON API
             TicketApi,

@@ -198,12 +198,13 @@ def cmd_agent_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_agent_unlock(args: argparse.Namespace, settings: Settings) -> int:
-    from inbox.actions.signin.agents import unlock_agent
+    from inbox.actions.signin.agents import THROTTLE_PASS, unlock_agent
     from inbox.db import Database
 
     with Database(settings.database_url).unit_of_work() as session:
         agent = unlock_agent(session, email=args.email, actor_label=f"cli:{getpass.getuser()}")
-    print(f"unlocked {agent.email}")
+    minutes = int(THROTTLE_PASS.total_seconds() // 60)
+    print(f"unlocked {agent.email}; for {minutes} minutes no address throttle stops them")
     return 0
 
 
@@ -407,7 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-env", metavar="NAME", help="read the password from the environment variable"
     )
     create.set_defaults(handler=cmd_agent_create)
-    unlock = agent.add_parser("unlock", help="lift a sign-in lockout")
+    unlock = agent.add_parser(
+        "unlock",
+        help="let an agent in again at once: lifts their lockouts (audited)",
+        description="Lifts the lockout of the agent's account and browsers; for 15 minutes, "
+        "or until they have signed in, no throttle of a network address stops them.",
+    )
     unlock.add_argument("--email", required=True)
     unlock.set_defaults(handler=cmd_agent_unlock)
 

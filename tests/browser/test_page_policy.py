@@ -34,6 +34,7 @@ ADMIN_PAGES = [
     "/admin/sla",
     "/admin/followups",
     "/admin/statuses",
+    "/admin/throttles",
     "/admin/tokens",
     "/admin/macros",
     "/account/two-factor",

@@ -42,7 +42,7 @@ def test_over_https_the_session_cookie_is_host_prefixed_and_secure(
         signed = sign_in(browser)
         assert signed.status_code == 303
         cookies = set_cookies(signed)
-        for name in ("__Host-inbox_session",):
+        for name in ("__Host-inbox_session", "__Host-inbox_device"):
             line = cookies[name].lower()
             assert "; secure" in line and "; path=/" in line and "domain=" not in line, line
             assert "; httponly" in line
