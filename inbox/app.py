@@ -19,6 +19,7 @@ from litestar.exceptions import (
 )
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
@@ -41,6 +42,8 @@ from inbox.web.admin.sla import SlaAdminPages
 from inbox.web.admin.staff import AgentSettingsPages
 from inbox.web.admin.statuses import StatusAdminPages
 from inbox.web.admin.teams import TeamAdminPages
+from inbox.web.admin.throttles import ThrottleAdminPages
+from inbox.web.admin.tokens import TokenAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
 from inbox.web.api.merges import MergeApi
@@ -50,7 +53,15 @@ from inbox.web.api.quarantine import QuarantineApi
 from inbox.web.api.reports import ReportApi
 from inbox.web.api.sla import SlaApi
 from inbox.web.api.tickets import TicketApi
-from inbox.web.auth import PUBLIC, PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
+from inbox.web.auth import (
+    CSRF_COOKIE,
+    PUBLIC,
+    PUBLIC_PATH_PATTERNS,
+    AgentAuthMiddleware,
+    cookie_name,
+    secure_cookies,
+)
+from inbox.web.headers import add_security_headers
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
 from inbox.web.public.survey import SurveyPages
@@ -76,6 +87,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 2 * 1024 * 1024
+CSRF_EXEMPT = "^/api/"
 
 
 def _error(request: Request[Any, Any, Any], status: int, code: str, detail: str) -> Response[Any]:
@@ -123,6 +135,20 @@ def validation_error_handler(
     if refusal is not None:
         return domain_error_handler(request, refusal)
     return http_error_handler(request, exc)
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """Every unsafe request of a browser carries the token; the JSON API alone is exempt,
+    since a cookie never opens it (``inbox.web.auth``): paths that begin with ``/api/``,
+    not every path with ``/api/`` somewhere in it."""
+    return CSRFConfig(
+        secret=settings.secret_key.decode(),
+        cookie_name=cookie_name(settings, CSRF_COOKIE),
+        header_name="x-csrftoken",
+        cookie_secure=secure_cookies(settings),
+        cookie_samesite="strict",
+        exclude=[CSRF_EXEMPT],
+    )
 
 
 def create_app(
@@ -181,6 +207,8 @@ def create_app(
             MacroAdminPages,
             FollowupAdminPages,
             SlaAdminPages,
+            ThrottleAdminPages,
+            TokenAdminPages,
             # the JSON API
             TicketApi,
             QuarantineApi,
@@ -215,21 +243,21 @@ def create_app(
         state=State({"db": rt.db, "settings": settings, "live": live}),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],
         guards=[ticket_scope_guard],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key.decode(),
-            cookie_name="inbox_csrf",
-            header_name="x-csrftoken",
-            cookie_secure=settings.base_url.startswith("https://"),
-            cookie_samesite="strict",
-            exclude=["/api/"],
-        ),
+        csrf_config=csrf_config(settings),
+        before_send=[add_security_headers],
         template_config=TemplateConfig(
             directory=ROOT / "templates",
             engine=JinjaTemplateEngine,
             engine_callback=register_template_functions,
         ),
         plugins=[HTMXPlugin(), channels, ClosedStructSchemaPlugin()],
-        openapi_config=OpenAPIConfig(title="Inbox", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Inbox",
+            version="1",
+            path="/schema",
+            # The schema itself: the HTML viewers would run other sites' scripts on the desk.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
+        ),
         exception_handlers={
             DomainError: domain_error_handler,
             NotAuthorizedException: not_authorized_handler,

@@ -16,6 +16,7 @@ from inbox.models.agents import (
     AuditEvent,
     OneTimeCode,
     RecoveryCode,
+    SignInDevice,
     Team,
     TeamMember,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "RecoveryCode",
     "SatisfactionSurvey",
     "SavedView",
+    "SignInDevice",
     "SlaAlert",
     "SlaAlertMail",
     "SlaClock",

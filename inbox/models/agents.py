@@ -27,6 +27,9 @@ class Agent(SQLModel, table=True):
     totp_last_step: int | None = None
     # Besides managers and admins, agents who may unlock customer accounts (2FA is mandatory).
     may_unlock_accounts: bool = False
+    # Set by ``inbox agent unlock``: until then the agent's sign-in passes the throttle of
+    # their network address (someone else's failures from there must not keep them out).
+    throttle_pass_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -94,12 +97,36 @@ class SignInAttempt(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
+class SignInDevice(SQLModel, table=True):
+    """A browser an agent has signed in with before, known by its device cookie (OWASP's
+    device cookies): failures elsewhere never lock it out, its own failures lock it alone.
+    The cookie is signed; only the hash of its random part is kept."""
+
+    __tablename__ = "sign_in_device"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    nonce_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+TOKEN_SCOPES = ("read", "read-write")
+
+
 class ApiToken(SQLModel, table=True):
+    """A bearer token for ``/api/``: only its hash is kept. ``read`` tokens only read."""
+
     __tablename__ = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = Field(foreign_key="agent.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
+    scope: str = Field(default="read-write", max_length=16)
+    name: str = Field(default="", max_length=100)
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

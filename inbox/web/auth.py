@@ -1,4 +1,4 @@
-"""Who is asking: a browser session cookie or an API bearer token.
+"""Who is asking: a browser session cookie for pages, an API bearer token under ``/api/``.
 
 Every route needs an agent except the public allowlist below; a test compares
 the route table with it.
@@ -20,13 +20,19 @@ from litestar.middleware.authentication import (
 from litestar.response import Redirect
 from sqlmodel import col, select
 
+from inbox.actions.signin.agents import PENDING_LIFETIME
+from inbox.actions.signin.tokens import LAST_USED_RESOLUTION, note_token_use
 from inbox.actions.signin.two_factor import second_factor_pending, second_factor_recent
 from inbox.db import Database
 from inbox.errors import PermissionDenied
 from inbox.models import Agent, AgentSession, ApiToken, utcnow
+from inbox.settings import Settings
 from inbox.signing import hash_token
 
 SESSION_COOKIE = "inbox_session"
+DEVICE_COOKIE = "inbox_device"
+CSRF_COOKIE = "inbox_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATH_PATTERNS = ["^/static/", "^/schema"]
 # ``/survey/{token}``: a customer answers a satisfaction survey through the signed link.
 PUBLIC_ROUTES = {
@@ -40,6 +46,23 @@ PUBLIC_ROUTES = {
 PUBLIC = {"exclude_from_auth": True}
 # Route option: the handler also serves a session that still owes its second factor.
 SECOND_FACTOR_PENDING = "second_factor_pending_ok"
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """Served over HTTPS, the desk's cookies are ``__Host-`` cookies: the browser keeps them
+    only when set Secure, for the whole host and no domain, so neither a plain-HTTP page nor
+    a neighbouring subdomain can plant or overwrite one."""
+    return f"__Host-{name}" if secure_cookies(settings) else name
+
+
+def secure_cookies(settings: Settings) -> bool:
+    return settings.base_url.startswith("https://")
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return cookie_name(settings, SESSION_COOKIE)
+
+
 # Headers of pages that show secrets (recovery codes, a TOTP key) or carry a token in the URL.
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -51,6 +74,7 @@ class Credentials:
     kind: str  # "session" or "token"
     session: AgentSession | None = None
     pending_second_factor: bool = False
+    token: ApiToken | None = None
 
 
 def agent_for_session(db: Database, token: str) -> tuple[Agent, AgentSession] | None:
@@ -67,10 +91,12 @@ def agent_for_session(db: Database, token: str) -> tuple[Agent, AgentSession] | 
         return (row[0], row[1]) if row else None
 
 
-def agent_for_api_token(db: Database, token: str) -> Agent | None:
+def agent_for_api_token(db: Database, token: str) -> tuple[Agent, ApiToken] | None:
+    """The agent and token row of a bearer token that is neither revoked nor expired; its use
+    is noted (``last_used_at``, a few minutes coarse)."""
     with db.reading() as session:
-        return session.exec(
-            select(Agent)
+        row = session.exec(
+            select(Agent, ApiToken)
             .join(ApiToken, col(ApiToken.agent_id) == Agent.id)
             .where(
                 ApiToken.token_hash == hash_token(token),
@@ -78,41 +104,62 @@ def agent_for_api_token(db: Database, token: str) -> Agent | None:
                 col(Agent.is_active).is_(True),
             )
         ).first()
+    if row is None:
+        return None
+    agent, api_token = row
+    now = utcnow()
+    if api_token.expires_at is not None and api_token.expires_at <= now:
+        return None
+    if api_token.last_used_at is None or api_token.last_used_at <= now - LAST_USED_RESOLUTION:
+        with db.unit_of_work() as session:
+            note_token_use(session, api_token.id or 0)
+    return agent, api_token
+
+
+def pending_expired(row: AgentSession) -> bool:
+    """A sign-in still owing its second factor lasts ``PENDING_LIFETIME`` from the password."""
+    return row.created_at <= utcnow() - PENDING_LIFETIME
 
 
 class AgentAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Under ``/api/`` a bearer token and nothing else; everywhere else the session cookie
+    and nothing else, so a token (which skips the second factor) never opens a page."""
+
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         db: Database = connection.app.state.db
-        header = connection.headers.get("authorization", "")
+        settings: Settings = connection.app.state.settings
+        if connection.url.path.startswith("/api/"):
+            return await self._bearer(connection, db)
         agent: Agent | None = None
         credentials = Credentials(kind="")
-        if header.lower().startswith("bearer "):
-            token = header[7:].strip()
-            if token:
-                agent = await anyio.to_thread.run_sync(agent_for_api_token, db, token)
-                credentials = Credentials(kind="token")
-        elif connection.url.path.startswith("/api/"):
-            agent = (
-                None  # the API takes tokens only: a cookie never authorises it, so no CSRF there
-            )
-        else:
-            cookie = connection.cookies.get(SESSION_COOKIE)
-            found = (
-                await anyio.to_thread.run_sync(agent_for_session, db, cookie) if cookie else None
-            )
-            if found:
-                agent, row = found
-                pending = second_factor_pending(agent, row)
-                if pending and not connection.route_handler.opt.get(SECOND_FACTOR_PENDING):
-                    agent = None  # password only: nothing but the challenge opens yet
-                credentials = Credentials(
-                    kind="session", session=row, pending_second_factor=pending
-                )
+        cookie = connection.cookies.get(session_cookie_name(settings))
+        found = await anyio.to_thread.run_sync(agent_for_session, db, cookie) if cookie else None
+        if found:
+            agent, row = found
+            pending = second_factor_pending(agent, row)
+            if pending and (
+                pending_expired(row) or not connection.route_handler.opt.get(SECOND_FACTOR_PENDING)
+            ):
+                agent = None  # password only: nothing but the challenge opens, and not for long
+            credentials = Credentials(kind="session", session=row, pending_second_factor=pending)
         if agent is None:
             raise NotAuthorizedException("sign in first")
         return AuthenticationResult(user=agent, auth=credentials)
+
+    async def _bearer(
+        self, connection: ASGIConnection[Any, Any, Any, Any], db: Database
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        found = await anyio.to_thread.run_sync(agent_for_api_token, db, token) if token else None
+        if found is None:
+            raise NotAuthorizedException("a valid API token is required")
+        agent, api_token = found
+        if api_token.scope != "read-write" and connection.scope.get("method") not in SAFE_METHODS:
+            raise PermissionDenied("this API token may only read")
+        return AuthenticationResult(user=agent, auth=Credentials(kind="token", token=api_token))
 
 
 def current_session(request: ASGIConnection[Any, Any, Any, Any]) -> AgentSession | None:

@@ -1,7 +1,7 @@
 """outbox secrets: mail carrying a one-time code or reset link is sealed, then wiped
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 
 ``secret_expires_at`` marks mail that carries a secret (sign-in codes, account verification
 codes, password-reset links): its payload is encrypted with a key derived from the instance
@@ -24,7 +24,7 @@ import inbox.models.types
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0013"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,7 +18,7 @@ def test_agent_signs_in_triages_and_answers(browser: Any, server: Deployment) ->
     assert page.locator("tr.ticket-row").count() == 5
 
     page.fill("input[name=q]", "purchase")
-    page.wait_for_function("document.querySelectorAll('tr.ticket-row').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('tr.ticket-row').length === 1")
     page.click("tr.ticket-row a >> nth=1")
     page.wait_for_selector("p.reference")
     assert page.locator("h1").inner_text() == "Purchase I don't recognise"

@@ -23,7 +23,7 @@ def test_agent_filters_selects_and_bulk_assigns_and_sets_status(
 
     page.select_option("select[name=status]", "open")
     page.click("form.filters button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('tr.ticket-row').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('tr.ticket-row').length === 2")
     assert "status=open" in page.url  # the filter is in the address, to bookmark or share
     subjects = page.locator("tr.ticket-row td:nth-child(3)").all_inner_texts()
     assert sorted(subjects) == ["Called about a late payment fee", "Purchase I don't recognise"]
@@ -37,7 +37,7 @@ def test_agent_filters_selects_and_bulk_assigns_and_sets_status(
     # The list keeps its filter: both tickets left "open", so none is shown now.
     assert page.locator("tr.ticket-row").count() == 0
     page.wait_for_function(
-        "document.querySelector('li[data-view=waiting] .count').textContent === '3'"
+        "() => document.querySelector('li[data-view=waiting] .count').textContent === '3'"
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "inbox.png"), full_page=True)

@@ -45,7 +45,7 @@ def signed_in_page(browser: Any, server: Deployment, email: str, path: str) -> A
     page.fill("input[name=password]", PASSPHRASE)
     page.click("button[type=submit]")
     page.wait_for_url(f"**{path}")
-    page.wait_for_function("window.liveOpen === true")
+    page.wait_for_function("() => window.liveOpen === true")
     return page
 
 
@@ -66,7 +66,7 @@ def test_new_mail_appears_in_an_open_inbox_without_a_reload(
     assert row.locator("td").nth(3).inner_text() == "Maria Lopez"
     assert page.locator("td.empty").count() == 0  # "No tickets match." made way for the row
     page.wait_for_function(
-        "document.querySelector('li[data-view=open] .count').textContent === '1'"
+        "() => document.querySelector('li[data-view=open] .count').textContent === '1'"
     )
     assert page.evaluate("window.sameDocument") is True  # no reload happened
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -118,6 +118,9 @@ def test_two_agents_on_one_ticket_see_each_other_and_who_is_typing(
     assert carol.input_value("#reply-body") == "Let me check the payment log"  # draft kept
 
     carol.context.close()
-    alice.wait_for_function("!document.querySelector('#presence').textContent.includes('Carol')")
+    # A function, compiled once: the page's policy refuses to evaluate a string again.
+    alice.wait_for_function(
+        "() => !document.querySelector('#presence').textContent.includes('Carol')"
+    )
     assert alice.htmx_errors == []
     alice.context.close()

@@ -617,14 +617,16 @@ def test_an_api_token_never_becomes_a_browser_session(client: Client, db: Databa
     _, token = make_agent(db, email="admin@example.com", role="admin", name="Ada Admin")
     bearer = {"authorization": f"Bearer {token}", "accept": "text/html"}
     for path in ("/login/two-factor", "/account/verify", "/account/two-factor", "/admin/audit"):
-        assert client.get(path, headers=bearer).status_code == 403, path
+        refused = client.get(path, headers=bearer, follow_redirects=False)
+        assert refused.status_code == 303, path  # off to sign in: the token counts for nothing
+        assert refused.headers["location"].startswith("/login?"), path
     csrf = csrf_token(client.get("/login").text)
     proved = client.post(
         "/login/two-factor",
         data={"method": "email", "code": "000000", "_csrf_token": csrf},
         headers=bearer,
     )
-    assert proved.status_code == 403 and SESSION_COOKIE not in client.cookies
+    assert proved.status_code == 401 and SESSION_COOKIE not in client.cookies
 
 
 def test_new_recovery_codes_need_a_fresh_second_factor_and_replace_the_old_ones(

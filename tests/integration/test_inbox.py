@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from inbox.actions.signin.agents import create_api_token
+from inbox.actions.signin.tokens import create_api_token
 from inbox.actions.tickets import add_note
 from inbox.db import Database
 from inbox.models import (

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from inbox.actions.signin.agents import FAILED_SIGN_INS, RESET_REQUESTS
 from inbox.db import Database
 from inbox.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from inbox.models import utcnow
 from inbox.models.agents import SignInAttempt
+from inbox.rules.sign_in_limits import FAILED_SIGN_INS, RESET_REQUESTS
 from inbox.rules.totp import hotp, time_step
 from inbox.settings import load_settings
 from tests.support.processes import Deployment, web_process

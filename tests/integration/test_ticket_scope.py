@@ -100,7 +100,7 @@ def test_the_team_the_assignee_and_administrators_open_it(
 ) -> None:
     reference, message_id, attachment_id = fraud_ticket
     with db.unit_of_work() as session:
-        from inbox.actions.signin.agents import create_api_token
+        from inbox.actions.signin.tokens import create_api_token
 
         admin = session.exec(select(Agent).where(Agent.email == "admin@example.com")).one()
         admin_token = create_api_token(session, admin)

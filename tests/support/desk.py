@@ -22,7 +22,8 @@ from inbox.actions.inbound.filing import (
     read_pending_raw,
 )
 from inbox.actions.inbound.store import store_inbound
-from inbox.actions.signin.agents import create_agent, create_api_token
+from inbox.actions.signin.agents import create_agent
+from inbox.actions.signin.tokens import create_api_token
 from inbox.actions.tickets import update_ticket
 from inbox.blobs import BlobStore
 from inbox.db import Database

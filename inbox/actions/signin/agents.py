@@ -1,4 +1,4 @@
-"""Agents: creation, passwords, sign-in throttling and lockout, sessions and API tokens."""
+"""Agents: creation, passwords, sign-in throttling and lockout, and sessions."""
 
 from __future__ import annotations
 
@@ -14,9 +14,17 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
+from inbox.actions.signin.devices import (
+    device_locked,
+    record_device_failure,
+    remember_device,
+    trusted_device,
+    unlock_devices,
+)
 from inbox.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Throttled
-from inbox.models import ROLES, Agent, AgentSession, ApiToken, utcnow
+from inbox.models import ROLES, Agent, AgentSession, utcnow
 from inbox.models.agents import SignInAttempt
+from inbox.rules.sign_in_limits import FAILED_SIGN_INS, AddressLimit
 from inbox.signing import hash_token, new_token
 
 _hasher = PasswordHasher()  # argon2id
@@ -29,27 +37,10 @@ _DUMMY_HASH = (
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
-PENDING_LIFETIME = timedelta(minutes=10)
+# A sign-in waiting for its second factor: this long, then the password is asked again.
+PENDING_LIFETIME = timedelta(minutes=5)
+THROTTLE_PASS = timedelta(minutes=15)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class AddressLimit:
-    """At most ``limit`` attempts of one kind from one network address within ``window``.
-
-    Keyed by the address alone, never by the account asked for, so the answer says nothing
-    about which addresses exist; kept in the database, so it holds across web processes.
-    """
-
-    kind: str
-    limit: int
-    window: timedelta
-
-
-# Wrong passwords and wrong second-factor codes, for any address known or not, together: an
-# attacker spraying many accounts from one place stops long before any lockout would.
-FAILED_SIGN_INS = AddressLimit("sign_in_failed", limit=20, window=timedelta(minutes=15))
-RESET_REQUESTS = AddressLimit("password_reset", limit=10, window=timedelta(hours=1))
 
 
 class TooManyAttempts(Throttled):
@@ -97,29 +88,71 @@ def create_agent(
     return agent
 
 
+@dataclass(frozen=True)
+class SignInClient:
+    """Who is signing in: the network address failures count against, and the device cookie
+    the browser sent (``inbox.actions.signin.devices``), if any."""
+
+    address: str
+    device_cookie: str | None = None
+
+
 def authenticate_agent(
-    session: Session, *, email: str, password: str, address: str
+    session: Session, *, email: str, password: str, client: SignInClient, secret_key: bytes
 ) -> Agent | None:
-    """The agent, or None; unknown, wrong and locked all cost one hash, look alike and count
-    against the client's ``address``. TooManyAttempts, before any check, once it used up
-    ``FAILED_SIGN_INS``: even the right password is not tried then."""
-    check_address_limit(session, FAILED_SIGN_INS, address)
+    """The agent, or None; unknown, wrong and locked all cost one hash and look alike.
+
+    From a browser without a valid device cookie of that agent, failures count against the
+    agent's lockout and the client's address, and once the address used up
+    ``FAILED_SIGN_INS`` the answer is TooManyAttempts before any check. A browser holding
+    one is judged by its own failures alone: nobody else's lock it out or throttle it.
+    """
     agent = session.exec(select(Agent).where(Agent.email == email.strip().lower())).first()
-    if agent is None or not agent.is_active:
+    if agent is not None and not agent.is_active:
+        agent = None
+    device = trusted_device(session, secret_key, agent, client.device_cookie) if agent else None
+    if device is None and not has_throttle_pass(agent):
+        check_address_limit(session, FAILED_SIGN_INS, client.address)
+    if agent is None:
         _verify(_DUMMY_HASH, password)
-        record_address_attempt(session, FAILED_SIGN_INS, address)
+        record_address_attempt(session, FAILED_SIGN_INS, client.address)
         return None
     ok = _verify(agent.password_hash, password)
-    if is_locked(agent):
-        record_address_attempt(session, FAILED_SIGN_INS, address)
-        return None
-    if not ok:
-        record_failed_sign_in(session, agent)
-        record_address_attempt(session, FAILED_SIGN_INS, address)
-        return None
-    agent.failed_logins = 0
+    if device is not None:
+        if device_locked(device):
+            return None
+        if not ok:
+            record_device_failure(session, device)
+            return None
+    else:
+        if is_locked(agent):
+            record_address_attempt(session, FAILED_SIGN_INS, client.address)
+            return None
+        if not ok:
+            record_failed_sign_in(session, agent)
+            record_address_attempt(session, FAILED_SIGN_INS, client.address)
+            return None
+        agent.failed_logins = 0
+    if _hasher.check_needs_rehash(agent.password_hash):
+        # Made with older argon2 parameters: the password is at hand, so hash it anew.
+        agent.password_hash = _hasher.hash(password)
     session.add(agent)
     return agent
+
+
+def has_throttle_pass(agent: Agent | None) -> bool:
+    """Whether ``inbox agent unlock`` let this agent past the address throttle just now."""
+    return bool(agent and agent.throttle_pass_until and agent.throttle_pass_until > utcnow())
+
+
+def finish_sign_in(
+    session: Session, secret_key: bytes, agent: Agent, device_cookie: str | None
+) -> str:
+    """A sign-in is complete (the second factor too, where one is owed): the browser is
+    remembered, and returns its device cookie; a throttle pass has served its purpose."""
+    agent.throttle_pass_until = None
+    session.add(agent)
+    return remember_device(session, secret_key, agent, device_cookie)
 
 
 def network_of(address: str) -> str:
@@ -234,14 +267,19 @@ def set_unlock_permission(session: Session, agent: Agent, *, allowed: bool, acto
 def unlock_agent(
     session: Session, *, email: str, actor_label: str = "", actor: Agent | None = None
 ) -> Agent:
-    """Lifts a sign-in lockout; recorded with who did it and whether the agent was locked."""
+    """Lets the agent in again at once, whatever kept them out: the lockout of the account
+    and of each of their browsers ends, and for ``THROTTLE_PASS`` (or until they have signed
+    in) the throttle of their network address does not stop them. Recorded with who did it
+    and what was lifted."""
     agent = session.exec(select(Agent).where(Agent.email == email.strip().lower())).first()
     if agent is None:
         raise InvalidInput("no agent with that address")
     was_locked = is_locked(agent)
     agent.locked_until = None
     agent.failed_logins = 0
+    agent.throttle_pass_until = utcnow() + THROTTLE_PASS
     session.add(agent)
+    devices = unlock_devices(session, agent)
     record_audit(
         session,
         "agent.unlock",
@@ -249,7 +287,7 @@ def unlock_agent(
         actor_label=actor_label,
         target_type="agent",
         target_id=agent.id or 0,
-        detail={"was_locked": was_locked},
+        detail={"was_locked": was_locked, "devices_unlocked": devices},
     )
     return agent
 
@@ -302,10 +340,3 @@ def end_session(session: Session, token: str) -> None:
 def revoke_sessions(session: Session, agent: Agent) -> None:
     """Signs the agent out everywhere."""
     session.execute(delete(AgentSession).where(col(AgentSession.agent_id) == agent.id))
-
-
-def create_api_token(session: Session, agent: Agent) -> str:
-    token = new_token()
-    session.add(ApiToken(agent_id=agent.id or 0, token_hash=hash_token(token)))
-    record_audit(session, "token.create", actor=agent, target_type="agent", target_id=agent.id or 0)
-    return token

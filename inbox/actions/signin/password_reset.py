@@ -14,14 +14,10 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
 from inbox.actions.automatic_mail import queue_agent_mail
-from inbox.actions.signin.agents import (
-    RESET_REQUESTS,
-    check_address_limit,
-    record_address_attempt,
-    set_password,
-)
+from inbox.actions.signin.agents import check_address_limit, record_address_attempt, set_password
 from inbox.errors import InvalidInput
 from inbox.models import Agent, OneTimeCode, utcnow
+from inbox.rules.sign_in_limits import RESET_REQUESTS
 from inbox.settings import Settings
 from inbox.signing import hash_token, new_token
 

@@ -24,8 +24,9 @@ from sqlmodel import Session, col, select
 from inbox.actions.audit import record_audit
 from inbox.actions.automatic_mail import queue_agent_mail
 from inbox.actions.signin.agents import (
-    FAILED_SIGN_INS,
+    SignInClient,
     check_address_limit,
+    has_throttle_pass,
     is_locked,
     issue_session,
     record_address_attempt,
@@ -33,9 +34,11 @@ from inbox.actions.signin.agents import (
     revoke_sessions,
     start_session,
 )
+from inbox.actions.signin.devices import device_locked, record_device_failure, trusted_device
 from inbox.errors import InvalidInput, PermissionDenied, Throttled
 from inbox.models import Agent, AgentSession, OneTimeCode, Outbox, RecoveryCode, utcnow
 from inbox.rules import totp
+from inbox.rules.sign_in_limits import FAILED_SIGN_INS
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token
 
@@ -258,20 +261,33 @@ def _delete_sign_in_codes(session: Session, agent: Agent) -> None:
 
 
 def check_second_factor(
-    session: Session, settings: Settings, agent: Agent, *, method: str, code: str, address: str
+    session: Session,
+    settings: Settings,
+    agent: Agent,
+    *,
+    method: str,
+    code: str,
+    client: SignInClient,
 ) -> bool:
-    """Whether the code proves the second factor; a wrong one counts towards the lockout and
-    against the client's ``address`` (TooManyAttempts once that is used up)."""
+    """Whether the code proves the second factor. A wrong one counts as a wrong password
+    does (``authenticate_agent``): against the agent's lockout and the client's address, or,
+    from a browser holding the agent's device cookie, against that device alone."""
     if method not in METHODS:
         raise InvalidInput("unknown kind of code")
-    check_address_limit(session, FAILED_SIGN_INS, address)
-    if is_locked(agent):
+    device = trusted_device(session, settings.secret_key, agent, client.device_cookie)
+    if device is None and not has_throttle_pass(agent):
+        check_address_limit(session, FAILED_SIGN_INS, client.address)
+    locked = device_locked(device) if device is not None else is_locked(agent)
+    if locked:
         return False
     checks = {"totp": _check_totp, "recovery": _check_recovery_code, "email": _check_sign_in_code}
     ok = checks[method](session, settings, agent, code.strip())
     if not ok:
-        record_failed_sign_in(session, agent)
-        record_address_attempt(session, FAILED_SIGN_INS, address)
+        if device is not None:
+            record_device_failure(session, device)
+        else:
+            record_failed_sign_in(session, agent)
+            record_address_attempt(session, FAILED_SIGN_INS, client.address)
         record_audit(
             session,
             "agent.second_factor_failed",
@@ -281,8 +297,9 @@ def check_second_factor(
             detail={"method": method},
         )
         return False
-    agent.failed_logins = 0
-    session.add(agent)
+    if device is None:
+        agent.failed_logins = 0
+        session.add(agent)
     return True
 
 

@@ -18,18 +18,32 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
 from inbox.actions.signin.agents import (
     PENDING_LIFETIME,
     SESSION_LIFETIME,
+    SignInClient,
     TooManyAttempts,
     authenticate_agent,
     end_session,
+    finish_sign_in,
 )
-from inbox.actions.signin.two_factor import begin_sign_in, second_factor_required
+from inbox.actions.signin.devices import DEVICE_LIFETIME
+from inbox.actions.signin.two_factor import begin_sign_in, second_factor_pending
 from inbox.db import Database
+from inbox.models import Agent
 from inbox.settings import Settings
-from inbox.web.auth import PUBLIC, SECOND_FACTOR_PENDING, SESSION_COOKIE, agent_for_session
+from inbox.web.auth import (
+    DEVICE_COOKIE,
+    PUBLIC,
+    SECOND_FACTOR_PENDING,
+    agent_for_session,
+    cookie_name,
+    pending_expired,
+    secure_cookies,
+    session_cookie_name,
+)
 from inbox.web.forms import FormBody
 
 # Route option of the pages a session that still owes its second factor reaches.
@@ -38,10 +52,10 @@ PENDING_OK = {SECOND_FACTOR_PENDING: True}
 
 def session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE,
+        key=session_cookie_name(settings),
         value=value,
         httponly=True,
-        secure=settings.base_url.startswith("https://"),
+        secure=secure_cookies(settings),
         samesite="lax",
         path="/",
         max_age=max_age,
@@ -50,6 +64,38 @@ def session_cookie(settings: Settings, value: str, *, max_age: int | None = None
 
 def full_session_cookie(settings: Settings, token: str) -> Cookie:
     return session_cookie(settings, token, max_age=int(SESSION_LIFETIME.total_seconds()))
+
+
+def device_cookie(settings: Settings, value: str) -> Cookie:
+    """The browser's device cookie (``inbox.actions.signin.devices``): sent only to the
+    desk's own pages, kept across sign-outs."""
+    return Cookie(
+        key=cookie_name(settings, DEVICE_COOKIE),
+        value=value,
+        httponly=True,
+        secure=secure_cookies(settings),
+        samesite="strict",
+        path="/",
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+    )
+
+
+def signed_in_cookies(
+    session: Session,
+    request: ASGIConnection[Any, Any, Any, Any],
+    settings: Settings,
+    agent: Agent,
+    token: str,
+) -> list[Cookie]:
+    """The cookies of a complete sign-in: the full session, and the device cookie that lets
+    this browser in whatever others try against the agent (``finish_sign_in``)."""
+    device = finish_sign_in(
+        session,
+        settings.secret_key,
+        agent,
+        request.cookies.get(cookie_name(settings, DEVICE_COOKIE)),
+    )
+    return [full_session_cookie(settings, token), device_cookie(settings, device)]
 
 
 def local_target(target: str | None) -> str:
@@ -70,6 +116,16 @@ def too_many(page: Template, exc: TooManyAttempts) -> Template:
     page.status_code = 429
     page.headers["Retry-After"] = str(exc.retry_after)
     return page
+
+
+def sign_in_client(
+    connection: ASGIConnection[Any, Any, Any, Any], settings: Settings
+) -> SignInClient:
+    """The address and the device cookie of the browser that is signing in."""
+    return SignInClient(
+        address=client_address(connection, settings),
+        device_cookie=connection.cookies.get(cookie_name(settings, DEVICE_COOKIE)),
+    )
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> str:
@@ -98,12 +154,13 @@ class SignInPages(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         next: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         target = local_target(next)
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = request.cookies.get(session_cookie_name(settings))
         found = agent_for_session(db, cookie) if cookie else None
-        if found and found[1].second_factor_at is None and second_factor_required(found[0]):
+        if found and second_factor_pending(*found) and not pending_expired(found[1]):
             return Redirect(f"/login/two-factor?next={quote(target)}")
         return Template("pages/login.html", context={"next": target})
 
@@ -116,20 +173,23 @@ class SignInPages(Controller):
         data: FormBody,
     ) -> Response[Any]:
         target = local_target(data.get("next"))
-        token, pending = None, False
+        token, pending, cookies = None, False, []
         try:
             with db.unit_of_work() as session:
                 agent = authenticate_agent(
                     session,
                     email=data.get("email", ""),
                     password=data.get("password", ""),
-                    address=client_address(request, settings),
+                    client=sign_in_client(request, settings),
+                    secret_key=settings.secret_key,
                 )
                 if agent:
                     token, pending = begin_sign_in(session, agent)
-                    old = request.cookies.get(SESSION_COOKIE)
+                    old = request.cookies.get(session_cookie_name(settings))
                     if old:
                         end_session(session, old)  # rotate: the pre-login session id dies here
+                    if not pending:
+                        cookies = signed_in_cookies(session, request, settings, agent, token)
         except TooManyAttempts as exc:
             page = Template("pages/login.html", context={"next": target, "error": str(exc)})
             return too_many(page, exc)
@@ -147,7 +207,7 @@ class SignInPages(Controller):
             return Redirect(
                 f"/login/two-factor?next={quote(target)}", status_code=303, cookies=[cookie]
             )
-        return Redirect(target, status_code=303, cookies=[full_session_cookie(settings, token)])
+        return Redirect(target, status_code=303, cookies=cookies)
 
     @post("/logout", opt=PENDING_OK, sync_to_thread=True)
     def logout(
@@ -156,7 +216,7 @@ class SignInPages(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Redirect:
-        token = request.cookies.get(SESSION_COOKIE)
+        token = request.cookies.get(session_cookie_name(settings))
         if token:
             with db.unit_of_work() as session:
                 end_session(session, token)

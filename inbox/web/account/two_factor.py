@@ -36,17 +36,18 @@ from inbox.settings import Settings
 from inbox.signing import SecretBox
 from inbox.web.account.sign_in import (
     PENDING_OK,
-    client_address,
     full_session_cookie,
     local_target,
+    sign_in_client,
+    signed_in_cookies,
     too_many,
 )
 from inbox.web.auth import (
     PRIVATE,
-    SESSION_COOKIE,
     Credentials,
     browser_session_only,
     reverify_first,
+    session_cookie_name,
 )
 from inbox.web.forms import FormBody
 
@@ -61,14 +62,14 @@ def _own_row(session: Session, request: AgentRequest) -> Agent:
 
 
 def _recovery_codes_page(
-    codes: list[str], *, next: str, agent: Agent, cookie: Cookie | None = None
+    codes: list[str], *, next: str, agent: Agent, cookies: list[Cookie] | None = None
 ) -> Template:
     """Shown once, never cached: the codes that stand in for a lost second factor."""
     return Template(
         "pages/account/recovery_codes.html",
         context={"codes": codes, "next": next, "agent": agent},
         headers=PRIVATE,
-        cookies=[cookie] if cookie is not None else None,
+        cookies=cookies,
     )
 
 
@@ -161,9 +162,10 @@ class SecondFactorPages(Controller):
     ) -> Response[Any]:
         method = data.get("method", "")
         target = local_target(data.get("next"))
-        old_token = request.cookies.get(SESSION_COOKIE, "")
+        old_token = request.cookies.get(session_cookie_name(settings), "")
         codes: list[str] = []
         token = None
+        cookies: list[Cookie] = []
         try:
             with db.unit_of_work() as session:
                 agent = _own_row(session, request)
@@ -185,12 +187,13 @@ class SecondFactorPages(Controller):
                         agent,
                         method=method,
                         code=data.get("code", ""),
-                        address=client_address(request, settings),
+                        client=sign_in_client(request, settings),
                     )
                 if ok:
                     token = complete_second_factor(
                         session, agent, old_token=old_token, method=method
                     )
+                    cookies = signed_in_cookies(session, request, settings, agent, token)
         except TooManyAttempts as exc:
             page = self._challenge(request, db, settings, next=target, error=str(exc))
             return too_many(page, exc)
@@ -207,10 +210,9 @@ class SecondFactorPages(Controller):
                 error="That code is wrong or was used already.",
                 status_code=400,
             )
-        cookie = full_session_cookie(settings, token)
         if codes:
-            return _recovery_codes_page(codes, next=target, agent=request.user, cookie=cookie)
-        return Redirect(target, status_code=303, cookies=[cookie])
+            return _recovery_codes_page(codes, next=target, agent=request.user, cookies=cookies)
+        return Redirect(target, status_code=303, cookies=cookies)
 
     @post("/login/two-factor/email", opt=PENDING_OK, sync_to_thread=True)
     def mail_code(
@@ -317,13 +319,13 @@ class SecondFactorPages(Controller):
                 token = complete_second_factor(
                     session,
                     agent,
-                    old_token=request.cookies.get(SESSION_COOKIE, ""),
+                    old_token=request.cookies.get(session_cookie_name(settings), ""),
                     method="totp",
                 )
         except DomainError as exc:
             return self._two_factor_page(request, db, settings, error=str(exc), status_code=400)
-        cookie = full_session_cookie(settings, token)
-        return _recovery_codes_page(codes, next="/account/two-factor", agent=agent, cookie=cookie)
+        cookies = [full_session_cookie(settings, token)]
+        return _recovery_codes_page(codes, next="/account/two-factor", agent=agent, cookies=cookies)
 
     @post("/account/two-factor/recovery-codes", sync_to_thread=True)
     def new_recovery_codes(

@@ -92,14 +92,14 @@ def healthz(
         return Response({"status": "ok"})
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    agent = agent_for_api_token(db, token) if token else None
-    if agent is None:
+    found = agent_for_api_token(db, token) if token else None
+    if found is None:
         return Response(
             {"error": "unauthorized", "detail": "the deep check needs a bearer token"},
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    check_admin(agent)
+    check_admin(found[0])
     services = service_probe()
     with db.reading() as session:
         report = desk_health(session, now=utcnow(), services=services)

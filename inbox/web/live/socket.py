@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from inbox.errors import DomainError
 from inbox.models import utcnow
 from inbox.settings import Settings
-from inbox.web.auth import SESSION_COOKIE, current_session
+from inbox.web.auth import current_session, session_cookie_name
 from inbox.web.live.updates import FORBIDDEN, NOT_FOUND, SIGNED_OUT, LiveUpdates
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -45,7 +45,7 @@ async def live_socket(
     """Refused unless the browser session is fully signed in and the page is our own."""
     live: LiveUpdates = socket.app.state.live
     row = current_session(socket)
-    cookie = socket.cookies.get(SESSION_COOKIE, "")
+    cookie = socket.cookies.get(session_cookie_name(settings), "")
     if not origin_allowed(socket.headers.get("origin"), settings.base_url):
         await socket.close(code=FORBIDDEN, reason="origin")
         return

@@ -56,7 +56,7 @@ from inbox.queries.views import view_counts
 from inbox.queries.workspace import workspace_for
 from inbox.realtime.publish import Message, Publisher, channel_name, decode
 from inbox.settings import Settings
-from inbox.web.auth import agent_for_session
+from inbox.web.auth import CSRF_COOKIE, agent_for_session, cookie_name
 from inbox.web.live.fragments import element_by_id
 from inbox.web.live.presence import SWEEP_SECONDS, PresenceBoard
 
@@ -234,7 +234,7 @@ class LiveUpdates:
         params: dict[str, str],
     ) -> Connection:
         """What the socket asks to follow, checked against what the agent may see."""
-        csrf = socket.cookies.get("inbox_csrf", "")
+        csrf = socket.cookies.get(cookie_name(self.settings, CSRF_COOKIE), "")
         csrf_input = Markup('<input type="hidden" name="_csrf_token" value="{}">').format(csrf)
         key = f"{self.process_key}:{next(self._numbers)}"
         prefix = self.settings.reference_prefix

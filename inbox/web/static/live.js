@@ -11,3 +11,12 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
     target.querySelectorAll(":scope > tr.empty-row").forEach(function (row) { row.remove(); });
   }
 });
+
+// Typing in the reply box tells the ticket's live socket (templates/partials/presence.html):
+// one event on the body, so the reply form may be swapped out and in again. A trigger filter
+// would do the same, but htmx evaluates those as code, which the page's policy forbids.
+document.addEventListener("input", function (event) {
+  if (event.target.id === "reply-body") {
+    document.body.dispatchEvent(new CustomEvent("reply-typing"));
+  }
+});
