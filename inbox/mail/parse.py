@@ -249,7 +249,7 @@ class _Walk:
         self.parts.append(
             ParsedAttachment(
                 filename=filename or "attachment",
-                content_type=content_type,
+                content_type=h.mime_type(content_type),
                 data=payload if isinstance(payload, bytes) else b"",
                 content_id=h.normalize_message_id(part.get("Content-ID")),
                 inline=disposition == "inline",  # or referenced from the HTML, decided later
