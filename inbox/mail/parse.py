@@ -82,6 +82,9 @@ class ParsedMail:
     html: str | None
     attachments: tuple[ParsedAttachment, ...]
     auto_submitted: str | None
+    # X-Auto-Response-Suppress (Microsoft's), lowercased: which automatic answers the sender
+    # asks not to get ("all", "autoreply", "oof", "dr", ...).
+    auto_response_suppress: tuple[str, ...]
     is_auto_reply: bool
     is_bulk: bool
     is_bounce: bool
@@ -409,6 +412,11 @@ def _build(
         html=html,
         attachments=_mark_inline(walk.parts, html_source),
         auto_submitted=auto_submitted,
+        auto_response_suppress=tuple(
+            word
+            for word in re.split(r"[\s,;]+", headers.text("X-Auto-Response-Suppress").lower())
+            if word
+        )[:20],
         is_auto_reply=_is_auto_reply(headers, auto_submitted, subject),
         is_bulk=precedence in ("bulk", "list", "junk")
         or headers.first("List-Id") is not None
