@@ -28,6 +28,7 @@ from inbox.actions.email_out import (
 )
 from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
 from inbox.actions.inbound.bounces import file_bounce
+from inbox.actions.inbound.email_set_aside import file_mail_anyway
 from inbox.actions.inbound.items import IngestOutcome, finish_item
 from inbox.actions.inbound.rows import attachment_rows, loop_reason, may_acknowledge, message_row
 from inbox.actions.inbound.thread_lookup import find_thread
@@ -99,6 +100,16 @@ class EmailFiling:
         batch: MailBatch,
     ) -> IngestOutcome:
         return _file(session, settings, blobs, row, item, batch)
+
+    def file_anyway(
+        self,
+        session: Session,
+        settings: Settings,
+        blobs: BlobStore,
+        channel: Channel,
+        row: InboundItem,
+    ) -> Ticket:
+        return file_mail_anyway(session, settings, blobs, channel, row)
 
 
 def _plainly_new(settings: Settings, channel: Channel, mail: InboundMail) -> bool:

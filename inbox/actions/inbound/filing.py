@@ -28,7 +28,7 @@ from inbox.actions.inbound.email import EmailFiling
 from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
 from inbox.blobs import BlobStore
 from inbox.mail.inbound import PendingRaw, parse_pending
-from inbox.models import Channel, InboundItem
+from inbox.models import Channel, InboundItem, Ticket
 from inbox.models.kinds import ChannelKind
 from inbox.settings import Settings
 
@@ -91,6 +91,18 @@ class KindFiling(Protocol):
         item: Any,
         batch: Any,
     ) -> IngestOutcome: ...
+
+    def file_anyway(
+        self,
+        session: Session,
+        settings: Settings,
+        blobs: BlobStore,
+        channel: Channel,
+        row: InboundItem,
+    ) -> Ticket:
+        """A new ticket from an item in the quarantine, on an agent's word: threaded nowhere,
+        answered by nobody (``inbox.actions.inbound.set_aside``)."""
+        ...
 
 
 FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling()}
