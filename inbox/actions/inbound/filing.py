@@ -35,6 +35,8 @@ from inbox.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_PROCESS_ATTEMPTS = 3
+# What a truncated item (only its header block was downloaded) counts towards a batch.
+TRUNCATED_BYTES = 64 * 1024
 
 
 class Arrival(Protocol):
@@ -119,6 +121,29 @@ class FilingFailure:
 class FilingResult:
     outcomes: dict[int, IngestOutcome] = field(default_factory=dict)
     failures: list[FilingFailure] = field(default_factory=list)
+
+
+def pending_batches(
+    session: Session, item_ids: Sequence[int], *, max_bytes: int
+) -> list[list[int]]:
+    """The items still pending, in id order, cut into groups of about ``max_bytes`` stored
+    bytes (an item bigger than that alone): what is read, parsed and filed together, so
+    that a batch of big mails is never all in memory at once. Sizes come from the rows'
+    ``size`` column; the bytes themselves are not read here."""
+    groups: list[list[int]] = []
+    total = 0
+    for item_id, size, truncated in session.exec(
+        select(InboundItem.id, InboundItem.size, InboundItem.truncated)
+        .where(col(InboundItem.id).in_(item_ids), InboundItem.state == "pending")
+        .order_by(col(InboundItem.id))
+    ).all():
+        cost = TRUNCATED_BYTES if truncated else size
+        if not groups or total + cost > max_bytes:
+            groups.append([])
+            total = 0
+        groups[-1].append(item_id or 0)
+        total += cost
+    return groups
 
 
 def read_pending_raw(session: Session, item_ids: Sequence[int]) -> list[PendingRaw]:
