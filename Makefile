@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # pytest-xdist workers. Many tests wait on servers (Dovecot, inbox serve, Chromium), so more
 # workers than cores keep the cores busy; each worker has its own databases and ports.
 WORKERS ?= 4
-PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist worksteal
+PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist worksteal --durations=15
 
 .PHONY: run test check lint quick sqlite scale-out demo
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
-from litestar import Litestar, MediaType, Request, Response, get
-from litestar.channels import ChannelsPlugin
+from litestar import Litestar, MediaType, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -25,13 +24,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from sqlmodel import select
 
-from inbox.db import Database
 from inbox.errors import DomainError
-from inbox.models import Channel
 from inbox.realtime.hub import realtime_channels
-from inbox.realtime.publish import Publisher, commit_publisher, open_publisher
 from inbox.settings import Settings, get_settings
 from inbox.web.account.password_reset import PasswordResetPages
 from inbox.web.account.sign_in import SignInPages
@@ -39,15 +34,21 @@ from inbox.web.account.two_factor import SecondFactorPages
 from inbox.web.admin.agents import AgentAdminPages
 from inbox.web.admin.audit import AuditLogPages
 from inbox.web.admin.followups import FollowupAdminPages
+from inbox.web.admin.health import HealthAdminPages, healthz
+from inbox.web.admin.home import AdminHomePages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
+from inbox.web.admin.staff import AgentSettingsPages
 from inbox.web.admin.statuses import StatusAdminPages
+from inbox.web.admin.teams import TeamAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
 from inbox.web.api.merges import MergeApi
 from inbox.web.api.openapi import ClosedStructSchemaPlugin
+from inbox.web.api.people import AgentApi, TeamApi
 from inbox.web.api.quarantine import QuarantineApi
 from inbox.web.api.reports import ReportApi
+from inbox.web.api.sla import SlaApi
 from inbox.web.api.tickets import TicketApi
 from inbox.web.auth import PUBLIC, PUBLIC_PATH_PATTERNS, AgentAuthMiddleware
 from inbox.web.live.socket import live_socket
@@ -66,7 +67,8 @@ from inbox.web.tickets.scope import ticket_scope_guard
 from inbox.web.tickets.sla import TicketSlaPages
 from inbox.web.tickets.workspace import WorkspacePages
 from workers.accounts import account_directory
-from workers.bootstrap import start_runtime
+from workers.bootstrap import start_realtime, start_runtime
+from workers.health import probe_services
 from workers.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -74,18 +76,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 2 * 1024 * 1024
-
-
-def start_realtime(rt: Runtime, channels: ChannelsPlugin | None = None) -> Publisher:
-    """Every process that commits publishes its committed ticket events: to the realtime
-    server, or in memory to the web process's own ``channels``."""
-    if rt.settings.realtime_url is None and rt.settings.broker_url is not None:
-        logging.getLogger(__name__).warning(
-            "INBOX_REALTIME_URL is unset: browsers hear only of changes made by the web process"
-        )
-    publisher = open_publisher(rt.settings.realtime_url, channels)
-    rt.db.on_commit(commit_publisher(publisher))
-    return publisher
 
 
 def _error(request: Request[Any, Any, Any], status: int, code: str, detail: str) -> Response[Any]:
@@ -135,13 +125,6 @@ def validation_error_handler(
     return http_error_handler(request, exc)
 
 
-@get("/healthz", opt=PUBLIC, sync_to_thread=True)
-def healthz(db: NamedDependency[Database]) -> dict[str, str]:
-    with db.reading() as session:
-        session.exec(select(Channel.id).limit(1)).all()
-    return {"status": "ok"}
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -188,6 +171,10 @@ def create_app(
             TicketSlaPages,
             NotificationPages,
             # administration
+            AdminHomePages,
+            HealthAdminPages,
+            TeamAdminPages,
+            AgentSettingsPages,
             StatusAdminPages,
             AgentAdminPages,
             AuditLogPages,
@@ -200,6 +187,9 @@ def create_app(
             CallApi,
             MergeApi,
             ReportApi,
+            TeamApi,
+            AgentApi,
+            SlaApi,
             # reports, the public survey
             ReportPages,
             SurveyPages,
@@ -217,6 +207,10 @@ def create_app(
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "blobs": Provide(lambda: rt.blobs, sync_to_thread=False),
             "accounts": Provide(lambda: accounts, sync_to_thread=False),
+            # The broker and realtime hub, probed for /admin/health and /healthz?deep=1.
+            "service_probe": Provide(
+                lambda: partial(probe_services, settings), sync_to_thread=False
+            ),
         },
         state=State({"db": rt.db, "settings": settings, "live": live}),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],

@@ -31,10 +31,10 @@ def _prepare(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     parser = None
     if settings.in_process_workers:
-        from workers.parsing import MailParser
+        from workers.parsing import InboundParser
 
         # Spawned first, the parser processes import while this one does.
-        parser = MailParser(settings.parse_processes)
+        parser = InboundParser(settings.parse_processes)
         parser.start()
     if settings.database_url.startswith("sqlite"):
         _prepare(settings)
@@ -87,7 +87,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     import dramatiq
 
-    from inbox.app import start_realtime, start_runtime
+    from workers.bootstrap import start_realtime, start_runtime
 
     rt, broker = start_runtime(settings)
     hub = start_realtime(rt)
@@ -110,7 +110,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from inbox.app import start_realtime, start_runtime
+    from workers.bootstrap import start_realtime, start_runtime
     from workers.embedded import BackgroundServices
 
     rt, _broker = start_runtime(settings)
@@ -231,13 +231,13 @@ def cmd_channel_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     """Files on the batched path of ``inbox serve``; what it queues (acknowledgements) is
     sent by the desk's workers, as the outbox sends everything."""
-    from workers.parsing import MailParser
+    from workers.parsing import InboundParser
 
-    parser = MailParser(settings.parse_processes)
+    parser = InboundParser(settings.parse_processes)
     parser.start()  # spawned first, the parser processes import while this one does
     if settings.database_url.startswith("sqlite"):
         _prepare(settings)
-    from inbox.app import start_realtime
+    from workers.bootstrap import start_realtime
     from workers.poll import poll_channels
     from workers.runtime import build_runtime
 

@@ -1,4 +1,5 @@
-"""Applying Alembic migrations from code: ``inbox db upgrade`` and first start."""
+"""Applying Alembic migrations from code: ``inbox db upgrade`` and first start; then what a
+desk starts with (``seed_database``)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,21 @@ def upgrade_database(database_url: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(database_url), "heads")
+    seed_database(database_url)
+
+
+def seed_database(database_url: str) -> None:
+    """What a fresh desk needs to work on first start: a default SLA policy
+    (``inbox.actions.sla.defaults``), unless the desk has policies."""
+    from inbox.actions.sla.defaults import ensure_default_sla_policy
+    from inbox.db import Database
+
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            ensure_default_sla_policy(session)
+    finally:
+        db.dispose()
 
 
 def script_heads() -> set[str]:

@@ -5,6 +5,8 @@
 - Message-IDs of our own mail are signed, so a reply's In-Reply-To can be
   trusted and our own mail coming back is recognised.
 - Channel secrets (mail passwords, API tokens) are encrypted at rest.
+- Outbound mail that carries a secret (a one-time code, a password-reset link) is encrypted
+  while it waits in the outbox.
 - Survey links carry a signed survey id, so a customer answers without signing in.
 """
 
@@ -18,6 +20,8 @@ import secrets
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 def _mac(secret: bytes, purpose: str, value: str, length: int) -> str:
@@ -118,3 +122,27 @@ class SecretBox:
         except InvalidToken as exc:
             raise ValueError("channel secrets cannot be decrypted with this secret key") from exc
         return opened
+
+
+class OutboxSeal:
+    """Encrypts the bytes of a mail that carries a secret while it waits in the outbox.
+
+    The key is derived from the instance secret with HKDF, for this purpose alone, so it is
+    neither the channel secrets' key nor anything a signature reveals. Fernet authenticates
+    what it encrypts: a payload changed in the table does not open.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"inbox outbox seal").derive(
+            secret
+        )
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def seal(self, payload: bytes) -> bytes:
+        return self._fernet.encrypt(payload)
+
+    def open(self, sealed: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(sealed)
+        except InvalidToken as exc:
+            raise ValueError("this mail cannot be decrypted with this secret key") from exc

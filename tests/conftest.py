@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 
 from inbox.actions.signin import agents
 from inbox.db import Database
-from inbox.migrate import upgrade_database
+from inbox.migrate import seed_database, upgrade_database
 from inbox.settings import Settings, load_settings
 from tests.support.apps import close_connections
 from tests.support.isolation import create_postgres_database, drop_postgres_database
@@ -96,6 +96,7 @@ def _fresh_database_url(template: str, data_dir: Path) -> str:
                 names = ", ".join(f'"{t}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         engine.dispose()
+        seed_database(template)  # as the SQLite copy has it from the template
         return template
     data_dir.mkdir(parents=True, exist_ok=True)
     target = data_dir / "inbox.sqlite3"

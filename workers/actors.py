@@ -84,10 +84,9 @@ def _deliver(
     if channel is None or channel.id is None:
         _record_failure(outbox_id, "the channel of this message no longer exists", permanent=True)
         return None
-    outbound = Outbound(
-        sender=claimed.sender, recipients=claimed.recipients, payload=claimed.payload
-    )
     try:
+        payload = rt.seal.open(claimed.payload) if claimed.sealed else claimed.payload
+        outbound = Outbound(sender=claimed.sender, recipients=claimed.recipients, payload=payload)
         connection = connections.get(channel.id)
         if connection is None:
             connector = connectors.get(channel.kind)

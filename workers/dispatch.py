@@ -1,9 +1,19 @@
-"""Turns committed domain events into queued jobs."""
+"""Turns committed domain events into queued jobs.
+
+The work is in the tables before any job is queued: a job only says "look now". When the
+broker cannot take one (Redis or RabbitMQ down), the change that caused it stays committed
+and its answer stays a success; the scheduler's sweeps queue the work once the broker is
+back (outbox rows, stored mail, due timers). So a broker outage delays work, and an agent's
+reply shows as queued, never as an error.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 
+from inbox.actions.outbox import release_enqueue_leases
+from inbox.db import Database
 from inbox.events import Event, InboundStored, OutboxQueued
 
 # Registering the timer handlers of these workflows:
@@ -11,6 +21,8 @@ from workers import followup_actors, search_upkeep, unlock_actors  # noqa: F401
 from workers.actors import deliver_outbox_items, process_inbound
 from workers.sla_actors import enqueue_sla_recomputes
 from workers.timers import enqueue_due_timers
+
+log = logging.getLogger(__name__)
 
 # Stored mail is filed this many items per job (and transaction): a mailbox watcher's whole
 # fetch, so that the fixed cost of a transaction (its reads, statements and commit) is shared
@@ -21,11 +33,40 @@ INBOUND_JOB_SIZE = 100
 OUTBOX_JOB_SIZE = 10
 
 
-def enqueue_jobs(events: list[Event]) -> None:
-    enqueue_inbound([e.item_id for e in events if isinstance(e, InboundStored)])
-    enqueue_outbox([e.outbox_id for e in events if isinstance(e, OutboxQueued)])
-    enqueue_due_timers(events)
-    enqueue_sla_recomputes(events)
+def job_dispatcher(db: Database) -> Callable[[list[Event]], None]:
+    """The dispatcher for ``db.on_commit``: each kind of job is queued on its own, and one the
+    broker refuses is left to the sweeps."""
+
+    def enqueue_jobs(events: list[Event]) -> None:
+        inbound_ids = [e.item_id for e in events if isinstance(e, InboundStored)]
+        outbox_ids = [e.outbox_id for e in events if isinstance(e, OutboxQueued)]
+        _or_leave_to_sweep("filing stored mail", lambda: enqueue_inbound(inbound_ids))
+        if not _or_leave_to_sweep("sending mail", lambda: enqueue_outbox(outbox_ids)):
+            release_outbox_leases(db, outbox_ids)
+        _or_leave_to_sweep("firing timers", lambda: enqueue_due_timers(events))
+        _or_leave_to_sweep("SLA recomputes", lambda: enqueue_sla_recomputes(events))
+
+    return enqueue_jobs
+
+
+def _or_leave_to_sweep(what: str, enqueue: Callable[[], None]) -> bool:
+    try:
+        enqueue()
+    except Exception as exc:  # whatever the broker's client raises: the commit stands
+        log.warning("the broker did not take the jobs for %s, left to the sweeps: %s", what, exc)
+        return False
+    return True
+
+
+def release_outbox_leases(db: Database, outbox_ids: Sequence[int]) -> None:
+    """Outbox rows whose jobs were not queued are swept again on the scheduler's next pass."""
+    if not outbox_ids:
+        return
+    try:
+        with db.unit_of_work() as session:
+            release_enqueue_leases(session, outbox_ids)
+    except Exception as exc:  # they are swept anyway, once their enqueue lease runs out
+        log.warning("outbox rows %s stay leased: %s", list(outbox_ids), exc)
 
 
 def enqueue_outbox(outbox_ids: Sequence[int]) -> None:

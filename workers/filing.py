@@ -49,11 +49,11 @@ def _file_together(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[i
     try:
         with rt.db.reading() as session:
             pending = read_pending_raw(session, item_ids)
-        mails = rt.parser.parse(pending)
-        if not mails:
+        arrivals = rt.parser.parse(pending)
+        if not arrivals:
             return {}
         with rt.db.unit_of_work() as session:
-            result = process_inbound_items(session, rt.settings, rt.blobs, mails)
+            result = process_inbound_items(session, rt.settings, rt.blobs, arrivals)
     except Exception as exc:
         if len(item_ids) > 1:
             log.exception("filing inbound items %s together failed; one at a time now", item_ids)

@@ -1,6 +1,7 @@
-"""Parsing stored mail, in a pool of processes where one is configured.
+"""Reading stored inbound items (``inbox.parsing``), in a pool of processes where one is
+configured.
 
-Parsing is pure CPU work under the interpreter lock; in a process of its own it runs
+Parsing mail is pure CPU work under the interpreter lock; in a process of its own it runs
 beside the filing, the fetching and the web requests instead of taking turns with them.
 A parser process that dies (a pathological mail, memory exhausted) takes only its batch
 with it: those items count a failure, are retried one by one, and are quarantined
@@ -18,12 +19,13 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from inbox.mail.inbound import InboundMail, PendingRaw, parse_pending
+from inbox.parsing.items import Arrival, PendingRaw, Unread
+from inbox.parsing.readers import read_pending
 
 log = logging.getLogger(__name__)
 
 
-class MailParser:
+class InboundParser:
     """``processes=0`` parses in the calling thread."""
 
     def __init__(self, processes: int) -> None:
@@ -39,17 +41,17 @@ class MailParser:
         if self.processes > 0 and self._ready is None:
             self._ready = self._get_pool().submit(_ready)
 
-    def parse(self, pending: Sequence[PendingRaw]) -> list[InboundMail]:
+    def parse(self, pending: Sequence[PendingRaw]) -> list[Arrival]:
         starting = self._ready is not None and not self._ready.done()
         if self.processes <= 0 or len(pending) == 0 or starting:
-            return [parse_pending(p) for p in pending]
+            return [read_pending(p) for p in pending]
         pool = self._get_pool()
         try:
-            return list(pool.map(parse_pending, pending, chunksize=8))
+            return list(pool.map(read_pending, pending, chunksize=8))
         except BrokenProcessPool as exc:
             log.error("a mail parser process died; %d items count a failure", len(pending))
             self._discard(pool)
-            return [InboundMail(p.item_id, p.size, p.truncated, None, error=exc) for p in pending]
+            return [Unread(p.item_id, exc) for p in pending]
 
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.settings import Settings, get_settings
-from inbox.signing import SecretBox
-from workers.parsing import MailParser
+from inbox.signing import OutboxSeal, SecretBox
+from workers.parsing import InboundParser
 
 
 @dataclass
@@ -21,19 +21,21 @@ class Runtime:
     db: Database
     blobs: BlobStore
     box: SecretBox
-    parser: MailParser
+    parser: InboundParser
+    seal: OutboxSeal
 
 
 _runtime: Runtime | None = None
 
 
-def build_runtime(settings: Settings, parser: MailParser | None = None) -> Runtime:
+def build_runtime(settings: Settings, parser: InboundParser | None = None) -> Runtime:
     return Runtime(
         settings=settings,
         db=Database(settings.database_url),
         blobs=BlobStore(settings.blob_dir),
         box=SecretBox(settings.secret_key),
-        parser=parser or MailParser(settings.parse_processes),
+        parser=parser or InboundParser(settings.parse_processes),
+        seal=OutboxSeal(settings.secret_key),
     )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from inbox.actions.inbound.store import sweep_pending_inbound
-from inbox.actions.outbox import sweep_due_outbox
-from workers.dispatch import enqueue_inbound, enqueue_outbox
+from inbox.actions.outbox import sweep_due_outbox, wipe_expired_secrets
+from workers.dispatch import enqueue_inbound, enqueue_outbox, release_outbox_leases
+from workers.health import WATCH_EVERY, watch_health
 from workers.runtime import Runtime
 from workers.search_upkeep import ensure_search_upkeep
 from workers.sla_actors import ensure_report_refresh
@@ -22,9 +24,15 @@ log = logging.getLogger(__name__)
 
 def run_due_work(rt: Runtime) -> int:
     with rt.db.unit_of_work() as session:
+        # Codes and reset links that expired leave the outbox before anything is sent.
+        wipe_expired_secrets(session)
         outbox_ids = sweep_due_outbox(session)
         inbound_ids = sweep_pending_inbound(session)
-    enqueue_outbox(outbox_ids)
+    try:
+        enqueue_outbox(outbox_ids)
+    except Exception:
+        release_outbox_leases(rt.db, outbox_ids)  # the broker is away: try on the next pass
+        raise
     # Left behind by a lost job or a killed worker: one job each, so that a mail which
     # brings its worker down cannot take other mail with it again.
     enqueue_inbound(inbound_ids, per_job=1)
@@ -37,6 +45,7 @@ class Scheduler(threading.Thread):
         self.rt = rt
         self.stop_event = threading.Event()
         self.upkeep_set = False
+        self.next_health_check = 0.0
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -48,7 +57,18 @@ class Scheduler(threading.Thread):
                 run_due_work(self.rt)
             except Exception:
                 log.exception("scheduler pass failed")
+            self._watch_health()
             self.stop_event.wait(self.rt.settings.scheduler_interval_seconds)
+
+    def _watch_health(self) -> None:
+        """Once a minute, apart from the sweeps: a failing look at the desk stops no work."""
+        if time.monotonic() < self.next_health_check:
+            return
+        self.next_health_check = time.monotonic() + WATCH_EVERY.total_seconds()
+        try:
+            watch_health(self.rt)
+        except Exception:
+            log.exception("health check failed")
 
     def stop(self) -> None:
         self.stop_event.set()

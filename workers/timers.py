@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dramatiq
 
@@ -14,6 +14,8 @@ from inbox.actions.timers import (
     TimerSet,
     claim_timer,
     finish_timer,
+    give_up_timer,
+    record_timer_failure,
     retry_timer,
     sweep_due_timers,
 )
@@ -27,8 +29,6 @@ ensure_broker()
 log = logging.getLogger(__name__)
 TimerHandler = Callable[[Runtime, ClaimedTimer], datetime | None]
 _HANDLERS: dict[str, TimerHandler] = {}
-# A handler that crashed is tried again after this.
-CRASH_RETRY = timedelta(minutes=1)
 
 
 def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
@@ -42,23 +42,27 @@ def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
 @dramatiq.actor(queue_name="timers", max_retries=0, time_limit=120_000)
 def fire_timer(timer_id: int, due_by: str) -> None:
     """``due_by``: the moment the sender found the timer due; a stale message for a timer
-    set again for later finds nothing to claim."""
+    set again for later finds nothing to claim. A handler that raises has its timer tried
+    again later, a bounded number of times (``inbox.actions.timers``)."""
     rt = get_runtime()
     with rt.db.unit_of_work() as session:
         claimed = claim_timer(session, timer_id, due_by=datetime.fromisoformat(due_by))
     if claimed is None:
         return
     handler = _HANDLERS.get(claimed.kind)
-    retry_at: datetime | None
     if handler is None:
         log.error("no handler for timer kind %r (timer %s)", claimed.kind, timer_id)
-        retry_at = None
-    else:
-        try:
-            retry_at = handler(rt, claimed)
-        except Exception:
-            log.exception("timer %s (%s) failed", timer_id, claimed.kind)
-            retry_at = utcnow() + CRASH_RETRY
+        with rt.db.unit_of_work() as session:
+            give_up_timer(session, timer_id, f"no handler for timers of kind {claimed.kind!r}")
+        return
+    try:
+        retry_at = handler(rt, claimed)
+    except Exception as exc:
+        log.exception("timer %s (%s) failed", timer_id, claimed.kind)
+        with rt.db.unit_of_work() as session:
+            if record_timer_failure(session, timer_id, f"{type(exc).__name__}: {exc}"):
+                log.error("timer %s (%s) gave up: a dead letter now", timer_id, claimed.kind)
+        return
     with rt.db.unit_of_work() as session:
         if retry_at is None:
             finish_timer(session, timer_id)

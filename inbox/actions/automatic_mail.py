@@ -4,9 +4,15 @@ contact on file (one-time codes, unlock notices; an agent never sees a one-time 
 
 It leaves from an email channel, the desk's own address: there is no separate system mailer
 to configure. Without an email channel nothing can be sent.
+
+Mail that carries a secret says until when it works (``secret_expires_at``): it waits in the
+outbox encrypted, and its bytes are wiped once sent or expired (``inbox.actions.outbox``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -15,7 +21,7 @@ from inbox.mail.compose import OutboundMail, build_message, one_line
 from inbox.models import Agent, Channel, Ticket, utcnow
 from inbox.models.kinds import ChannelKind
 from inbox.settings import Settings
-from inbox.signing import new_message_id
+from inbox.signing import OutboxSeal, new_message_id
 
 
 def sending_channel(session: Session, *, paused_too: bool = False) -> Channel | None:
@@ -41,12 +47,20 @@ def queue_agent_mail(
     key: str,
     subject: str,
     body: str,
+    secret_expires_at: datetime | None = None,
 ) -> bool:
     """Queue one automatic mail to an agent; False when no channel can send it."""
     channel = sending_channel(session)
     if channel is None:
         return False
-    _queue(session, settings, channel, agent.email, agent.name, kind, key, subject, body, None)
+    _queue(
+        session,
+        settings,
+        channel,
+        _Mail(agent.email, agent.name, kind, key, subject, body),
+        ticket_id=None,
+        secret_expires_at=secret_expires_at,
+    )
     return True
 
 
@@ -61,6 +75,7 @@ def queue_contact_mail(
     subject: str,
     body: str,
     ticket: Ticket | None = None,
+    secret_expires_at: datetime | None = None,
 ) -> bool:
     """Queue one automatic mail to a customer's contact; False when no email channel can
     send it. It leaves from the ticket's email channel when there is one, else from any:
@@ -73,46 +88,62 @@ def queue_contact_mail(
         channel = sending_channel(session, paused_too=True)
     if channel is None:
         return False
-    ticket_id = ticket.id if ticket else None
-    _queue(session, settings, channel, to_address, to_name, kind, key, subject, body, ticket_id)
+    _queue(
+        session,
+        settings,
+        channel,
+        _Mail(to_address, to_name, kind, key, subject, body),
+        ticket_id=ticket.id if ticket else None,
+        secret_expires_at=secret_expires_at,
+    )
     return True
+
+
+@dataclass(frozen=True)
+class _Mail:
+    to_address: str
+    to_name: str
+    kind: str
+    key: str
+    subject: str
+    body: str
 
 
 def _queue(
     session: Session,
     settings: Settings,
     channel: Channel,
-    to_address: str,
-    to_name: str,
-    kind: str,
-    key: str,
-    subject: str,
-    body: str,
+    mail: _Mail,
+    *,
     ticket_id: int | None,
+    secret_expires_at: datetime | None,
 ) -> None:
     domain = channel.address.partition("@")[2] or "localhost"
     payload = build_message(
         OutboundMail(
             from_name=channel.name,
             from_address=channel.address,
-            to_name=one_line(to_name),
-            to_address=to_address,
+            to_name=one_line(mail.to_name),
+            to_address=mail.to_address,
             reply_to=channel.address,
-            subject=subject,
-            body_text=body,
+            subject=mail.subject,
+            body_text=mail.body,
             message_id=new_message_id(settings.secret_key, domain, None),
             date=utcnow(),
             auto_submitted="auto-generated",
         )
     )
+    if secret_expires_at is not None:
+        payload = OutboxSeal(settings.secret_key).seal(payload)
     queue_outbound(
         session,
-        key=key,
-        kind=kind,
+        key=mail.key,
+        kind=mail.kind,
         channel_id=channel.id,
         ticket_id=ticket_id,
         message_id=None,
         sender=channel.address,
-        recipients=[to_address],
+        recipients=[mail.to_address],
         payload=payload,
+        secret_expires_at=secret_expires_at,
     )

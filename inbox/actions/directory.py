@@ -165,6 +165,7 @@ class EmbeddedDirectory:
                 to_name=row.name,
                 kind="account_code",
                 key=f"account_code:{stored.id}",
+                secret_expires_at=stored.expires_at,
                 subject="Your verification code",
                 body=(
                     f"Hello {row.name or ''},\n\n"

@@ -1,16 +1,25 @@
 """The outbox: written with its cause, claimed by one worker, finished once.
 
 Retries wait in the table (``next_attempt_at``), not in the broker, so a long
-SMTP outage survives a broker flush and restarts of every process.
+SMTP outage survives a broker flush and restarts of every process. Every claim counts an
+attempt, whether the send then fails or its worker dies: after ``MAX_ATTEMPTS`` the row is
+``failed`` and waits on /admin/health to be retried or discarded.
+
+Mail that carries a secret (a one-time code, a password-reset link) waits encrypted
+(``secret_expires_at`` is set; the sender opens it with ``inbox.signing.OutboxSeal``), is not
+sent once the secret has expired, and has its bytes wiped as soon as it is sent, fails for
+good, or expires (``wipe_expired_secrets``, swept by the scheduler). The row stays, without
+them, for the rate limits that count mail sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlmodel import Session, col, select
 
 from inbox.actions.rows import Row, insert_rows
@@ -35,9 +44,13 @@ def queue_outbound(
     sender: str,
     recipients: list[str],
     payload: bytes,
+    secret_expires_at: datetime | None = None,
 ) -> Outbox:
+    """One row to send. With ``secret_expires_at``, ``payload`` must be sealed already
+    (``OutboxSeal.seal``): the mail carries a secret that is useless after that time."""
     item = Outbox(
-        **outbox_row(key, kind, channel_id, ticket_id, message_id, sender, recipients, payload)
+        **outbox_row(key, kind, channel_id, ticket_id, message_id, sender, recipients, payload),
+        secret_expires_at=secret_expires_at,
     )
     session.add(item)
     session.flush()
@@ -86,21 +99,25 @@ class ClaimedDelivery:
     sender: str
     recipients: tuple[str, ...]
     payload: bytes
+    # The payload is sealed (``OutboxSeal``): open it to send, wipe it once sent.
+    sealed: bool = False
 
 
 def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[ClaimedDelivery]:
     """Take rows for sending, in id order, in one statement; rows that are sent, failed, not
-    due, or someone else's are left out."""
+    due, someone else's, or carry a secret that has expired are left out."""
     now = utcnow()
     result = session.execute(
         update(Outbox)
         .where(
             col(Outbox.id).in_(outbox_ids),
             col(Outbox.next_attempt_at) <= now,
+            col(Outbox.attempts) < MAX_ATTEMPTS,
             or_(
                 col(Outbox.state) == "queued",
                 (col(Outbox.state) == "sending") & (col(Outbox.lease_until) < now),
             ),
+            or_(col(Outbox.secret_expires_at).is_(None), col(Outbox.secret_expires_at) > now),
         )
         .values(state="sending", lease_until=now + SENDING_LEASE, attempts=Outbox.attempts + 1)
         .returning(
@@ -110,6 +127,7 @@ def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[Claime
             col(Outbox.sender),
             col(Outbox.recipients),
             col(Outbox.payload),
+            col(Outbox.secret_expires_at),
         )
         .execution_options(synchronize_session=False)
     )
@@ -121,6 +139,7 @@ def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[Claime
             sender=row[3],
             recipients=tuple(row[4]),
             payload=row[5],
+            sealed=row[6] is not None,
         )
         for row in result
     ]
@@ -128,10 +147,14 @@ def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[Claime
 
 
 def record_delivery_sent(session: Session, claimed: ClaimedDelivery) -> None:
+    now = utcnow()
+    values: dict[str, Any] = {"state": "sent", "sent_at": now, "lease_until": None}
+    if claimed.sealed:  # delivered: the secret need not wait here any more
+        values.update(payload=b"", wiped_at=now)
     session.execute(
         update(Outbox)
         .where(col(Outbox.id) == claimed.outbox_id)
-        .values(state="sent", sent_at=utcnow(), lease_until=None, last_error=None)
+        .values(last_error=None, **values)
         .execution_options(synchronize_session=False)
     )
     if claimed.message_id is not None:
@@ -155,8 +178,13 @@ def record_delivery_failure(
         return
     item.last_error = error[:2000]
     item.lease_until = None
-    if permanent or item.attempts >= MAX_ATTEMPTS:
+    expired = item.secret_expires_at is not None and (
+        item.wiped_at is not None or item.secret_expires_at <= utcnow()
+    )
+    if permanent or expired or item.attempts >= MAX_ATTEMPTS:
         item.state = "failed"
+        if item.secret_expires_at is not None:  # never to be sent: nothing to keep
+            item.payload, item.wiped_at = b"", utcnow()
         _set_message_delivery(session, item, "failed", error)
     else:
         item.state = "queued"
@@ -175,6 +203,19 @@ def _set_message_delivery(session: Session, item: Outbox, state: str, error: str
         session.add(message)
 
 
+def release_enqueue_leases(session: Session, outbox_ids: Sequence[int]) -> None:
+    """Rows whose job the broker did not take: the next sweep enqueues them again at once,
+    instead of after ``ENQUEUE_LEASE``. A job that did reach the broker finds its row claimed
+    or sent, or claims it first: a row is sent once either way."""
+    if outbox_ids:
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id).in_(outbox_ids), col(Outbox.state) == "queued")
+            .values(lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def sweep_due_outbox(session: Session, *, limit: int = 500) -> list[int]:
     """Rows due and not recently enqueued: lease them for a minute and return their ids."""
     now = utcnow()
@@ -187,6 +228,7 @@ def sweep_due_outbox(session: Session, *, limit: int = 500) -> list[int]:
                     col(Outbox.state) == "sending",
                 ),
                 or_(col(Outbox.lease_until).is_(None), col(Outbox.lease_until) < now),
+                col(Outbox.wiped_at).is_(None),
             )
             .order_by(col(Outbox.next_attempt_at))
             .limit(limit)
@@ -199,4 +241,48 @@ def sweep_due_outbox(session: Session, *, limit: int = 500) -> list[int]:
             .where(col(Outbox.id).in_(ids), col(Outbox.state) == "queued")
             .values(lease_until=now + ENQUEUE_LEASE)
         )
+        # Its worker died while sending it, on every attempt: given up.
+        abandoned = session.exec(
+            select(Outbox.id).where(
+                col(Outbox.id).in_(ids),
+                col(Outbox.state) == "sending",
+                col(Outbox.attempts) >= MAX_ATTEMPTS,
+            )
+        ).all()
+        for outbox_id in abandoned:
+            if outbox_id is not None:
+                record_delivery_failure(
+                    session,
+                    outbox_id,
+                    f"its worker stopped while sending it, {MAX_ATTEMPTS} times in a row",
+                    permanent=True,
+                    retry_base_seconds=0,
+                )
+        ids = [i for i in ids if i not in set(abandoned)]
     return [i for i in ids if i is not None]
+
+
+EXPIRED_UNSENT = "not sent before the secret it carries expired"
+
+
+def wipe_expired_secrets(session: Session, *, now: datetime | None = None) -> int:
+    """Wipes the bytes of mail whose secret has expired, sent or not; one still waiting is
+    failed, since what it carries no longer works. Returns how many rows were wiped."""
+    now = now or utcnow()
+    waiting = col(Outbox.state).in_(("queued", "sending"))
+    result = session.execute(
+        update(Outbox)
+        .where(
+            col(Outbox.secret_expires_at) <= now,
+            col(Outbox.wiped_at).is_(None),
+        )
+        .values(
+            payload=b"",
+            wiped_at=now,
+            lease_until=None,
+            state=case((waiting, "failed"), else_=col(Outbox.state)),
+            last_error=case((waiting, EXPIRED_UNSENT), else_=col(Outbox.last_error)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

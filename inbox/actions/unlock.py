@@ -327,6 +327,21 @@ def record_unlock_refusal(
     )
 
 
+def record_foreign_account_refusal(
+    session: Session, *, agent: Agent, ticket: Ticket, named: str, account: Account
+) -> None:
+    """A form named an account other than the one the account directory has for the ticket's
+    customer, and was refused: how an attempt on someone else's account shows."""
+    record_audit(
+        session,
+        "account.foreign_account_refused",
+        actor=agent,
+        target_type="account",
+        target_id=named[:64],
+        detail={"ticket": ticket.reference, "customer_account": account.account_id},
+    )
+
+
 @dataclass(frozen=True)
 class UnlockJob:
     request_id: int

@@ -1,4 +1,4 @@
-"""A stored mail, parsed: the step of ingestion that needs no database.
+"""A stored mail, parsed: the email channels' reader (``inbox.parsing.readers``).
 
 Kept apart from the filing (``inbox.actions.inbound.filing``) so that a parser process imports only
 the mail parser, and is ready in a fraction of the time the models would take.
@@ -10,19 +10,12 @@ import hashlib
 from dataclasses import dataclass
 
 from inbox.mail.parse import ParsedMail, UnparseableMail, parse_mail
-
-
-@dataclass(frozen=True)
-class PendingRaw:
-    item_id: int
-    raw: bytes
-    size: int
-    truncated: bool
+from inbox.parsing.items import PendingRaw
 
 
 @dataclass(frozen=True)
 class InboundMail:
-    """A pending item, read and parsed. ``error`` is a parser crash, counted as a failure."""
+    """A pending mail, read and parsed (an ``Arrival``; a crash while reading is an ``Unread``)."""
 
     item_id: int
     size: int
@@ -30,10 +23,10 @@ class InboundMail:
     parsed: ParsedMail | None
     external_id: str = ""
     unparseable: str = ""
-    error: Exception | None = None
+    error: None = None
 
 
-def parse_pending(pending: PendingRaw) -> InboundMail:
+def read_mail(pending: PendingRaw) -> InboundMail:
     """Pure: no database, so it can run in another process."""
     try:
         parsed = parse_mail(pending.raw, headers_only=pending.truncated, max_text_chars=1_000_000)
@@ -45,7 +38,5 @@ def parse_pending(pending: PendingRaw) -> InboundMail:
             None,
             unparseable=f"cannot be parsed: {exc}",
         )
-    except Exception as exc:  # a parser bug: retried, then quarantined like any crash
-        return InboundMail(pending.item_id, pending.size, pending.truncated, None, error=exc)
     external_id = parsed.message_id or "sha256:" + hashlib.sha256(pending.raw).hexdigest()
     return InboundMail(pending.item_id, pending.size, pending.truncated, parsed, external_id)

@@ -43,7 +43,7 @@ from inbox.models.tickets import (
 )
 from inbox.models.types import utcnow
 from inbox.models.views import SavedView
-from inbox.models.work import Outbox, Timer
+from inbox.models.work import HealthAlert, Outbox, Timer
 from inbox.models.workspace import Macro, Notification, TicketMerge
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "DirectoryAccount",
     "DirectoryCode",
     "FollowupSettings",
+    "HealthAlert",
     "IdentityProof",
     "InboundItem",
     "Macro",

@@ -64,7 +64,15 @@ class SlaPolicy(SQLModel, table=True):
         default_factory=lambda: list(DEFAULT_WARN_PERCENTS),
         sa_column=Column(JSON, nullable=False),
     )
+    # Targets of one priority that differ from the ones above, in business minutes:
+    # {"urgent": {"first_response": 60, "resolution": 480}, ...}.
+    priority_targets: dict[str, dict[str, int]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A deleted policy matches no ticket and leaves the lists, but stays for the clocks and
+    # reports of the tickets it governed.
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class CustomerTag(SQLModel, table=True):

@@ -10,8 +10,12 @@ from sqlmodel import Field, SQLModel
 
 from inbox.models.types import UTCDateTime, utcnow
 
-OUTBOX_STATES = ("queued", "sending", "sent", "failed")
-TIMER_STATES = ("pending", "fired", "cancelled")
+# ``failed``: given up (a permanent refusal, or attempts used up); ``discarded``: an
+# administrator put a failed one aside on /admin/health.
+OUTBOX_STATES = ("queued", "sending", "sent", "failed", "discarded")
+# ``dead``: its handler failed (or its worker died) on every one of its bounded attempts; it
+# waits on /admin/health to be retried or ``discarded``.
+TIMER_STATES = ("pending", "firing", "fired", "cancelled", "dead", "discarded")
 
 
 class Outbox(SQLModel, table=True):
@@ -20,6 +24,7 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_state_due", "state", "next_attempt_at"),
         Index("ix_outbox_recipient_kind", "recipient", "kind", "created_at"),
+        Index("ix_outbox_secret_expires_at", "secret_expires_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -33,6 +38,10 @@ class Outbox(SQLModel, table=True):
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Built once, so a resend carries the same bytes and Message-ID.
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Set for mail that carries a secret (a one-time code, a reset link): its payload is
+    # encrypted (``inbox.signing.OutboxSeal``), and wiped once sent, failed, or past this time.
+    secret_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    wiped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     state: str = Field(default="queued", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -56,3 +65,19 @@ class Timer(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16)
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     fired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Firings in a row that did not finish (the handler raised, or its worker died);
+    # back to 0 once one does.
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class HealthAlert(SQLModel, table=True):
+    """One cause of trouble on /admin/health (``channel:3``, ``timers:dead``) and when the
+    administrators were last mailed about it: at most once an hour per cause."""
+
+    __tablename__ = "health_alert"
+
+    cause: str = Field(primary_key=True, max_length=100)
+    # Since when it is red; None while it is not.
+    red_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    mailed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

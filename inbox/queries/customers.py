@@ -1,10 +1,14 @@
-"""The customer beside a ticket: identities on every channel, past tickets, calls, unlocks."""
+"""The customer beside a ticket: identities on every channel, past tickets, calls, unlocks.
+
+Past tickets are those the viewing agent may open (``inbox.queries.tickets.scope_clause``);
+of the others, the panel learns how many there are and nothing else."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from inbox.models import (
@@ -17,6 +21,7 @@ from inbox.models import (
     utcnow,
 )
 from inbox.models.accounts import VERIFICATION_CHECKS
+from inbox.queries.tickets import Viewer, scope_clause
 
 PAST_TICKETS = 20
 # Proof of identity is good for this long: the customer is on the line now, not yesterday.
@@ -29,30 +34,53 @@ class CustomerPanel:
     customer: Customer
     identities: list[CustomerIdentity]
     past_tickets: list[Ticket]
+    # The customer's other tickets outside the viewer's scope: a count, never their rows.
+    hidden_tickets: int = 0
     proofs: list[IdentityProof] = field(default_factory=list)
     unlocks: list[UnlockRequest] = field(default_factory=list)
 
 
-def customer_panel(session: Session, ticket: Ticket) -> CustomerPanel:
+def _merged_customers(session: Session, ticket: Ticket) -> tuple[Customer, list[int | None]]:
+    """The ticket's customer, and its id with those of the customers merged into it."""
     customer = session.get(Customer, ticket.customer_id)
     assert customer is not None
     absorbed = session.exec(select(Customer.id).where(Customer.merged_into_id == customer.id))
-    merged = [customer.id, *absorbed.all()]
-    identities = list(
+    return customer, [customer.id, *absorbed.all()]
+
+
+def customer_identities(session: Session, ticket: Ticket) -> list[CustomerIdentity]:
+    """The identities of the ticket's customer on every channel, merged customers included:
+    what the account directory is asked about."""
+    return _identities(session, _merged_customers(session, ticket)[1])
+
+
+def _identities(session: Session, merged: list[int | None]) -> list[CustomerIdentity]:
+    return list(
         session.exec(
             select(CustomerIdentity)
             .where(col(CustomerIdentity.customer_id).in_(merged))
             .order_by(col(CustomerIdentity.kind), col(CustomerIdentity.id))
         ).all()
     )
+
+
+def customer_panel(session: Session, ticket: Ticket, viewer: Viewer) -> CustomerPanel:
+    customer, merged = _merged_customers(session, ticket)
+    identities = _identities(session, merged)
+    others = (col(Ticket.customer_id).in_(merged), Ticket.id != ticket.id)
+    scope = scope_clause(viewer)
+    visible = (*others, scope) if scope is not None else others
     past = list(
         session.exec(
             select(Ticket)
-            .where(col(Ticket.customer_id).in_(merged), Ticket.id != ticket.id)
+            .where(*visible)
             .order_by(col(Ticket.created_at).desc())
             .limit(PAST_TICKETS)
         ).all()
     )
+    hidden = 0
+    if scope is not None:  # counted as all less visible: NOT of a NULL comparison is NULL
+        hidden = _count(session, *others) - _count(session, *visible)
     proofs = list(
         session.exec(
             select(IdentityProof)
@@ -69,7 +97,11 @@ def customer_panel(session: Session, ticket: Ticket) -> CustomerPanel:
             .limit(10)
         ).all()
     )
-    return CustomerPanel(ticket, customer, identities, past, proofs, unlocks)
+    return CustomerPanel(ticket, customer, identities, past, hidden, proofs, unlocks)
+
+
+def _count(session: Session, *conditions: ColumnElement[bool] | bool) -> int:
+    return session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
 
 
 def live_proof(

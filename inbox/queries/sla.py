@@ -152,13 +152,24 @@ def sla_timeline(session: Session, ticket_id: int, now: datetime) -> SlaTimeline
 
 
 def list_policies(session: Session) -> list[SlaPolicy]:
+    """The policies in the order they are tried; deleted ones are left out."""
     return list(
-        session.exec(select(SlaPolicy).order_by(col(SlaPolicy.position), col(SlaPolicy.id))).all()
+        session.exec(
+            select(SlaPolicy)
+            .where(col(SlaPolicy.deleted_at).is_(None))
+            .order_by(col(SlaPolicy.position), col(SlaPolicy.id))
+        ).all()
     )
 
 
 def list_calendars(session: Session) -> list[BusinessCalendar]:
     return list(session.exec(select(BusinessCalendar).order_by(col(BusinessCalendar.name))).all())
+
+
+def find_calendar(session: Session, name: str) -> BusinessCalendar | None:
+    return session.exec(
+        select(BusinessCalendar).where(BusinessCalendar.name == name.strip())
+    ).first()
 
 
 def list_teams(session: Session) -> list[Team]:

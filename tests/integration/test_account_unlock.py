@@ -36,6 +36,7 @@ from inbox.models import (
     AgentSession,
     AuditEvent,
     DirectoryCode,
+    IdentityProof,
     Message,
     Outbox,
     Ticket,
@@ -52,6 +53,7 @@ from tests.support.desk import (
     mail,
     make_agent,
     make_channel,
+    outbox_mail,
     signed_in_session,
 )
 from tests.support.desks import InProcessDesk, drain
@@ -110,14 +112,14 @@ def _code_in(payload: bytes) -> str:
     return found.group(1)
 
 
-def _last_code(db: Database) -> str:
+def _last_code(db: Database, settings: Settings) -> str:
     """What the customer finds in their mailbox (the outbox holds the mail as sent)."""
     with db.reading() as session:
         item = session.exec(
             select(Outbox).where(Outbox.kind == "account_code").order_by(col(Outbox.id).desc())
         ).first()
         assert item is not None
-        return _code_in(item.payload)
+        return _code_in(outbox_mail(settings, item))
 
 
 def _account(desk: Desk, account_id: str = "acc-maria") -> Account:
@@ -128,7 +130,7 @@ def _account(desk: Desk, account_id: str = "acc-maria") -> Account:
 
 def _prove_by_code(desk: Desk, account_id: str = "acc-maria", *, agent_email: str = "") -> None:
     desk.directory.send_code(account_id)
-    valid = desk.directory.verify_code(account_id, _last_code(desk.db))
+    valid = desk.directory.verify_code(account_id, _last_code(desk.db, desk.settings))
     agent = agent_by_email(desk.db, agent_email or "manager@example.com")
     with desk.db.unit_of_work() as session:
         ticket = session.get(Ticket, desk.ticket.id)
@@ -215,7 +217,7 @@ def test_a_wrong_code_is_no_proof_and_a_right_code_works_once(
 ) -> None:
     desk = _desk(db, settings)
     desk.directory.send_code("acc-maria")
-    code = _last_code(db)
+    code = _last_code(db, settings)
     wrong = "000000" if code != "000000" else "111111"
     assert desk.directory.verify_code("acc-maria", wrong) is False
     with desk.db.unit_of_work() as session:
@@ -237,7 +239,7 @@ def test_a_wrong_code_is_no_proof_and_a_right_code_works_once(
 def test_guessing_burns_the_code(db: Database, settings: Settings) -> None:
     desk = _desk(db, settings)
     desk.directory.send_code("acc-maria")
-    code = _last_code(db)
+    code = _last_code(db, settings)
     guesses = [f"{n:06d}" for n in range(10) if f"{n:06d}" != code][:5]
     assert not any(desk.directory.verify_code("acc-maria", g) for g in guesses)
     assert desk.directory.verify_code("acc-maria", code) is False
@@ -251,7 +253,7 @@ def test_the_code_goes_to_the_contact_on_file_only(db: Database, settings: Setti
         codes = session.exec(select(Outbox).where(Outbox.kind == "account_code")).all()
         timeline = session.exec(select(Message).where(Message.ticket_id == desk.ticket.id)).all()
     assert [c.recipients for c in codes] == [["maria@example.org"]]
-    assert not any(_last_code(db) in m.body_text for m in timeline)  # agents never see it
+    assert not any(_last_code(db, settings) in m.body_text for m in timeline)  # agents never see it
 
 
 def test_an_unlock_needs_a_reason(db: Database, settings: Settings) -> None:
@@ -640,3 +642,57 @@ def test_the_unlock_form_refuses_without_role_or_fresh_second_factor(
             select(AuditEvent).where(AuditEvent.action == "account.unlock_refused")
         ).all()
     assert refused.actor_agent_id == agent_id and refusal in refused.detail["error"]
+
+
+def test_the_forms_act_on_the_customers_own_account_never_on_one_the_browser_names(
+    db: Database, settings: Settings
+) -> None:
+    desk = _desk(db, settings)
+    with db.unit_of_work() as session:  # somebody else's account, locked, in the same directory
+        add_directory_account(
+            session,
+            account_id="acc-victim",
+            name="Victor Victim",
+            email="victor@example.org",
+            phone="+4915199999999",
+            status="locked",
+        )
+    client, csrf = _browser(settings, "manager@example.com")
+    forms = {
+        "code": {},
+        "verify": {"code": "424242"},
+        "call-proof": {},
+        "unlock": {"reason": "Locked out after wrong passwords", "idempotency_key": "key-0002"},
+    }
+    try:
+        confirm_second_factor(db, desk.manager_id)
+        answers = {
+            form: client.post(
+                f"/tickets/{desk.ticket.reference}/account/{form}",
+                data={"_csrf_token": csrf, "account_id": "acc-victim", **fields},
+                headers={"HX-Request": "true"},
+            )
+            for form, fields in forms.items()
+        }
+        honest = client.post(
+            f"/tickets/{desk.ticket.reference}/account/code",
+            data={"_csrf_token": csrf, "account_id": "acc-maria"},
+            headers={"HX-Request": "true"},
+        )
+    finally:
+        client.__exit__(None, None, None)
+    for form, answer in answers.items():
+        assert answer.status_code == 403, form
+        assert "not the one the account directory has for this customer" in answer.text
+    assert _count(db, DirectoryCode, DirectoryCode.account_id == "acc-victim") == 0
+    assert _count(db, Outbox, Outbox.recipient == "victor@example.org") == 0
+    assert _count(db, IdentityProof, IdentityProof.account_id == "acc-victim") == 0
+    assert _count(db, UnlockRequest) == 0
+    with db.reading() as session:
+        refusals = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "account.foreign_account_refused")
+        ).all()
+    assert [r.target_id for r in refusals] == ["acc-victim"] * 4
+    assert all(r.detail["customer_account"] == "acc-maria" for r in refusals)
+    # The form as the panel renders it still works: the code goes to Maria's contact on file.
+    assert honest.status_code == 200 and "Code sent to m***@example.org" in honest.text

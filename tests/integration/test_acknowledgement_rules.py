@@ -10,7 +10,7 @@ from inbox.db import Database
 from inbox.models import Message, Outbox, Ticket
 from inbox.settings import Settings
 from tests.support.desk import ingest, ingest_batch, mail, make_channel
-from workers.parsing import MailParser
+from workers.parsing import InboundParser
 
 NOT_ANSWERED = [
     pytest.param({"X-Auto-Response-Suppress": "All"}, "Ana <ana@example.org>", id="suppress All"),
@@ -62,7 +62,7 @@ def test_no_acknowledgement_from_a_batch_either(
     db: Database, settings: Settings, headers: dict[str, str], sender: str
 ) -> None:
     channel = make_channel(db, settings)
-    parser = MailParser(0)
+    parser = InboundParser(0)
     try:
         ids, result = ingest_batch(db, settings, channel, [_mail(headers, sender)], parser)
     finally:

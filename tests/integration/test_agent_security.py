@@ -23,7 +23,7 @@ from inbox.models import AgentSession, OneTimeCode, Outbox, utcnow
 from inbox.rules.totp import hotp, time_step
 from inbox.settings import Settings
 from inbox.web.auth import SESSION_COOKIE
-from tests.support.desk import PASSWORD, agent_by_email, make_agent, make_channel
+from tests.support.desk import PASSWORD, agent_by_email, make_agent, make_channel, outbox_mail
 from tests.support.web import Client, csrf_token, post_form, sign_in
 
 SIGNED_IN_PAGE = "/account/two-factor"  # any page that needs a full session
@@ -119,14 +119,14 @@ def logout(client: Client) -> None:
     client.cookies.clear()
 
 
-def mails_to(db: Database, address: str, kind: str) -> list[EmailMessage]:
+def mails_to(db: Database, settings: Settings, address: str, kind: str) -> list[EmailMessage]:
     with db.reading() as session:
         rows = session.exec(
             select(Outbox)
             .where(Outbox.recipient == address, Outbox.kind == kind)
             .order_by(col(Outbox.id))
         ).all()
-    return [message_from_bytes(row.payload, policy=policy.default) for row in rows]
+    return [message_from_bytes(outbox_mail(settings, row), policy=policy.default) for row in rows]
 
 
 def body(mail: EmailMessage) -> str:
@@ -223,9 +223,8 @@ def test_the_strength_policy_applies_to_new_passwords(
     make_agent(db)
     make_channel(db, settings)
     post_form(client, "/password/forgot", "/password/forgot", {"email": "agent@example.com"})
-    link = re.search(
-        r"/password/reset\?token=\S+", body(mails_to(db, "agent@example.com", "password_reset")[0])
-    )
+    [reset] = mails_to(db, settings, "agent@example.com", "password_reset")
+    link = re.search(r"/password/reset\?token=\S+", body(reset))
     assert link
     form = client.get(link.group(0))
     for weak, reason in [
@@ -350,7 +349,7 @@ def test_a_mailed_code_signs_a_manager_in_once(
     assert "Email me a code" in challenge.text and 'name="sealed"' not in challenge.text
     sent = post_form(client, "/login/two-factor/email", "/login/two-factor", {})
     assert sent.status_code == 200 and "on its way" in sent.text
-    mail = mails_to(db, "manager@example.com", "sign_in_code")[-1]
+    mail = mails_to(db, settings, "manager@example.com", "sign_in_code")[-1]
     assert mail["From"].addresses[0].addr_spec == "support@example.com"
     assert mail["Auto-Submitted"] == "auto-generated"
     code = re.search(r"\b(\d{6})\b", body(mail))
@@ -373,7 +372,7 @@ def test_mailed_codes_are_throttled(client: Client, db: Database, settings: Sett
         )
     fourth = post_form(client, "/login/two-factor/email", "/login/two-factor", {})
     assert fourth.status_code == 429
-    assert len(mails_to(db, "manager@example.com", "sign_in_code")) == 3
+    assert len(mails_to(db, settings, "manager@example.com", "sign_in_code")) == 3
 
 
 def test_re_verification_refreshes_the_second_factor(
@@ -434,14 +433,15 @@ def test_new_forms_refuse_a_missing_or_forged_csrf_token(
     for path, data in public.items():
         assert client.post(path, data=data).status_code == 403
         assert client.post(path, data={**data, "_csrf_token": "forged"}).status_code == 403
-    assert mails_to(db, "agent@example.com", "password_reset") == []
+    assert mails_to(db, settings, "agent@example.com", "password_reset") == []
 
     login(client, "admin@example.com")
     for path in ("/login/two-factor", "/login/two-factor/email"):
         assert client.post(path, data={"method": "email", "code": "1"}).status_code == 403
         assert client.post(path, data={"_csrf_token": "forged"}).status_code == 403
     post_form(client, "/login/two-factor/email", "/login/two-factor", {})
-    code = re.search(r"\b(\d{6})\b", body(mails_to(db, "admin@example.com", "sign_in_code")[-1]))
+    mail = mails_to(db, settings, "admin@example.com", "sign_in_code")[-1]
+    code = re.search(r"\b(\d{6})\b", body(mail))
     assert code and prove(client, "email", code.group(1)).status_code == 303
 
     agent_id = agent_by_email(db, "agent@example.com").id
@@ -456,7 +456,7 @@ def test_new_forms_refuse_a_missing_or_forged_csrf_token(
     for path in protected:
         assert client.post(path, data={}).status_code == 403, path
         assert client.post(path, headers={"x-csrftoken": "forged"}).status_code == 403, path
-    assert len(mails_to(db, "admin@example.com", "sign_in_code")) == 1
+    assert len(mails_to(db, settings, "admin@example.com", "sign_in_code")) == 1
 
 
 # --- password reset -----------------------------------------------------------------------
@@ -482,8 +482,9 @@ def test_reset_link_works_once_and_signs_the_agent_out_everywhere(
         assert {a.status_code for a in answers} == {200}
         assert len({re.sub(r'value="[^"]*"', "", a.text) for a in answers}) == 1
         assert "on its way" in answers[0].text
-        mails = mails_to(db, "agent@example.com", "password_reset")
-        assert len(mails) == 1 and mails_to(db, "nobody@example.com", "password_reset") == []
+        mails = mails_to(db, settings, "agent@example.com", "password_reset")
+        assert len(mails) == 1
+        assert mails_to(db, settings, "nobody@example.com", "password_reset") == []
         link = re.search(r"(\S+/password/reset\?token=)(\S+)", body(mails[0]))
         assert link and link.group(1) == f"{settings.base_url}/password/reset?token="
         path = f"/password/reset?token={link.group(2)}"
@@ -516,7 +517,8 @@ def test_reset_link_expires(client: Client, db: Database, settings: Settings) ->
     make_channel(db, settings)
     make_agent(db)
     post_form(client, "/password/forgot", "/password/forgot", {"email": "agent@example.com"})
-    link = re.search(r"token=(\S+)", body(mails_to(db, "agent@example.com", "password_reset")[0]))
+    [reset] = mails_to(db, settings, "agent@example.com", "password_reset")
+    link = re.search(r"token=(\S+)", body(reset))
     assert link
     with db.unit_of_work() as session:
         row = session.exec(select(OneTimeCode)).one()
@@ -539,7 +541,7 @@ def test_reset_requests_are_throttled_per_agent(
             client, "/password/forgot", "/password/forgot", {"email": "agent@example.com"}
         )
         assert answer.status_code == 200
-    assert len(mails_to(db, "agent@example.com", "password_reset")) == 3
+    assert len(mails_to(db, settings, "agent@example.com", "password_reset")) == 3
 
 
 # --- administration -----------------------------------------------------------------------

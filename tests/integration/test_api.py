@@ -213,3 +213,36 @@ def test_the_schema_names_every_ticket_shape_and_refuses_unknown_fields(client: 
     assert components["NewReply"]["required"] == ["body"]
     report = schema["paths"]["/api/v1/reports/sla"]["get"]["responses"]["200"]
     assert ref(report) == "SlaReport" and "from" in components["SlaReport"]["properties"]
+
+
+def test_a_reply_repeated_with_its_idempotency_key_is_queued_once(
+    client: Client, db: Database, settings: Settings, token: str
+) -> None:
+    channel = make_channel(db, settings)
+    reference = ingest(db, settings, channel, mail()).ticket_reference
+    path = f"/api/v1/tickets/{reference}/replies"
+    headers = _auth(token)
+    reply = {"body": "Your account is unlocked.", "idempotency_key": "retry-4f1c-0001"}
+
+    first = client.post(path, json=reply, headers=headers)
+    again = client.post(path, json=reply, headers=headers)
+    by_header = client.post(
+        path,
+        json={"body": reply["body"]},
+        headers={**headers, "Idempotency-Key": "retry-4f1c-0001"},
+    )
+    assert [r.status_code for r in (first, again, by_header)] == [201, 201, 201]
+    assert first.json()["id"] == again.json()["id"] == by_header.json()["id"]
+    with db.reading() as session:
+        replies = session.exec(select(Outbox).where(Outbox.kind == "reply")).all()
+    assert len(replies) == 1
+
+    other_text = client.post(
+        path, json={**reply, "body": "Something else entirely."}, headers=headers
+    )
+    assert other_text.status_code == 409 and "another reply" in other_text.json()["detail"]
+    too_short = client.post(path, json={**reply, "idempotency_key": "abc"}, headers=headers)
+    assert too_short.status_code == 422
+    someone_else = make_agent(db, "colleague@example.com")[1]  # keys are each agent's own
+    theirs = client.post(path, json=reply, headers=_auth(someone_else))
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]

@@ -19,7 +19,7 @@ from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_ch
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.web import Client, csrf_token, sign_in
-from workers.parsing import MailParser
+from workers.parsing import InboundParser
 from workers.poll import poll_channels
 from workers.runtime import build_runtime
 
@@ -279,7 +279,7 @@ def test_a_bounce_in_a_mailbox_whose_uidvalidity_changed_is_filed_once(
 
 def _sync(settings: Settings) -> None:
     """Read the mailbox and file what it stored, as ``inbox poll`` does."""
-    rt = build_runtime(settings, MailParser(0))
+    rt = build_runtime(settings, InboundParser(0))
     try:
         poll_channels(rt)
     finally:

@@ -37,7 +37,15 @@ from inbox.rules.followup_time import add_business_days
 from inbox.settings import Settings
 from inbox.signing import hash_token, new_token, reply_address
 from inbox.web.auth import SESSION_COOKIE
-from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_channel, make_team
+from tests.support.desk import (
+    agent_by_email,
+    ingest,
+    mail,
+    make_agent,
+    make_channel,
+    make_team,
+    sla_policies_off,
+)
 from tests.support.desks import InProcessDesk
 from tests.support.smtp_peer import Received
 from tests.support.web import Client, csrf_token
@@ -52,6 +60,7 @@ class Desk(InProcessDesk):
     administrator."""
 
     def prepare(self) -> None:
+        sla_policies_off(self.db)  # the follow-up timers alone
         self.channel_id = make_channel(self.db, self.settings, smtp_url=self.peer.smtp_url())
         self.agent_id, _ = make_agent(self.db)
         self.admin_id, _ = make_agent(

@@ -10,7 +10,7 @@ from inbox.db import Database
 from inbox.models import Attachment, InboundItem, Message
 from inbox.settings import Settings
 from tests.support.desk import ingest, ingest_batch, make_channel
-from workers.parsing import MailParser
+from workers.parsing import InboundParser
 
 
 def _raw(message_id: bytes, content_id: bytes, *, sender: bytes = b"maria@example.org") -> bytes:
@@ -69,7 +69,7 @@ def test_a_batch_files_mail_with_8bit_or_nul_header_bytes_too(
     db: Database, settings: Settings, message_id: bytes, content_id: bytes
 ) -> None:
     channel = make_channel(db, settings)
-    parser = MailParser(0)
+    parser = InboundParser(0)
     try:
         ids, result = ingest_batch(db, settings, channel, [_raw(message_id, content_id)], parser)
     finally:

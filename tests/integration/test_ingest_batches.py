@@ -19,12 +19,12 @@ from inbox.rules.references import new_reference
 from inbox.settings import Settings, load_settings
 from tests.support.desk import ingest, ingest_batch, mail, make_agent, make_channel
 from tests.support.web import Client, api_references
-from workers.parsing import MailParser
+from workers.parsing import InboundParser
 
 
 @pytest.fixture
-def parser() -> Iterator[MailParser]:
-    pool = MailParser(1)
+def parser() -> Iterator[InboundParser]:
+    pool = InboundParser(1)
     yield pool
     pool.close()
 
@@ -43,7 +43,7 @@ def _states(db: Database, ids: list[int]) -> list[str]:
 
 
 def test_a_mixed_batch_files_every_mail_as_it_would_alone(
-    db: Database, settings: Settings, parser: MailParser
+    db: Database, settings: Settings, parser: InboundParser
 ) -> None:
     channel = make_channel(db, settings)
     earlier = ingest(db, settings, channel, mail(sender="Old Customer <old@example.org>"))
@@ -86,7 +86,7 @@ def test_a_mixed_batch_files_every_mail_as_it_would_alone(
 
 
 def test_the_cap_on_automatic_answers_counts_within_a_batch(
-    env: dict[str, str], parser: MailParser
+    env: dict[str, str], parser: InboundParser
 ) -> None:
     settings = load_settings({**env, "INBOX_AUTO_REPLY_LIMIT": "2"})
     db = Database(settings.database_url)
@@ -122,7 +122,7 @@ def test_the_cap_on_automatic_answers_counts_within_a_batch(
 
 
 def test_attachments_and_bodies_are_kept_when_filed_together(
-    db: Database, settings: Settings, parser: MailParser
+    db: Database, settings: Settings, parser: InboundParser
 ) -> None:
     from email.message import EmailMessage
 
@@ -147,7 +147,7 @@ def test_attachments_and_bodies_are_kept_when_filed_together(
 
 
 def test_mail_filed_together_is_found_by_search(
-    client: Client, db: Database, settings: Settings, parser: MailParser
+    client: Client, db: Database, settings: Settings, parser: InboundParser
 ) -> None:
     """A ticket filed with its first message is indexed with that message: its reference,
     subject, sender's name and address and the message's words all find it; and a ticket
@@ -182,7 +182,7 @@ def test_mail_filed_together_is_found_by_search(
 
 
 def test_a_batch_that_cannot_go_in_together_is_filed_one_by_one(
-    db: Database, settings: Settings, parser: MailParser, monkeypatch: pytest.MonkeyPatch
+    db: Database, settings: Settings, parser: InboundParser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reference collision makes the multi-row insert fail: nothing is lost, the mails are
     filed one at a time (drawing fresh references) and each still gets its ticket."""
@@ -199,7 +199,7 @@ def test_a_batch_that_cannot_go_in_together_is_filed_one_by_one(
 
 
 def test_a_parser_process_that_dies_costs_its_batch_one_attempt(
-    db: Database, settings: Settings, parser: MailParser
+    db: Database, settings: Settings, parser: InboundParser
 ) -> None:
     """Killed by the kernel (out of memory, say): the batch counts a failure and stays
     pending for its retry; the next batch gets a new parser process."""

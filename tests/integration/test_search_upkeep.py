@@ -168,7 +168,12 @@ def test_upgrading_lists_the_words_already_indexed_and_merges_the_index(
     config = alembic_config(sqlite_db.url)
     sqlite_db.dispose()
     command.downgrade(config, "0012")
-    new_ticket(sqlite_db, settings, channel, subject="Statement", body="Missing.")
+    # Automatic mail, so that no acknowledgement is queued: the models write today's outbox,
+    # and later revisions (0016) add columns the outbox of revision 0012 lacks.
+    automatic = {"Auto-Submitted": "auto-generated"}
+    new_ticket(
+        sqlite_db, settings, channel, subject="Statement", body="Missing.", headers=automatic
+    )
     assert _segments(sqlite_db) >= 2
     command.upgrade(config, "heads")
     assert _segments(sqlite_db) == 1

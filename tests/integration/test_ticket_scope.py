@@ -12,7 +12,14 @@ from inbox.actions.tickets import update_ticket
 from inbox.db import Database
 from inbox.models import Agent, Attachment, Message, Team, TeamMember, Ticket
 from inbox.settings import Settings
-from tests.support.desk import ingest, make_agent, make_channel
+from tests.support.desk import (
+    change_ticket,
+    ingest,
+    make_agent,
+    make_channel,
+    make_team,
+    new_ticket,
+)
 from tests.support.web import Client, sign_in
 
 
@@ -107,3 +114,33 @@ def test_the_team_the_assignee_and_administrators_open_it(
     assert client.get(f"/tickets/{reference}").status_code == 200
     assert client.get(f"/messages/{message_id}/html").status_code == 200
     assert client.get(f"/attachments/{attachment_id}").status_code == 200
+
+
+def test_customer_panel_lists_only_the_tickets_the_agent_may_open_and_counts_the_rest(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    channel = make_channel(db, settings)
+    agent_id = make_agent(db, "agent@example.com")[0]
+    colleague_id = make_agent(db, "fraud.and.billing@example.com")[0]
+    make_agent(db, "admin@example.com", role="admin")
+    make_team(db, "Billing", agent_id, colleague_id)
+    make_team(db, "Fraud", colleague_id)
+    current = new_ticket(db, settings, channel, subject="Where is my refund")
+    billing = new_ticket(db, settings, channel, subject="Invoice copy")
+    fraud = new_ticket(db, settings, channel, subject="Card stolen in Lisbon")
+    change_ticket(db, billing, "admin@example.com", team="Billing")
+    change_ticket(db, fraud, "admin@example.com", team="Fraud")
+    htmx = {"HX-Request": "true"}
+
+    _login(client, "agent@example.com")
+    panel = client.get(f"/tickets/{current}/customer", headers=htmx)
+    assert panel.status_code == 200
+    assert f'href="/tickets/{billing}"' in panel.text and "Invoice copy" in panel.text
+    assert fraud not in panel.text and "Card stolen" not in panel.text
+    assert "1 other ticket in teams you do not work in" in panel.text
+
+    client.cookies.clear()
+    _login(client, "fraud.and.billing@example.com")  # in both teams: sees both
+    panel = client.get(f"/tickets/{current}/customer", headers=htmx)
+    assert f'href="/tickets/{fraud}"' in panel.text and f'href="/tickets/{billing}"' in panel.text
+    assert "teams you do not work in" not in panel.text

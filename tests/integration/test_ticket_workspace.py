@@ -167,6 +167,39 @@ def test_reply_drafted_before_a_new_customer_message_waits_for_confirmation(
     assert b"Have you tried resetting?" in replies[0].payload
 
 
+def _reply_key(page: str) -> str:
+    found = re.search(
+        r'<form class="composer reply".*?name="idempotency_key" value="([^"]+)"', page, re.S
+    )
+    assert found, "the reply form carries an idempotency key"
+    return found.group(1)
+
+
+def test_the_reply_form_submitted_twice_sends_one_reply(
+    client: Client, db: Database, settings: Settings, channel: int
+) -> None:
+    make_agent(db)
+    reference = new_ticket(db, settings, channel, message_id="<k1@example.org>")
+    token = _login(client, db, "agent@example.com")
+    page = client.get(f"/tickets/{reference}").text
+    form = {
+        "body": "We have refunded the fee.",
+        "seen_message_id": _seen_id(page),
+        "idempotency_key": _reply_key(page),
+        "_csrf_token": token,
+    }
+    first = client.post(f"/tickets/{reference}/replies", data=form, headers=HX)
+    # The customer writes meanwhile; the second click still only finds the first reply.
+    ingest(db, settings, channel, mail(body="Thanks!", headers={"In-Reply-To": "<k1@example.org>"}))
+    again = client.post(f"/tickets/{reference}/replies", data=form, headers=HX)
+
+    assert first.status_code == again.status_code == 200
+    assert "New message from the customer" not in again.text
+    assert again.text.count("We have refunded the fee.") == 1
+    assert len(_outbox(db, "reply")) == 1
+    assert _reply_key(again.text) != form["idempotency_key"]  # a fresh key for the next reply
+
+
 def test_api_reply_with_a_stale_seen_message_id_answers_409(
     client: Client, db: Database, settings: Settings, channel: int
 ) -> None:

@@ -26,12 +26,22 @@ from inbox.actions.signin.agents import create_agent, create_api_token
 from inbox.actions.tickets import update_ticket
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from inbox.models import Agent, AgentSession, Channel, Team, TeamMember, Ticket, utcnow
+from inbox.models import (
+    Agent,
+    AgentSession,
+    Channel,
+    Outbox,
+    SlaPolicy,
+    Team,
+    TeamMember,
+    Ticket,
+    utcnow,
+)
 from inbox.settings import Settings
-from inbox.signing import SecretBox, hash_token, new_token
+from inbox.signing import OutboxSeal, SecretBox, hash_token, new_token
 from tests.support.apps import app_for
 from workers.broker import configure_broker
-from workers.parsing import MailParser
+from workers.parsing import InboundParser
 from workers.timers import run_due_timers
 
 PASSWORD = "correct horse battery staple"
@@ -127,7 +137,7 @@ def new_ticket(db: Database, settings: Settings, channel_id: int, **mail_fields:
 
 
 def ingest_batch(
-    db: Database, settings: Settings, channel_id: int, raws: list[bytes], parser: MailParser
+    db: Database, settings: Settings, channel_id: int, raws: list[bytes], parser: InboundParser
 ) -> tuple[list[int], FilingResult]:
     """Store several mails at once, then parse and file them in one job, as the worker does."""
     uids = [next(_uids) for _ in raws]
@@ -145,6 +155,14 @@ def ingest_batch(
         mails = parser.parse(read_pending_raw(session, ids))
     with db.unit_of_work() as session:
         return ids, process_inbound_items(session, settings, BlobStore(settings.blob_dir), mails)
+
+
+def outbox_mail(settings: Settings, row: Outbox) -> bytes:
+    """The mail an outbox row sends, as its recipient gets it: opened with the desk's key when
+    it carries a secret (a code or a reset link waits encrypted)."""
+    if row.secret_expires_at is None:
+        return row.payload
+    return OutboxSeal(settings.secret_key).open(row.payload)
 
 
 def agent_by_email(db: Database, email: str) -> Agent:
@@ -220,3 +238,10 @@ def fire_due_timers(settings: Settings) -> Database:
     finally:
         worker.stop()
     return rt.db
+
+
+def sla_policies_off(db: Database) -> None:
+    """No SLA clocks on this desk (a fresh desk has the default policy), for stories that
+    count timers and mail of their own."""
+    with db.unit_of_work() as session:
+        session.execute(update(SlaPolicy).values(enabled=False))

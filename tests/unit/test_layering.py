@@ -73,6 +73,14 @@ def test_pure_rules_import_no_database_web_or_worker_code() -> None:
     assert _offending(_modules("inbox/rules"), forbidden) == []
 
 
+def test_readers_of_stored_items_import_no_database_or_models() -> None:
+    """A parser process imports them; the models would make it a second slower to start."""
+    forbidden = (*FRAMEWORKS, "sqlalchemy", "sqlmodel", "inbox.db", "inbox.models")
+    forbidden += ("inbox.actions", "inbox.queries", "inbox.web", "inbox.realtime", "workers")
+    modules = _modules("inbox/parsing") + _modules("inbox/mail")
+    assert _offending(modules, (*forbidden, "connectors")) == []
+
+
 def test_realtime_carries_events_and_knows_no_actions_or_pages() -> None:
     """The hub is Litestar's channels plugin; nothing else of the web framework belongs here."""
     modules = _modules("inbox/realtime")
@@ -163,6 +171,7 @@ def test_inbox_shows_its_layers_in_folders() -> None:
         "actions",
         "mail",
         "models",
+        "parsing",
         "queries",
         "realtime",
         "rules",

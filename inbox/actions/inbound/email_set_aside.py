@@ -13,20 +13,24 @@ from inbox.actions.inbound.rows import attachment_rows, message_row
 from inbox.actions.tickets import open_ticket, touch_ticket
 from inbox.blobs import BlobStore
 from inbox.events import MessageAdded, record
-from inbox.mail.inbound import PendingRaw, parse_pending
+from inbox.mail.inbound import read_mail
 from inbox.models import Attachment, Channel, Customer, InboundItem, Message, Ticket, utcnow
 from inbox.models.kinds import Direction, IdentityKind, MessageKind
+from inbox.parsing.items import PendingRaw
 from inbox.settings import Settings
 
 
 def file_mail_anyway(
     session: Session, settings: Settings, blobs: BlobStore, channel: Channel, item: InboundItem
 ) -> Ticket:
-    mail = parse_pending(PendingRaw(item.id or 0, item.raw, item.size, item.truncated))
+    pending = PendingRaw(item.id or 0, channel.kind, item.raw, item.size, item.truncated)
+    try:
+        mail = read_mail(pending)
+    except Exception as exc:  # a parser bug: the agent still gets the bytes on a ticket
+        return _unreadable(session, settings, blobs, channel, item, f"the parser failed: {exc}")
     parsed = mail.parsed
     if parsed is None:
-        problem = mail.unparseable or f"the parser failed: {mail.error}"
-        return _unreadable(session, settings, blobs, channel, item, problem)
+        return _unreadable(session, settings, blobs, channel, item, mail.unparseable)
     identity = None
     if parsed.from_address:
         customer, identity = resolve_customer(

@@ -3,7 +3,8 @@ messages, for every channel kind on one path.
 
 Stage one (``inbox.actions.inbound.store``) stored each item raw with its channel and the
 platform's own id. Here items are read (``read_pending_raw``), parsed outside the write
-transaction (pure, in another process where there is one), then filed together in one
+transaction by their kind's reader (``inbox.parsing``: pure, in another process where there is
+one), then filed together in one
 transaction by ``process_inbound_items``: each kind's filing (``FILINGS``, keyed by channel
 kind) writes plainly new items in a few multi-row statements and the rest one at a time, each
 in its own savepoint, so one bad item never takes its neighbours down. An item that fails is
@@ -22,14 +23,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from inbox.actions.inbound.email import EmailFiling
 from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
+from inbox.actions.rows import table_of
 from inbox.blobs import BlobStore
-from inbox.mail.inbound import PendingRaw, parse_pending
 from inbox.models import Channel, InboundItem, Ticket
 from inbox.models.kinds import ChannelKind
+from inbox.parsing.items import Arrival, PendingRaw
+from inbox.parsing.readers import read_pending
 from inbox.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,19 +41,6 @@ log = logging.getLogger(__name__)
 MAX_PROCESS_ATTEMPTS = 3
 # What a truncated item (only its header block was downloaded) counts towards a batch.
 TRUNCATED_BYTES = 64 * 1024
-
-
-class Arrival(Protocol):
-    """A pending item as its kind read it: ``external_id`` is the platform's id of the message
-    (Message-ID, chat client id, platform message id), ``error`` a crash while reading,
-    counted as a failure of the item."""
-
-    @property
-    def item_id(self) -> int: ...
-    @property
-    def external_id(self) -> str: ...
-    @property
-    def error(self) -> Exception | None: ...
 
 
 class FilingBatch(Protocol):
@@ -149,13 +140,16 @@ def pending_batches(
 def read_pending_raw(session: Session, item_ids: Sequence[int]) -> list[PendingRaw]:
     """The stored bytes of the items that are still pending, to be parsed before (and
     outside) the write transaction that files them."""
-    rows = session.exec(
-        select(InboundItem.id, InboundItem.raw, InboundItem.size, InboundItem.truncated)
-        .where(col(InboundItem.id).in_(item_ids), InboundItem.state == "pending")
-        .order_by(col(InboundItem.id))
+    item = table_of(InboundItem).c
+    rows = session.execute(
+        sql_select(item.id, table_of(Channel).c.kind, item.raw, item.size, item.truncated)
+        .join_from(table_of(InboundItem), table_of(Channel))
+        .where(item.id.in_(item_ids), item.state == "pending")
+        .order_by(item.id)
     ).all()
     return [
-        PendingRaw(item_id or 0, raw, size, truncated) for item_id, raw, size, truncated in rows
+        PendingRaw(item_id or 0, kind, raw, size, truncated)
+        for item_id, kind, raw, size, truncated in rows
     ]
 
 
@@ -166,11 +160,11 @@ def process_inbound_item(
     row = session.get(InboundItem, item_id, with_for_update=True, populate_existing=True)
     if row is None or row.state != "pending":
         return IngestOutcome(state=row.state if row else "missing")
-    item = parse_pending(PendingRaw(item_id, row.raw, row.size, row.truncated))
-    if item.error is not None:
-        raise item.error
     channel = session.get(Channel, row.channel_id)
     assert channel is not None
+    item = read_pending(PendingRaw(item_id, channel.kind, row.raw, row.size, row.truncated))
+    if item.error is not None:
+        raise item.error
     kind = FILINGS[channel.kind]
     batch = kind.batch(session, settings, {row.channel_id}, [item])
     return kind.file_one(session, settings, blobs, row, item, batch)
@@ -209,7 +203,12 @@ def process_inbound_items(
             session,
             settings,
             {i for i, c in channels.items() if c.kind == kind},
-            [i for i in pending if channels[channels_of[i.item_id]].kind == kind],
+            # Unread items (a reader's crash) are not the kind's to look at.
+            [
+                i
+                for i in pending
+                if i.error is None and channels[channels_of[i.item_id]].kind == kind
+            ],
         )
         for kind in kinds
     }

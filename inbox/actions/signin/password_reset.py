@@ -69,6 +69,7 @@ def request_password_reset(
         agent=agent,
         kind="password_reset",
         key=f"password_reset:{row.id}",
+        secret_expires_at=row.expires_at,
         subject="Reset your help desk password",
         body=(
             f"Hello {agent.name},\n\n"

@@ -234,6 +234,7 @@ def send_sign_in_code(session: Session, settings: Settings, agent: Agent) -> boo
         agent=agent,
         kind="sign_in_code",
         key=f"sign_in_code:{agent.id}:{secrets.token_hex(8)}",  # code rows are deleted
+        secret_expires_at=row.expires_at,
         subject=f"Your sign-in code: {code}",
         body=(
             f"Hello {agent.name},\n\n"

@@ -53,7 +53,7 @@ def matching_policy(session: Session, ticket: Ticket) -> SlaPolicy | None:
     )
     policies = session.exec(
         select(SlaPolicy)
-        .where(col(SlaPolicy.enabled).is_(True))
+        .where(col(SlaPolicy.enabled).is_(True), col(SlaPolicy.deleted_at).is_(None))
         .order_by(col(SlaPolicy.position), col(SlaPolicy.id))
     )
     for policy in policies:
@@ -132,7 +132,7 @@ def recompute_sla(session: Session, ticket_id: int, now: datetime) -> list[SlaCl
         calendar,
         created_at=ticket.created_at,
         happenings=ticket_history(session, ticket),
-        targets=_targets(policy),
+        targets=_targets(policy, ticket.priority),
         now=now,
     )
     if stored and previous_policy != policy.id:
@@ -177,14 +177,18 @@ def recompute_sla(session: Session, ticket_id: int, now: datetime) -> list[SlaCl
     return clocks
 
 
-def _targets(policy: SlaPolicy) -> Targets:
-    def minutes(value: int | None) -> timedelta | None:
+def _targets(policy: SlaPolicy, priority: str) -> Targets:
+    """The policy's targets, those it sets for ``priority`` taking precedence."""
+    own = (policy.priority_targets or {}).get(priority, {})
+
+    def minutes(target: str, value: int | None) -> timedelta | None:
+        value = own.get(target, value)
         return timedelta(minutes=value) if value else None
 
     return Targets(
-        first_response=minutes(policy.first_response_minutes),
-        next_response=minutes(policy.next_response_minutes),
-        resolution=minutes(policy.resolution_minutes),
+        first_response=minutes("first_response", policy.first_response_minutes),
+        next_response=minutes("next_response", policy.next_response_minutes),
+        resolution=minutes("resolution", policy.resolution_minutes),
     )
 
 

@@ -1,4 +1,10 @@
-"""Writing SLA policies, business calendars and customer tags (administrators only)."""
+"""Writing SLA policies, business calendars and customer tags (administrators only).
+
+A policy sets a target in business minutes for first response, next response and
+resolution, and may set other ones for some priorities (``priority_targets``). A deleted
+policy matches no ticket any more and leaves the lists, but stays for the clocks and reports
+of the tickets it governed; the desk's last policy cannot be deleted.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from datetime import date
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
 from inbox.actions.sla.clocks import SlaSettingsChanged
@@ -15,9 +21,11 @@ from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import record
 from inbox.models import (
     PRIORITIES,
+    SLA_TARGETS,
     Agent,
     BusinessCalendar,
     CustomerTag,
+    SlaEscalationRule,
     SlaPolicy,
     Team,
     utcnow,
@@ -55,6 +63,9 @@ class PolicyFields:
     next_response_minutes: int | None = None
     resolution_minutes: int | None = None
     warn_percents: list[int] = field(default_factory=lambda: [75, 90])
+    # {"urgent": {"first_response": 60, "resolution": 480}}: targets of those priorities
+    # that differ from the ones above.
+    priority_targets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def parse_weekly_hours(text: str) -> dict[str, list[tuple[str, str]]]:
@@ -135,11 +146,13 @@ def save_policy(
     for team_id in fields.team_ids:
         if session.get(Team, team_id) is None:
             raise InvalidInput("no such team")
-    targets = (
+    targets = [
         fields.first_response_minutes,
         fields.next_response_minutes,
         fields.resolution_minutes,
-    )
+    ]
+    by_priority = _priority_targets(fields.priority_targets)
+    targets += [t for per in by_priority.values() for t in per.values()]
     if all(t is None for t in targets):
         raise InvalidInput("a policy needs at least one target")
     if any(t is not None and not 0 < t <= MAX_TARGET_MINUTES for t in targets):
@@ -147,6 +160,8 @@ def save_policy(
     if any(not 0 < p < 100 for p in fields.warn_percents):
         raise InvalidInput("warnings are percentages between 1 and 99")
     row = _existing(session, SlaPolicy, policy_id) or SlaPolicy(name=name)
+    if row.deleted_at is not None:
+        raise NotFound("no such policy")
     row.name = name
     row.calendar_id = fields.calendar_id
     row.position = fields.position
@@ -159,6 +174,7 @@ def save_policy(
     row.next_response_minutes = fields.next_response_minutes
     row.resolution_minutes = fields.resolution_minutes
     row.warn_percents = sorted(set(fields.warn_percents))
+    row.priority_targets = by_priority
     row.updated_at = utcnow()
     _save(session, row, "a policy with that name exists")
     record_audit(
@@ -168,6 +184,59 @@ def save_policy(
         target_type="sla_policy",
         target_id=str(row.id),
         detail={"name": row.name},
+    )
+    record(session, SlaSettingsChanged())
+    return row
+
+
+def _priority_targets(given: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    unknown = set(given) - set(PRIORITIES)
+    if unknown:
+        raise InvalidInput(f"priorities are {', '.join(PRIORITIES)}")
+    kept: dict[str, dict[str, int]] = {}
+    for priority in PRIORITIES:
+        per = given.get(priority) or {}
+        if set(per) - set(SLA_TARGETS):
+            raise InvalidInput(f"targets are {', '.join(SLA_TARGETS)}")
+        if per:
+            kept[priority] = {target: per[target] for target in SLA_TARGETS if target in per}
+    return kept
+
+
+def delete_policy(session: Session, policy_id: int, *, actor: Agent | None) -> SlaPolicy:
+    """Tickets under it move to the next policy that matches them (their clocks are
+    recomputed); its escalation rules go with it. The last policy stays: without one, no
+    ticket would have SLA clocks."""
+    row = _existing(session, SlaPolicy, policy_id)
+    assert row is not None
+    if row.deleted_at is not None:
+        raise NotFound("no such policy")
+    others = session.exec(
+        select(SlaPolicy.id).where(SlaPolicy.id != row.id, col(SlaPolicy.deleted_at).is_(None))
+    ).first()
+    if others is None:
+        raise Conflict("the only policy cannot be deleted: edit it, or add another first")
+    name = row.name
+    now = utcnow()
+    row.deleted_at = now
+    row.enabled = False
+    row.updated_at = now
+    # Frees the name for a new policy; the reports still show what it was.
+    row.name = f"{name} (deleted {now:%Y-%m-%d %H:%M})"[:100]
+    session.add(row)
+    for rule in session.exec(
+        select(SlaEscalationRule).where(SlaEscalationRule.policy_id == row.id)
+    ):
+        rule.enabled = False
+        session.add(rule)
+    session.flush()
+    record_audit(
+        session,
+        "sla.policy_deleted",
+        actor=actor,
+        target_type="sla_policy",
+        target_id=str(row.id),
+        detail={"name": name},
     )
     record(session, SlaSettingsChanged())
     return row

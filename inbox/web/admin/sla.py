@@ -21,13 +21,14 @@ from inbox.actions.sla.escalations import (
 from inbox.actions.sla.policies import (
     CalendarFields,
     PolicyFields,
+    delete_policy,
     format_weekly_hours,
     parse_weekly_hours,
     save_calendar,
     save_policy,
 )
 from inbox.db import Database
-from inbox.errors import InvalidInput, NotFound
+from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.models import PRIORITIES, SLA_TARGETS, BusinessCalendar, SlaPolicy
 from inbox.models.kinds import ChannelKind
 from inbox.queries.escalations import list_escalation_rules
@@ -68,7 +69,20 @@ def policy_fields(values: dict[str, Any]) -> PolicyFields:
         next_response_minutes=_minutes(values, "next_response_minutes"),
         resolution_minutes=_minutes(values, "resolution_minutes"),
         warn_percents=_numbers(form_value(values, "warn_percents"), "warnings"),
+        priority_targets=_priority_targets(values),
     )
+
+
+def _priority_targets(values: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The grid of targets per priority: ``urgent_first_response`` and so on, blank for the
+    policy's own target."""
+    found: dict[str, dict[str, int]] = {}
+    for priority in PRIORITIES:
+        for target in SLA_TARGETS:
+            minutes = _minutes(values, f"{priority}_{target}")
+            if minutes is not None:
+                found.setdefault(priority, {})[target] = minutes
+    return found
 
 
 def rule_fields(values: dict[str, Any]) -> EscalationRuleFields:
@@ -111,6 +125,7 @@ class SlaAdminPages(AdminController):
         error: str = "",
         form: dict[str, Any] | None = None,
         rule_error: str = "",
+        status: int | None = None,
     ) -> Template:
         with db.reading() as session:
             rules = list_escalation_rules(session)
@@ -138,7 +153,11 @@ class SlaAdminPages(AdminController):
                 "form": form or {},
             }
         failed = error or rule_error
-        return Template("pages/admin/sla.html", context=context, status_code=422 if failed else 200)
+        return Template(
+            "pages/admin/sla.html",
+            context=context,
+            status_code=status or (422 if failed else 200),
+        )
 
     @get("/", sync_to_thread=True)
     def index(self, request: AdminRequest, db: NamedDependency[Database]) -> Template:
@@ -150,7 +169,7 @@ class SlaAdminPages(AdminController):
     ) -> Template:
         with db.reading() as session:
             policy = session.get(SlaPolicy, policy_id)
-        if policy is None:
+        if policy is None or policy.deleted_at is not None:
             raise NotFound("no such policy")
         return self._page(request, db, policy=policy)
 
@@ -179,6 +198,19 @@ class SlaAdminPages(AdminController):
         data: MultiForm,
     ) -> Template | Redirect:
         return self._save_policy(request, db, data, policy_id)
+
+    @post("/policies/{policy_id:int}/delete", sync_to_thread=True)
+    def remove_policy(
+        self, request: AdminRequest, policy_id: FromPath[int], db: NamedDependency[Database]
+    ) -> Template | Redirect:
+        try:
+            with db.unit_of_work() as session:
+                delete_policy(session, policy_id, actor=request.user)
+        except Conflict as exc:
+            with db.reading() as session:
+                policy = session.get(SlaPolicy, policy_id)
+            return self._page(request, db, policy=policy, error=str(exc), status=exc.status)
+        return Redirect("/admin/sla", status_code=303)
 
     @post("/policies/{policy_id:int}/escalations", sync_to_thread=True)
     def add_escalation(

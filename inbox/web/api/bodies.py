@@ -8,7 +8,7 @@ means (a known status, a future date) is still checked by the actions.
 
 from __future__ import annotations
 
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, Struct, UnsetType, field
 
 
 class Body(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -28,11 +28,13 @@ class TicketChange(Body):
 
 class NewReply(Body):
     """``seen_message_id``: the newest message the agent saw; a reply after a newer one from
-    the customer is refused as stale."""
+    the customer is refused as stale. ``idempotency_key`` (or the ``Idempotency-Key`` header):
+    the same key again answers with the reply already queued, and sends nothing more."""
 
     body: str
     status: str | None = None
     seen_message_id: int | None = None
+    idempotency_key: str | None = None
 
 
 class NewNote(Body):
@@ -70,3 +72,69 @@ class Unmerge(Body):
 class SplitOut(Body):
     message_id: int
     subject: str = ""
+
+
+class NewTeam(Body):
+    name: str
+
+
+class TeamChange(Body):
+    """``PATCH /teams/{id}``: a new name."""
+
+    name: str
+
+
+class NewAgent(Body):
+    """``POST /agents``: the agent signs in with ``password`` (at least 12 characters, not
+    containing their name or address); ``teams`` by name."""
+
+    email: str
+    name: str
+    password: str
+    role: str = "agent"
+    teams: list[str] = []
+
+
+class AgentChange(Body):
+    """``PATCH /agents/{id}``: absent fields stay as they are; ``teams`` (by name) replaces
+    the agent's teams; ``active: false`` deactivates (sessions and API tokens end)."""
+
+    role: str | None = None
+    active: bool | None = None
+    teams: list[str] | None = None
+
+
+class SlaPolicyBody(Body):
+    """A whole SLA policy (``POST`` and ``PUT``): targets in business minutes, null for none;
+    ``priority_targets`` the targets of some priorities that differ
+    (``{"urgent": {"first_response": 30}}``); ``teams`` and ``calendar`` by name, no
+    ``calendar`` meaning round the clock. Empty conditions accept every ticket."""
+
+    name: str
+    position: int = 0
+    enabled: bool = True
+    priorities: list[str] = []
+    channel_kinds: list[str] = []
+    customer_tags: list[str] = []
+    teams: list[str] = []
+    calendar: str | None = None
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+    priority_targets: dict[str, dict[str, int]] = {}
+    warn_percents: list[int] = field(default_factory=lambda: [75, 90])
+
+
+class CalendarBody(Body):
+    """A whole business calendar (``POST`` and ``PUT``): ``weekly_hours`` maps a weekday
+    (``mon`` … ``sun``) to its opening spans (``[["09:00", "12:00"], ["13:00", "17:00"]]``),
+    days left out being closed; public holidays of ``holiday_country`` (and region), plus
+    the desk's own ``closed_dates`` (``YYYY-MM-DD``)."""
+
+    name: str
+    timezone: str = "UTC"
+    always_open: bool = False
+    weekly_hours: dict[str, list[list[str]]] = {}
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+    closed_dates: list[str] = []

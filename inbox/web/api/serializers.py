@@ -13,6 +13,7 @@ from inbox.db import Database
 from inbox.models import Attachment, Ticket, utcnow
 from inbox.models import Message as MessageRow
 from inbox.models.kinds import Direction
+from inbox.queries.health import DeskHealth as HealthReport
 from inbox.queries.quarantine import SetAsideItem
 from inbox.queries.sla import tickets_sla_json
 from inbox.queries.ticket_page import TicketDetail, ticket_detail
@@ -20,12 +21,18 @@ from inbox.queries.tickets import ListedTicket, TicketRow
 from inbox.settings import Settings
 from inbox.web.api.shapes import (
     AttachmentInfo,
+    ChannelHealth,
     Customer,
     CustomerName,
+    DeadLetter,
+    DeskHealth,
+    FailedOutbound,
+    HealthCheck,
     Identity,
     Link,
     Message,
     QuarantineItem,
+    ServiceHealth,
     SlaClock,
     TicketSummary,
 )
@@ -150,4 +157,60 @@ def quarantine_item(item: SetAsideItem) -> QuarantineItem:
         size=item.size,
         sender=item.sender,
         subject=item.subject,
+    )
+
+
+def desk_health_shape(health: HealthReport) -> DeskHealth:
+    return DeskHealth(
+        status=health.status,
+        checked_at=iso(health.checked_at),
+        checks=[
+            HealthCheck(cause=c.cause, title=c.title, level=c.level, detail=c.detail)
+            for c in health.checks
+        ],
+        channels=[
+            ChannelHealth(
+                name=c.name,
+                kind=c.kind,
+                address=c.address,
+                enabled=c.enabled,
+                health=c.health,
+                detail=c.detail,
+                last_polled_at=iso(c.last_polled_at),
+                level=c.level,
+            )
+            for c in health.channels
+        ],
+        quarantined=health.quarantined,
+        failed_outbound_count=health.failed_outbound_count,
+        failed_outbound=[
+            FailedOutbound(
+                id=f.id,
+                kind=f.kind,
+                recipient=f.recipient,
+                ticket=f.ticket_reference,
+                attempts=f.attempts,
+                last_error=f.last_error,
+                created_at=iso(f.created_at),
+            )
+            for f in health.failed_outbound
+        ],
+        stuck_outbound=health.stuck_outbound,
+        stuck_timers=health.stuck_timers,
+        oldest_stuck_timer=iso(health.oldest_stuck_timer),
+        dead_letter_count=health.dead_timer_count,
+        dead_letters=[
+            DeadLetter(
+                id=d.id,
+                kind=d.kind,
+                ticket=d.ticket_reference,
+                due_at=iso(d.due_at),
+                attempts=d.attempts,
+                last_error=d.last_error,
+            )
+            for d in health.dead_timers
+        ],
+        services=[
+            ServiceHealth(name=s.name, level=s.level, detail=s.detail) for s in health.services
+        ],
     )

@@ -270,3 +270,138 @@ class SlaReport(Shape):
     volume: list[DailyVolume]
     satisfaction: Satisfaction
     rows: list[ClockRow]
+
+
+class HealthCheck(Shape):
+    """One thing that can go wrong, by a stable ``cause`` (``channel:3``, ``outbox:failed``,
+    ``timers:dead``, ``broker``, …); ``level`` is ``ok``, ``warning`` or ``red``."""
+
+    cause: str
+    title: str
+    level: str
+    detail: str
+
+
+class ChannelHealth(Shape):
+    name: str
+    kind: str
+    address: str
+    enabled: bool
+    health: str
+    detail: str
+    last_polled_at: str | None
+    level: str
+
+
+class FailedOutbound(Shape):
+    id: int
+    kind: str
+    recipient: str
+    ticket: str | None
+    attempts: int
+    last_error: str
+    created_at: str | None
+
+
+class DeadLetter(Shape):
+    """A timer that failed on every one of its attempts."""
+
+    id: int
+    kind: str
+    ticket: str | None
+    due_at: str | None
+    attempts: int
+    last_error: str
+
+
+class ServiceHealth(Shape):
+    name: str
+    level: str
+    detail: str
+
+
+class DeskHealth(Shape):
+    """``GET /healthz?deep=1``: what /admin/health shows; ``status`` is the worst level."""
+
+    status: str
+    checked_at: str | None
+    checks: list[HealthCheck]
+    channels: list[ChannelHealth]
+    quarantined: int
+    failed_outbound_count: int
+    failed_outbound: list[FailedOutbound]
+    stuck_outbound: int
+    stuck_timers: int
+    oldest_stuck_timer: str | None
+    dead_letter_count: int
+    dead_letters: list[DeadLetter]
+    services: list[ServiceHealth]
+
+
+class Team(Shape):
+    """A team and the addresses of its members."""
+
+    id: int
+    name: str
+    members: list[str]
+
+
+class TeamList(Shape):
+    items: list[Team]
+
+
+class Agent(Shape):
+    id: int
+    email: str
+    name: str
+    role: str
+    active: bool
+    teams: list[str]
+    two_factor: bool
+    may_unlock_accounts: bool
+    created_at: str | None
+
+
+class AgentList(Shape):
+    items: list[Agent]
+
+
+class SlaPolicy(Shape):
+    """A policy as ``SlaPolicyBody`` sets it, with its id."""
+
+    id: int
+    name: str
+    position: int
+    enabled: bool
+    priorities: list[str]
+    channel_kinds: list[str]
+    customer_tags: list[str]
+    teams: list[str]
+    calendar: str | None
+    first_response_minutes: int | None
+    next_response_minutes: int | None
+    resolution_minutes: int | None
+    priority_targets: dict[str, dict[str, int]]
+    warn_percents: list[int]
+    updated_at: str | None
+
+
+class SlaPolicyList(Shape):
+    """In the order they are tried; the first whose every condition a ticket meets applies."""
+
+    items: list[SlaPolicy]
+
+
+class BusinessCalendar(Shape):
+    id: int
+    name: str
+    timezone: str
+    always_open: bool
+    weekly_hours: dict[str, list[list[str]]]
+    holiday_country: str | None
+    holiday_subdivision: str | None
+    closed_dates: list[str]
+
+
+class BusinessCalendarList(Shape):
+    items: list[BusinessCalendar]

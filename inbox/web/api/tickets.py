@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import UNSET
 
 from inbox.actions.email_out import reply_by_email
 from inbox.actions.mentions import add_note_with_mentions
-from inbox.actions.tickets import access_ticket, check_reply_not_stale, update_ticket
+from inbox.actions.tickets import access_ticket, update_ticket
 from inbox.db import Database
+from inbox.errors import InvalidInput
 from inbox.models import Agent, utcnow
 from inbox.queries.tickets import TicketFilters, list_tickets, viewer_for
 from inbox.settings import Settings
@@ -27,6 +28,12 @@ from inbox.web.api.serializers import (
     ticket_summary,
 )
 from inbox.web.api.shapes import Message, Note, Ticket, TicketPage
+
+
+def _idempotency_key(in_body: str | None, in_header: str | None) -> str | None:
+    if in_body and in_header and in_body != in_header:
+        raise InvalidInput("the Idempotency-Key header and idempotency_key differ")
+    return in_body or in_header
 
 
 class TicketApi(Controller):
@@ -128,11 +135,17 @@ class TicketApi(Controller):
         data: JSONBody[NewReply],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        idempotency_header: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", required=False)
+        ] = None,
     ) -> Message:
+        """Replies to the customer on the ticket's channel; the reply is ``queued`` until sent.
+        An idempotency key (``Idempotency-Key`` header or ``idempotency_key``, 8 to 100
+        characters) makes a retry safe: the same key again answers with the same reply."""
         with db.unit_of_work() as session:
             ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
-            # 409 stale_reply when the customer wrote after the newest message the caller saw.
-            check_reply_not_stale(session, ticket, data.seen_message_id)
+            # 409 stale_reply when the customer wrote after the newest message the caller saw;
+            # the same idempotency key again answers with the reply it queued, sending nothing.
             message = reply_by_email(
                 session,
                 settings,
@@ -140,6 +153,8 @@ class TicketApi(Controller):
                 author=request.user,
                 body=data.body,
                 status_after=data.status,
+                seen_message_id=data.seen_message_id,
+                idempotency_key=_idempotency_key(data.idempotency_key, idempotency_header),
             )
             return message_shape(message, [])
 

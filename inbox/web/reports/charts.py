@@ -1,26 +1,40 @@
 """The report's charts: SVG drawn on the server by pygal, readable without JavaScript, every
-bar a link to the tickets it counts."""
+bar a link to the tickets it counts.
+
+pygal is imported when the first chart is drawn, not when the web app starts: a desk starting
+up has mail to file first.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-import pygal  # type: ignore[import-untyped]
 from markupsafe import Markup
-from pygal.etree import etree  # type: ignore[import-untyped]
-from pygal.style import Style  # type: ignore[import-untyped]
 
 from inbox.models.sla import SLA_TARGETS
 from inbox.queries.reports.sla import BACKLOG_BUCKETS, ReportRange, SlaReport
 from inbox.queries.sla import TARGET_LABELS
 from inbox.web.reports.parameters import range_params, report_link
 
-CHART_STYLE = Style(
-    background="white",
-    plot_background="white",
-    colors=("#2f8a4c", "#b3261e", "#8a94a6", "#2f5bd3", "#c77c02", "#6b3fa0"),
-    font_family="system-ui, sans-serif",
-)
+
+@cache
+def _pygal() -> Any:
+    import pygal  # type: ignore[import-untyped]
+
+    return pygal
+
+
+@cache
+def _style() -> Any:
+    from pygal.style import Style  # type: ignore[import-untyped]
+
+    return Style(
+        background="white",
+        plot_background="white",
+        colors=("#2f8a4c", "#b3261e", "#8a94a6", "#2f5bd3", "#c77c02", "#6b3fa0"),
+        font_family="system-ui, sans-serif",
+    )
 
 
 def drill_link(rng: ReportRange, **params: object) -> str:
@@ -32,7 +46,7 @@ def _chart(kind: Any, title: str, **options: Any) -> Any:
         title=title,
         js=[],  # readable without JavaScript: plain SVG, links as <a> elements
         disable_xml_declaration=True,
-        style=CHART_STYLE,
+        style=_style(),
         width=720,
         height=300,
         legend_at_bottom=True,
@@ -48,6 +62,8 @@ def _svg(chart: Any) -> Markup:
         for child in list(parent):
             if str(child.tag).rsplit("}", 1)[-1] == "script":
                 parent.remove(child)
+    from pygal.etree import etree  # type: ignore[import-untyped]
+
     # pygal escapes every text it draws; the tree is serialised as XML.
     return Markup(etree.tostring(root, encoding="unicode"))  # noqa: S704
 
@@ -57,7 +73,7 @@ def _bar(value: int, href: str, label: str) -> dict[str, Any]:
 
 
 def compliance_chart(report: SlaReport) -> Markup:
-    chart = _chart(pygal.StackedBar, "SLA clocks per target")
+    chart = _chart(_pygal().StackedBar, "SLA clocks per target")
     totals = {t.target: t for t in report.totals}
     targets = [t for t in SLA_TARGETS if t in totals]
     chart.x_labels = [TARGET_LABELS[t] for t in targets]
@@ -77,7 +93,7 @@ def compliance_chart(report: SlaReport) -> Markup:
 
 
 def backlog_chart(report: SlaReport) -> Markup:
-    chart = _chart(pygal.Bar, "Unresolved tickets by age", show_legend=False)
+    chart = _chart(_pygal().Bar, "Unresolved tickets by age", show_legend=False)
     chart.x_labels = [label for label, _, _ in BACKLOG_BUCKETS]
     chart.add(
         "Tickets",
@@ -88,7 +104,7 @@ def backlog_chart(report: SlaReport) -> Markup:
 
 def volume_chart(report: SlaReport) -> Markup:
     volume = report.volume
-    chart = _chart(pygal.StackedBar, "New tickets per channel per day", x_label_rotation=45)
+    chart = _chart(_pygal().StackedBar, "New tickets per channel per day", x_label_rotation=45)
     chart.x_labels = [day.strftime("%d %b") for day in volume.days]
     chart.show_minor_x_labels = False
     chart.x_labels_major_every = max(1, len(volume.days) // 15)

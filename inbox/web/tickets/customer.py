@@ -25,14 +25,16 @@ from inbox.actions.unlock import (
     prove_identity_by_call,
     record_code_check,
     record_code_sent,
+    record_foreign_account_refusal,
     record_unlock_refusal,
     request_account_unlock,
 )
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Throttled
+from inbox.models import CustomerIdentity
 from inbox.models.kinds import IdentityKind
-from inbox.queries.customers import customer_panel
-from inbox.queries.tickets import find_ticket
+from inbox.queries.customers import customer_identities, customer_panel
+from inbox.queries.tickets import find_ticket, viewer_for
 from inbox.rules.phone import display_phone, spoken_groups, spoken_reference
 from inbox.settings import Settings
 from inbox.web.auth import current_session
@@ -48,23 +50,30 @@ class AccountView:
     error: str | None = None
 
 
-def _accounts_for(directory: AccountDirectory, panel_identities: list[Any]) -> AccountView:
-    """The customer's account: looked up by each email address and phone number in turn."""
-    lookups = [i for i in panel_identities if i.kind in (IdentityKind.EMAIL, IdentityKind.PHONE)][
+def _find_account(
+    directory: AccountDirectory, identities: list[CustomerIdentity]
+) -> Account | None:
+    """The customer's account: looked up by each email address and phone number in turn.
+    ``DirectoryError`` when the directory does not answer."""
+    lookups = [i for i in identities if i.kind in (IdentityKind.EMAIL, IdentityKind.PHONE)][
         :MAX_LOOKUPS
     ]
+    for identity in lookups:
+        found = (
+            directory.find(email=identity.value)
+            if identity.kind == IdentityKind.EMAIL
+            else directory.find(phone=identity.value)
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _accounts_for(directory: AccountDirectory, identities: list[CustomerIdentity]) -> AccountView:
     try:
-        for identity in lookups:
-            found = (
-                directory.find(email=identity.value)
-                if identity.kind == IdentityKind.EMAIL
-                else directory.find(phone=identity.value)
-            )
-            if found is not None:
-                return AccountView(found)
+        return AccountView(_find_account(directory, identities))
     except DirectoryError as exc:
         return AccountView(None, f"the account directory did not answer: {exc}")
-    return AccountView(None)
 
 
 class CustomerPages(Controller):
@@ -95,7 +104,7 @@ class CustomerPages(Controller):
     ) -> Template:
         with db.reading() as session:
             ticket = find_ticket(session, reference, settings.reference_prefix)
-            panel = customer_panel(session, ticket)
+            panel = customer_panel(session, ticket, viewer_for(session, request.user))
         view = _accounts_for(accounts, panel.identities)
         context = {
             "p": panel,
@@ -124,12 +133,28 @@ class CustomerPages(Controller):
         data: dict[str, str],
         act: Any,
     ) -> Template:
-        """Look up the account the form names, run ``act(account)``, show the panel again."""
+        """Run ``act(account)`` on the account the directory has for the ticket's customer,
+        then show the panel again. The form's ``account_id`` (the account the panel showed) is
+        only checked against it: an account the directory does not give for this customer's
+        identities is refused, and the refusal audited."""
         try:
-            account_id = data.get("account_id", "")
-            account = accounts.get(account_id) if account_id else None
+            with db.reading() as session:
+                ticket = find_ticket(session, reference, settings.reference_prefix)
+                identities = customer_identities(session, ticket)
+            account = _find_account(accounts, identities)
             if account is None:
-                raise InvalidInput("no such account in the account directory")
+                raise InvalidInput(
+                    "no account in the account directory has this customer's address or number"
+                )
+            named = data.get("account_id", "").strip()
+            if named and named != account.account_id:
+                with db.unit_of_work() as session:
+                    record_foreign_account_refusal(
+                        session, agent=request.user, ticket=ticket, named=named, account=account
+                    )
+                raise PermissionDenied(
+                    "that account is not the one the account directory has for this customer"
+                )
             notice = act(account)
         except DirectoryError as exc:
             return self._panel(

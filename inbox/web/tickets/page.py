@@ -5,6 +5,7 @@ page answer through ``ticket_page`` and ``timeline_answer``.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -15,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from inbox.actions.email_out import reply_by_email
 from inbox.actions.mentions import add_note_with_mentions
-from inbox.actions.tickets import StaleReply, access_ticket, check_reply_not_stale
+from inbox.actions.tickets import StaleReply, access_ticket
 from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound
 from inbox.models import Agent
@@ -29,11 +30,12 @@ from inbox.web.forms import FormBody
 def ticket_context(
     db: Database, settings: Settings, agent: Agent, reference: str
 ) -> dict[str, Any]:
-    """What the ticket page and its timeline show: the ticket and the agent's workspace."""
+    """What the ticket page and its timeline show: the ticket and the agent's workspace, and a
+    fresh idempotency key for the reply form (submitting it twice sends one reply)."""
     with db.reading() as session:
         detail = ticket_detail(session, reference, settings.reference_prefix)
         ws = workspace_for(session, agent, detail.ticket)
-    return {"d": detail, "ws": ws, "agent": agent}
+    return {"d": detail, "ws": ws, "agent": agent, "reply_key": secrets.token_urlsafe(16)}
 
 
 def ticket_page(
@@ -138,13 +140,14 @@ class TicketPages(Controller):
             with db.unit_of_work() as session:
                 ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
                 if kind == "reply":
-                    check_reply_not_stale(session, ticket, _seen_message_id(data))
                     reply_by_email(
                         session,
                         settings,
                         ticket=ticket,
                         author=request.user,
                         body=data.get("body", ""),
+                        seen_message_id=_seen_message_id(data),
+                        idempotency_key=data.get("idempotency_key") or None,
                     )
                 else:
                     noted = add_note_with_mentions(
