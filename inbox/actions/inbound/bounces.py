@@ -20,10 +20,6 @@ from inbox.models.kinds import Direction, IdentityKind
 from inbox.rules.bounce_proof import BounceClaims, read_bounce
 from inbox.settings import Settings
 
-# Mail about no ticket (to agents, to a contact on file) is found among this many of the
-# newest rows to an address.
-_RECENT_MAIL = 100
-
 
 def file_bounce(
     session: Session,
@@ -41,19 +37,17 @@ def file_bounce(
     claims = read_bounce(parsed, secret=settings.secret_key)
     message = _returned_message(session, claims.returned_ids)
     ticket = _proven_ticket(session, message, claims)
-    unticketed = [message_id for message_id, ticket_id in claims.signed if ticket_id == 0]
-    if message is None and ticket is None and not unticketed:
-        return None
-    failed = _mailed(session, parsed.bounce_recipients, message, ticket, unticketed)
-    reason = f"mail on {ticket.reference} bounced" if ticket else "a mail from the desk bounced"
-    _mark_undeliverable(session, failed, reason)
+    if ticket is None:
+        # One of our signed ids for mail about no ticket (to an agent, to a contact on file):
+        # ours, so not set aside, but there is nothing to show it on and nobody to mark.
+        return "" if any(ticket_id == 0 for _, ticket_id in claims.signed) else None
+    failed = _mailed(session, parsed.bounce_recipients, message, ticket)
+    _mark_undeliverable(session, failed, f"mail on {ticket.reference} bounced")
     error = "bounced: " + ", ".join(parsed.bounce_recipients or ("recipient",))
     if message is not None:
         message.delivery = "failed"
         message.delivery_error = error[:1000]
         session.add(message)
-    if ticket is None:
-        return ""
     record_system_event(
         session,
         ticket,
@@ -101,34 +95,17 @@ def _proven_ticket(
 
 
 def _mailed(
-    session: Session,
-    addresses: Sequence[str],
-    message: Message | None,
-    ticket: Ticket | None,
-    unticketed_ids: Sequence[str],
+    session: Session, addresses: Sequence[str], message: Message | None, ticket: Ticket
 ) -> list[str]:
     """The failed recipients the desk did send the proven mail to: that message, else mail
-    on that ticket, else the signed mail about no ticket."""
+    on that ticket."""
     if not addresses:
         return []
-    to_them = col(Outbox.recipient).in_(addresses)
-    same = (
-        Outbox.message_id == message.id
-        if message is not None
-        else Outbox.ticket_id == ticket.id
-        if ticket is not None
-        else None
-    )
-    if same is not None:
-        return sorted(set(session.exec(select(Outbox.recipient).where(to_them, same)).all()))
-    marks = [f"<{message_id}>".encode() for message_id in unticketed_ids]
-    rows = session.exec(
-        select(Outbox.recipient, Outbox.payload)
-        .where(to_them, col(Outbox.ticket_id).is_(None))
-        .order_by(col(Outbox.id).desc())
-        .limit(_RECENT_MAIL)
+    same = Outbox.message_id == message.id if message else Outbox.ticket_id == ticket.id
+    found = session.exec(
+        select(Outbox.recipient).where(col(Outbox.recipient).in_(addresses), same)
     ).all()
-    return sorted({to for to, payload in rows if any(mark in payload for mark in marks)})
+    return sorted(set(found))
 
 
 def _mark_undeliverable(session: Session, addresses: Sequence[str], reason: str) -> None:

@@ -331,7 +331,8 @@ def _file(
         reference = file_bounce(session, settings, channel, item.id or 0, parsed, external_id)
         if reference is None:
             return finish_item(session, item, "ignored", "a bounce that names no mail we sent")
-        finish_item(session, item, "done", "bounce filed on its ticket")
+        note = "bounce filed on its ticket" if reference else "bounce of a mail about no ticket"
+        finish_item(session, item, "done", note)
         return IngestOutcome("done", reference or None)
 
     customer, identity = _sender(session, parsed)
