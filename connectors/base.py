@@ -55,11 +55,13 @@ class PullSession(Protocol):
     """One connection reading one channel. Not thread-safe; used by one watcher at a time."""
 
     def read_since(
-        self, cursor: Mapping[str, Any], *, batch_size: int, max_bytes: int
+        self, cursor: Mapping[str, Any], *, batch_size: int, max_bytes: int, batch_bytes: int
     ) -> Iterator[Pulled]:
         """Everything after ``cursor``, oldest first, in batches of at most ``batch_size``
-        items; an item over ``max_bytes`` comes truncated. A batch may be empty when only the
-        cursor moves (a mailbox whose UIDs were reset)."""
+        items and about ``batch_bytes`` bytes (an item bigger than that comes alone); an item
+        over ``max_bytes`` comes truncated. A batch may be empty when only the cursor moves (a
+        mailbox whose UIDs were reset). The caller stores each batch before asking for the
+        next, so a session holds one batch at a time."""
         ...
 
     def confirm(self, pulled: Pulled) -> None:

@@ -24,6 +24,9 @@ class Settings:
     reference_prefix: str
     max_mail_bytes: int = 25 * 1024 * 1024
     ingest_batch_size: int = 100
+    # A batch of inbound items (read from a mailbox, parsed and filed together) also stops at
+    # about this many bytes; a bigger single mail makes a batch of its own.
+    ingest_batch_bytes: int = 32 * 1024 * 1024
     # Processes that parse stored mail beside the filing; 0 parses in the worker thread.
     parse_processes: int = 1
     auto_reply_limit: int = 5
@@ -94,6 +97,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_url=env.get("INBOX_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         reference_prefix=prefix,
         max_mail_bytes=int(env.get("INBOX_MAX_MAIL_BYTES", 25 * 1024 * 1024)),
+        ingest_batch_bytes=int(env.get("INBOX_INGEST_BATCH_BYTES", 32 * 1024 * 1024)),
         default_poll_seconds=int(env.get("INBOX_POLL_SECONDS", 60)),
         retry_base_seconds=float(env.get("INBOX_RETRY_BASE_SECONDS", 15)),
         auto_reply_limit=int(env.get("INBOX_AUTO_REPLY_LIMIT", 5)),

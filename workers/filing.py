@@ -3,9 +3,9 @@
 One routine for ``process_inbound`` (the actor behind ``inbox serve`` and ``inbox worker``)
 and for ``inbox poll``, so both file alike and as fast: the raw items are read, parsed outside
 the write transaction (in the parser processes where there are some), then filed together in
-one (``process_inbound_items``). A mail that fails is rolled back alone, counted, and tried
-again by itself; one that keeps failing is quarantined. If the transaction as a whole fails,
-each item is tried on its own.
+one (``process_inbound_items``), a group of about ``INBOX_INGEST_BATCH_BYTES`` at a time. A
+mail that fails is rolled back alone, counted, and tried again by itself; one that keeps
+failing is quarantined. If the transaction as a whole fails, each item is tried on its own.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Protocol
 from inbox.actions.inbound.filing import (
     FilingFailure,
     IngestOutcome,
+    pending_batches,
     process_inbound_items,
     read_pending_raw,
     record_processing_failure,
@@ -34,8 +35,17 @@ class Again(Protocol):
 
 
 def file_inbound(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int, IngestOutcome]:
-    """File the items that are still pending; returns the outcome of each one filed or
-    quarantined."""
+    """File the items that are still pending, a group of about ``ingest_batch_bytes`` at a
+    time; returns the outcome of each one filed or quarantined."""
+    with rt.db.reading() as session:
+        groups = pending_batches(session, item_ids, max_bytes=rt.settings.ingest_batch_bytes)
+    outcomes: dict[int, IngestOutcome] = {}
+    for group in groups:
+        outcomes.update(_file_together(rt, group, again))
+    return outcomes
+
+
+def _file_together(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int, IngestOutcome]:
     try:
         with rt.db.reading() as session:
             pending = read_pending_raw(session, item_ids)

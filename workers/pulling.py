@@ -54,11 +54,14 @@ def sync_channel(rt: Runtime, channel_id: int, source: PullSession) -> int:
         cursor,
         batch_size=rt.settings.ingest_batch_size,
         max_bytes=rt.settings.max_mail_bytes,
+        batch_bytes=rt.settings.ingest_batch_bytes,
     ):
         with rt.db.unit_of_work() as session:
             stored += len(store_inbound(session, channel_id, pulled.items, cursor=pulled.cursor))
             record_channel_health(session, channel_id, "ok", polled=True)
         source.confirm(pulled)
+        # Let go of this batch's bytes before the next batch is read, not after.
+        del pulled
     return stored
 
 

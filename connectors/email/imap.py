@@ -18,7 +18,7 @@ import select
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import TracebackType
@@ -45,6 +45,8 @@ from connectors.errors import (
 # Largest number of UIDs per FETCH or STORE: keeps every command line and every response
 # bounded even when a caller hands over thousands of UIDs.
 BATCH_SIZE = 100
+# What a message over the caller's limit costs a batch: only its header block is fetched.
+HEADER_BYTES = 64 * 1024
 
 # RFC 5530 response codes that mean "try again later" rather than "this cannot work".
 _TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[EXPUNGEISSUED]")
@@ -161,12 +163,33 @@ class ImapMailbox:
             found = client.search(["UID", f"{last_uid + 1}:*"])
         return sorted(uid for uid in found if uid > last_uid)
 
-    def fetch(self, uids: Sequence[int], *, max_bytes: int) -> list[FetchedMail]:
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        """``RFC822.SIZE`` of each message, by UID: what fetching it whole would download.
+        A UID that no longer exists is left out."""
+        client = self._connected()
+        wanted = sorted(set(uids))
+        found: dict[int, int] = {}
+        for start in range(0, len(wanted), BATCH_SIZE):
+            batch = wanted[start : start + BATCH_SIZE]
+            with self._translate("read message sizes from"):
+                found.update(_sizes(client, batch))
+        return found
+
+    def fetch(
+        self,
+        uids: Sequence[int],
+        *,
+        max_bytes: int,
+        batch_bytes: int | None = None,
+        sizes: Mapping[int, int] | None = None,
+    ) -> list[FetchedMail]:
         """Fetch the given messages in UID order without setting ``\\Seen``.
 
-        Sizes are asked first so that a message over ``max_bytes`` is never downloaded: only
-        its header block is fetched and the result is marked ``truncated``. A UID that no
-        longer exists (expunged meanwhile) is left out of the result.
+        Sizes are asked first (unless the caller read them with :meth:`sizes`) so that a
+        message over ``max_bytes`` is never downloaded: only its header block is fetched and
+        the result is marked ``truncated``. Each FETCH asks for at most ``BATCH_SIZE``
+        messages and, given ``batch_bytes``, about that many bytes (one bigger message goes
+        alone). A UID that no longer exists (expunged meanwhile) is left out of the result.
         """
         client = self._connected()
         wanted = sorted(set(uids))
@@ -174,7 +197,13 @@ class ImapMailbox:
         for start in range(0, len(wanted), BATCH_SIZE):
             batch = wanted[start : start + BATCH_SIZE]
             with self._translate("fetch from"):
-                fetched.extend(_fetch_batch(client, batch, max_bytes))
+                known = (
+                    {uid: sizes[uid] for uid in batch if uid in sizes}
+                    if sizes is not None
+                    else _sizes(client, batch)
+                )
+                for part in by_bytes(batch, known, max_bytes, batch_bytes):
+                    fetched.extend(_fetch_batch(client, part, known, max_bytes))
         return fetched
 
     def mark_seen(self, uids: Sequence[int]) -> None:
@@ -277,13 +306,38 @@ class ImapMailbox:
         return without_secret(text, self._url.password)
 
 
-def _fetch_batch(client: IMAPClient, batch: list[int], max_bytes: int) -> Iterator[FetchedMail]:
+def by_bytes(
+    uids: Sequence[int], sizes: Mapping[int, int], max_bytes: int, batch_bytes: int | None
+) -> Iterator[list[int]]:
+    """``uids`` in order, cut into runs that download about ``batch_bytes`` at most: a message
+    counts its size, or only its header block when it is over ``max_bytes``; one message
+    bigger than ``batch_bytes`` makes a run of its own. Unknown (expunged) UIDs cost nothing."""
+    run: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        cost = size if size <= max_bytes else min(size, HEADER_BYTES)
+        if run and batch_bytes is not None and total + cost > batch_bytes:
+            yield run
+            run, total = [], 0
+        run.append(uid)
+        total += cost
+    if run:
+        yield run
+
+
+def _sizes(client: IMAPClient, batch: list[int]) -> dict[int, int]:
     wanted = set(batch)
-    sizes = {
+    return {
         uid: int(data[b"RFC822.SIZE"])
         for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items()
         if uid in wanted and b"RFC822.SIZE" in data
     }
+
+
+def _fetch_batch(
+    client: IMAPClient, batch: list[int], sizes: Mapping[int, int], max_bytes: int
+) -> Iterator[FetchedMail]:
     whole = [uid for uid in batch if uid in sizes and sizes[uid] <= max_bytes]
     heads = [uid for uid in batch if uid in sizes and sizes[uid] > max_bytes]
     bodies = _fetch_part(client, whole, "BODY.PEEK[]", b"BODY[]")

@@ -1,5 +1,9 @@
 """An IMAP folder read as a pulled channel: the cursor is (UIDVALIDITY, last UID).
 
+Batches are bounded in mails and in bytes: the sizes (RFC822.SIZE) are read first, and a batch
+ends before the mail that would take it over ``batch_bytes``, so a folder of big mails is read
+a few at a time, never a hundred 25 MB mails at once.
+
 A new UIDVALIDITY invalidates every UID the desk knows, so the folder is read again from the
 start; the desk stores each mail once by its key, ``"<uidvalidity>:<uid>"``, and recognises a
 mail it filed before by its Message-ID, so a re-read duplicates nothing.
@@ -14,7 +18,7 @@ from contextlib import suppress
 from typing import Any
 
 from connectors.base import Pulled, RawInbound
-from connectors.email.imap import ImapMailbox
+from connectors.email.imap import ImapMailbox, by_bytes
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ class ImapPull:
         self.close()
 
     def read_since(
-        self, cursor: Mapping[str, Any], *, batch_size: int, max_bytes: int
+        self, cursor: Mapping[str, Any], *, batch_size: int, max_bytes: int, batch_bytes: int
     ) -> Iterator[Pulled]:
         uidvalidity = self.mailbox.uidvalidity
         if cursor.get("uidvalidity") == uidvalidity:
@@ -48,18 +52,27 @@ class ImapPull:
             last_uid = 0
         uids = self.mailbox.uids_after(last_uid)
         for start in range(0, len(uids), batch_size):
-            batch = uids[start : start + batch_size]
-            fetched = self.mailbox.fetch(batch, max_bytes=max_bytes)
-            yield Pulled(
-                items=[
-                    RawInbound(f"{uidvalidity}:{f.uid}", f.raw, f.size, f.truncated)
-                    for f in fetched
-                ],
-                cursor={"uidvalidity": uidvalidity, "last_uid": batch[-1]},
-                receipt=tuple(f.uid for f in fetched),
-            )
+            # Sizes first (RFC822.SIZE), so that a batch is cut before it is downloaded.
+            window = uids[start : start + batch_size]
+            sizes = self.mailbox.sizes(window)
+            for run in by_bytes(window, sizes, max_bytes, batch_bytes):
+                yield self._read(uidvalidity, run, sizes, max_bytes)
         if not uids and cursor.get("uidvalidity") != uidvalidity:
             yield Pulled(items=[], cursor={"uidvalidity": uidvalidity, "last_uid": 0})
+
+    def _read(
+        self, uidvalidity: int, uids: list[int], sizes: Mapping[int, int], max_bytes: int
+    ) -> Pulled:
+        """One batch; a function of its own, so that nothing here holds its bytes once the
+        caller is done with them."""
+        fetched = self.mailbox.fetch(uids, max_bytes=max_bytes, sizes=sizes)
+        return Pulled(
+            items=[
+                RawInbound(f"{uidvalidity}:{f.uid}", f.raw, f.size, f.truncated) for f in fetched
+            ],
+            cursor={"uidvalidity": uidvalidity, "last_uid": uids[-1]},
+            receipt=tuple(f.uid for f in fetched),
+        )
 
     def confirm(self, pulled: Pulled) -> None:
         if pulled.receipt:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from inbox.actions.audit import record_audit
 from inbox.actions.rows import insert_rows
-from inbox.models import Customer, CustomerIdentity
+from inbox.errors import NotFound
+from inbox.models import Agent, Customer, CustomerIdentity, Ticket
 
 
 def find_identity(session: Session, kind: str, value: str) -> CustomerIdentity | None:
@@ -130,3 +133,52 @@ def _customers_following_merges(
             seen.add(current)
         resolved[customer_id] = (current, rows[current][0])
     return resolved
+
+
+def clear_bounce_marks(session: Session, identity_ids: Collection[int]) -> None:
+    """The customer wrote again from these addresses: mail to them is delivered after all,
+    so the mark a bounce left is cleared (identities in the session see it too)."""
+    if identity_ids:
+        session.execute(
+            update(CustomerIdentity)
+            .where(
+                col(CustomerIdentity.id).in_(identity_ids),
+                col(CustomerIdentity.undeliverable_at).is_not(None),
+            )
+            .values(undeliverable_at=None, undeliverable_reason=None)
+        )
+
+
+def mark_deliverable(
+    session: Session, *, actor: Agent, ticket: Ticket, identity_id: int
+) -> CustomerIdentity:
+    """An agent clears a bounce mark on an address of the ticket's customer, so
+    acknowledgements, reminders and surveys go to it again. Audited; a second click changes
+    nothing."""
+    identity = session.get(CustomerIdentity, identity_id, with_for_update=True)
+    owner = session.get(Customer, identity.customer_id) if identity else None
+    if (
+        identity is None
+        or owner is None
+        or ticket.customer_id not in (owner.id, owner.merged_into_id)
+    ):
+        raise NotFound("no such address on this ticket's customer")
+    if identity.undeliverable_at is None:
+        return identity
+    record_audit(
+        session,
+        "identity.undeliverable_cleared",
+        actor=actor,
+        target_type="customer_identity",
+        target_id=identity.id or 0,
+        detail={
+            "address": identity.value,
+            "reason": identity.undeliverable_reason or "",
+            "marked_at": identity.undeliverable_at.isoformat(),
+            "ticket": ticket.reference,
+        },
+    )
+    identity.undeliverable_at = None
+    identity.undeliverable_reason = None
+    session.add(identity)
+    return identity

@@ -42,6 +42,7 @@ _MESSAGE_ID = re.compile(r"<([^<>\s]{1,998})>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]{1,64}@[^@\s<>()\[\],;:\"\\]{1,255}")
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _RESINFO = re.compile(r"\s*([A-Za-z0-9_.-]+)(?:/[0-9]+)?\s*=\s*([A-Za-z0-9_-]+)")
 
 MAX_ADDRESSES = 500
@@ -112,6 +113,21 @@ def raw_header_text(value: str, defects: list[str]) -> str:
             defects.append("8-bit header text in an unknown charset; read as Windows-1252")
             return raw.decode("cp1252", "replace")
     return value
+
+
+def storable(value: str) -> str:
+    """Raw header text that every database stores as it is: 8-bit bytes decoded (see
+    ``raw_header_text``), NUL and the other control characters dropped.
+
+    Values kept verbatim (Message-IDs, Content-IDs) go through this: SQLite refuses the
+    surrogates that stand for undecoded bytes, PostgreSQL refuses NUL.
+    """
+    return _CONTROL.sub("", raw_header_text(value, []))
+
+
+def mime_type(value: str) -> str:
+    """A ``type/subtype`` as stored with an attachment; anything else is a plain download."""
+    return value if _MIME_TYPE.fullmatch(value) else "application/octet-stream"
 
 
 def unfold(value: str) -> str:
@@ -231,10 +247,12 @@ def message_ids(value: str) -> tuple[str, ...]:
 
 
 def normalize_message_id(value: str | None) -> str | None:
+    """The id inside angle brackets (or the whole value, blanks removed), as storable text."""
     if value is None:
         return None
+    value = storable(value)
     match = _MESSAGE_ID.search(value)
-    text = match.group(1) if match else "".join(_CONTROL.sub(" ", value).split())
+    text = match.group(1) if match else "".join(value.split())
     return text[:998] or None
 
 

@@ -82,11 +82,16 @@ class ParsedMail:
     html: str | None
     attachments: tuple[ParsedAttachment, ...]
     auto_submitted: str | None
+    # X-Auto-Response-Suppress (Microsoft's), lowercased: which automatic answers the sender
+    # asks not to get ("all", "autoreply", "oof", "dr", ...).
+    auto_response_suppress: tuple[str, ...]
     is_auto_reply: bool
     is_bulk: bool
     is_bounce: bool
     bounce_recipients: tuple[str, ...]
     bounce_original_message_id: str | None
+    # Reply-To addresses of the returned mail (where the desk puts its signed reply token).
+    bounce_original_reply_to: tuple[str, ...]
     auth_results: tuple[AuthResult, ...]
     forwarded: tuple[ParsedMail, ...]
     defects: tuple[str, ...]
@@ -112,6 +117,7 @@ _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
 _CID = re.compile(r"cid:([^\s\"'<>)]{1,998})", re.IGNORECASE)
 _MESSAGE_ID_LINE = re.compile(r"^\s*Message-ID:\s*<([^<>\s]{1,998})>", re.IGNORECASE | re.MULTILINE)
+_REPLY_TO_LINE = re.compile(r"^\s*Reply-To:([^\n]{1,998})$", re.IGNORECASE | re.MULTILINE)
 _AUTO_REPLY_SUBJECT = re.compile(
     r"^(?:out of (?:the )?office(?: autoreply)?|automatic reply|auto[- ]?reply|auto[- ]?response"
     r"|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática"
@@ -202,6 +208,7 @@ class _Walk:
         self.parts: list[ParsedAttachment] = []
         self.forwarded: list[ParsedMail] = []
         self.returned_ids: list[str] = []
+        self.returned_reply_to: list[str] = []
         self.dsn_recipients: list[str] = []
         self.is_report = False
 
@@ -249,7 +256,7 @@ class _Walk:
         self.parts.append(
             ParsedAttachment(
                 filename=filename or "attachment",
-                content_type=content_type,
+                content_type=h.mime_type(content_type),
                 data=payload if isinstance(payload, bytes) else b"",
                 content_id=h.normalize_message_id(part.get("Content-ID")),
                 inline=disposition == "inline",  # or referenced from the HTML, decided later
@@ -285,6 +292,8 @@ class _Walk:
         message_id = h.normalize_message_id(message.get("Message-ID"))
         if message_id:
             self.returned_ids.append(message_id)
+        reply_to = [str(value) for value in (message.get_all("Reply-To") or [])][:5]
+        self.returned_reply_to.extend(h.address_list(reply_to, self.defects))
 
     def delivery_status(self, part: Message) -> None:
         """Failed recipients from the per-recipient blocks of a DSN (RFC 3464)."""
@@ -388,9 +397,14 @@ def _build(
         or (return_path in ("", None) and from_daemon)
     )
     original_id = None
+    original_reply_to: tuple[str, ...] = ()
     if is_bounce:
         found = _MESSAGE_ID_LINE.search(text)
         original_id = walk.returned_ids[0] if walk.returned_ids else (found and found.group(1))
+        quoted = [m.group(1) for m in _REPLY_TO_LINE.finditer(text[:200_000])][:5]
+        original_reply_to = tuple(
+            dict.fromkeys([*walk.returned_reply_to, *h.address_list(quoted, defects)])
+        )
     return ParsedMail(
         message_id=h.normalize_message_id(headers.first("Message-ID")),
         in_reply_to=h.message_ids(headers.text("In-Reply-To", 65536)),
@@ -409,6 +423,11 @@ def _build(
         html=html,
         attachments=_mark_inline(walk.parts, html_source),
         auto_submitted=auto_submitted,
+        auto_response_suppress=tuple(
+            word
+            for word in re.split(r"[\s,;]+", headers.text("X-Auto-Response-Suppress").lower())
+            if word
+        )[:20],
         is_auto_reply=_is_auto_reply(headers, auto_submitted, subject),
         is_bulk=precedence in ("bulk", "list", "junk")
         or headers.first("List-Id") is not None
@@ -416,6 +435,7 @@ def _build(
         is_bounce=is_bounce,
         bounce_recipients=tuple(dict.fromkeys(walk.dsn_recipients)),
         bounce_original_message_id=original_id or None,
+        bounce_original_reply_to=original_reply_to,
         auth_results=tuple(
             AuthResult(*triple)
             for value in headers.all("Authentication-Results")[:20]

@@ -11,6 +11,9 @@ from sqlmodel import Field, SQLModel
 from inbox.models.types import UTCDateTime, utcnow
 
 INBOUND_STATES = ("pending", "done", "duplicate", "ignored", "quarantined")
+# What did not become a message and is listed in the quarantine: ``quarantined`` could not be
+# processed, ``ignored`` was set aside on purpose (a loop, our own mail, an unknown bounce).
+SET_ASIDE_STATES = ("quarantined", "ignored")
 
 
 class Channel(SQLModel, table=True):

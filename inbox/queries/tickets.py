@@ -20,7 +20,6 @@ from inbox.models import (
     Attachment,
     Channel,
     Customer,
-    InboundItem,
     Message,
     Team,
     TeamMember,
@@ -444,14 +443,3 @@ def find_ticket(session: Session, reference: str, prefix: str) -> Ticket:
     if ticket is None:
         raise NotFound("no such ticket")
     return ticket
-
-
-def list_quarantine(session: Session, *, limit: int = 100) -> list[tuple[InboundItem, str]]:
-    rows = session.exec(
-        select(InboundItem, Channel.name)
-        .join(Channel, col(Channel.id) == InboundItem.channel_id)
-        .where(InboundItem.state == "quarantined")
-        .order_by(col(InboundItem.id).desc())
-        .limit(max(1, min(limit, 500)))
-    ).all()
-    return [(item, name) for item, name in rows]

@@ -146,7 +146,9 @@ def test_quarantine_lists_what_could_not_be_parsed(
     ingest(db, settings, make_channel(db, settings), b"\x00\x01" * 100)
     items = client.get("/api/v1/quarantine", headers=_auth(token)).json()["items"]
     assert len(items) == 1
-    assert set(items[0]) == {"id", "channel", "received_at", "reason", "size"}
+    assert set(items[0]) == {
+        "id", "channel", "received_at", "state", "reason", "size", "sender", "subject",
+    }  # fmt: skip
     with db.reading() as session:
         assert session.exec(select(InboundItem.state)).one() == "quarantined"
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from sqlmodel import col, select
 
-from inbox.actions.inbound.filing import process_inbound_item
+from inbox.actions.inbound.filing import pending_batches, process_inbound_item
 from inbox.db import Database
 from inbox.models import Channel, InboundItem, Message
 from inbox.settings import Settings
@@ -107,3 +107,34 @@ def test_oversized_mail_becomes_a_ticket_that_says_so(
     with db.reading() as session:
         item = session.exec(select(InboundItem)).one()
     assert item.truncated and item.size > 50_000
+
+
+def test_batches_stop_at_their_byte_budget_when_read_and_when_filed(
+    db: Database, settings: Settings, dovecot: DovecotServer, mailbox_user: MailboxUser
+) -> None:
+    """Sizes are read before anything is downloaded, so a batch of big mails is cut short;
+    the filing reads, parses and files the stored mail in groups of the same budget."""
+    budget = replace(settings, ingest_batch_bytes=100_000)
+    channel_id = _channel(db, budget, mailbox_user)
+    raws = [mail(subject=f"scan {n}", body="x" * 40_000) for n in range(5)]
+    dovecot.append_many(mailbox_user.user, mailbox_user.password, raws)
+    rt = build_runtime(budget)
+    with rt.db.reading() as session:
+        channel = session.get(Channel, channel_id)
+    assert channel is not None
+
+    with open_pull(rt, channel) as source:
+        batches = [
+            [item.size for item in pulled.items]
+            for pulled in source.read_since(
+                {}, batch_size=100, max_bytes=budget.max_mail_bytes, batch_bytes=100_000
+            )
+        ]
+        assert [len(batch) for batch in batches] == [2, 2, 1]
+        assert all(sum(batch) <= 100_000 for batch in batches)
+        sync_channel(rt, channel_id, source)
+    with rt.db.reading() as session:
+        ids = [i or 0 for i in session.exec(select(InboundItem.id).order_by(col(InboundItem.id)))]
+        groups = pending_batches(session, ids, max_bytes=100_000)
+    assert [len(group) for group in groups] == [2, 2, 1]
+    rt.db.dispose()

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from inbox.actions.customers import Contact, resolve_customer, resolve_customers
+from inbox.actions.customers import (
+    Contact,
+    clear_bounce_marks,
+    resolve_customer,
+    resolve_customers,
+)
 from inbox.actions.email_out import (
     AcknowledgementRequest,
     queue_acknowledgements,
@@ -23,6 +28,7 @@ from inbox.actions.email_out import (
 )
 from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
 from inbox.actions.inbound.bounces import file_bounce
+from inbox.actions.inbound.email_set_aside import file_mail_anyway
 from inbox.actions.inbound.items import IngestOutcome, finish_item
 from inbox.actions.inbound.rows import attachment_rows, loop_reason, may_acknowledge, message_row
 from inbox.actions.inbound.thread_lookup import find_thread
@@ -95,6 +101,16 @@ class EmailFiling:
     ) -> IngestOutcome:
         return _file(session, settings, blobs, row, item, batch)
 
+    def file_anyway(
+        self,
+        session: Session,
+        settings: Settings,
+        blobs: BlobStore,
+        channel: Channel,
+        row: InboundItem,
+    ) -> Ticket:
+        return file_mail_anyway(session, settings, blobs, channel, row)
+
 
 def _plainly_new(settings: Settings, channel: Channel, mail: InboundMail) -> bool:
     """A mail that can only open a new ticket: parsed, from a person's address, no loop, no
@@ -135,6 +151,8 @@ def _file_new_tickets(
     for _, parsed in plain:
         senders.setdefault(parsed.from_address or "", parsed.from_name)
     contacts = resolve_customers(session, IdentityKind.EMAIL, senders)
+    # Each sender writes again, so a bounce's mark on their address no longer holds.
+    clear_bounce_marks(session, [c.identity_id for c in contacts.values() if c.undeliverable])
     new = [
         _NewTicket(
             mail,
@@ -192,7 +210,7 @@ def _file_new_tickets(
     counts: dict[str, int] = {}
     for n, ticket_id in zip(new, ticket_ids, strict=True):
         address = n.contact.value
-        if may_acknowledge(n.parsed, n.contact.undeliverable) and batch.may_acknowledge(
+        if may_acknowledge(n.parsed, undeliverable=False) and batch.may_acknowledge(
             address, already=counts.get(address, 0)
         ):
             counts[address] = counts.get(address, 0) + 1
@@ -283,7 +301,7 @@ class MailBatch:
 
     def filed(self, channel_id: int, item: InboundMail, outcome: IngestOutcome) -> None:
         """Count an item that committed (its savepoint), for the items after it."""
-        if outcome.state == "done" and item.parsed is not None and not item.parsed.is_bounce:
+        if outcome.state == "done" and item.parsed is not None:
             self.filed_ids.add((channel_id, item.external_id))
             address = item.parsed.from_address
             if outcome.acknowledged and address:
@@ -306,18 +324,20 @@ def _file(
     skip = loop_reason(settings, channel, parsed)
     if skip:
         return finish_item(session, item, "ignored", skip)
-    if parsed.is_bounce:
-        reference = file_bounce(session, channel, item.id or 0, parsed)
-        if reference is None:
-            return finish_item(session, item, "ignored", "a bounce for a mail we do not know")
-        finish_item(session, item, "done", "bounce filed on its ticket")
-        return IngestOutcome("done", reference or None)
-
     external_id = mail.external_id
     if batch.already_filed(channel.id or 0, external_id):
         return finish_item(session, item, "duplicate", "this mail is already on a ticket")
+    if parsed.is_bounce:
+        reference = file_bounce(session, settings, channel, item.id or 0, parsed, external_id)
+        if reference is None:
+            return finish_item(session, item, "ignored", "a bounce that names no mail we sent")
+        note = "bounce filed on its ticket" if reference else "bounce of a mail about no ticket"
+        finish_item(session, item, "done", note)
+        return IngestOutcome("done", reference or None)
 
     customer, identity = _sender(session, parsed)
+    if identity is not None and identity.undeliverable_at is not None:
+        clear_bounce_marks(session, [identity.id or 0])  # they write again: mail arrives
     decision = find_thread(session, settings, parsed, identity)
     ticket = session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
     if ticket is not None:

@@ -30,7 +30,7 @@ from inbox.actions.inbound.email import EmailFiling
 from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
 from inbox.actions.rows import table_of
 from inbox.blobs import BlobStore
-from inbox.models import Channel, InboundItem
+from inbox.models import Channel, InboundItem, Ticket
 from inbox.models.kinds import ChannelKind
 from inbox.parsing.items import Arrival, PendingRaw
 from inbox.parsing.readers import read_pending
@@ -39,6 +39,8 @@ from inbox.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_PROCESS_ATTEMPTS = 3
+# What a truncated item (only its header block was downloaded) counts towards a batch.
+TRUNCATED_BYTES = 64 * 1024
 
 
 class FilingBatch(Protocol):
@@ -83,6 +85,18 @@ class KindFiling(Protocol):
         batch: Any,
     ) -> IngestOutcome: ...
 
+    def file_anyway(
+        self,
+        session: Session,
+        settings: Settings,
+        blobs: BlobStore,
+        channel: Channel,
+        row: InboundItem,
+    ) -> Ticket:
+        """A new ticket from an item in the quarantine, on an agent's word: threaded nowhere,
+        answered by nobody (``inbox.actions.inbound.set_aside``)."""
+        ...
+
 
 FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling()}
 
@@ -98,6 +112,29 @@ class FilingFailure:
 class FilingResult:
     outcomes: dict[int, IngestOutcome] = field(default_factory=dict)
     failures: list[FilingFailure] = field(default_factory=list)
+
+
+def pending_batches(
+    session: Session, item_ids: Sequence[int], *, max_bytes: int
+) -> list[list[int]]:
+    """The items still pending, in id order, cut into groups of about ``max_bytes`` stored
+    bytes (an item bigger than that alone): what is read, parsed and filed together, so
+    that a batch of big mails is never all in memory at once. Sizes come from the rows'
+    ``size`` column; the bytes themselves are not read here."""
+    groups: list[list[int]] = []
+    total = 0
+    for item_id, size, truncated in session.exec(
+        select(InboundItem.id, InboundItem.size, InboundItem.truncated)
+        .where(col(InboundItem.id).in_(item_ids), InboundItem.state == "pending")
+        .order_by(col(InboundItem.id))
+    ).all():
+        cost = TRUNCATED_BYTES if truncated else size
+        if not groups or total + cost > max_bytes:
+            groups.append([])
+            total = 0
+        groups[-1].append(item_id or 0)
+        total += cost
+    return groups
 
 
 def read_pending_raw(session: Session, item_ids: Sequence[int]) -> list[PendingRaw]:

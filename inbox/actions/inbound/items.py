@@ -35,8 +35,14 @@ def savepoint(session: Session) -> Iterator[None]:
 
 def finish_item(session: Session, item: InboundItem, state: str, reason: str) -> IngestOutcome:
     item.state = state
-    item.reason = reason[:1000]
+    item.reason = _storable(reason)[:1000]
     item.processed_at = utcnow()
     item.lease_until = None
     session.add(item)
     return IngestOutcome(state=state)
+
+
+def _storable(text: str) -> str:
+    """A reason may quote what the item carried (an exception naming a header value): no
+    undecoded bytes, which SQLite refuses, and no NUL, which PostgreSQL refuses."""
+    return text.encode("utf-8", "replace").decode().replace("\x00", "")

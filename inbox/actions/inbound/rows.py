@@ -12,6 +12,7 @@ from inbox.mail.inbound import InboundMail
 from inbox.mail.parse import ParsedMail
 from inbox.models import Channel
 from inbox.models.kinds import Direction, MessageKind
+from inbox.rules.auto_reply import may_answer_automatically
 from inbox.settings import Settings
 from inbox.signing import verify_message_id
 
@@ -71,11 +72,9 @@ def loop_reason(settings: Settings, channel: Channel, parsed: ParsedMail) -> str
 
 
 def may_acknowledge(parsed: ParsedMail, undeliverable: bool) -> bool:
-    """RFC 3834: never answer automatic, bulk or list mail, nor an address that bounced.
+    """Never answer what ``may_answer_automatically`` refuses, nor an address that bounced.
     (The cap of answers per sender is the batch's to count.)"""
-    if parsed.is_auto_reply or parsed.is_bulk or parsed.is_bounce or parsed.return_path == "":
-        return False
-    return not undeliverable
+    return may_answer_automatically(parsed) and not undeliverable
 
 
 def _verification(channel: Channel, parsed: ParsedMail) -> str:

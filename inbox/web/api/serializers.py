@@ -10,10 +10,11 @@ import msgspec
 from sqlmodel import Session
 
 from inbox.db import Database
-from inbox.models import Attachment, InboundItem, Ticket, utcnow
+from inbox.models import Attachment, Ticket, utcnow
 from inbox.models import Message as MessageRow
 from inbox.models.kinds import Direction
 from inbox.queries.health import DeskHealth as HealthReport
+from inbox.queries.quarantine import SetAsideItem
 from inbox.queries.sla import tickets_sla_json
 from inbox.queries.ticket_page import TicketDetail, ticket_detail
 from inbox.queries.tickets import ListedTicket, TicketRow
@@ -146,13 +147,16 @@ def full_ticket(session: Session, reference: str, prefix: str) -> TicketShape:
     return ticket_full(detail, sla_clocks(session, [ticket_id], utcnow()).get(ticket_id, {}))
 
 
-def quarantine_item(item: InboundItem, channel_name: str) -> QuarantineItem:
+def quarantine_item(item: SetAsideItem) -> QuarantineItem:
     return QuarantineItem(
-        id=item.id or 0,
-        channel=channel_name,
+        id=item.id,
+        channel=item.channel,
         received_at=iso(item.received_at),
+        state=item.state,
         reason=item.reason,
         size=item.size,
+        sender=item.sender,
+        subject=item.subject,
     )
 
 

@@ -165,11 +165,19 @@ class MergedTickets(Shape):
 
 
 class QuarantineItem(Shape):
+    """An inbound item that did not become a message. ``state``: ``quarantined`` (it could not
+    be processed) or ``ignored`` (set aside on purpose: a loop, our own mail coming back, a
+    bounce that names no mail we sent); ``sender`` and ``subject`` are blank when it is no
+    mail at all."""
+
     id: int
     channel: str
     received_at: str | None
+    state: str
     reason: str
     size: int
+    sender: str
+    subject: str
 
 
 class QuarantinePage(Shape):

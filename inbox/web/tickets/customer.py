@@ -17,6 +17,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
 from inbox.accounts import Account, AccountDirectory, DirectoryError
+from inbox.actions.customers import mark_deliverable
 from inbox.actions.signin.two_factor import can_unlock_accounts
 from inbox.actions.tickets import access_ticket
 from inbox.actions.unlock import (
@@ -172,6 +173,22 @@ class CustomerPages(Controller):
                 status_code=status_of(exc),
             )
         return self._panel(request, reference, db, settings, accounts, notice=notice)
+
+    @post("/tickets/{reference:str}/identities/{identity_id:int}/deliverable", sync_to_thread=True)
+    def deliverable(
+        self,
+        request: HTMXRequest,
+        reference: FromPath[str],
+        identity_id: FromPath[int],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        accounts: NamedDependency[AccountDirectory],
+    ) -> Template:
+        """Clear a bounce's mark on one of the customer's addresses (audited)."""
+        with db.unit_of_work() as session:
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
+            mark_deliverable(session, actor=request.user, ticket=ticket, identity_id=identity_id)
+        return self._panel(request, reference, db, settings, accounts)
 
     @post("/tickets/{reference:str}/account/code", sync_to_thread=True)
     def send_code(

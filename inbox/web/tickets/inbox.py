@@ -1,6 +1,7 @@
 """The inbox: views with live counts, filters, search, keyset pages, bulk changes and saved
-views; and the quarantine, the mail that could not be filed. One handler serves the page and
-its htmx fragment; every change is a POST with CSRF."""
+views; and the quarantine, the mail that did not become a message, which an agent may file
+as a ticket after all. One handler serves the page and its htmx fragment; every change is a
+POST with CSRF."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
 from inbox.actions.bulk import BulkChange, bulk_merge_tickets, bulk_update_tickets
+from inbox.actions.inbound.set_aside import file_set_aside_item
 from inbox.actions.views import delete_view, save_view
+from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import DomainError, NotFound
 from inbox.models import PRIORITIES, STATUS_CATEGORIES, Agent
+from inbox.queries.quarantine import list_set_aside
 from inbox.queries.tickets import (
     FILTER_FIELDS,
     TicketFilters,
-    list_quarantine,
     list_tickets,
     viewer_for,
 )
@@ -249,5 +252,22 @@ class InboxPages(Controller):
         self, request: Request[Agent, Any, Any], db: NamedDependency[Database]
     ) -> Template:
         with db.reading() as session:
-            items = list_quarantine(session)
+            items = list_set_aside(session)
         return Template("pages/quarantine.html", context={"items": items, "agent": request.user})
+
+    @post("/quarantine/{item_id:int}/ticket", sync_to_thread=True)
+    def file_from_quarantine(
+        self,
+        request: Request[Agent, Any, Any],
+        item_id: FromPath[int],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        blobs: NamedDependency[BlobStore],
+    ) -> Redirect:
+        """File a set-aside mail as a new ticket after all (audited), and open it."""
+        with db.unit_of_work() as session:
+            ticket = file_set_aside_item(
+                session, settings, blobs, actor=request.user, item_id=item_id
+            )
+            reference = ticket.reference
+        return Redirect(f"/tickets/{reference}", status_code=303)
