@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import dramatiq
 
 from inbox.actions.report_rollup import read_report_day, stale_report_days, store_report_day
-from inbox.actions.sla.clocks import SlaSettingsChanged, fire_sla_moment, recompute_sla
+from inbox.actions.sla.clocks import SlaSettingsChanged, fire_sla_moment, recompute_sla_many
 from inbox.actions.sla.digests import DIGEST_TIMER, flush_alert_mail
 from inbox.actions.sla.escalations import escalate_sla_moment
 from inbox.actions.timers import ClaimedTimer, set_timer
@@ -25,8 +25,9 @@ ensure_broker()
 
 # Tickets per job when a policy change recomputes every unresolved ticket.
 RECOMPUTE_PAGE = 200
-# Tickets per job after committed changes: mail filed in bulk shares transactions.
-RECOMPUTE_JOB_SIZE = 25
+# Tickets per job after committed changes: mail filed in bulk is recomputed in bulk too,
+# reading what it needs for the whole job at once (``recompute_sla_many``).
+RECOMPUTE_JOB_SIZE = 100
 # The SLA report's rollup: how often stale days are looked for, and how many days one run
 # refreshes before it lets other timers go first (it comes back at once for the rest).
 REPORT_REFRESH_TIMER = "sla_report_refresh"
@@ -46,9 +47,7 @@ def recompute_tickets_sla(ticket_ids: list[int]) -> None:
     if not ticket_ids:
         return
     with rt.db.unit_of_work() as session:
-        now = utcnow()
-        for ticket_id in sorted(ticket_ids):
-            recompute_sla(session, ticket_id, now)
+        recompute_sla_many(session, ticket_ids, utcnow())
 
 
 @dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=600_000)
@@ -59,9 +58,7 @@ def recompute_unresolved_sla(after_id: int = 0) -> None:
         ids = unresolved_ticket_ids(session, after_id=after_id, limit=RECOMPUTE_PAGE)
     for start in range(0, len(ids), RECOMPUTE_JOB_SIZE):
         with rt.db.unit_of_work() as session:
-            now = utcnow()
-            for ticket_id in ids[start : start + RECOMPUTE_JOB_SIZE]:
-                recompute_sla(session, ticket_id, now)
+            recompute_sla_many(session, ids[start : start + RECOMPUTE_JOB_SIZE], utcnow())
     if len(ids) == RECOMPUTE_PAGE:
         recompute_unresolved_sla.send(ids[-1])
 
