@@ -7,7 +7,11 @@ PINNED = {
     "htmx-ext-ws-2.0.4/ws.min.js": (
         "896afc2936ded7a56373edf16ce75b0fe9bf49c03d1f55aee9baa94cb87c8d3e"
     ),
+    "axe-core-4.14.1/axe.min.js": (
+        "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+    ),
 }
+TEMPLATES = VENDOR.parents[3] / "templates"
 
 
 def test_vendored_files_match_their_pinned_checksums_and_ship_a_licence() -> None:
@@ -15,3 +19,11 @@ def test_vendored_files_match_their_pinned_checksums_and_ship_a_licence() -> Non
         path = VENDOR / relative
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
         assert (path.parent / "LICENSE").is_file()
+
+
+def test_no_page_loads_axe_core_which_only_the_browser_tests_inject() -> None:
+    sources = [*TEMPLATES.rglob("*.html"), *VENDOR.parent.glob("*.js")]
+    assert sources
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert "axe-core" not in text and "axe.min" not in text, path
