@@ -27,6 +27,7 @@ from inbox.models import (
     Ticket,
     TicketTag,
 )
+from inbox.models.kinds import PUBLIC_MESSAGE_KINDS
 from inbox.models.types import utcnow
 from inbox.queries.followups import snoozed_ticket_ids
 from inbox.queries.search import TicketSearch, ticket_search
@@ -139,6 +140,20 @@ class TicketRow:
     customer_name: str
     assignee_email: str | None
     channel_name: str | None
+    assignee_name: str | None = None
+    # The start of the newest message the customer sees or wrote (not notes, system lines or
+    # automatic replies).
+    last_message: str = ""
+
+    @property
+    def preview(self) -> str:
+        """The last message's first line that has words."""
+        return next((line.strip() for line in self.last_message.splitlines() if line.strip()), "")
+
+    @property
+    def assignee_initials(self) -> str:
+        words = (self.assignee_name or self.assignee_email or "").split("@")[0].split()
+        return "".join(word[0] for word in words[:2]).upper()
 
 
 _LISTED = tuple(col(getattr(Ticket, name)) for name in ListedTicket.__slots__)
@@ -148,6 +163,16 @@ _LABELS = (
     select(Customer.name).where(Customer.id == Ticket.customer_id).scalar_subquery(),
     select(Agent.email).where(Agent.id == Ticket.assignee_id).scalar_subquery(),
     select(Channel.name).where(Channel.id == Ticket.channel_id).scalar_subquery(),
+    select(Agent.name).where(Agent.id == Ticket.assignee_id).scalar_subquery(),
+    select(func.substr(Message.display_text, 1, 200))
+    .where(
+        Message.ticket_id == Ticket.id,
+        col(Message.kind).in_(sorted(PUBLIC_MESSAGE_KINDS)),
+        col(Message.is_automatic).is_(False),  # an acknowledgement says nothing new
+    )
+    .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+    .limit(1)
+    .scalar_subquery(),
 )
 
 
@@ -162,7 +187,7 @@ def ticket_rows(session: Session, query: Select[Any]) -> list[TicketRow]:
     sessions, with nothing to flush)."""
     n = len(_LISTED)
     return [
-        TicketRow(ListedTicket(*r[:n]), r[n] or "", r[n + 1], r[n + 2])
+        TicketRow(ListedTicket(*r[:n]), r[n] or "", r[n + 1], r[n + 2], r[n + 3], r[n + 4] or "")
         for r in session.connection().execute(query).all()
     ]
 

@@ -655,3 +655,32 @@ def test_bulk_merge_needs_csrf_and_a_target_the_agent_may_see(
         assert (
             session.exec(select(AuditEvent).where(AuditEvent.action == "ticket.merge")).all() == []
         )
+
+
+# --- the page's weight and its compact rows ---------------------------------------------------
+
+
+def test_the_inbox_at_fifty_rows_stays_under_60_kb_and_shows_each_last_message_s_first_line(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    channel = make_channel(db, settings)
+    make_agent(db)
+    for n in range(51):
+        new_ticket(
+            db,
+            settings,
+            channel,
+            sender=f"Customer Number{n} With A Long Name <customer{n}@example.org>",
+            subject=f"Question {n} about the instalments of my loan and the fees on my card",
+            body=f"\nMy payment number {n} is missing from the statement.\n"
+            + "More words on the second line. " * 40,
+        )
+    sign_in(client)
+    page = client.get("/tickets")
+    assert page.text.count('class="ticket-row ') == 50
+    assert len(page.content) < 60_000, len(page.content)
+    # The row shows the first line that has words, not the whole message.
+    assert '<span class="preview">My payment number 50 is missing from the statement.</span>' in (
+        page.text
+    )
+    assert "More words on the second line" not in page.text
