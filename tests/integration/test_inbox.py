@@ -684,3 +684,32 @@ def test_the_inbox_at_fifty_rows_stays_under_60_kb_and_shows_each_last_message_s
         page.text
     )
     assert "More words on the second line" not in page.text
+
+
+def test_a_ticket_is_unread_for_each_agent_until_they_open_it_and_again_when_the_customer_writes(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    channel = make_channel(db, settings)
+    make_agent(db)
+    make_agent(db, "colleague@example.com", name="Cleo Colleague")
+    reference = new_ticket(db, settings, channel, subject="Locked out", body="Please help.")
+
+    def unread(page: str) -> bool:
+        row = re.search(rf'<tr class="ticket-row[^"]*"[^>]*data-reference="{reference}"', page)
+        assert row, page
+        return " unread" in row.group(0)
+
+    sign_in(client)
+    assert unread(client.get("/tickets").text)
+    client.get(f"/tickets/{reference}")  # opening it reads it, in the pane or as a page
+    assert not unread(client.get("/tickets").text)
+    assert 'class="unread-mark"' not in client.get("/tickets").text
+
+    with Client(client.app) as other:  # another agent has not opened it
+        sign_in(other, "colleague@example.com")
+        assert unread(other.get("/tickets").text)
+
+    ingest(db, settings, channel, mail(subject=f"Re: Locked out [{reference}]", body="Still?"))
+    page = client.get("/tickets").text
+    assert page.count('class="ticket-row ') == 1  # the same ticket, now unread again
+    assert unread(page)

@@ -21,7 +21,13 @@ function markOpenTicket() {
   pane.classList.toggle("has-ticket", !!ticket);
   var reference = ticket ? ticket.dataset.reference : null;
   document.querySelectorAll("tr.ticket-row").forEach(function (row) {
-    row.classList.toggle("is-open", row.dataset.reference === reference);
+    var open = row.dataset.reference === reference;
+    row.classList.toggle("is-open", open);
+    if (open && row.classList.contains("unread")) {  // the server marked it read as it opened
+      row.classList.remove("unread");
+      var mark = row.querySelector(".unread-mark");
+      if (mark) mark.remove();
+    }
   });
 }
 document.addEventListener("htmx:afterSettle", markOpenTicket);
