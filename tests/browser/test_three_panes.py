@@ -44,10 +44,12 @@ def test_triage_reply_and_note_from_the_right_pane_without_leaving_the_list(
     open_inbox_signed_in(page, server.base_url)
     assert page.locator("#ticket-pane .empty-state").inner_text().startswith("No ticket open")
     page.evaluate("window.sameDocument = true")
+    assert _row(page, "Locked out").locator(".unread-mark").count() == 1  # not opened yet
 
     reference = _open_in_pane(page, "Locked out after three wrong passwords")
     assert page.locator("tr.ticket-row").count() == 5  # the list stays
     assert "is-open" in str(_row(page, "Locked out").get_attribute("class"))
+    assert _row(page, "Locked out").locator(".unread-mark").count() == 0  # read now
     assert page.title().startswith(reference)
 
     # Triage: status and priority from the context sidebar, in the pane.
