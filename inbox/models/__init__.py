@@ -45,7 +45,7 @@ from inbox.models.tickets import (
 from inbox.models.types import utcnow
 from inbox.models.views import SavedView
 from inbox.models.work import HealthAlert, Outbox, Timer
-from inbox.models.workspace import Macro, Notification, TicketMerge
+from inbox.models.workspace import Macro, Notification, TicketMerge, TicketRead
 
 __all__ = [
     "PRIORITIES",
@@ -89,6 +89,7 @@ __all__ = [
     "Ticket",
     "TicketLink",
     "TicketMerge",
+    "TicketRead",
     "TicketSnooze",
     "TicketStatus",
     "TicketStatusChange",

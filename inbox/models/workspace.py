@@ -33,6 +33,18 @@ class Macro(SQLModel, table=True):
         return bool(self.set_status or self.set_priority or self.add_tags)
 
 
+class TicketRead(SQLModel, table=True):
+    """How far an agent has read a ticket: the newest message from the customer that the
+    ticket showed them. A newer inbound message marks the ticket unread in their list."""
+
+    __tablename__ = "ticket_read"
+
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    message_id: int = 0
+    read_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Notification(SQLModel, table=True):
     """Something an agent should look at, such as a mention in an internal note."""
 

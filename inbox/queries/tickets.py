@@ -24,8 +24,10 @@ from inbox.models import (
     Team,
     TeamMember,
     Ticket,
+    TicketRead,
     TicketTag,
 )
+from inbox.models.kinds import PUBLIC_MESSAGE_KINDS, Direction
 from inbox.models.types import utcnow
 from inbox.queries.followups import snoozed_ticket_ids
 from inbox.queries.search import TicketSearch, ticket_search
@@ -138,6 +140,22 @@ class TicketRow:
     customer_name: str
     assignee_email: str | None
     channel_name: str | None
+    assignee_name: str | None = None
+    # The start of the newest message the customer sees or wrote (not notes, system lines or
+    # automatic replies).
+    last_message: str = ""
+    # A message from the customer newer than what this agent has read of the ticket.
+    unread: bool = False
+
+    @property
+    def preview(self) -> str:
+        """The last message's first line that has words."""
+        return next((line.strip() for line in self.last_message.splitlines() if line.strip()), "")
+
+    @property
+    def assignee_initials(self) -> str:
+        words = (self.assignee_name or self.assignee_email or "").split("@")[0].split()
+        return "".join(word[0] for word in words[:2]).upper()
 
 
 _LISTED = tuple(col(getattr(Ticket, name)) for name in ListedTicket.__slots__)
@@ -147,12 +165,33 @@ _LABELS = (
     select(Customer.name).where(Customer.id == Ticket.customer_id).scalar_subquery(),
     select(Agent.email).where(Agent.id == Ticket.assignee_id).scalar_subquery(),
     select(Channel.name).where(Channel.id == Ticket.channel_id).scalar_subquery(),
+    select(Agent.name).where(Agent.id == Ticket.assignee_id).scalar_subquery(),
+    select(func.substr(Message.display_text, 1, 200))
+    .where(
+        Message.ticket_id == Ticket.id,
+        col(Message.kind).in_(sorted(PUBLIC_MESSAGE_KINDS)),
+        col(Message.is_automatic).is_(False),  # an acknowledgement says nothing new
+    )
+    .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+    .limit(1)
+    .scalar_subquery(),
 )
 
 
-def row_select() -> Select[Any]:
-    """A list's query before its conditions and order: what each row shows."""
-    return core_select(*_LISTED, *_LABELS)
+def row_select(reader_id: int | None = None) -> Select[Any]:
+    """A list's query before its conditions and order: what each row shows; with a reader,
+    whether the ticket has customer messages that agent has not opened."""
+    if reader_id is None:
+        return core_select(*_LISTED, *_LABELS)
+    read_up_to = (
+        select(TicketRead.message_id)
+        .where(TicketRead.agent_id == reader_id, TicketRead.ticket_id == Ticket.id)
+        .scalar_subquery()
+    )
+    unread = select(func.max(Message.id)).where(
+        Message.ticket_id == Ticket.id, Message.direction == Direction.INBOUND
+    ).scalar_subquery() > func.coalesce(read_up_to, 0)
+    return core_select(*_LISTED, *_LABELS, unread)
 
 
 def ticket_rows(session: Session, query: Select[Any]) -> list[TicketRow]:
@@ -161,7 +200,15 @@ def ticket_rows(session: Session, query: Select[Any]) -> list[TicketRow]:
     sessions, with nothing to flush)."""
     n = len(_LISTED)
     return [
-        TicketRow(ListedTicket(*r[:n]), r[n] or "", r[n + 1], r[n + 2])
+        TicketRow(
+            ListedTicket(*r[:n]),
+            r[n] or "",
+            r[n + 1],
+            r[n + 2],
+            r[n + 3],
+            r[n + 4] or "",
+            bool(r[n + 5]) if len(r) > n + 5 else False,
+        )
         for r in session.connection().execute(query).all()
     ]
 
@@ -265,7 +312,9 @@ def list_tickets(
     conditions = _filter_conditions(filters, viewer, now)
     search = ticket_search(session, filters.q, prefix) if filters.q else None
     after = decode_cursor(cursor, filters.sort) if cursor else None
-    rows = _fetch_sorted(session, conditions, search, filters.sort, after, limit + 1)
+    rows = _fetch_sorted(
+        session, conditions, search, filters.sort, after, limit + 1, reader_id=viewer.agent_id
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return TicketPage(
@@ -293,12 +342,14 @@ def _fetch_sorted(
     sort: str,
     after: tuple[Any, ...] | None,
     limit: int,
+    *,
+    reader_id: int | None = None,
 ) -> list[TicketRow]:
     """Rows in the sort's order after the cursor; every order ends with the id, so ties are
     stable. SLA order is due time first, then tickets without one, as two index ranges. The
     newest first order reads a search's matches in the index's order and stops with the page;
     any other order of a search sorts all of its matches."""
-    stmt = row_select().where(*conditions)
+    stmt = row_select(reader_id).where(*conditions)
     if sort == "newest":
         before = after[0] if after else None
         if search is not None:

@@ -26,6 +26,7 @@ def test_agent_signs_in_triages_and_answers(browser: Any, server: Deployment) ->
     page.screenshot(path=str(SHOTS / "ticket.png"), full_page=True)
 
     url_before = page.url
+    page.click("label[for=tab-note]")  # the composer's "Internal note" tab
     page.fill("#note-body", "Checked with the merchant: <b>not</b> a fraud case.")
     page.click("form.note button")
     page.wait_for_selector("li.kind-internal_note >> text=Checked with the merchant")

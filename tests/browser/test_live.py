@@ -78,7 +78,7 @@ def test_new_mail_appears_in_an_open_inbox_without_a_reload(
         customer_mail("Where is my card?", "It has not arrived.").as_bytes(),
     )
     page.locator("tr.ticket-row", has_text="Where is my card?").wait_for()
-    subjects = page.locator("tr.ticket-row td:nth-child(3)").all_inner_texts()
+    subjects = page.locator("tr.ticket-row td.subject a").all_inner_texts()
     assert subjects == ["Where is my card?", "Payment failed twice"]  # newest on top
     assert page.htmx_errors == []
     page.context.close()

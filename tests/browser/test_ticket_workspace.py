@@ -56,6 +56,7 @@ def test_agent_applies_a_macro_mentions_merges_and_undoes_with_shortcuts(
     assert page.locator("dd.fact-tags", has_text="identity-check").count() == 1
 
     # A mention in a note notifies the manager.
+    page.click("label[for=tab-note]")  # the composer's "Internal note" tab
     page.fill("#note-body", "@manager can you confirm the merchant refund?")
     page.click("form.note button")
     page.wait_for_selector("p.notice >> text=Notified Max Manager.")
@@ -75,6 +76,7 @@ def test_agent_applies_a_macro_mentions_merges_and_undoes_with_shortcuts(
     assert page.locator("li.msg", has_text="There is a purchase of 249.00 EUR").count() == 1
 
     # "?" opens the help, but not while typing; Escape closes it.
+    page.click("label[for=tab-note]")
     page.click("#note-body")
     page.keyboard.type("?")
     assert page.locator("#shortcut-help").is_hidden()

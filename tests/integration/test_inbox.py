@@ -655,3 +655,61 @@ def test_bulk_merge_needs_csrf_and_a_target_the_agent_may_see(
         assert (
             session.exec(select(AuditEvent).where(AuditEvent.action == "ticket.merge")).all() == []
         )
+
+
+# --- the page's weight and its compact rows ---------------------------------------------------
+
+
+def test_the_inbox_at_fifty_rows_stays_under_60_kb_and_shows_each_last_message_s_first_line(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    channel = make_channel(db, settings)
+    make_agent(db)
+    for n in range(51):
+        new_ticket(
+            db,
+            settings,
+            channel,
+            sender=f"Customer Number{n} With A Long Name <customer{n}@example.org>",
+            subject=f"Question {n} about the instalments of my loan and the fees on my card",
+            body=f"\nMy payment number {n} is missing from the statement.\n"
+            + "More words on the second line. " * 40,
+        )
+    sign_in(client)
+    page = client.get("/tickets")
+    assert page.text.count('class="ticket-row ') == 50
+    assert len(page.content) < 60_000, len(page.content)
+    # The row shows the first line that has words, not the whole message.
+    assert '<span class="preview">My payment number 50 is missing from the statement.</span>' in (
+        page.text
+    )
+    assert "More words on the second line" not in page.text
+
+
+def test_a_ticket_is_unread_for_each_agent_until_they_open_it_and_again_when_the_customer_writes(
+    client: Client, db: Database, settings: Settings
+) -> None:
+    channel = make_channel(db, settings)
+    make_agent(db)
+    make_agent(db, "colleague@example.com", name="Cleo Colleague")
+    reference = new_ticket(db, settings, channel, subject="Locked out", body="Please help.")
+
+    def unread(page: str) -> bool:
+        row = re.search(rf'<tr class="ticket-row[^"]*"[^>]*data-reference="{reference}"', page)
+        assert row, page
+        return " unread" in row.group(0)
+
+    sign_in(client)
+    assert unread(client.get("/tickets").text)
+    client.get(f"/tickets/{reference}")  # opening it reads it, in the pane or as a page
+    assert not unread(client.get("/tickets").text)
+    assert 'class="unread-mark"' not in client.get("/tickets").text
+
+    with Client(client.app) as other:  # another agent has not opened it
+        sign_in(other, "colleague@example.com")
+        assert unread(other.get("/tickets").text)
+
+    ingest(db, settings, channel, mail(subject=f"Re: Locked out [{reference}]", body="Still?"))
+    page = client.get("/tickets").text
+    assert page.count('class="ticket-row ') == 1  # the same ticket, now unread again
+    assert unread(page)

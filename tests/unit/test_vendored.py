@@ -1,4 +1,5 @@
 import hashlib
+import re
 from pathlib import Path
 
 VENDOR = Path(__file__).resolve().parents[2] / "inbox" / "web" / "static" / "vendor"
@@ -10,6 +11,26 @@ PINNED = {
     "axe-core-4.14.1/axe.min.js": (
         "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
     ),
+    **{
+        f"lucide-static-1.87.0/icons/{name}": digest
+        for name, digest in {
+            "arrow-left.svg": "fc4e263be3f2a5f19da148e2effb1a64f692ff2f04368704423e2d91247c106c",
+            "at-sign.svg": "04a17c0981e50fa93c1480324c9aefc9784ab6f3f3a6606715069a531b45020c",
+            "camera.svg": "61edcbe7d9a217d109364e2aa83fd7a87bd03426f2980233dd94fa1a664ab879",
+            "clock.svg": "3a43d6d1ae02c6816dc02b85357203ddf81edef91bf5bc49b47ad4191434313d",
+            "external-link.svg": "ca983c48b5015123963a7a87ff23c1f530a041be8e336bfc75870c8e225e04b2",
+            "inbox.svg": "48ecb300d9078b66feff0a00e5044934f741d1e8e0b6a32140ee76c6ccb01aec",
+            "mail.svg": "94d75526f66090f02283640e58d23b483b123b5c61e9ca9b58918e8d9c3cf2ef",
+            "message-circle.svg": (
+                "8491f7e64ed71a5f93ec8f3437cc1d461771cda539efad31b0cb6b355b68d71f"
+            ),
+            "message-square.svg": (
+                "9dd5e25fbca7af82009e8115678588448d187b9a52102f2eb6f50a9f65da9f2e"
+            ),
+            "phone.svg": "134cf8cfe5ab9680cd826817d72adee32c0bd434cef4597cb83cff32abf3a0f3",
+            "send.svg": "863b432420f2c5867c26564143a2c8e13dbbd267a45fe11b3db5f36eac02b059",
+        }.items()
+    },
 }
 TEMPLATES = VENDOR.parents[3] / "templates"
 
@@ -18,7 +39,7 @@ def test_vendored_files_match_their_pinned_checksums_and_ship_a_licence() -> Non
     for relative, digest in PINNED.items():
         path = VENDOR / relative
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
-        assert (path.parent / "LICENSE").is_file()
+        assert (VENDOR / relative.split("/")[0] / "LICENSE").is_file()
 
 
 def test_no_page_loads_axe_core_which_only_the_browser_tests_inject() -> None:
@@ -27,3 +48,10 @@ def test_no_page_loads_axe_core_which_only_the_browser_tests_inject() -> None:
     for path in sources:
         text = path.read_text(encoding="utf-8")
         assert "axe-core" not in text and "axe.min" not in text, path
+
+
+def test_only_the_icons_the_stylesheet_draws_are_shipped() -> None:
+    css = (VENDOR.parent / "app.css").read_text()
+    drawn = set(re.findall(r"url\(/static/vendor/(lucide-static-[^)]+\.svg)\)", css))
+    shipped = {str(path.relative_to(VENDOR)) for path in VENDOR.glob("lucide-static-*/icons/*.svg")}
+    assert drawn == shipped == {name for name in PINNED if name.startswith("lucide-static-")}

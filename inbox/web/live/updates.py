@@ -101,7 +101,8 @@ def _row(session: Session, prefix: str, conn: Connection, ticket_id: int) -> Tic
     """The inbox row of one ticket, if this agent's list (scope and filters) includes it."""
     assert conn.filters is not None
     conditions = ticket_conditions(session, prefix=prefix, filters=conn.filters, viewer=conn.viewer)
-    rows = ticket_rows(session, row_select().where(col(Ticket.id) == ticket_id, *conditions))
+    reader = conn.viewer.agent_id
+    rows = ticket_rows(session, row_select(reader).where(col(Ticket.id) == ticket_id, *conditions))
     return rows[0] if rows else None
 
 

@@ -11,3 +11,26 @@ document.addEventListener("keydown", function (event) {
   event.preventDefault();
   button.click();
 });
+
+// The right pane of the inbox: mark the row whose ticket it shows, and tell the stylesheet
+// that a ticket is open (a phone then shows that pane alone).
+function markOpenTicket() {
+  var pane = document.getElementById("ticket-pane");
+  if (!pane) return;
+  var ticket = pane.querySelector("#ticket");
+  pane.classList.toggle("has-ticket", !!ticket);
+  var reference = ticket ? ticket.dataset.reference : null;
+  document.querySelectorAll("tr.ticket-row").forEach(function (row) {
+    var open = row.dataset.reference === reference;
+    row.classList.toggle("is-open", open);
+    if (open && row.classList.contains("unread")) {  // the server marked it read as it opened
+      row.classList.remove("unread");
+      var mark = row.querySelector(".unread-mark");
+      if (mark) mark.remove();
+    }
+  });
+}
+document.addEventListener("htmx:afterSettle", markOpenTicket);
+document.addEventListener("htmx:oobAfterSwap", markOpenTicket);
+document.addEventListener("htmx:historyRestore", markOpenTicket);
+document.addEventListener("DOMContentLoaded", markOpenTicket);

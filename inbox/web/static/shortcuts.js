@@ -22,26 +22,58 @@
 
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.ticket-row")); }
 
+  // On the inbox the open ticket follows j/k in the right pane (wide screens; on a phone
+  // the list stays until the agent opens a row). A short wait lets a run of keys load once.
+  var follow = null;
+  function wide() { return window.matchMedia("(min-width: 701px)").matches; }
+  function link(row) { return row && row.querySelector("td.subject a[href]"); }
+
+  // The chosen row is remembered by reference: a live update replaces the row's element.
+  var current = null;
+  function mark(row) {
+    document.querySelectorAll("tr.ticket-row.kb-current").forEach(function (old) {
+      old.classList.remove("kb-current");
+    });
+    if (row) { row.classList.add("kb-current"); current = row.dataset.reference; }
+  }
+  function remark() {
+    var row = current && document.getElementById("ticket-row-" + current);
+    if (row && !row.classList.contains("kb-current")) row.classList.add("kb-current");
+  }
+  document.addEventListener("htmx:oobAfterSwap", remark);
+  document.addEventListener("htmx:afterSettle", remark);
+
   function move(step) {
     var list = rows();
     if (!list.length) return false;
-    var index = list.findIndex(function (row) { return row.classList.contains("kb-current"); });
+    var index = list.findIndex(function (row) { return row.dataset.reference === current; });
     var next = Math.max(0, Math.min(list.length - 1, index < 0 ? 0 : index + step));
-    if (index >= 0) list[index].classList.remove("kb-current");
-    list[next].classList.add("kb-current");
+    mark(list[next]);
     list[next].scrollIntoView({ block: "nearest" });
+    if (document.getElementById("ticket-pane") && wide()) {
+      clearTimeout(follow);
+      follow = setTimeout(function () {
+        var target = link(document.getElementById("ticket-row-" + current));
+        if (target) target.click();
+      }, 150);
+    }
     return true;
   }
 
   function openCurrent() {
-    var row = document.querySelector("tr.ticket-row.kb-current a[href]");
-    if (row) window.location.href = row.getAttribute("href");
-    return !!row;
+    var target = link(document.querySelector("tr.ticket-row.kb-current"));
+    if (!target) return false;
+    if (document.getElementById("ticket-pane") && window.htmx) target.click();
+    else window.location.href = target.getAttribute("href");
+    return true;
   }
 
   function activate(key) {
     var target = document.querySelector('[data-shortcut="' + key + '"]');
     if (!target) return false;
+    // A composer on a tab that is not shown: pick its tab first.
+    var tab = target.closest("[data-tab]");
+    if (tab && document.getElementById(tab.dataset.tab)) document.getElementById(tab.dataset.tab).checked = true;
     if (target.tagName.toLowerCase() === "button") target.click();
     else { target.focus(); target.scrollIntoView({ block: "center" }); }
     return true;

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from inbox.actions.email_out import reply_by_email
 from inbox.actions.mentions import add_note_with_mentions
+from inbox.actions.reading import mark_ticket_read
 from inbox.actions.tickets import StaleReply, access_ticket
 from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound
@@ -100,6 +101,8 @@ class TicketPages(Controller):
         if canonical and canonical != reference:
             return Redirect(f"/tickets/{canonical}")
         context = ticket_context(db, settings, request.user, reference)
+        with db.unit_of_work() as session:  # what the page shows, the agent has now read
+            mark_ticket_read(session, agent_id=request.user.id, ticket_id=context["d"].ticket.id)
         return Template("pages/ticket.html", context=context)
 
     @post("/tickets/{reference:str}/replies", sync_to_thread=True)
