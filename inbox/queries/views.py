@@ -1,5 +1,5 @@
 """The inbox's views and their live counts: built-in views, one per channel and team, and
-saved views. Each count is one query, scoped to what the viewer may see."""
+saved views, each count scoped to what the viewer may see."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from sqlmodel import Session, col, or_, select
 
 from inbox.errors import InvalidInput
 from inbox.models import Agent, Channel, SavedView, Team, TicketStatus
+from inbox.queries.counts import (
+    KeptCounts,
+    count_breaching,
+    counted_by_due_range,
+    counted_from_kept,
+)
 from inbox.queries.tickets import (
     FILTER_FIELDS,
     TicketFilters,
@@ -139,9 +145,22 @@ def status_names(session: Session) -> list[str]:
 def view_counts(
     session: Session, viewer: Viewer, *, prefix: str, now: datetime | None = None
 ) -> ViewGroups:
-    """Every view with its count: one ``count(*)`` per view. "All tickets" has none: it is
-    the archive, not a queue of work, and counting it would cost as much as the archive."""
+    """Every view with its count, none of them counted ticket by ticket where it can be
+    helped (``inbox.queries.counts``): the queues are sums of the counts kept as tickets
+    change, "Breaching soon" one range of due times, and only a saved view of every ticket,
+    a tag or a search a ``count(*)``. "All tickets" has no count: it is the archive, not a
+    queue of work, and counting it would cost as much as the archive."""
     groups = inbox_views(session, viewer)
+    kept = KeptCounts(session, viewer, (link.filters for link in groups.all()))
+
+    def count(filters: TicketFilters) -> int | None:
+        if filters == EVERYTHING:
+            return None
+        if counted_from_kept(filters):
+            return kept.count(filters)
+        if counted_by_due_range(filters):
+            return count_breaching(session, viewer, now=now)
+        return count_tickets(session, prefix=prefix, filters=filters, viewer=viewer, now=now)
 
     def counted(links: list[ViewLink]) -> list[ViewLink]:
         return [
@@ -149,11 +168,7 @@ def view_counts(
                 link.key,
                 link.label,
                 link.filters,
-                None
-                if link.filters == EVERYTHING
-                else count_tickets(
-                    session, prefix=prefix, filters=link.filters, viewer=viewer, now=now
-                ),
+                count(link.filters),
                 link.saved_view_id,
                 link.shared,
                 link.owned,
