@@ -34,6 +34,16 @@ KEY_COLUMNS = (
     "priority",
     "snoozed",
 )
+# Read by assignee key and team, grouped by channel, category and snooze: in index order.
+INDEX_COLUMNS = (
+    "assignee_key",
+    "team_key",
+    "channel_key",
+    "status_category",
+    "snoozed",
+    "status",
+    "priority",
+)
 UNASSIGNED = 0
 ASSIGNED = -1  # a queue row of tickets with an assignee
 NO_TEAM = 0
@@ -45,7 +55,7 @@ class TicketCount(SQLModel, table=True):
 
     __tablename__ = "ticket_count"
     # The counts' reads (by assignee key, then team) and the triggers' (the whole key).
-    __table_args__ = (Index("ix_ticket_count_key", *KEY_COLUMNS),)
+    __table_args__ = (Index("ix_ticket_count_key", *INDEX_COLUMNS),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_key: int  # the team's id, or 0

@@ -40,6 +40,11 @@ UNRESOLVED_SQL = "status_category NOT IN ('resolved', 'closed')"
 # Tickets whose SLA clocks run (``inbox.rules.sla_countdown.RUNNING_CATEGORIES``) and that no
 # snooze hides: the ones "Breaching soon" may hold.
 BREACHING_SQL = "status_category IN ('new', 'open') AND pending_snoozes = 0"
+BREACHING_INDEXES = {
+    "ix_ticket_breaching": ("sla_due_at",),
+    "ix_ticket_breaching_team": ("team_id", "sla_due_at"),
+    "ix_ticket_breaching_assignee": ("assignee_id", "sla_due_at", "team_id"),
+}
 
 
 def _unresolved_index(name: str, *columns: str) -> Index:
@@ -64,15 +69,16 @@ class Ticket(SQLModel, table=True):
             "channel_id",
             "sla_due_at",
         ),
-        # "Breaching soon" counted as a range of due times (``inbox.queries.counts``): its
-        # tickets are the running, unsnoozed ones, whatever their team or assignee.
-        Index(
-            "ix_ticket_breaching",
-            "sla_due_at",
-            "team_id",
-            "assignee_id",
-            sqlite_where=text(BREACHING_SQL),
-            postgresql_where=text(BREACHING_SQL),
+        # "Breaching soon" counted as ranges of due times (``inbox.queries.counts``) of the
+        # running, unsnoozed tickets: all of them, a team's, an assignee's.
+        *(
+            Index(
+                name,
+                *columns,
+                sqlite_where=text(BREACHING_SQL),
+                postgresql_where=text(BREACHING_SQL),
+            )
+            for name, columns in BREACHING_INDEXES.items()
         ),
         Index("ix_ticket_created", "created_at", "id"),
         Index("ix_ticket_priority", "priority_rank", "created_at", "id"),

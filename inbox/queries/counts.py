@@ -11,19 +11,24 @@ same filters and viewer (``tests/integration/test_view_counts.py`` holds them to
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal, text, union_all
 from sqlalchemy import select as core_select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Session, col, select
 
 from inbox.models import Agent, Channel, Team, Ticket
-from inbox.models.counts import ASSIGNED, NO_TEAM, UNASSIGNED, TicketCount
+from inbox.models.counts import ASSIGNED, NO_CHANNEL, NO_TEAM, UNASSIGNED, TicketCount
 from inbox.models.tickets import BREACHING_SQL
-from inbox.models.types import utcnow
-from inbox.queries.tickets import BREACHING_SOON, TicketFilters, Viewer, scope_clause
+from inbox.models.types import UTCDateTime, utcnow
+from inbox.queries.tickets import BREACHING_SOON, TicketFilters, Viewer
 
 KEPT_VIEWS = ("open", "mine", "unassigned", "waiting", "snoozed")
 WAITING = "waiting_on_customer"
@@ -41,68 +46,92 @@ def counted_by_due_range(filters: TicketFilters) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class KeptRow:
-    team: int
     assignee: int
+    team: int
     channel: int
-    status: str
     category: str
-    priority: str
     snoozed: bool
+    status: str
+    priority: str
     n: int
 
 
-_ANY = object()  # no assignee asked for
-_NOBODY = object()  # an assignee asked for that no agent is
+NOBODY = -2  # an assignee asked for by an address no agent has
+
+
+@dataclass(frozen=True)
+class DeskNames:
+    """The desk's channels (id, name, kind) and teams (id, name), by name: what the
+    sidebar lists, and what a view's channel or team filter names."""
+
+    channels: list[tuple[int, str, str]]
+    teams: list[tuple[int, str]]
+
+
+def desk_names(session: Session) -> DeskNames:
+    channels = session.connection().execute(
+        core_select(col(Channel.id), col(Channel.name), col(Channel.kind)).order_by(
+            col(Channel.name)
+        )
+    )
+    teams = session.connection().execute(
+        core_select(col(Team.id), col(Team.name)).order_by(col(Team.name))
+    )
+    return DeskNames(
+        [(i or 0, name, kind) for i, name, kind in channels],
+        [(i or 0, name) for i, name in teams],
+    )
 
 
 class KeptCounts:
-    """The kept counts a viewer may see, read in one query, and the views' sums of them."""
+    """The kept counts a viewer may see, read in one statement, and the views' sums of them.
 
-    def __init__(self, session: Session, viewer: Viewer, filters: Iterable[TicketFilters]):
+    The rows fall in three groups: the queue rows of the teams in scope (every team for an
+    administrator), the agent rows of each assignee a view names (of the teams in scope,
+    but all of the viewer's own), and the viewer's own rows of teams out of scope, which
+    the scope adds to the queues' tickets."""
+
+    def __init__(
+        self,
+        session: Session,
+        viewer: Viewer,
+        names: DeskNames,
+        filters: Iterable[TicketFilters],
+    ):
         self.viewer = viewer
+        self.names = names
         wanted = [f for f in filters if counted_from_kept(f)]
         emails = {
             f.assignee.lower() for f in wanted if f.assignee and f.assignee not in ("me", "none")
         }
-        self.agents: dict[str, int] = (
-            {
-                email: agent_id
-                for email, agent_id in session.exec(
-                    select(Agent.email, Agent.id).where(col(Agent.email).in_(sorted(emails)))
-                ).all()
-                if agent_id is not None
-            }
-            if emails
-            else {}
-        )
-        self.channels = list(session.exec(select(Channel.id, Channel.name, Channel.kind)).all())
-        self.teams = list(session.exec(select(Team.id, Team.name)).all())
-        self.rows = self._read(session, {viewer.agent_id, *self.agents.values()})
+        self.agents: dict[str, int] = {}
+        if emails:
+            found = session.exec(
+                select(Agent.email, Agent.id).where(col(Agent.email).in_(sorted(emails)))
+            ).all()
+            self.agents = {email: agent_id for email, agent_id in found if agent_id is not None}
+        me = viewer.agent_id
+        self.queues: list[KeptRow] = []
+        self.by_agent: dict[int, list[KeptRow]] = {}
+        self.mine_elsewhere: list[KeptRow] = []
+        for row in self._read(session, {me, *self.agents.values()}, wanted):
+            if row.assignee in (UNASSIGNED, ASSIGNED):
+                self.queues.append(row)
+            elif self._in_scope(row.team):
+                self.by_agent.setdefault(row.assignee, []).append(row)
+            elif row.assignee == me:
+                self.by_agent.setdefault(me, []).append(row)
+                self.mine_elsewhere.append(row)
+        self.unassigned = [r for r in self.queues if r.assignee == UNASSIGNED]
 
-    def _read(self, session: Session, agent_ids: set[int]) -> list[KeptRow]:
-        key = (
-            col(TicketCount.team_key),
-            col(TicketCount.assignee_key),
-            col(TicketCount.channel_key),
-            col(TicketCount.status),
-            col(TicketCount.status_category),
-            col(TicketCount.priority),
-            col(TicketCount.snoozed),
-        )
-        queues: ColumnElement[bool] = col(TicketCount.assignee_key) <= UNASSIGNED
-        if not self.viewer.sees_everything:
-            queues = and_(queues, col(TicketCount.team_key).in_(self._teams_in_scope()))
-        total = func.sum(TicketCount.n)
-        query = (
-            core_select(*key, total)
-            .where(or_(queues, col(TicketCount.assignee_key).in_(sorted(agent_ids))))
-            .group_by(*key)
-            .having(total != 0)
-        )
-        return [KeptRow(*row) for row in session.connection().execute(query).all()]
-
-    def _teams_in_scope(self) -> list[int]:
-        return sorted({NO_TEAM, *self.viewer.team_ids})
+    def _read(
+        self, session: Session, agent_ids: set[int], wanted: list[TicketFilters]
+    ) -> list[KeptRow]:
+        asks = tuple(any(getattr(f, name) for f in wanted) for name in _OPTIONAL_KEY)
+        query = _kept_rows(self.viewer.sees_everything, *asks)
+        teams = sorted({NO_TEAM, *self.viewer.team_ids})
+        params = {"teams": teams, "agents": sorted(agent_ids)}
+        return [KeptRow(*row) for row in session.connection().execute(query, params).all()]
 
     def _in_scope(self, team: int) -> bool:
         return self.viewer.sees_everything or team == NO_TEAM or team in self.viewer.team_ids
@@ -110,7 +139,7 @@ class KeptCounts:
     def count(self, filters: TicketFilters) -> int:
         """What ``count_tickets`` answers for ``filters`` (``counted_from_kept``)."""
         me = self.viewer.agent_id
-        asked: list[object] = []
+        asked: list[int] = []  # the assignees the view and the filter ask for
         if filters.view == "mine":
             asked.append(me)
         elif filters.view == "unassigned":
@@ -120,40 +149,30 @@ class KeptCounts:
         elif filters.assignee == "me":
             asked.append(me)
         elif filters.assignee:
-            asked.append(self.agents.get(filters.assignee.lower(), _NOBODY))
-        if _NOBODY in asked or len(set(asked)) > 1:
+            asked.append(self.agents.get(filters.assignee.lower(), NOBODY))
+        if NOBODY in asked or len(set(asked)) > 1:
             return 0
-        assignee = asked[0] if asked else _ANY
         rows: Iterable[KeptRow]
-        if assignee is _ANY:
-            rows = (
-                r
-                for r in self.rows
-                if (r.assignee in (UNASSIGNED, ASSIGNED) and self._in_scope(r.team))
-                or (r.assignee == me and not self._in_scope(r.team))
-            )
-        elif assignee == UNASSIGNED:
-            rows = (r for r in self.rows if r.assignee == UNASSIGNED and self._in_scope(r.team))
+        if not asked:
+            rows = itertools.chain(self.queues, self.mine_elsewhere)
+        elif asked[0] == UNASSIGNED:
+            rows = self.unassigned
         else:
-            rows = (
-                r
-                for r in self.rows
-                if r.assignee == assignee and (assignee == me or self._in_scope(r.team))
-            )
+            rows = self.by_agent.get(asked[0], [])
         keep = self._matcher(filters)
         return sum(r.n for r in rows if keep(r))
 
     def _matcher(self, filters: TicketFilters) -> Callable[[KeptRow], bool]:
         snoozed = filters.view == "snoozed"
         channels = (
-            {i for i, name, kind in self.channels if filters.channel in (name, kind)}
+            {i for i, name, kind in self.names.channels if filters.channel in (name, kind)}
             if filters.channel
             else None
         )
         teams = (
             {NO_TEAM}
             if filters.team == "none"
-            else {i for i, name in self.teams if name == filters.team}
+            else {i for i, name in self.names.teams if name == filters.team}
             if filters.team
             else None
         )
@@ -171,15 +190,82 @@ class KeptCounts:
         return keep
 
 
-def count_breaching(session: Session, viewer: Viewer, *, now: datetime | None = None) -> int:
-    """ "Breaching soon": running, unsnoozed tickets due within the window or overdue, as one
-    range of ``ix_ticket_breaching`` (its condition written out, for both planners)."""
-    due_by = (now or utcnow()) + BREACHING_SOON
-    conditions: list[ColumnElement[bool]] = [
-        and_(text(BREACHING_SQL)),
-        col(Ticket.sla_due_at) <= due_by,
+_OPTIONAL_KEY = ("channel", "status", "priority")  # summed over when no view asks for them
+
+
+@functools.cache
+def _kept_rows(everything: bool, channel: bool, status: bool, priority: bool) -> Any:
+    """Two ranges of ``ix_ticket_count_key``: the queue rows of the teams in scope (every
+    team's for ``everything``), the named agents' rows; built once per shape, so a read only
+    binds the teams and the agents."""
+
+    def kept(column: Any, asked: bool, instead: object) -> Any:
+        return col(column) if asked else literal(instead)
+
+    key: list[Any] = [  # in the order of ``ix_ticket_count_key``, so none is sorted
+        col(TicketCount.assignee_key),
+        col(TicketCount.team_key),
+        kept(TicketCount.channel_key, channel, NO_CHANNEL),
+        col(TicketCount.status_category),
+        col(TicketCount.snoozed),
+        kept(TicketCount.status, status, ""),
+        kept(TicketCount.priority, priority, ""),
     ]
-    scope = scope_clause(viewer)
-    if scope is not None:
-        conditions.append(scope)
-    return session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
+    grouped = [c for c in key if isinstance(c, InstrumentedAttribute)]
+    total = func.sum(TicketCount.n)
+    queues: ColumnElement[bool] = col(TicketCount.assignee_key).in_([ASSIGNED, UNASSIGNED])
+    if not everything:
+        queues = and_(queues, col(TicketCount.team_key).in_(bindparam("teams", expanding=True)))
+    agents = col(TicketCount.assignee_key).in_(bindparam("agents", expanding=True))
+    return union_all(
+        *(
+            core_select(*key, total).where(where).group_by(*grouped).having(total != 0)
+            for where in (queues, agents)
+        )
+    )
+
+
+def _due_range(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """Running, unsnoozed tickets due by ``:due_by``: a range of a partial index."""
+    return (
+        core_select(func.count())
+        .select_from(Ticket)
+        .where(
+            text(BREACHING_SQL),
+            col(Ticket.sla_due_at) <= bindparam("due_by", type_=UTCDateTime()),
+            *conditions,
+        )
+        .scalar_subquery()
+    )
+
+
+_TEAM = col(Ticket.team_id)
+BREACHING_ALL = core_select(_due_range())
+# A scope as three ranges that do not overlap: no team's, the viewer's own in teams out of
+# scope, the viewer's teams'. (The teams are bound twice, by two names: an empty list is
+# written one way after IN and another after NOT IN.)
+BREACHING_SCOPED = core_select(
+    _due_range(_TEAM.is_(None))
+    + _due_range(
+        col(Ticket.assignee_id) == bindparam("me"),
+        _TEAM.is_not(None),
+        _TEAM.not_in(bindparam("other_than", expanding=True)),
+    )
+    + _due_range(_TEAM.in_(bindparam("teams", expanding=True)))
+)
+
+
+def count_breaching(session: Session, viewer: Viewer, *, now: datetime | None = None) -> int:
+    """The count of "Breaching soon": running, unsnoozed tickets due within the window or
+    overdue, as ranges of the partial indexes of their due times (the indexes' condition
+    written out, for both planners), none of them filtered ticket by ticket. An
+    administrator's is one range; an agent's scope is three that do not overlap: their
+    teams', no team's, and those assigned to them in other teams."""
+    due_by = (now or utcnow()) + BREACHING_SOON
+    if viewer.sees_everything:
+        found = session.connection().execute(BREACHING_ALL, {"due_by": due_by})
+    else:
+        teams = sorted(viewer.team_ids)
+        params = {"due_by": due_by, "me": viewer.agent_id, "teams": teams, "other_than": teams}
+        found = session.connection().execute(BREACHING_SCOPED, params)
+    return int(found.scalar_one())

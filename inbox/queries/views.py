@@ -10,12 +10,14 @@ from urllib.parse import urlencode
 from sqlmodel import Session, col, or_, select
 
 from inbox.errors import InvalidInput
-from inbox.models import Agent, Channel, SavedView, Team, TicketStatus
+from inbox.models import Agent, SavedView, TicketStatus
 from inbox.queries.counts import (
+    DeskNames,
     KeptCounts,
     count_breaching,
     counted_by_due_range,
     counted_from_kept,
+    desk_names,
 )
 from inbox.queries.tickets import (
     FILTER_FIELDS,
@@ -84,12 +86,14 @@ def visible_saved_views(session: Session, viewer: Viewer) -> list[SavedView]:
     )
 
 
-def inbox_views(session: Session, viewer: Viewer) -> ViewGroups:
+def inbox_views(session: Session, viewer: Viewer, names: DeskNames | None = None) -> ViewGroups:
     """Every view the sidebar offers, without counts."""
-    channels = session.exec(select(Channel).order_by(col(Channel.name))).all()
-    teams_query = select(Team).order_by(col(Team.name))
-    if not viewer.sees_everything:
-        teams_query = teams_query.where(col(Team.id).in_(sorted(viewer.team_ids)))
+    names = names or desk_names(session)
+    teams = [
+        name
+        for team_id, name in names.teams
+        if viewer.sees_everything or team_id in viewer.team_ids
+    ]
     return ViewGroups(
         built_in=[
             # Breaching soon lists the soonest due first, as its countdowns run out.
@@ -99,12 +103,11 @@ def inbox_views(session: Session, viewer: Viewer) -> ViewGroups:
             for key, label in BUILT_IN_VIEWS
         ],
         channels=[
-            ViewLink(f"channel:{c.name}", c.name, TicketFilters(view="open", channel=c.name))
-            for c in channels
+            ViewLink(f"channel:{name}", name, TicketFilters(view="open", channel=name))
+            for _id, name, _kind in names.channels
         ],
         teams=[
-            ViewLink(f"team:{t.name}", t.name, TicketFilters(view="open", team=t.name))
-            for t in session.exec(teams_query).all()
+            ViewLink(f"team:{name}", name, TicketFilters(view="open", team=name)) for name in teams
         ],
         saved=[
             ViewLink(
@@ -150,8 +153,9 @@ def view_counts(
     change, "Breaching soon" one range of due times, and only a saved view of every ticket,
     a tag or a search a ``count(*)``. "All tickets" has no count: it is the archive, not a
     queue of work, and counting it would cost as much as the archive."""
-    groups = inbox_views(session, viewer)
-    kept = KeptCounts(session, viewer, (link.filters for link in groups.all()))
+    names = desk_names(session)
+    groups = inbox_views(session, viewer, names)
+    kept = KeptCounts(session, viewer, names, (link.filters for link in groups.all()))
 
     def count(filters: TicketFilters) -> int | None:
         if filters == EVERYTHING:

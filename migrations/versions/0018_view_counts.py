@@ -6,7 +6,9 @@ Revises: 0013
 ``ticket_count`` holds how many unresolved tickets there are per team, assignee, channel,
 status, priority and snooze (``inbox.models.counts``); ``ticket.pending_snoozes`` tells the
 triggers which tickets a snooze hides. Both are filled here from the tickets already there
-(a few seconds for a million tickets), then kept by the triggers.
+(a few seconds for a million tickets), then kept by the triggers. Three partial indexes of
+the running, unsnoozed tickets' due times (all, by team, by assignee) count "Breaching
+soon".
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import sqlmodel
 
 from alembic import op
 from inbox.models.counts import (
-    KEY_COLUMNS,
+    INDEX_COLUMNS,
     count_fill_sql,
     count_trigger_ddl,
     count_trigger_drops,
 )
-from inbox.models.tickets import BREACHING_SQL
+from inbox.models.tickets import BREACHING_INDEXES, BREACHING_SQL
 
 revision: str = "0018"
 down_revision: str | None = "0013"
@@ -52,16 +54,17 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_ticket_count_key", "ticket_count", list(KEY_COLUMNS))
+    op.create_index("ix_ticket_count_key", "ticket_count", list(INDEX_COLUMNS))
     for statement in count_fill_sql():
         op.execute(statement)
-    op.create_index(
-        "ix_ticket_breaching",
-        "ticket",
-        ["sla_due_at", "team_id", "assignee_id"],
-        sqlite_where=sa.text(BREACHING_SQL),
-        postgresql_where=sa.text(BREACHING_SQL),
-    )
+    for name, columns in BREACHING_INDEXES.items():
+        op.create_index(
+            name,
+            "ticket",
+            list(columns),
+            sqlite_where=sa.text(BREACHING_SQL),
+            postgresql_where=sa.text(BREACHING_SQL),
+        )
     for statement in count_trigger_ddl(dialect):
         op.execute(statement)
 
@@ -69,6 +72,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in count_trigger_drops(op.get_bind().dialect.name):
         op.execute(statement)
-    op.drop_index("ix_ticket_breaching", table_name="ticket")
+    for name in BREACHING_INDEXES:
+        op.drop_index(name, table_name="ticket")
     op.drop_table("ticket_count")
     op.drop_column("ticket", "pending_snoozes")
