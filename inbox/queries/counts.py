@@ -1,6 +1,6 @@
 """The inbox's counts without counting tickets: sums of the counts the triggers keep per
-key (``inbox.models.counts``), and "Breaching soon", which depends on the clock, as one range
-of an index of due times.
+key (``inbox.models.counts``), and "Breaching soon", which depends on the clock, as ranges
+of indexes of due times; both read in one statement.
 
 A view counts from the kept counts when it is a queue of unresolved work (All open, Mine,
 Unassigned, Waiting on customer, Snoozed) narrowed by any of status, priority, channel,
@@ -40,7 +40,7 @@ def counted_from_kept(filters: TicketFilters) -> bool:
 
 
 def counted_by_due_range(filters: TicketFilters) -> bool:
-    """Whether ``filters`` are "Breaching soon" alone, counted by ``count_breaching``."""
+    """Whether ``filters`` are "Breaching soon" alone, ``SidebarCounts.breaching``."""
     return filters == TicketFilters(view="breaching", sort=filters.sort)
 
 
@@ -57,6 +57,7 @@ class KeptRow:
 
 
 NOBODY = -2  # an assignee asked for by an address no agent has
+BREACHING_ROW = -3  # the assignee key of the row that carries the count of Breaching soon
 
 
 @dataclass(frozen=True)
@@ -69,24 +70,31 @@ class DeskNames:
 
 
 def desk_names(session: Session) -> DeskNames:
-    channels = session.connection().execute(
-        core_select(col(Channel.id), col(Channel.name), col(Channel.kind)).order_by(
-            col(Channel.name)
-        )
-    )
-    teams = session.connection().execute(
-        core_select(col(Team.id), col(Team.name)).order_by(col(Team.name))
-    )
-    return DeskNames(
-        [(i or 0, name, kind) for i, name, kind in channels],
-        [(i or 0, name) for i, name in teams],
-    )
+    """Both lists in one statement, each by name as the database orders names."""
+    query: Any = union_all(
+        core_select(
+            literal("channel").label("what"),
+            col(Channel.id).label("id"),
+            col(Channel.name).label("name"),
+            col(Channel.kind).label("kind"),
+        ),
+        core_select(literal("team"), col(Team.id), col(Team.name), literal("")),
+    ).order_by("what", "name")
+    channels: list[tuple[int, str, str]] = []
+    teams: list[tuple[int, str]] = []
+    for what, i, name, kind in session.connection().execute(query):
+        if what == "channel":
+            channels.append((i, name, kind))
+        else:
+            teams.append((i, name))
+    return DeskNames(channels, teams)
 
 
-class KeptCounts:
-    """The kept counts a viewer may see, read in one statement, and the views' sums of them.
+class SidebarCounts:
+    """The kept counts a viewer may see and the count of Breaching soon, read in one
+    statement, and the views' sums of the kept counts.
 
-    The rows fall in three groups: the queue rows of the teams in scope (every team for an
+    The kept rows fall in three groups: the queue rows of the teams in scope (every team for an
     administrator), the agent rows of each assignee a view names (of the teams in scope,
     but all of the viewer's own), and the viewer's own rows of teams out of scope, which
     the scope adds to the queues' tickets."""
@@ -97,6 +105,8 @@ class KeptCounts:
         viewer: Viewer,
         names: DeskNames,
         filters: Iterable[TicketFilters],
+        *,
+        now: datetime | None = None,
     ):
         self.viewer = viewer
         self.names = names
@@ -114,8 +124,11 @@ class KeptCounts:
         self.queues: list[KeptRow] = []
         self.by_agent: dict[int, list[KeptRow]] = {}
         self.mine_elsewhere: list[KeptRow] = []
-        for row in self._read(session, {me, *self.agents.values()}, wanted):
-            if row.assignee in (UNASSIGNED, ASSIGNED):
+        self.breaching = 0
+        for row in self._read(session, {me, *self.agents.values()}, wanted, now):
+            if row.assignee == BREACHING_ROW:
+                self.breaching = row.n
+            elif row.assignee in (UNASSIGNED, ASSIGNED):
                 self.queues.append(row)
             elif self._in_scope(row.team):
                 self.by_agent.setdefault(row.assignee, []).append(row)
@@ -125,12 +138,23 @@ class KeptCounts:
         self.unassigned = [r for r in self.queues if r.assignee == UNASSIGNED]
 
     def _read(
-        self, session: Session, agent_ids: set[int], wanted: list[TicketFilters]
+        self,
+        session: Session,
+        agent_ids: set[int],
+        wanted: list[TicketFilters],
+        now: datetime | None,
     ) -> list[KeptRow]:
         asks = tuple(any(getattr(f, name) for f in wanted) for name in _OPTIONAL_KEY)
-        query = _kept_rows(self.viewer.sees_everything, *asks)
-        teams = sorted({NO_TEAM, *self.viewer.team_ids})
-        params = {"teams": teams, "agents": sorted(agent_ids)}
+        query = _sidebar_rows(self.viewer.sees_everything, *asks)
+        teams = sorted(self.viewer.team_ids)
+        params = {
+            "scope_teams": [NO_TEAM, *teams],
+            "agents": sorted(agent_ids),
+            "due_by": (now or utcnow()) + BREACHING_SOON,
+            "me": self.viewer.agent_id,
+            "teams": teams,
+            "other_than": teams,
+        }
         return [KeptRow(*row) for row in session.connection().execute(query, params).all()]
 
     def _in_scope(self, team: int) -> bool:
@@ -194,10 +218,11 @@ _OPTIONAL_KEY = ("channel", "status", "priority")  # summed over when no view as
 
 
 @functools.cache
-def _kept_rows(everything: bool, channel: bool, status: bool, priority: bool) -> Any:
-    """Two ranges of ``ix_ticket_count_key``: the queue rows of the teams in scope (every
-    team's for ``everything``), the named agents' rows; built once per shape, so a read only
-    binds the teams and the agents."""
+def _sidebar_rows(everything: bool, channel: bool, status: bool, priority: bool) -> Any:
+    """The statement that reads the sidebar's counts, built once per shape, so a read only
+    binds the teams, the agents and the time: two ranges of ``ix_ticket_count_key`` (the
+    queue rows of the teams in scope, every team's for ``everything``; the named agents'
+    rows), and a row of its own for Breaching soon."""
 
     def kept(column: Any, asked: bool, instead: object) -> Any:
         return col(column) if asked else literal(instead)
@@ -215,18 +240,32 @@ def _kept_rows(everything: bool, channel: bool, status: bool, priority: bool) ->
     total = func.sum(TicketCount.n)
     queues: ColumnElement[bool] = col(TicketCount.assignee_key).in_([ASSIGNED, UNASSIGNED])
     if not everything:
-        queues = and_(queues, col(TicketCount.team_key).in_(bindparam("teams", expanding=True)))
+        queues = and_(
+            queues, col(TicketCount.team_key).in_(bindparam("scope_teams", expanding=True))
+        )
     agents = col(TicketCount.assignee_key).in_(bindparam("agents", expanding=True))
+    breaching = core_select(
+        literal(BREACHING_ROW),
+        literal(NO_TEAM),
+        literal(NO_CHANNEL),
+        literal(""),
+        literal(False),
+        literal(""),
+        literal(""),
+        _breaching(everything),
+    )
     return union_all(
         *(
             core_select(*key, total).where(where).group_by(*grouped).having(total != 0)
             for where in (queues, agents)
-        )
+        ),
+        breaching,
     )
 
 
 def _due_range(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
-    """Running, unsnoozed tickets due by ``:due_by``: a range of a partial index."""
+    """Running, unsnoozed tickets due by ``:due_by``: a range of a partial index (its
+    condition written out, for both planners), not checked ticket by ticket."""
     return (
         core_select(func.count())
         .select_from(Ticket)
@@ -239,33 +278,20 @@ def _due_range(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
     )
 
 
-_TEAM = col(Ticket.team_id)
-BREACHING_ALL = core_select(_due_range())
-# A scope as three ranges that do not overlap: no team's, the viewer's own in teams out of
-# scope, the viewer's teams'. (The teams are bound twice, by two names: an empty list is
-# written one way after IN and another after NOT IN.)
-BREACHING_SCOPED = core_select(
-    _due_range(_TEAM.is_(None))
-    + _due_range(
-        col(Ticket.assignee_id) == bindparam("me"),
-        _TEAM.is_not(None),
-        _TEAM.not_in(bindparam("other_than", expanding=True)),
+def _breaching(everything: bool) -> Any:
+    """The count of Breaching soon: for ``everything``, one range of ``ix_ticket_breaching``;
+    for a scope, three that do not overlap: no team's, the viewer's own in teams out of
+    scope, the viewer's teams'. (The teams are bound twice, by two names: an empty list is
+    written one way after IN and another after NOT IN.)"""
+    if everything:
+        return _due_range()
+    team = col(Ticket.team_id)
+    return (
+        _due_range(team.is_(None))
+        + _due_range(
+            col(Ticket.assignee_id) == bindparam("me"),
+            team.is_not(None),
+            team.not_in(bindparam("other_than", expanding=True)),
+        )
+        + _due_range(team.in_(bindparam("teams", expanding=True)))
     )
-    + _due_range(_TEAM.in_(bindparam("teams", expanding=True)))
-)
-
-
-def count_breaching(session: Session, viewer: Viewer, *, now: datetime | None = None) -> int:
-    """The count of "Breaching soon": running, unsnoozed tickets due within the window or
-    overdue, as ranges of the partial indexes of their due times (the indexes' condition
-    written out, for both planners), none of them filtered ticket by ticket. An
-    administrator's is one range; an agent's scope is three that do not overlap: their
-    teams', no team's, and those assigned to them in other teams."""
-    due_by = (now or utcnow()) + BREACHING_SOON
-    if viewer.sees_everything:
-        found = session.connection().execute(BREACHING_ALL, {"due_by": due_by})
-    else:
-        teams = sorted(viewer.team_ids)
-        params = {"due_by": due_by, "me": viewer.agent_id, "teams": teams, "other_than": teams}
-        found = session.connection().execute(BREACHING_SCOPED, params)
-    return int(found.scalar_one())

@@ -13,8 +13,7 @@ from inbox.errors import InvalidInput
 from inbox.models import Agent, SavedView, TicketStatus
 from inbox.queries.counts import (
     DeskNames,
-    KeptCounts,
-    count_breaching,
+    SidebarCounts,
     counted_by_due_range,
     counted_from_kept,
     desk_names,
@@ -150,20 +149,21 @@ def view_counts(
 ) -> ViewGroups:
     """Every view with its count, none of them counted ticket by ticket where it can be
     helped (``inbox.queries.counts``): the queues are sums of the counts kept as tickets
-    change, "Breaching soon" one range of due times, and only a saved view of every ticket,
-    a tag or a search a ``count(*)``. "All tickets" has no count: it is the archive, not a
-    queue of work, and counting it would cost as much as the archive."""
+    change, "Breaching soon" ranges of due times, both read in one statement; only a saved
+    view of every ticket, a tag or a search is a ``count(*)`` of its own. "All tickets" has
+    no count: it is the archive, not a queue of work, and counting it would cost as much as
+    the archive."""
     names = desk_names(session)
     groups = inbox_views(session, viewer, names)
-    kept = KeptCounts(session, viewer, names, (link.filters for link in groups.all()))
+    counts = SidebarCounts(session, viewer, names, (link.filters for link in groups.all()), now=now)
 
     def count(filters: TicketFilters) -> int | None:
         if filters == EVERYTHING:
             return None
         if counted_from_kept(filters):
-            return kept.count(filters)
+            return counts.count(filters)
         if counted_by_due_range(filters):
-            return count_breaching(session, viewer, now=now)
+            return counts.breaching
         return count_tickets(session, prefix=prefix, filters=filters, viewer=viewer, now=now)
 
     def counted(links: list[ViewLink]) -> list[ViewLink]:
