@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import ColumnElement, Table, delete, update
+from sqlalchemy import ColumnElement, Table, delete, text, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -33,7 +33,7 @@ from inbox.models import (
     TicketStatus,
     utcnow,
 )
-from inbox.models.counts import TicketCount
+from inbox.models.counts import UNASSIGNED, TicketCount
 from inbox.queries.tickets import TicketFilters, Viewer, count_tickets, viewer_for
 from inbox.queries.views import EVERYTHING, view_counts
 from inbox.settings import Settings
@@ -351,3 +351,58 @@ def test_counts_stay_exact_under_concurrent_writers(
         thread.join()
     assert errors == []
     assert_counts_match(db, desk, now, "the concurrent writers")
+
+
+def test_writers_moving_tickets_between_the_same_keys_never_wait_for_each_other(
+    db: Database, started_desk: tuple[dict[str, int], datetime]
+) -> None:
+    """One transaction moves a ticket from Alpha to Beta, another a ticket alike from Beta
+    to Alpha, before either commits: each needs a count the other changed. Counts updated
+    in place would make the second wait for the first (and, had the first moved on to a
+    third key, deadlock); here the second goes through at once."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time")
+    desk, now = started_desk
+    with db.unit_of_work() as session:
+        teams = dict(session.exec(select(Team.name, Team.id)).all())
+        first_id, second_id = session.exec(select(Ticket.id).order_by(col(Ticket.id))).all()[:2]
+        for ticket_id, team in ((first_id, "Alpha"), (second_id, "Beta")):
+            session.execute(
+                update(Ticket)
+                .where(col(Ticket.id) == ticket_id)
+                .values(
+                    team_id=teams[team],
+                    assignee_id=None,
+                    status="open",
+                    status_category="open",
+                    priority="normal",
+                    channel_id=desk["channel:Support"],
+                )
+            )
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        for session in (first, second):
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        first.execute(
+            update(Ticket).where(col(Ticket.id) == first_id).values(team_id=teams["Beta"])
+        )
+        second.execute(
+            update(Ticket).where(col(Ticket.id) == second_id).values(team_id=teams["Alpha"])
+        )
+        second.commit()
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    assert_counts_match(db, desk, now, "two writers crossing")
+    with db.reading() as session:  # the second writer counted in rows of its own
+        alpha_rows = session.exec(
+            select(TicketCount.id).where(
+                TicketCount.team_key == teams["Alpha"],
+                TicketCount.assignee_key == UNASSIGNED,
+                TicketCount.status == "open",
+                TicketCount.priority == "normal",
+                TicketCount.channel_key == desk["channel:Support"],
+            )
+        ).all()
+    assert len(alpha_rows) >= 2
