@@ -358,8 +358,8 @@ def test_writers_moving_tickets_between_the_same_keys_never_wait_for_each_other(
 ) -> None:
     """One transaction moves a ticket from Alpha to Beta, another a ticket alike from Beta
     to Alpha, before either commits: each needs a count the other changed. Counts updated
-    in place would make the second wait for the first (and, had the first moved on to a
-    third key, deadlock); here the second goes through at once."""
+    in place would make the second wait for the first (and two such transactions that go on
+    to move more tickets could deadlock); here the second goes through at once."""
     if db.is_sqlite:
         pytest.skip("SQLite has one writer at a time")
     desk, now = started_desk
