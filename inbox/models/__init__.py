@@ -1,5 +1,6 @@
 """SQLModel tables. No I/O and no framework imports here."""
 
+from inbox.models import counts as counts  # the inbox's live counts
 from inbox.models import reporting as reporting  # the SLA report's rollup tables
 from inbox.models.accounts import (
     CallNote,

@@ -37,6 +37,14 @@ class TicketStatus(SQLModel, table=True):
 
 
 UNRESOLVED_SQL = "status_category NOT IN ('resolved', 'closed')"
+# Tickets whose SLA clocks run (``inbox.rules.sla_countdown.RUNNING_CATEGORIES``) and that no
+# snooze hides: the ones "Breaching soon" may hold.
+BREACHING_SQL = "status_category IN ('new', 'open') AND pending_snoozes = 0"
+BREACHING_INDEXES = {
+    "ix_ticket_breaching": ("sla_due_at",),
+    "ix_ticket_breaching_team": ("team_id", "sla_due_at"),
+    "ix_ticket_breaching_assignee": ("assignee_id", "sla_due_at", "team_id"),
+}
 
 
 def _unresolved_index(name: str, *columns: str) -> Index:
@@ -60,6 +68,17 @@ class Ticket(SQLModel, table=True):
             "status_category",
             "channel_id",
             "sla_due_at",
+        ),
+        # "Breaching soon" counted as ranges of due times (``inbox.queries.counts``) of the
+        # running, unsnoozed tickets: all of them, a team's, an assignee's.
+        *(
+            Index(
+                name,
+                *columns,
+                sqlite_where=text(BREACHING_SQL),
+                postgresql_where=text(BREACHING_SQL),
+            )
+            for name, columns in BREACHING_INDEXES.items()
         ),
         Index("ix_ticket_created", "created_at", "id"),
         Index("ix_ticket_priority", "priority_rank", "created_at", "id"),
@@ -88,6 +107,11 @@ class Ticket(SQLModel, table=True):
     sla_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     priority_rank: int | None = Field(
         default=None, sa_column=Column(Integer, Computed(PRIORITY_RANK_SQL))
+    )
+    # Pending snoozes hiding the ticket from the queues; kept by triggers on ticket_snooze
+    # (``inbox.models.counts``), never written by the application.
+    pending_snoozes: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
 
 

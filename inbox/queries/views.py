@@ -1,5 +1,5 @@
 """The inbox's views and their live counts: built-in views, one per channel and team, and
-saved views. Each count is one query, scoped to what the viewer may see."""
+saved views, each count scoped to what the viewer may see."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from urllib.parse import urlencode
 from sqlmodel import Session, col, or_, select
 
 from inbox.errors import InvalidInput
-from inbox.models import Agent, Channel, SavedView, Team, TicketStatus
+from inbox.models import Agent, SavedView, TicketStatus
+from inbox.queries.counts import (
+    DeskNames,
+    SidebarCounts,
+    counted_by_due_range,
+    counted_from_kept,
+    desk_names,
+)
 from inbox.queries.tickets import (
     FILTER_FIELDS,
     TicketFilters,
@@ -78,12 +85,14 @@ def visible_saved_views(session: Session, viewer: Viewer) -> list[SavedView]:
     )
 
 
-def inbox_views(session: Session, viewer: Viewer) -> ViewGroups:
+def inbox_views(session: Session, viewer: Viewer, names: DeskNames | None = None) -> ViewGroups:
     """Every view the sidebar offers, without counts."""
-    channels = session.exec(select(Channel).order_by(col(Channel.name))).all()
-    teams_query = select(Team).order_by(col(Team.name))
-    if not viewer.sees_everything:
-        teams_query = teams_query.where(col(Team.id).in_(sorted(viewer.team_ids)))
+    names = names or desk_names(session)
+    teams = [
+        name
+        for team_id, name in names.teams
+        if viewer.sees_everything or team_id in viewer.team_ids
+    ]
     return ViewGroups(
         built_in=[
             # Breaching soon lists the soonest due first, as its countdowns run out.
@@ -93,12 +102,11 @@ def inbox_views(session: Session, viewer: Viewer) -> ViewGroups:
             for key, label in BUILT_IN_VIEWS
         ],
         channels=[
-            ViewLink(f"channel:{c.name}", c.name, TicketFilters(view="open", channel=c.name))
-            for c in channels
+            ViewLink(f"channel:{name}", name, TicketFilters(view="open", channel=name))
+            for _id, name, _kind in names.channels
         ],
         teams=[
-            ViewLink(f"team:{t.name}", t.name, TicketFilters(view="open", team=t.name))
-            for t in session.exec(teams_query).all()
+            ViewLink(f"team:{name}", name, TicketFilters(view="open", team=name)) for name in teams
         ],
         saved=[
             ViewLink(
@@ -139,9 +147,24 @@ def status_names(session: Session) -> list[str]:
 def view_counts(
     session: Session, viewer: Viewer, *, prefix: str, now: datetime | None = None
 ) -> ViewGroups:
-    """Every view with its count: one ``count(*)`` per view. "All tickets" has none: it is
-    the archive, not a queue of work, and counting it would cost as much as the archive."""
-    groups = inbox_views(session, viewer)
+    """Every view with its count, none of them counted ticket by ticket where it can be
+    helped (``inbox.queries.counts``): the queues are sums of the counts kept as tickets
+    change, "Breaching soon" ranges of due times, both read in one statement; only a saved
+    view of every ticket, a tag or a search is a ``count(*)`` of its own. "All tickets" has
+    no count: it is the archive, not a queue of work, and counting it would cost as much as
+    the archive."""
+    names = desk_names(session)
+    groups = inbox_views(session, viewer, names)
+    counts = SidebarCounts(session, viewer, names, (link.filters for link in groups.all()), now=now)
+
+    def count(filters: TicketFilters) -> int | None:
+        if filters == EVERYTHING:
+            return None
+        if counted_from_kept(filters):
+            return counts.count(filters)
+        if counted_by_due_range(filters):
+            return counts.breaching
+        return count_tickets(session, prefix=prefix, filters=filters, viewer=viewer, now=now)
 
     def counted(links: list[ViewLink]) -> list[ViewLink]:
         return [
@@ -149,11 +172,7 @@ def view_counts(
                 link.key,
                 link.label,
                 link.filters,
-                None
-                if link.filters == EVERYTHING
-                else count_tickets(
-                    session, prefix=prefix, filters=link.filters, viewer=viewer, now=now
-                ),
+                count(link.filters),
                 link.saved_view_id,
                 link.shared,
                 link.owned,

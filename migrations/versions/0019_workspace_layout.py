@@ -1,7 +1,7 @@
 """workspace layout: what each agent has read of each ticket
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 
 ``ticket_read`` keeps, per agent and ticket, the newest customer message the ticket page
 showed that agent; the inbox marks a ticket unread for them while a newer one exists.
@@ -17,7 +17,7 @@ import inbox.models.types
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
