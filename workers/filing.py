@@ -17,6 +17,7 @@ from typing import Protocol
 from inbox.actions.inbound.filing import (
     FilingFailure,
     IngestOutcome,
+    claim_for_filing,
     pending_batches,
     process_inbound_items,
     read_pending_raw,
@@ -46,31 +47,36 @@ def file_inbound(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int
 
 
 def _file_together(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int, IngestOutcome]:
+    with rt.db.unit_of_work() as session:
+        item_ids, given_up = claim_for_filing(session, item_ids)
+    outcomes: dict[int, IngestOutcome] = {i: IngestOutcome("quarantined") for i in given_up}
+    if not item_ids:
+        return outcomes
     try:
         with rt.db.reading() as session:
             pending = read_pending_raw(session, item_ids)
         arrivals = rt.parser.parse(pending)
         if not arrivals:
-            return {}
+            return outcomes
         with rt.db.unit_of_work() as session:
-            result = process_inbound_items(session, rt.settings, rt.blobs, arrivals)
+            result = process_inbound_items(session, rt.settings, rt.blobs, arrivals, claimed=True)
     except Exception as exc:
         if len(item_ids) > 1:
             log.exception("filing inbound items %s together failed; one at a time now", item_ids)
             for item_id in item_ids:
                 again([item_id], delayed=False)
-            return {}
+            return outcomes
         log.exception("processing inbound item %s failed", item_ids[0])
         with rt.db.unit_of_work() as session:
             quarantined = record_processing_failure(
-                session, item_ids[0], f"{type(exc).__name__}: {exc}"
+                session, item_ids[0], f"{type(exc).__name__}: {exc}", claimed=True
             )
         failures = [FilingFailure(item_ids[0], exc, quarantined)]
-        outcomes: dict[int, IngestOutcome] = {}
     else:
         for failure in result.failures:
             log.error("processing inbound item %s failed", failure.item_id, exc_info=failure.error)
-        failures, outcomes = result.failures, dict(result.outcomes)
+        failures = result.failures
+        outcomes.update(result.outcomes)
     for failure in failures:
         if failure.quarantined:
             outcomes[failure.item_id] = IngestOutcome("quarantined")

@@ -4,6 +4,8 @@ reader and its filing registered: what live chat and the social channels will do
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -163,3 +165,41 @@ def test_an_item_of_a_kind_nobody_reads_fails_alone_and_is_quarantined_in_the_en
     with db.reading() as session:
         item = session.get(InboundItem, item_id)
         assert item is not None and "no reader for 'pigeon' items" in item.reason
+
+
+class DyingFiling(NoteFiling):
+    """Takes its worker down, as the kernel does to a process that ran out of memory."""
+
+    def file_one(self, *args: Any) -> IngestOutcome:
+        os._exit(9)
+
+
+def _file_and_die(settings: Settings, item_id: int) -> None:
+    """In a process of its own: file the item with a filing that kills the process."""
+    readers.READERS[KIND] = read_note
+    filing.FILINGS[KIND] = DyingFiling()
+    file_inbound(build_runtime(settings, InboundParser(0)), [item_id], lambda *a, **k: None)
+
+
+def test_an_item_whose_filing_keeps_killing_its_worker_is_quarantined_in_the_end(
+    db: Database, settings: Settings, pigeons: int
+) -> None:
+    with db.unit_of_work() as session:
+        raw = note("n1", "a@example.org", "x")
+        [item_id] = store_inbound(session, pigeons, [RawInbound("k1", raw, len(raw))])
+    spawn = multiprocessing.get_context("spawn")
+    for _ in range(filing.MAX_PROCESS_ATTEMPTS):
+        worker = spawn.Process(target=_file_and_die, args=(settings, item_id))
+        worker.start()
+        worker.join(timeout=60)
+        assert worker.exitcode == 9  # died while filing, leaving the item pending
+    rt = build_runtime(settings, InboundParser(0))
+
+    outcomes = file_inbound(rt, [item_id], lambda *a, **k: None)
+
+    assert outcomes == {item_id: IngestOutcome("quarantined")}
+    with db.reading() as session:
+        item = session.get(InboundItem, item_id)
+        assert item is not None and item.state == "quarantined"
+        assert "stopped its worker 3 times" in item.reason
+        assert session.exec(select(Ticket)).first() is None

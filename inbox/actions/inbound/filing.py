@@ -171,7 +171,12 @@ def process_inbound_item(
 
 
 def process_inbound_items(
-    session: Session, settings: Settings, blobs: BlobStore, items: Sequence[Arrival]
+    session: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    items: Sequence[Arrival],
+    *,
+    claimed: bool = False,
 ) -> FilingResult:
     """File already parsed items in one transaction.
 
@@ -179,7 +184,8 @@ def process_inbound_items(
     group failed, are filed one at a time, each in its own savepoint: an item that raises is
     rolled back alone and counted (``record_processing_failure``); the others are filed.
     Items no longer pending (another worker, an earlier run) are left alone, so running the
-    same ids twice files nothing twice.
+    same ids twice files nothing twice. ``claimed``: the caller counted this attempt of every
+    item already (``claim_for_filing``).
     """
     result = FilingResult()
     channels_of = dict(
@@ -256,7 +262,7 @@ def process_inbound_items(
                 outcome = kind.file_one(session, settings, blobs, row, item, batch)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            quarantined = record_processing_failure(session, item.item_id, error)
+            quarantined = record_processing_failure(session, item.item_id, error, claimed=claimed)
             result.failures.append(FilingFailure(item.item_id, exc, quarantined))
         else:
             batch.filed(channel.id or 0, item, outcome)
@@ -264,12 +270,41 @@ def process_inbound_items(
     return result
 
 
-def record_processing_failure(session: Session, item_id: int, error: str) -> bool:
-    """Count a crash while processing; quarantine after a few. True when quarantined."""
+def claim_for_filing(session: Session, item_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Count an attempt for each pending item before it is read and filed, committed on its
+    own, so that an item whose filing takes its worker down (killed for its memory, a crash
+    in a library) is counted too. One that has used up its attempts is quarantined instead:
+    (items to file, items quarantined)."""
+    items = session.exec(
+        select(InboundItem)
+        .where(col(InboundItem.id).in_(item_ids), InboundItem.state == "pending")
+        .order_by(col(InboundItem.id))
+        .with_for_update()
+    ).all()
+    claimed: list[int] = []
+    quarantined: list[int] = []
+    for item in items:
+        if item.attempts >= MAX_PROCESS_ATTEMPTS:
+            reason = f"processing failed or stopped its worker {item.attempts} times"
+            finish_item(session, item, "quarantined", reason)
+            quarantined.append(item.id or 0)
+        else:
+            item.attempts += 1
+            session.add(item)
+            claimed.append(item.id or 0)
+    return claimed, quarantined
+
+
+def record_processing_failure(
+    session: Session, item_id: int, error: str, *, claimed: bool = False
+) -> bool:
+    """Count a crash while processing (unless ``claim_for_filing`` counted the attempt
+    already); quarantine after a few. True when quarantined."""
     item = session.get(InboundItem, item_id, with_for_update=True)
     if item is None or item.state != "pending":
         return False
-    item.attempts += 1
+    if not claimed:
+        item.attempts += 1
     if item.attempts >= MAX_PROCESS_ATTEMPTS:
         finish_item(
             session, item, "quarantined", f"processing failed {item.attempts} times: {error}"
