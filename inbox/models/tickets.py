@@ -108,11 +108,14 @@ class Ticket(SQLModel, table=True):
     priority_rank: int | None = Field(
         default=None, sa_column=Column(Integer, Computed(PRIORITY_RANK_SQL))
     )
-    # Pending snoozes hiding the ticket from the queues; kept by triggers on ticket_snooze
-    # (``inbox.models.counts``), never written by the application.
-    pending_snoozes: int = Field(
-        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
-    )
+
+
+# Pending snoozes hiding the ticket from the queues, kept by triggers on ticket_snooze
+# (``inbox.models.counts``): a column of the table that the application never maps, so it
+# never reads a stale value nor writes one.
+Ticket.__table__.append_column(  # type: ignore[attr-defined]
+    Column("pending_snoozes", Integer, nullable=False, server_default="0")
+)
 
 
 class TicketTag(SQLModel, table=True):

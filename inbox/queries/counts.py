@@ -94,10 +94,10 @@ class SidebarCounts:
     """The kept counts a viewer may see and the count of Breaching soon, read in one
     statement, and the views' sums of the kept counts.
 
-    The kept rows fall in three groups: the queue rows of the teams in scope (every team for an
-    administrator), the agent rows of each assignee a view names (of the teams in scope,
-    but all of the viewer's own), and the viewer's own rows of teams out of scope, which
-    the scope adds to the queues' tickets."""
+    The kept rows fall in three groups: the queue rows of the teams in scope (every team
+    for an administrator), the agent rows of each assignee a view names (of the teams in
+    scope, but all of the viewer's own), and the viewer's own rows of teams out of scope,
+    which the scope adds to the queues' tickets."""
 
     def __init__(
         self,
