@@ -23,7 +23,7 @@ from dataclasses import dataclass
 MASK = "•"
 CARD = "card number"
 CODE = "one-time code"
-PASSWORD = "password"
+PASSWORD = "password"  # noqa: S105 (what was masked, named for the note)
 PASSWORD_HIDDEN = MASK * 8  # the same whatever its length
 
 # Digits in groups split by one space or dash, not touching other digits.
@@ -40,13 +40,12 @@ _PASSWORD = re.compile(
     re.IGNORECASE,
 )
 # What people write after "password" that is no password.
-_PLAIN_WORDS = frozenset(
-    """a an and any are as at be been but by can can't cannot changed correct didn't doesn't
-    does don't expired for forgot forgotten from has have hidden how i in incorrect invalid is
-    isn't it just keeps link manager my no not now of on or please reset right so still that
-    the then there this to twice wasn't was were what when where which will with won't
-    wouldn't wrong you your""".split()
-)
+_PLAIN = """a an and any are as at be been but by can can't cannot changed correct didn't doesn't
+does don't expired for forgot forgotten from has have hidden how i in incorrect invalid is isn't
+it just keeps link manager my no not now of on or please reset right so still that the then
+there this to twice wasn't was were what when where which will with won't wouldn't wrong you
+your"""
+_PLAIN_WORDS = frozenset(_PLAIN.split())
 
 
 @dataclass(frozen=True)
