@@ -9,9 +9,9 @@ from sqlmodel import Session, col, select
 from inbox.actions.calls import CallDetails, log_call
 from inbox.actions.customers import resolve_customer
 from inbox.actions.directory import add_directory_account
-from inbox.actions.email_out import reply_by_email
 from inbox.actions.followups import answer_survey, send_survey, snooze_ticket
 from inbox.actions.macros import MacroFields, create_macro
+from inbox.actions.replies import reply_to_customer
 from inbox.actions.signin.agents import create_agent
 from inbox.actions.signin.two_factor import second_factor_required, set_known_totp_secret
 from inbox.actions.sla.clocks import recompute_sla
@@ -200,7 +200,7 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         )
         session.flush()
         if channel_kind == ChannelKind.EMAIL and status != "new":
-            reply_by_email(
+            reply_to_customer(
                 session,
                 settings,
                 ticket=ticket,

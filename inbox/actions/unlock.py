@@ -24,8 +24,8 @@ from sqlmodel import Session, col, select
 from inbox.accounts import Account, CodeSent, mask_email
 from inbox.actions.audit import record_audit
 from inbox.actions.automatic_mail import queue_contact_mail
-from inbox.actions.email_out import reply_by_email
 from inbox.actions.outbox import retry_delay
+from inbox.actions.replies import reply_to_customer
 from inbox.actions.signin.two_factor import can_unlock_accounts
 from inbox.actions.tickets import touch_ticket
 from inbox.actions.timeline import record_system_event
@@ -386,7 +386,7 @@ def _tell_customer(
         and contact
         and contact.kind == IdentityKind.EMAIL
     ):
-        reply_by_email(session, settings, ticket=ticket, author=agent, body=body)
+        reply_to_customer(session, settings, ticket=ticket, author=agent, body=body)
     else:
         _system_note(
             session,

@@ -10,8 +10,8 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import UNSET
 
-from inbox.actions.email_out import reply_by_email
 from inbox.actions.mentions import add_note_with_mentions
+from inbox.actions.replies import reply_to_customer
 from inbox.actions.tickets import access_ticket, update_ticket
 from inbox.db import Database
 from inbox.errors import InvalidInput
@@ -146,7 +146,7 @@ class TicketApi(Controller):
             ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
             # 409 stale_reply when the customer wrote after the newest message the caller saw;
             # the same idempotency key again answers with the reply it queued, sending nothing.
-            message = reply_by_email(
+            message = reply_to_customer(
                 session,
                 settings,
                 ticket=ticket,

@@ -14,9 +14,9 @@ from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
-from inbox.actions.email_out import reply_by_email
 from inbox.actions.mentions import add_note_with_mentions
 from inbox.actions.reading import mark_ticket_read
+from inbox.actions.replies import reply_to_customer
 from inbox.actions.tickets import StaleReply, access_ticket
 from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound
@@ -143,7 +143,7 @@ class TicketPages(Controller):
             with db.unit_of_work() as session:
                 ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
                 if kind == "reply":
-                    reply_by_email(
+                    reply_to_customer(
                         session,
                         settings,
                         ticket=ticket,
