@@ -62,6 +62,7 @@ from inbox.web.auth import (
     secure_cookies,
 )
 from inbox.web.headers import add_security_headers
+from inbox.web.help.pages import HelpPages, SitemapPages
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
 from inbox.web.public.survey import SurveyPages
@@ -221,6 +222,9 @@ def create_app(
             # reports, the public survey
             ReportPages,
             SurveyPages,
+            # the public help centre
+            HelpPages,
+            SitemapPages,
             healthz,
             live_socket,
             create_static_files_router(
