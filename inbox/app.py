@@ -46,6 +46,7 @@ from inbox.web.admin.throttles import ThrottleAdminPages
 from inbox.web.admin.tokens import TokenAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
+from inbox.web.api.help import HelpArticleApi
 from inbox.web.api.merges import MergeApi
 from inbox.web.api.openapi import ClosedStructSchemaPlugin
 from inbox.web.api.people import AgentApi, TeamApi
@@ -219,6 +220,7 @@ def create_app(
             TeamApi,
             AgentApi,
             SlaApi,
+            HelpArticleApi,
             # reports, the public survey
             ReportPages,
             SurveyPages,

@@ -184,6 +184,25 @@ def all_articles(session: Session) -> list[ArticleSummary]:
     return [_summary(a, categories) for a in articles]
 
 
+def articles_with_categories(
+    session: Session, *, status: str | None = None, locale: str | None = None
+) -> list[tuple[HelpArticle, str]]:
+    """Articles (drafts included unless ``status`` says otherwise) with their category's
+    name, the most recently changed first."""
+    query = select(HelpArticle).order_by(
+        col(HelpArticle.updated_at).desc(), col(HelpArticle.id).desc()
+    )
+    if status is not None:
+        query = query.where(HelpArticle.status == status)
+    if locale is not None:
+        query = query.where(HelpArticle.locale == locale)
+    categories = _categories(session)
+    return [
+        (a, categories[a.category_id].name if a.category_id in categories else "")
+        for a in session.exec(query)
+    ]
+
+
 def category_names(session: Session) -> list[str]:
     return [
         c.name
