@@ -36,6 +36,7 @@ from inbox.web.admin.agents import AgentAdminPages
 from inbox.web.admin.audit import AuditLogPages
 from inbox.web.admin.followups import FollowupAdminPages
 from inbox.web.admin.health import HealthAdminPages, healthz
+from inbox.web.admin.help import HelpAdminPages
 from inbox.web.admin.home import AdminHomePages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
@@ -211,6 +212,7 @@ def create_app(
             SlaAdminPages,
             ThrottleAdminPages,
             TokenAdminPages,
+            HelpAdminPages,
             # the JSON API
             TicketApi,
             QuarantineApi,
