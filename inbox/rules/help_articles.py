@@ -121,6 +121,7 @@ def plain_summary(markdown: str, limit: int = 200) -> str:
     """The first words of an article, for search results and the page's description."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", markdown[:5000])
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(?m)^\s*(?:[-+*]|\d+[.)])\s+", " ", text)
     text = re.sub(r"<[^>]*>|[#*_`>|~]+", " ", text)
-    text = " ".join(text.split())
+    text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
