@@ -73,6 +73,7 @@ from inbox.web.tickets.calls import CallPages
 from inbox.web.tickets.countdowns import register_template_functions
 from inbox.web.tickets.customer import CustomerPages
 from inbox.web.tickets.followups import TicketFollowupPages
+from inbox.web.tickets.help_links import HelpLinkPages
 from inbox.web.tickets.inbox import InboxPages
 from inbox.web.tickets.message_content import MessageContentPages
 from inbox.web.tickets.notifications import NotificationPages
@@ -197,6 +198,7 @@ def create_app(
             CallPages,
             CustomerPages,
             TicketFollowupPages,
+            HelpLinkPages,
             TicketSlaPages,
             NotificationPages,
             # administration

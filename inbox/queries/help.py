@@ -16,10 +16,11 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from inbox.models import HelpArticle, HelpCategory, HelpFeedback, HelpSearchMiss
-from inbox.queries.search import fts5_expression, tsquery_expression, typed_words
+from inbox.queries.search import Word, fts5_expression, tsquery_expression, typed_words
 from inbox.rules.help_articles import DEFAULT_LOCALE, plain_summary
 
 MAX_RESULTS = 20
+MIN_ANY_WORD_CHARS = 4
 
 
 @dataclass(frozen=True)
@@ -134,16 +135,26 @@ _PG_SEARCH = text(
 
 
 def search_articles(
-    session: Session, q: str, locale: str, *, limit: int = 10
+    session: Session, q: str, locale: str, *, limit: int = 10, any_word: bool = False
 ) -> list[ArticleSummary]:
     """The published articles of ``locale`` that have every word typed, best first. The one
     search of the help centre: its page, the suggestions while a visitor types, the links in
-    acknowledgements and the composer's article picker all call it."""
+    acknowledgements and the composer's article picker all call it.
+
+    ``any_word``: for finished text that was not written as a search (a mail's subject),
+    articles with any of its words of ``MIN_ANY_WORD_CHARS`` or more, the rarest words
+    weighing most."""
     words = tuple(typed_words(q))
+    if any_word:
+        words = tuple(Word(w.text) for w in words if len(w.text) >= MIN_ANY_WORD_CHARS)
     if not words:
         return []
     sqlite = session.get_bind().dialect.name == "sqlite"
-    expression = fts5_expression(words) if sqlite else tsquery_expression(words)
+    if any_word:
+        one = fts5_expression if sqlite else tsquery_expression
+        expression = (" OR " if sqlite else " | ").join(one((w,)) for w in words)
+    else:
+        expression = fts5_expression(words) if sqlite else tsquery_expression(words)
     ids = (
         session.execute(
             _SQLITE_SEARCH if sqlite else _PG_SEARCH,

@@ -64,6 +64,12 @@ def normalize_locale(code: str) -> str | None:
     return code if _LOCALE.fullmatch(code) else None
 
 
+def article_path(slug: str, locale: str) -> str:
+    """An article's path on the desk's site: the default locale needs no ``lang``."""
+    path = f"/help/articles/{slug}"
+    return path if locale == DEFAULT_LOCALE else f"{path}?lang={locale}"
+
+
 def locale_name(code: str) -> str:
     """A locale's name in its own language, for the switcher; the code when unknown."""
     return LANGUAGE_NAMES.get(code, code)

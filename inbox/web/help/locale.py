@@ -11,7 +11,12 @@ from urllib.parse import quote
 
 from litestar import Request
 
-from inbox.rules.help_articles import DEFAULT_LOCALE, normalize_locale, pick_locale
+from inbox.rules.help_articles import (
+    DEFAULT_LOCALE,
+    article_path,
+    normalize_locale,
+    pick_locale,
+)
 
 LOCALE_COOKIE = "help_locale"
 
@@ -37,4 +42,4 @@ def with_locale(path: str, locale: str) -> str:
 
 def article_url(base_url: str, slug: str, locale: str = DEFAULT_LOCALE) -> str:
     """An article's canonical address, as links in mail and chat carry it."""
-    return base_url.rstrip("/") + with_locale(f"/help/articles/{quote(slug)}", locale)
+    return base_url.rstrip("/") + article_path(slug, locale)
