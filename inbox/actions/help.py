@@ -8,20 +8,22 @@ link one from a reply), but change none. Readers of the public pages need no sig
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, fields, replace
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
 from inbox.actions.signin.agents import check_address_limit, record_address_attempt
 from inbox.blobs import BlobStore
 from inbox.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from inbox.events import Event, record
 from inbox.models import (
     Agent,
     HelpArticle,
     HelpCategory,
+    HelpCentreState,
     HelpFeedback,
     HelpImage,
     HelpSearchMiss,
@@ -52,9 +54,16 @@ IMAGE_SIGNATURES = {
 }
 
 
-@dataclass(frozen=True)
-class HelpCentreChanged(Event):
-    """What the public pages show changed: their cached copies are stale."""
+def note_help_centre_changed(session: Session) -> None:
+    """What the public pages show changed: a new revision, so every web process rebuilds
+    its cached copies (``inbox.queries.help.PublishedCache``)."""
+    revision = secrets.token_hex(16)
+    updated = session.execute(
+        update(HelpCentreState).where(col(HelpCentreState.id) == 1).values(revision=revision)
+    )
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        session.add(HelpCentreState(id=1, revision=revision))
+        session.flush()
 
 
 def check_can_write_help(agent: Agent) -> None:
@@ -225,7 +234,7 @@ def change_article(
             detail={"changed": changed, "slug": article.slug, "locale": article.locale},
         )
         if article.status == "published":
-            record(session, HelpCentreChanged())
+            note_help_centre_changed(session)
     if change.status == "published" and article.status != "published":
         publish_article(session, article, actor=actor)
     elif change.status == "draft" and article.status != "draft":
@@ -249,7 +258,7 @@ def publish_article(session: Session, article: HelpArticle, *, actor: Agent) -> 
         target_id=article.id or 0,
         detail={"slug": article.slug, "locale": article.locale},
     )
-    record(session, HelpCentreChanged())
+    note_help_centre_changed(session)
     return article
 
 
@@ -270,7 +279,7 @@ def unpublish_article(session: Session, article: HelpArticle, *, actor: Agent) -
         target_id=article.id or 0,
         detail={"slug": article.slug, "locale": article.locale},
     )
-    record(session, HelpCentreChanged())
+    note_help_centre_changed(session)
     return article
 
 
@@ -294,7 +303,7 @@ def delete_article(session: Session, article: HelpArticle, *, actor: Agent) -> N
         detail=detail,
     )
     if was_public:
-        record(session, HelpCentreChanged())
+        note_help_centre_changed(session)
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -375,16 +384,21 @@ def record_feedback(
 
 
 def note_search_miss(session: Session, term: str, locale: str) -> None:
-    """A search that found nothing, counted by its words (lower case, single spaces)."""
+    """A search that found nothing, counted by its words (lower case, single spaces). Two
+    readers missing with the same words at once both count."""
     words = " ".join(term.lower().split())[:200]
     if not words:
         return
-    row = session.exec(
-        select(HelpSearchMiss).where(HelpSearchMiss.locale == locale, HelpSearchMiss.term == words)
-    ).first()
-    if row is None:
-        row = HelpSearchMiss(term=words, locale=locale)
-    row.count += 1
-    row.last_at = utcnow()
-    session.add(row)
-    session.flush()
+    now = utcnow()
+    counted = (
+        update(HelpSearchMiss)
+        .where(col(HelpSearchMiss.locale) == locale, col(HelpSearchMiss.term) == words)
+        .values(count=col(HelpSearchMiss.count) + 1, last_at=now)
+    )
+    if session.execute(counted).rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(HelpSearchMiss(term=words, locale=locale, count=1, last_at=now))
+    except IntegrityError:
+        session.execute(counted)

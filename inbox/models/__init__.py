@@ -28,6 +28,7 @@ from inbox.models.followups import FollowupSettings, SatisfactionSurvey, TicketS
 from inbox.models.help import (
     HelpArticle,
     HelpCategory,
+    HelpCentreState,
     HelpFeedback,
     HelpImage,
     HelpSearchMiss,
@@ -77,6 +78,7 @@ __all__ = [
     "HealthAlert",
     "HelpArticle",
     "HelpCategory",
+    "HelpCentreState",
     "HelpFeedback",
     "HelpImage",
     "HelpSearchMiss",

@@ -88,3 +88,14 @@ class HelpSearchMiss(SQLModel, table=True):
     locale: str = Field(max_length=16)
     count: int = 0
     last_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HelpCentreState(SQLModel, table=True):
+    """One row: the revision of what the public pages show, a new random value at every
+    publish, unpublish, and change or deletion of a published article. Every web process
+    keeps its cached pages under the revision they were built from."""
+
+    __tablename__ = "help_centre_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision: str = Field(default="", max_length=32)

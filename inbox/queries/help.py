@@ -9,17 +9,28 @@ weigh more than bodies. SQLite asks FTS5 (``help_article_fts``), PostgreSQL the 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from inbox.models import HelpArticle, HelpCategory, HelpFeedback, HelpSearchMiss
+from inbox.models import (
+    HelpArticle,
+    HelpCategory,
+    HelpCentreState,
+    HelpFeedback,
+    HelpSearchMiss,
+)
 from inbox.queries.search import Word, fts5_expression, tsquery_expression, typed_words
-from inbox.rules.help_articles import DEFAULT_LOCALE, plain_summary
+from inbox.rules.help_articles import DEFAULT_LOCALE, plain_summary, render_markdown
 
 MAX_RESULTS = 20
+T = TypeVar("T")
 MIN_ANY_WORD_CHARS = 4
 
 
@@ -311,3 +322,81 @@ def help_report(session: Session, *, limit: int = 50) -> HelpReport:
         )
     ).one()
     return HelpReport(articles, misses, comments, int(views), int(yes), int(no))
+
+
+@dataclass(frozen=True)
+class PublishedArticle:
+    """What an article's public page shows, ready to render."""
+
+    id: int
+    slug: str
+    locale: str
+    title: str
+    body_html: str
+    description: str
+    category: str
+    translations: list[str]
+    updated_at: datetime
+
+
+def published_page(session: Session, slug: str, locale: str) -> PublishedArticle | None:
+    article = published_article(session, slug, locale)
+    if article is None:
+        return None
+    return PublishedArticle(
+        id=article.id or 0,
+        slug=article.slug,
+        locale=article.locale,
+        title=article.title,
+        body_html=render_markdown(article.body_markdown),
+        description=plain_summary(article.body_markdown, 160),
+        category=category_name(session, article),
+        translations=translations(session, article.slug),
+        updated_at=article.updated_at,
+    )
+
+
+def help_revision(session: Session) -> str:
+    """The revision of the published help centre (``HelpCentreState``)."""
+    found = session.exec(select(HelpCentreState.revision).where(HelpCentreState.id == 1)).first()
+    return found or ""
+
+
+class PublishedCache:
+    """What the public pages show, built once per revision of the help centre and kept in
+    this process (the newest ``size`` entries). Any process may publish: each request reads
+    the revision, one row by its key, and what was built under another is built again."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def reader(self, session: Session) -> CacheReader:
+        return CacheReader(self, session, help_revision(session))
+
+    def _get(self, revision: str, key: Hashable, build: Callable[[], T]) -> T:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] == revision:
+                self._entries.move_to_end(key)
+                return found[1]
+        value = build()
+        with self._lock:
+            self._entries[key] = (revision, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class CacheReader:
+    """The cache at one revision, for one request."""
+
+    cache: PublishedCache
+    session: Session
+    revision: str
+
+    def get(self, key: Hashable, build: Callable[[Session], T]) -> T:
+        return self.cache._get(self.revision, key, lambda: build(self.session))

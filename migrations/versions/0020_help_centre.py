@@ -124,6 +124,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("locale", "term", name="uq_help_search_miss_term"),
     )
+    op.create_table(
+        "help_centre_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("revision", String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.execute("INSERT INTO help_centre_state (id, revision) VALUES (1, '')")
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
             "CREATE VIRTUAL TABLE help_article_fts USING fts5("
@@ -153,6 +160,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER help_article_search_change ON help_article")
         op.execute("DROP TABLE help_article_search")
         op.execute("DROP FUNCTION help_article_search_refresh()")
+    op.drop_table("help_centre_state")
     op.drop_table("help_search_miss")
     op.drop_index("ix_help_feedback_article_id", table_name="help_feedback")
     op.drop_table("help_feedback")

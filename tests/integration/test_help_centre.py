@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select, update
 
+from inbox.actions.help import ArticleChange, change_article
 from inbox.db import Database
-from inbox.models import HelpArticle, HelpFeedback, HelpSearchMiss
+from inbox.models import Agent, HelpArticle, HelpFeedback, HelpSearchMiss
 from tests.support.desk import make_agent
 from tests.support.help_centre import write_article
 from tests.support.web import Client, csrf_token
@@ -185,3 +186,32 @@ def test_the_sitemap_lists_every_published_article_in_every_locale(
         "http://127.0.0.1:8000/help/articles/password-reset?lang=de",
     ]
     assert client.get("/help/sitemap.xml").text == sitemap.text
+
+
+def test_published_pages_are_cached_until_the_help_centre_changes(
+    client: Client, db: Database, writer: str
+) -> None:
+    article_id = write_article(db, "Two-factor codes", "Codes change every 30 seconds.")
+    assert "every 30 seconds" in client.get("/help/articles/two-factor-codes").text
+    # A change behind the actions' back is not seen: the page comes from the cache.
+    with db.unit_of_work() as session:
+        session.execute(
+            update(HelpArticle)
+            .where(col(HelpArticle.id) == article_id)
+            .values(body_markdown="Codes change every minute.")
+        )
+    assert "every 30 seconds" in client.get("/help/articles/two-factor-codes").text
+    # An edit through the actions (here, another web process's API) starts a new revision.
+    with db.unit_of_work() as session:
+        agent = session.exec(select(Agent).where(Agent.email == writer)).one()
+        article = session.get(HelpArticle, article_id)
+        assert article is not None
+        change_article(
+            session,
+            article,
+            actor=agent,
+            change=ArticleChange(body_markdown="Codes change every 60 seconds."),
+        )
+    assert "every 60 seconds" in client.get("/help/articles/two-factor-codes").text
+    write_article(db, "Another", "text")
+    assert "Another" in client.get("/help").text

@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from msgspec import Struct
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from inbox.actions.help import note_article_view, note_search_miss, record_feedback
 from inbox.blobs import BlobStore
@@ -24,15 +24,15 @@ from inbox.db import Database
 from inbox.errors import NotFound
 from inbox.models import HelpImage
 from inbox.queries.help import (
+    PublishedCache,
     available_locales,
-    category_name,
     published_article,
     published_by_category,
+    published_page,
     search_articles,
     sitemap_entries,
-    translations,
 )
-from inbox.rules.help_articles import DEFAULT_LOCALE, locale_name, plain_summary, render_markdown
+from inbox.rules.help_articles import DEFAULT_LOCALE, locale_name
 from inbox.settings import Settings
 from inbox.web.auth import PUBLIC
 from inbox.web.forms import FormBody
@@ -40,6 +40,8 @@ from inbox.web.help.locale import LOCALE_COOKIE, request_locale, with_locale
 
 HelpRequest = Request[Any, Any, Any]
 SUGGESTIONS = 5
+# What the public pages show, per revision of the help centre, in this process.
+PUBLISHED = PublishedCache()
 MAX_SUGGEST_CHARS = 200
 
 
@@ -76,28 +78,26 @@ class HelpPages(Controller):
     def _page(
         self,
         request: HelpRequest,
-        session: Session,
         settings: Settings,
         template: str,
         context: dict[str, Any],
         *,
         path: str,
-        locales: list[str] | None = None,
+        locale: str,
+        chosen: bool,
+        locales: list[str],
         status_code: int = 200,
     ) -> Template:
-        """A help-centre page in the visitor's locale, with its canonical address and the
-        switcher's links; ``path`` is the page's address without a locale."""
-        available = available_locales(session)
-        locale = context.pop("locale", None) or request_locale(request, available)[0]
-        chosen = request_locale(request, available)[1]
+        """A help-centre page in ``locale``, with its canonical address and the switcher's
+        links to ``locales``; ``path`` is the page's address without a locale; ``chosen``:
+        the visitor just picked the locale, remember it."""
         base = settings.base_url.rstrip("/")
-        page_locales = locales or available
         context.update(
             locale=locale,
             locale_name=locale_name,
-            switcher=[(code, with_locale(path, code)) for code in page_locales],
+            switcher=[(code, with_locale(path, code)) for code in locales],
             canonical=base + with_locale(path, locale),
-            alternates=[(code, base + with_locale(path, code)) for code in page_locales],
+            alternates=[(code, base + with_locale(path, code)) for code in locales],
             home=with_locale("/help", locale),
             lang_param="" if locale == DEFAULT_LOCALE else locale,
         )
@@ -119,11 +119,20 @@ class HelpPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template:
         with db.reading() as session:
-            locale = request_locale(request, available_locales(session))[0]
-            context = {"categories": published_by_category(session, locale), "locale": locale}
-            return self._page(
-                request, session, settings, "pages/help/index.html", context, path="/help"
-            )
+            cached = PUBLISHED.reader(session)
+            locales = cached.get("locales", available_locales)
+            locale, chosen = request_locale(request, locales)
+            categories = cached.get(("index", locale), lambda s: published_by_category(s, locale))
+        return self._page(
+            request,
+            settings,
+            "pages/help/index.html",
+            {"categories": categories},
+            path="/help",
+            locale=locale,
+            chosen=chosen,
+            locales=locales,
+        )
 
     @get("/categories/{slug:str}", opt=PUBLIC, sync_to_thread=True)
     def category(
@@ -134,20 +143,23 @@ class HelpPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template:
         with db.reading() as session:
-            locale = request_locale(request, available_locales(session))[0]
-            listing = next(
-                (c for c in published_by_category(session, locale) if c.slug == slug), None
-            )
-            if listing is None:
-                raise NotFound("no such category")
-            return self._page(
-                request,
-                session,
-                settings,
-                "pages/help/category.html",
-                {"category": listing, "locale": locale},
-                path=f"/help/categories/{slug}",
-            )
+            cached = PUBLISHED.reader(session)
+            locales = cached.get("locales", available_locales)
+            locale, chosen = request_locale(request, locales)
+            categories = cached.get(("index", locale), lambda s: published_by_category(s, locale))
+        listing = next((c for c in categories if c.slug == slug), None)
+        if listing is None:
+            raise NotFound("no such category")
+        return self._page(
+            request,
+            settings,
+            "pages/help/category.html",
+            {"category": listing},
+            path=f"/help/categories/{slug}",
+            locale=locale,
+            chosen=chosen,
+            locales=locales,
+        )
 
     @get("/articles/{slug:str}", opt=PUBLIC, sync_to_thread=True)
     def article(
@@ -158,31 +170,29 @@ class HelpPages(Controller):
         settings: NamedDependency[Settings],
         thanks: FromQuery[bool] = False,
     ) -> Template:
+        """Counts a view, then shows the article in the visitor's locale, else in the
+        desk's default, else in the language it was written in."""
         with db.reading() as session:
-            locale = request_locale(request, available_locales(session))[0]
-            article = published_article(session, slug, locale)
-            if article is None:
-                raise NotFound("no such article")
-            context = {
-                "article": article,
-                "body": render_markdown(article.body_markdown),
-                "description": plain_summary(article.body_markdown, 160),
-                "category": category_name(session, article),
-                "thanks": thanks,
-                "locale": article.locale,
-            }
-            page = self._page(
-                request,
-                session,
-                settings,
-                "pages/help/article.html",
-                context,
-                path=f"/help/articles/{article.slug}",
-                locales=translations(session, article.slug),
+            cached = PUBLISHED.reader(session)
+            locales = cached.get("locales", available_locales)
+            locale, chosen = request_locale(request, locales)
+            article = cached.get(
+                ("article", slug, locale), lambda s: published_page(s, slug, locale)
             )
+        if article is None:
+            raise NotFound("no such article")
         with db.unit_of_work() as session:
-            note_article_view(session, article.id or 0)
-        return page
+            note_article_view(session, article.id)
+        return self._page(
+            request,
+            settings,
+            "pages/help/article.html",
+            {"article": article, "description": article.description, "thanks": thanks},
+            path=f"/help/articles/{article.slug}",
+            locale=article.locale,
+            chosen=chosen,
+            locales=article.translations,
+        )
 
     @post("/articles/{slug:str}/feedback", opt=PUBLIC, sync_to_thread=True)
     def feedback(
@@ -217,22 +227,25 @@ class HelpPages(Controller):
         settings: NamedDependency[Settings],
         q: FromQuery[str] = "",
     ) -> Template:
+        """Search, noting what found nothing for the managers' report."""
         q = q[:MAX_SUGGEST_CHARS]
         with db.reading() as session:
-            locale = request_locale(request, available_locales(session))[0]
+            locales = PUBLISHED.reader(session).get("locales", available_locales)
+            locale, chosen = request_locale(request, locales)
             results = search_articles(session, q, locale, limit=20) if q.strip() else []
-            page = self._page(
-                request,
-                session,
-                settings,
-                "pages/help/search.html",
-                {"q": q, "results": results, "locale": locale},
-                path="/help/search" + (f"?q={quote_plus(q)}" if q else ""),
-            )
         if q.strip() and not results:
             with db.unit_of_work() as session:
                 note_search_miss(session, q, locale)
-        return page
+        return self._page(
+            request,
+            settings,
+            "pages/help/search.html",
+            {"q": q, "results": results},
+            path="/help/search" + (f"?q={quote_plus(q)}" if q else ""),
+            locale=locale,
+            chosen=chosen,
+            locales=locales,
+        )
 
     @get("/sitemap.xml", opt=PUBLIC, sync_to_thread=True)
     def sitemap(
@@ -253,7 +266,8 @@ class HelpPages(Controller):
         at most ``SUGGESTIONS`` titles with their addresses. Records no missed search: the
         words are unfinished."""
         with db.reading() as session:
-            locale = request_locale(request, available_locales(session))[0]
+            locales = PUBLISHED.reader(session).get("locales", available_locales)
+            locale = request_locale(request, locales)[0]
             found = search_articles(session, q[:MAX_SUGGEST_CHARS], locale, limit=SUGGESTIONS)
         base = settings.base_url.rstrip("/")
         items = [
