@@ -36,6 +36,7 @@ from inbox.web.admin.agents import AgentAdminPages
 from inbox.web.admin.audit import AuditLogPages
 from inbox.web.admin.followups import FollowupAdminPages
 from inbox.web.admin.health import HealthAdminPages, healthz
+from inbox.web.admin.help import HelpAdminPages
 from inbox.web.admin.home import AdminHomePages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
@@ -46,6 +47,7 @@ from inbox.web.admin.throttles import ThrottleAdminPages
 from inbox.web.admin.tokens import TokenAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
+from inbox.web.api.help import HelpArticleApi
 from inbox.web.api.merges import MergeApi
 from inbox.web.api.openapi import ClosedStructSchemaPlugin
 from inbox.web.api.people import AgentApi, TeamApi
@@ -62,6 +64,7 @@ from inbox.web.auth import (
     secure_cookies,
 )
 from inbox.web.headers import add_security_headers
+from inbox.web.help.pages import HelpPages, SitemapPages
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
 from inbox.web.public.survey import SurveyPages
@@ -70,6 +73,7 @@ from inbox.web.tickets.calls import CallPages
 from inbox.web.tickets.countdowns import register_template_functions
 from inbox.web.tickets.customer import CustomerPages
 from inbox.web.tickets.followups import TicketFollowupPages
+from inbox.web.tickets.help_links import HelpLinkPages
 from inbox.web.tickets.inbox import InboxPages
 from inbox.web.tickets.message_content import MessageContentPages
 from inbox.web.tickets.notifications import NotificationPages
@@ -194,6 +198,7 @@ def create_app(
             CallPages,
             CustomerPages,
             TicketFollowupPages,
+            HelpLinkPages,
             TicketSlaPages,
             NotificationPages,
             # administration
@@ -209,6 +214,7 @@ def create_app(
             SlaAdminPages,
             ThrottleAdminPages,
             TokenAdminPages,
+            HelpAdminPages,
             # the JSON API
             TicketApi,
             QuarantineApi,
@@ -218,9 +224,13 @@ def create_app(
             TeamApi,
             AgentApi,
             SlaApi,
+            HelpArticleApi,
             # reports, the public survey
             ReportPages,
             SurveyPages,
+            # the public help centre
+            HelpPages,
+            SitemapPages,
             healthz,
             live_socket,
             create_static_files_router(

@@ -10,6 +10,7 @@ from inbox.actions.calls import CallDetails, log_call
 from inbox.actions.customers import resolve_customer
 from inbox.actions.directory import add_directory_account
 from inbox.actions.followups import answer_survey, send_survey, snooze_ticket
+from inbox.actions.help_demo import load_help_articles
 from inbox.actions.macros import MacroFields, create_macro
 from inbox.actions.replies import reply_to_customer
 from inbox.actions.signin.agents import create_agent
@@ -230,8 +231,10 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         create_macro(session, actor=agents[0], fields=fields)
     _load_sla(session, agents[0])
     _load_followups(session, settings, agents[2])
+    articles = load_help_articles(session, agents[1])
     return [
         f"Loaded {len(STORIES)} demo tickets on {len(CHANNELS)} channels.",
+        f"Published {articles} help-centre articles at /help.",
         *(
             f"Sign in as {email} ({role}) with password {DEMO_PASSWORD}"
             for email, _, role in AGENTS

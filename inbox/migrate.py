@@ -76,8 +76,15 @@ def _sqlite_revisions(path: Path) -> set[str] | None:
         return None
 
 
-# Search indexes and words kept by triggers (migrations 0004, 0013), not described by any model.
-HAND_MADE_TABLES = ("ticket_fts", "ticket_search", "search_word")
+# Search indexes and words kept by triggers (migrations 0004, 0013, 0020), described by no
+# model.
+HAND_MADE_TABLES = (
+    "ticket_fts",
+    "ticket_search",
+    "search_word",
+    "help_article_fts",
+    "help_article_search",
+)
 
 
 def include_object(

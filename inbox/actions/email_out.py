@@ -18,6 +18,8 @@ from inbox.events import MessageAdded, record
 from inbox.mail.compose import OutboundMail, build_message, tagged_subject, without_links
 from inbox.models import Agent, Channel, Customer, CustomerIdentity, Message, Outbox, Ticket, utcnow
 from inbox.models.kinds import ChannelKind, Direction, IdentityKind, MessageKind
+from inbox.queries.help import search_articles
+from inbox.rules.help_articles import DEFAULT_LOCALE, article_path
 from inbox.settings import Settings
 from inbox.signing import new_message_id, reply_address
 
@@ -189,6 +191,10 @@ def recent_acknowledgements(
     return {recipient: count for recipient, count in rows}
 
 
+# Help-centre articles an acknowledgement suggests, at most.
+ACKNOWLEDGEMENT_ARTICLES = 3
+
+
 @dataclass(frozen=True)
 class AcknowledgementRequest:
     ticket_id: int
@@ -215,7 +221,9 @@ def queue_acknowledgements(
         subject = tagged_subject(
             request.reference, without_links(request.ticket_subject) or "Your request"
         )
-        body = _acknowledgement_body(channel, request.reference)
+        body = _acknowledgement_body(
+            channel, request.reference, _articles_for(session, settings, request.ticket_subject)
+        )
         message_id, payload = _compose(
             settings,
             channel=channel,
@@ -263,12 +271,29 @@ def queue_acknowledgements(
     return row_ids
 
 
-def _acknowledgement_body(channel: Channel, reference: str) -> str:
+def _articles_for(session: Session, settings: Settings, subject: str) -> list[str]:
+    """Up to ``ACKNOWLEDGEMENT_ARTICLES`` help-centre articles matching a mail's subject, as
+    lines of title and address: the desk's own pages, never anything of the mail."""
+    found = search_articles(
+        session, subject, DEFAULT_LOCALE, limit=ACKNOWLEDGEMENT_ARTICLES, any_word=True
+    )
+    base = settings.base_url.rstrip("/")
+    return [f"- {a.title}: {base}{article_path(a.slug, a.locale)}" for a in found]
+
+
+def _acknowledgement_body(channel: Channel, reference: str, articles: Sequence[str] = ()) -> str:
+    suggestions = (
+        "While you wait, these articles from our help centre may already answer your "
+        "question:\n" + "\n".join(articles) + "\n\n"
+        if articles
+        else ""
+    )
     return (
         f"Hello,\n\n"
         f"Thank you for contacting {channel.name}. We have received your message and opened "
         f"a request for it.\n\n"
         f"Your reference number is {reference}.\n\n"
+        f"{suggestions}"
         f"To add anything, reply to this email and keep the reference in the subject. "
         f"If you call us, please have the reference ready.\n\n"
         f"This is an automatic message.\n"

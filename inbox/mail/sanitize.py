@@ -327,6 +327,43 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+# A help-centre article's own images, uploaded into the blob store (``/help/images/<sha256>``).
+ARTICLE_IMAGE = re.compile(r"/help/images/[0-9a-f]{64}")
+_SITE_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\\]*")
+
+
+def _filter_article_attribute(element: str, attribute: str, value: str) -> str | None:
+    """As for mail, but an article may also link to a page of the desk's own site and show
+    the images uploaded for articles, and nothing else from anywhere."""
+    if attribute == "href" and _SITE_PATH.fullmatch(value):
+        return value
+    if attribute == "src":
+        return value if element == "img" and ARTICLE_IMAGE.fullmatch(value) else None
+    return _filter_attribute(element, attribute, value)
+
+
+_ARTICLE_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags=_CONTENT_REMOVED,
+    attributes=_ATTRIBUTES,
+    attribute_filter=_filter_article_attribute,
+    strip_comments=True,
+    link_rel="noopener noreferrer nofollow",
+    url_schemes=set(_LINK_SCHEMES),
+    filter_style_properties=_STYLE_PROPERTIES,
+    url_relative="pass_through",
+)
+
+
+def sanitize_article_html(html: str) -> str:
+    """A help-centre article's HTML (rendered from its Markdown) through the mail allowlist:
+    the same elements, attributes and styles; links to http(s), mailto and the desk's own
+    paths; images only those uploaded for articles."""
+    writer = _HtmlWriter()
+    _Normaliser(writer).run(html[:MAX_HTML_CHARS])
+    return _ARTICLE_CLEANER.clean("".join(writer.out))
+
+
 def sanitize_html_with_defect(html: str) -> tuple[str, str | None]:
     """Sanitized HTML and, when the input had to be cut short, a note saying so."""
     note = None

@@ -25,6 +25,14 @@ from inbox.models.channels import Channel, InboundItem
 from inbox.models.customers import Customer, CustomerIdentity
 from inbox.models.escalations import SlaAlert, SlaAlertMail, SlaEscalationRule
 from inbox.models.followups import FollowupSettings, SatisfactionSurvey, TicketSnooze
+from inbox.models.help import (
+    HelpArticle,
+    HelpCategory,
+    HelpCentreState,
+    HelpFeedback,
+    HelpImage,
+    HelpSearchMiss,
+)
 from inbox.models.messages import Attachment, Message
 from inbox.models.sla import (
     SLA_TARGETS,
@@ -68,6 +76,12 @@ __all__ = [
     "DirectoryCode",
     "FollowupSettings",
     "HealthAlert",
+    "HelpArticle",
+    "HelpCategory",
+    "HelpCentreState",
+    "HelpFeedback",
+    "HelpImage",
+    "HelpSearchMiss",
     "IdentityProof",
     "InboundItem",
     "Macro",

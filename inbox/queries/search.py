@@ -86,15 +86,21 @@ def split_words(text_: str) -> list[str]:
     return [w for w in _SEPARATORS.split(text_.lower()) if w]
 
 
-def parse_query(q: str, prefix: str) -> list[SearchTerm]:
-    """Bounded, literal terms of a search box input: at most ``MAX_TERMS`` words."""
+def typed_words(q: str) -> list[Word]:
+    """The words of a search box input, bounded and literal: at most ``MAX_TERMS``, the last
+    one (the word being typed) also a prefix. The help centre's search reads input so too."""
     typed = split_words(q[:MAX_QUERY_CHARS])[:MAX_TERMS]
     # The last word may be unfinished, and so is a word cut at MAX_TERM_CHARS.
     unfinished = [
         (n == len(typed) - 1 or len(w) > MAX_TERM_CHARS) and len(w) >= MIN_PREFIX_CHARS
         for n, w in enumerate(typed)
     ]
-    words = [Word(w[:MAX_TERM_CHARS], u) for w, u in zip(typed, unfinished, strict=True)]
+    return [Word(w[:MAX_TERM_CHARS], u) for w, u in zip(typed, unfinished, strict=True)]
+
+
+def parse_query(q: str, prefix: str) -> list[SearchTerm]:
+    """Bounded, literal terms of a search box input: at most ``MAX_TERMS`` words."""
+    words = typed_words(q)
     terms: list[SearchTerm] = []
     i = 0
     while i < len(words):
@@ -226,11 +232,21 @@ def _fts5_string(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
+def fts5_expression(words: tuple[Word, ...]) -> str:
+    """An FTS5 query: every word as a quoted literal, the unfinished one as a prefix."""
+    return " AND ".join(_fts5_word(w) for w in words)
+
+
+def tsquery_expression(words: tuple[Word, ...]) -> str:
+    """The same as a PostgreSQL tsquery (the words hold only letters and digits)."""
+    return " & ".join(f"'{w.text}'" + (":*" if w.prefix else "") for w in words)
+
+
 def _fts5_match(words: tuple[Word, ...], name: str) -> ColumnElement[bool]:
-    expression = " AND ".join(_fts5_word(w) for w in words)
+    expression = fts5_expression(words)
     return _FTS5.c.ticket_fts.op("MATCH")(bindparam(name, expression, type_=String))
 
 
 def _tsquery_match(words: tuple[Word, ...], name: str) -> ColumnElement[bool]:
-    expression = " & ".join(f"'{w.text}'" + (":*" if w.prefix else "") for w in words)
+    expression = tsquery_expression(words)
     return _TSVECTORS.c.document.op("@@")(cast(bindparam(name, expression, type_=String), TSQUERY))

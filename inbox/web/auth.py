@@ -41,6 +41,16 @@ PUBLIC_ROUTES = {
     "/password/forgot",
     "/password/reset",
     "/survey/{token:str}",
+    # The help centre (``inbox.web.help``): readers, search engines and the chat widget.
+    "/help",
+    "/help/categories/{slug:str}",
+    "/help/articles/{slug:str}",
+    "/help/articles/{slug:str}/feedback",
+    "/help/search",
+    "/help/suggest",
+    "/help/images/{content_hash:str}",
+    "/help/sitemap.xml",
+    "/sitemap.xml",
 }
 # Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
 PUBLIC = {"exclude_from_auth": True}

@@ -138,3 +138,28 @@ class CalendarBody(Body):
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
     closed_dates: list[str] = []
+
+
+class NewArticle(Body):
+    """A help-centre article: a blank ``slug`` is made from the title, a blank ``locale`` is
+    the desk's default (``en``), a new ``category`` name creates the category; ``status``
+    ``draft`` (the default) or ``published``."""
+
+    title: str
+    body_markdown: str = ""
+    slug: str = ""
+    category: str = ""
+    locale: str = ""
+    status: str = "draft"
+
+
+class ArticleChange(Body):
+    """``PATCH /help/articles/{id}``: absent or null leaves a field as it is; ``status``
+    ``published`` publishes, ``draft`` takes the article off the public pages."""
+
+    title: str | None = None
+    body_markdown: str | None = None
+    slug: str | None = None
+    category: str | None = None
+    locale: str | None = None
+    status: str | None = None

@@ -405,3 +405,27 @@ class BusinessCalendar(Shape):
 
 class BusinessCalendarList(Shape):
     items: list[BusinessCalendar]
+
+
+class HelpArticle(Shape):
+    """A help-centre article; ``url`` is its public address (it answers only once
+    ``status`` is ``published``); ``views`` and ``helpful_yes``/``helpful_no`` count readers."""
+
+    id: int
+    title: str
+    slug: str
+    body_markdown: str
+    category: str
+    locale: str
+    status: str
+    url: str
+    views: int
+    helpful_yes: int
+    helpful_no: int
+    created_at: str
+    updated_at: str
+    published_at: str | None
+
+
+class HelpArticleList(Shape):
+    items: list[HelpArticle]
