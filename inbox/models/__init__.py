@@ -26,6 +26,7 @@ from inbox.models.customers import Customer, CustomerIdentity
 from inbox.models.escalations import SlaAlert, SlaAlertMail, SlaEscalationRule
 from inbox.models.followups import FollowupSettings, SatisfactionSurvey, TicketSnooze
 from inbox.models.messages import Attachment, Message
+from inbox.models.portal import PortalLink, PortalSession
 from inbox.models.sla import (
     SLA_TARGETS,
     BusinessCalendar,
@@ -75,6 +76,8 @@ __all__ = [
     "Notification",
     "OneTimeCode",
     "Outbox",
+    "PortalLink",
+    "PortalSession",
     "RecoveryCode",
     "SatisfactionSurvey",
     "SavedView",

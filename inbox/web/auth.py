@@ -41,6 +41,16 @@ PUBLIC_ROUTES = {
     "/password/forgot",
     "/password/reset",
     "/survey/{token:str}",
+    # The customer portal: no agent, and the portal's own session (``inbox.web.portal``).
+    "/portal",
+    "/portal/sign-in",
+    "/portal/sign-out",
+    "/portal/tickets",
+    "/portal/find",
+    "/portal/tickets/{ref:str}",
+    "/portal/tickets/{ref:str}/replies",
+    "/portal/new",
+    "/portal/files/{file_id:int}",
 }
 # Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
 PUBLIC = {"exclude_from_auth": True}
