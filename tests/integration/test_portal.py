@@ -17,6 +17,7 @@ from httpx import Response
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from inbox.actions.sla.clocks import recompute_sla
 from inbox.db import Database
 from inbox.models import Attachment, Message, Outbox, PortalLink, utcnow
 from inbox.models.kinds import MessageKind
@@ -457,3 +458,30 @@ def test_survey_waiting_on_a_ticket_is_offered_on_its_page(
     )
     assert answer.status_code == 201 or answer.status_code == 200
     assert "Answer our short survey" not in client.get(f"/portal/tickets/{desk['maria']}").text
+
+
+def test_a_portal_reply_moves_the_sla_clocks_like_any_customer_message(
+    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+) -> None:
+    _, token = make_agent(db)
+    client.post(
+        f"/api/v1/tickets/{desk['maria']}/replies",
+        json={"body": "Which card is it?"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    change_ticket(db, desk["maria"], "agent@example.com", status="waiting on customer")
+    ticket = ticket_by_reference(db, desk["maria"])
+    with db.unit_of_work() as session:  # what the SLA worker does after each commit
+        clocks = {c.target: c for c in recompute_sla(session, ticket.id or 0, utcnow())}
+    assert (clocks["first_response"].state, clocks["resolution"].state) == ("met", "paused")
+    signed_in(client, db, settings, MARIA)
+    page = client.get(f"/portal/tickets/{desk['maria']}")
+    client.post(
+        f"/portal/tickets/{desk['maria']}/replies",
+        data={"body": "The one ending in 4242.", "_csrf_token": csrf_token(page.text)},
+        files={"files": ("", b"", "application/octet-stream")},
+    )
+    assert ticket_by_reference(db, desk["maria"]).status_category == "open"
+    with db.unit_of_work() as session:
+        clocks = {c.target: c for c in recompute_sla(session, ticket.id or 0, utcnow())}
+    assert clocks["resolution"].state == "running"  # the customer's answer resumed it
