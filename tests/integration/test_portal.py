@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from inbox.actions.sla.clocks import recompute_sla
 from inbox.db import Database
-from inbox.models import Attachment, Message, Outbox, PortalLink, utcnow
+from inbox.models import Attachment, AuditEvent, Message, Outbox, PortalLink, utcnow
 from inbox.models.kinds import MessageKind
 from inbox.settings import Settings
 from inbox.signing import hash_token
@@ -33,6 +33,7 @@ from tests.support.desk import (
     outbox_mail,
     ticket_by_reference,
 )
+from tests.support.processes import run_cli, run_cli_unchecked
 from tests.support.smtp_peer import SmtpPeer
 from tests.support.web import Client, csrf_token, sign_in
 from workers.actors import deliver_outbox_items
@@ -485,3 +486,21 @@ def test_a_portal_reply_moves_the_sla_clocks_like_any_customer_message(
     with db.unit_of_work() as session:
         clocks = {c.target: c for c in recompute_sla(session, ticket.id or 0, utcnow())}
     assert clocks["resolution"].state == "running"  # the customer's answer resumed it
+
+
+def test_the_demo_says_how_to_try_the_portal_and_the_printed_link_signs_maria_in(
+    env: dict[str, str], client: Client, db: Database
+) -> None:
+    out = run_cli(env, "demo")
+    assert "inbox portal link --email maria.lopez@example.org" in out
+    printed = run_cli(env, "portal", "link", "--email", "Maria.Lopez@example.org")
+    link = printed.strip().splitlines()[-1]
+    assert "/portal/sign-in?token=" in link
+    assert follow_link(client, link).status_code == 303
+    assert "Locked out after three wrong passwords" in client.get("/portal/tickets").text
+    with db.reading() as session:
+        assert session.exec(
+            select(AuditEvent).where(AuditEvent.action == "portal.link_printed")
+        ).one()
+    refused = run_cli_unchecked(env, "portal", "link", "--email", "nobody@example.com")
+    assert refused.returncode == 1 and "no customer" in refused.stderr

@@ -16,10 +16,11 @@ from datetime import timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
+from inbox.actions.audit import record_audit
 from inbox.actions.automatic_mail import queue_contact_mail
 from inbox.actions.customers import find_identity
 from inbox.actions.signin.agents import check_address_limit, record_address_attempt
-from inbox.errors import InvalidInput
+from inbox.errors import InvalidInput, NotFound
 from inbox.models import Customer, CustomerIdentity, PortalLink, PortalSession, utcnow
 from inbox.models.kinds import IdentityKind
 from inbox.rules.sign_in_limits import PORTAL_LINK_REQUESTS
@@ -56,18 +57,9 @@ def request_portal_link(session: Session, settings: Settings, *, email: str, add
     ).one()
     if recent >= LINKS_PER_ADDRESS:
         return
-    token = new_token()
-    now = utcnow()
-    row = PortalLink(
-        identity_id=identity.id or 0,
-        token_hash=hash_token(token),
-        created_at=now,
-        expires_at=now + LINK_LIFETIME,
-    )
-    session.add(row)
-    session.flush()
+    token, row = issue_portal_link(session, identity)
     customer = session.get(Customer, identity.customer_id)
-    link = f"{settings.base_url}/portal/sign-in?token={token}"
+    link = portal_link_url(settings, token)
     queue_contact_mail(
         session,
         settings,
@@ -86,6 +78,44 @@ def request_portal_link(session: Session, settings: Settings, *, email: str, add
             "This is an automatic message.\n"
         ),
     )
+
+
+def issue_portal_link(session: Session, identity: CustomerIdentity) -> tuple[str, PortalLink]:
+    """A new sign-in link for ``identity``: its token (kept nowhere) and its row."""
+    token = new_token()
+    now = utcnow()
+    row = PortalLink(
+        identity_id=identity.id or 0,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + LINK_LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def portal_link_url(settings: Settings, token: str) -> str:
+    """Built from the configured base URL, never from a request's Host header."""
+    return f"{settings.base_url}/portal/sign-in?token={token}"
+
+
+def print_portal_link(session: Session, settings: Settings, *, email: str) -> str:
+    """``inbox portal link``: a sign-in link for a known customer's address, for the operator
+    to hand over (the demo desk sends no mail). Audited. NotFound for an address no customer
+    has."""
+    identity = find_identity(session, IdentityKind.EMAIL, email.strip().lower())
+    if identity is None:
+        raise NotFound("no customer has that email address")
+    token, row = issue_portal_link(session, identity)
+    record_audit(
+        session,
+        "portal.link_printed",
+        target_type="customer_identity",
+        target_id=identity.id or 0,
+        detail={"link_id": row.id, "expires_at": row.expires_at.isoformat()},
+    )
+    return portal_link_url(settings, token)
 
 
 def _live_link(session: Session, token: str) -> PortalLink | None:
