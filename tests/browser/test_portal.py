@@ -8,7 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+from websockets.exceptions import InvalidStatus
+
 from tests.browser.test_live import SHOTS, signed_in_page
+from tests.integration.test_live import open_live
+from tests.support.accessibility import assert_accessible
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.processes import Deployment, wait_for
@@ -35,7 +40,9 @@ def mailed_link(smtp_peer: SmtpPeer) -> str:
 
 
 def shoot(page: Any, name: str) -> None:
-    """The page at desktop and phone sizes, into var/screenshots."""
+    """The page at desktop and phone sizes, into var/screenshots, after axe-core found no
+    serious accessibility problem on it."""
+    assert_accessible(page, f"portal {name}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size, viewport in SIZES.items():
         page.set_viewport_size(viewport)
@@ -73,6 +80,9 @@ def test_customer_signs_in_from_mailed_link_replies_with_screenshot_and_agent_se
     customer.wait_for_url("**/portal/tickets")
     customer.locator(".portal-tickets a", has_text="Card payment declined").wait_for()
     shoot(customer, "tickets")
+    portal_cookies = "; ".join(f"{c['name']}={c['value']}" for c in customer.context.cookies())
+    with pytest.raises(InvalidStatus):  # the portal session opens no agent's live socket
+        open_live(server.base_url, server, cookies=portal_cookies).recv(10)
 
     customer.click(".portal-tickets a >> text=Card payment declined")
     customer.wait_for_url(f"**/portal/tickets/{reference}")
@@ -89,5 +99,11 @@ def test_customer_signs_in_from_mailed_link_replies_with_screenshot_and_agent_se
     reply.wait_for()
     assert reply.locator(".attachments a", has_text="declined.png").count() == 1
     assert agent.evaluate("window.sameDocument") is True  # it came live, no reload
+    agent.screenshot(path=str(SHOTS / "portal-reply-seen-by-agent.png"), full_page=True)
+
+    customer.goto(f"{server.base_url}/portal/new")
+    shoot(customer, "new")
+    customer.goto(f"{server.base_url}/tickets/{reference}")  # an agent page: not for her
+    assert "/login" in customer.url
     agent.context.close()
     customer.context.close()
