@@ -17,10 +17,21 @@ from httpx import Response
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from inbox.actions.customers import resolve_customer
 from inbox.actions.sla.clocks import recompute_sla
+from inbox.actions.tickets import open_ticket
 from inbox.db import Database
-from inbox.models import Attachment, AuditEvent, Message, Outbox, PortalLink, utcnow
-from inbox.models.kinds import MessageKind
+from inbox.models import (
+    Attachment,
+    AuditEvent,
+    Channel,
+    Message,
+    Outbox,
+    PortalLink,
+    PortalSession,
+    utcnow,
+)
+from inbox.models.kinds import IdentityKind, MessageKind
 from inbox.settings import Settings
 from inbox.signing import hash_token
 from inbox.web.portal.session import PORTAL_COOKIE
@@ -504,3 +515,68 @@ def test_the_demo_says_how_to_try_the_portal_and_the_printed_link_signs_maria_in
         ).one()
     refused = run_cli_unchecked(env, "portal", "link", "--email", "nobody@example.com")
     assert refused.returncode == 1 and "no customer" in refused.stderr
+
+
+def test_tickets_of_every_channel_and_of_merged_customers_are_listed(
+    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+) -> None:
+    maria = ticket_by_reference(db, desk["maria"])
+    with db.unit_of_work() as session:
+        chat = Channel(kind="chat", name="Web chat", address="chat", enabled=False)
+        session.add(chat)
+        session.flush()
+        visitor, identity = resolve_customer(
+            session, kind=IdentityKind.CHAT_VISITOR, value="visitor-1", name="Maria (chat)"
+        )
+        visitor.merged_into_id = maria.customer_id  # an agent saw it was Maria
+        session.add(visitor)
+        ticket = open_ticket(
+            session,
+            prefix=settings.reference_prefix,
+            subject="Chat about my instalment",
+            customer_id=visitor.id or 0,
+            contact_identity_id=identity.id,
+            channel_id=chat.id,
+            channel_kind="chat",
+        )
+        chat_reference = ticket.reference
+    signed_in(client, db, settings, MARIA)
+    listed = client.get("/portal/tickets").text
+    assert desk["maria"] in listed and chat_reference in listed
+    assert "Chat about my instalment" in client.get(f"/portal/tickets/{chat_reference}").text
+    assert desk["bob"] not in listed
+
+
+def test_a_new_sign_in_ends_the_session_the_browser_held_before(
+    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+) -> None:
+    signed_in(client, db, settings, MARIA)
+    before = client.cookies[PORTAL_COOKIE]
+    signed_in(client, db, settings, MARIA)
+    after = client.cookies[PORTAL_COOKIE]
+    assert after != before
+    client.cookies.set(PORTAL_COOKIE, before)
+    assert client.get("/portal/tickets", follow_redirects=False).status_code == 303
+    with db.reading() as session:
+        assert len(session.exec(select(PortalSession)).all()) == 1
+
+
+def test_agents_read_a_portal_reply_in_the_api_as_a_verified_portal_message(
+    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+) -> None:
+    _, token = make_agent(db)
+    signed_in(client, db, settings, MARIA)
+    page = client.get(f"/portal/tickets/{desk['maria']}")
+    client.post(
+        f"/portal/tickets/{desk['maria']}/replies",
+        data={"body": "Any news?", "_csrf_token": csrf_token(page.text)},
+        files={"files": ("", b"", "application/octet-stream")},
+    )
+    client.cookies.clear()
+    ticket = client.get(
+        f"/api/v1/tickets/{desk['maria']}", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    last = ticket["messages"][-1]
+    assert (last["kind"], last["direction"], last["channel"]) == ("portal", "inbound", "portal")
+    assert (last["verification"], last["thread_reason"]) == ("authenticated", "portal")
+    assert last["body_text"] == "Any news?"
