@@ -67,6 +67,8 @@ from inbox.web.headers import add_security_headers
 from inbox.web.help.pages import HelpPages, SitemapPages
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
+from inbox.web.portal.sign_in import PortalSignInPages
+from inbox.web.portal.tickets import PortalTicketPages
 from inbox.web.public.survey import SurveyPages
 from inbox.web.reports.pages import ReportPages
 from inbox.web.tickets.calls import CallPages
@@ -231,6 +233,9 @@ def create_app(
             # the public help centre
             HelpPages,
             SitemapPages,
+            # the customer portal
+            PortalSignInPages,
+            PortalTicketPages,
             healthz,
             live_socket,
             create_static_files_router(

@@ -27,6 +27,8 @@ from inbox.rules.followup_time import snooze_presets, zone_named
 from inbox.settings import Settings
 from inbox.signing import survey_token
 
+# The demo customer with tickets on several channels, for trying the portal.
+DEMO_PORTAL_CUSTOMER = "maria.lopez@example.org"
 DEMO_PASSWORD = "demo-desk-2026!"  # noqa: S105  (printed for the newcomer; demo only)
 # Managers and admins sign in with a second factor: this authenticator key, printed too.
 DEMO_TOTP_SECRET = "DEMODESKDEMODESKDEMODESKDEMODESK"  # noqa: S105
@@ -241,6 +243,9 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         ),
         f"Managers and admins then need a code from an authenticator app with the key "
         f"{DEMO_TOTP_SECRET} (otpauth://totp/Inbox:demo?secret={DEMO_TOTP_SECRET}).",
+        f"Customer portal: {settings.base_url}/portal mails a sign-in link, but the demo "
+        "channels send no mail; for the demo customer Maria, open the link that "
+        f"`inbox portal link --email {DEMO_PORTAL_CUSTOMER}` prints.",
     ]
 
 

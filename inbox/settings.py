@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from inbox.rules.portal import parse_topics
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -43,6 +45,9 @@ class Settings:
     # Reverse proxies in front of ``inbox serve`` that append the client to X-Forwarded-For;
     # 0: the header is ignored and the socket's peer is the client (sign-in throttling).
     trusted_proxy_hops: int = 0
+    # The topics of the portal's new-ticket form and the team each picks
+    # (``inbox.rules.portal.parse_topics``); blank: one topic per team, and "Something else".
+    portal_topics: str = ""
 
     @property
     def blob_dir(self) -> Path:
@@ -81,6 +86,11 @@ def _normalize_database_url(url: str) -> str:
     return url
 
 
+def _portal_topics(text: str) -> str:
+    parse_topics(text)  # a mistake shows at start-up, not when a customer opens the form
+    return text
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("INBOX_DATA_DIR", "./var")).resolve()
@@ -108,6 +118,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         accounts_token=env.get("INBOX_ACCOUNTS_TOKEN", ""),
         accounts_timeout_seconds=float(env.get("INBOX_ACCOUNTS_TIMEOUT_SECONDS", 10)),
         trusted_proxy_hops=int(env.get("INBOX_TRUSTED_PROXY_HOPS", 0)),
+        portal_topics=_portal_topics(env.get("INBOX_PORTAL_TOPICS", "")),
     )
 
 

@@ -34,6 +34,7 @@ from inbox.models.help import (
     HelpSearchMiss,
 )
 from inbox.models.messages import Attachment, Message
+from inbox.models.portal import PortalLink, PortalSession
 from inbox.models.sla import (
     SLA_TARGETS,
     BusinessCalendar,
@@ -89,6 +90,8 @@ __all__ = [
     "Notification",
     "OneTimeCode",
     "Outbox",
+    "PortalLink",
+    "PortalSession",
     "RecoveryCode",
     "SatisfactionSurvey",
     "SavedView",

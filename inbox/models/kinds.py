@@ -25,10 +25,13 @@ class MessageKind(StrEnum):
     CALL_NOTE = "call_note"
     INTERNAL_NOTE = "internal_note"
     SYSTEM = "system"
+    PORTAL = "portal"  # written by a signed-in customer on the portal (``/portal``)
 
 
 # Messages the customer sees and writes, which move the SLA clocks.
-PUBLIC_MESSAGE_KINDS = frozenset({MessageKind.EMAIL, MessageKind.CHAT, MessageKind.SOCIAL})
+PUBLIC_MESSAGE_KINDS = frozenset(
+    {MessageKind.EMAIL, MessageKind.CHAT, MessageKind.SOCIAL, MessageKind.PORTAL}
+)
 
 
 class Direction(StrEnum):

@@ -30,4 +30,10 @@ FAILED_SIGN_INS = AddressLimit(
 RESET_REQUESTS = AddressLimit(
     "password_reset", limit=10, window=timedelta(hours=1), label="password reset requests"
 )
-ADDRESS_LIMITS = {rule.kind: rule for rule in (FAILED_SIGN_INS, RESET_REQUESTS)}
+# Customers asking the portal for a sign-in link (``inbox.actions.portal.signin``).
+PORTAL_LINK_REQUESTS = AddressLimit(
+    "portal_link", limit=20, window=timedelta(hours=1), label="portal sign-in link requests"
+)
+ADDRESS_LIMITS = {
+    rule.kind: rule for rule in (FAILED_SIGN_INS, RESET_REQUESTS, PORTAL_LINK_REQUESTS)
+}

@@ -51,6 +51,16 @@ PUBLIC_ROUTES = {
     "/help/images/{content_hash:str}",
     "/help/sitemap.xml",
     "/sitemap.xml",
+    # The customer portal: no agent, and the portal's own session (``inbox.web.portal``).
+    "/portal",
+    "/portal/sign-in",
+    "/portal/sign-out",
+    "/portal/tickets",
+    "/portal/find",
+    "/portal/tickets/{ref:str}",
+    "/portal/tickets/{ref:str}/replies",
+    "/portal/new",
+    "/portal/files/{file_id:int}",
 }
 # Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
 PUBLIC = {"exclude_from_auth": True}
