@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
+from inbox.actions.chat.filing import ChatFiling
 from inbox.actions.inbound.email import EmailFiling
 from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
 from inbox.actions.rows import table_of
@@ -98,7 +99,7 @@ class KindFiling(Protocol):
         ...
 
 
-FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling()}
+FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling(), ChannelKind.CHAT: ChatFiling()}
 
 
 @dataclass(frozen=True)
