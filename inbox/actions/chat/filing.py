@@ -132,6 +132,7 @@ def file_chat_message(
         message_id=message.id,
     )
     if new_ticket:
+        record_system_event(session, ticket, None, _who(visitor))
         add_entry(
             session,
             conversation,
@@ -147,6 +148,19 @@ def file_chat_message(
     session.add(visitor)
     finish_item(session, row, "done", "")
     return IngestOutcome("done", ticket.reference, new_ticket=new_ticket)
+
+
+def _who(visitor: ChatVisitor) -> str:
+    """What the agents learn of the visitor when the chat opens: a typed email is a claim."""
+    if visitor.verified:
+        return f"Chat from a signed-in user of the site (id {visitor.external_id}): verified."
+    said = f"Chat from an anonymous visitor who gave the name {visitor.name!r}"
+    if visitor.claimed_email:
+        said += (
+            f" and the email address {visitor.claimed_email} (a claim, not proven: nothing is"
+            " mailed to it)"
+        )
+    return said + "."
 
 
 def _subject(text: str) -> str:

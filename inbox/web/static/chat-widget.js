@@ -67,8 +67,17 @@
   }
 
   var badge = el("span", { "class": "badge", "aria-hidden": "true", hidden: "" });
+  // A speech bubble (lucide's message-circle), drawn here: no font has to carry it.
+  var SVG = "http://www.w3.org/2000/svg";
+  var bubble = document.createElementNS(SVG, "svg");
+  [["viewBox", "0 0 24 24"], ["width", "26"], ["height", "26"], ["fill", "none"], ["stroke", "currentColor"],
+   ["stroke-width", "2"], ["stroke-linecap", "round"], ["stroke-linejoin", "round"], ["aria-hidden", "true"]]
+    .forEach(function (a) { bubble.setAttribute(a[0], a[1]); });
+  var path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", "M7.9 20A9 9 0 1 0 4 16.1L2 22Z");
+  bubble.appendChild(path);
   var launcher = el("button", { type: "button", "class": "launcher", "aria-label": "Chat with us", "aria-expanded": "false", "aria-controls": "inbox-chat-panel" }, [
-    el("span", { "class": "launcher-icon", "aria-hidden": "true", text: "💬" }), badge
+    bubble, badge
   ]);
   var closeButton = el("button", { type: "button", "class": "close", "aria-label": "Close the chat", text: "×" });
   var referenceLine = el("p", { "class": "reference", hidden: "" });
