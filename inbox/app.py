@@ -63,6 +63,9 @@ from inbox.web.auth import (
     cookie_name,
     secure_cookies,
 )
+from inbox.web.chat.hub import ChatHub
+from inbox.web.chat.socket import chat_socket
+from inbox.web.chat.widget import ChatWidgetPages
 from inbox.web.headers import add_security_headers
 from inbox.web.help.pages import HelpPages, SitemapPages
 from inbox.web.live.socket import live_socket
@@ -170,6 +173,7 @@ def create_app(
     rt, broker = runtime or start_runtime(settings)
     channels = realtime_channels(settings.realtime_url)
     live = LiveUpdates(start_realtime(rt, channels), channels, rt.db, settings)
+    chat = ChatHub(live.publisher, channels, rt.db, settings)
     accounts = account_directory(rt)
     started = services is not None
     if services is None and background and settings.in_process_workers:
@@ -238,6 +242,9 @@ def create_app(
             PortalTicketPages,
             healthz,
             live_socket,
+            # live chat: the widget, its demo and the visitor's socket
+            ChatWidgetPages,
+            chat_socket,
             create_static_files_router(
                 path="/static",
                 directories=[ROOT / "inbox" / "web" / "static"],
@@ -255,7 +262,7 @@ def create_app(
                 lambda: partial(probe_services, settings), sync_to_thread=False
             ),
         },
-        state=State({"db": rt.db, "settings": settings, "live": live}),
+        state=State({"db": rt.db, "settings": settings, "live": live, "chat": chat}),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],
         guards=[ticket_scope_guard],
         csrf_config=csrf_config(settings),
@@ -281,6 +288,6 @@ def create_app(
             HTTPException: http_error_handler,
         },
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[on_startup, live.start],
-        on_shutdown=[live.stop, on_shutdown],
+        on_startup=[on_startup, live.start, chat.start],
+        on_shutdown=[chat.stop, live.stop, on_shutdown],
     )

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlmodel import Session
 
+from inbox.actions.chat.replies import reply_by_chat
 from inbox.actions.email_out import reply_by_email
 from inbox.models import Agent, Channel, Message, Ticket
 from inbox.models.kinds import ChannelKind
@@ -34,7 +35,7 @@ class Replier(Protocol):
     ) -> Message: ...
 
 
-REPLIERS: dict[str, Replier] = {ChannelKind.EMAIL: reply_by_email}
+REPLIERS: dict[str, Replier] = {ChannelKind.EMAIL: reply_by_email, ChannelKind.CHAT: reply_by_chat}
 
 
 def reply_to_customer(

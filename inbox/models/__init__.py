@@ -22,6 +22,7 @@ from inbox.models.agents import (
     TeamMember,
 )
 from inbox.models.channels import Channel, InboundItem
+from inbox.models.chat import ChatConversation, ChatEntry, ChatVisitor
 from inbox.models.customers import Customer, CustomerIdentity
 from inbox.models.escalations import SlaAlert, SlaAlertMail, SlaEscalationRule
 from inbox.models.followups import FollowupSettings, SatisfactionSurvey, TicketSnooze
@@ -70,6 +71,9 @@ __all__ = [
     "BusinessCalendar",
     "CallNote",
     "Channel",
+    "ChatConversation",
+    "ChatEntry",
+    "ChatVisitor",
     "Customer",
     "CustomerIdentity",
     "CustomerTag",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from inbox.mail.inbound import read_mail
+from inbox.parsing.chat import read_chat
 from inbox.parsing.items import Arrival, PendingRaw, Unread
 
 # Keyed by the channel kind's value (``inbox.models.kinds.ChannelKind``), which is not imported
 # here: it would bring the models into every parser process.
-READERS: dict[str, Callable[[PendingRaw], Arrival]] = {"email": read_mail}
+READERS: dict[str, Callable[[PendingRaw], Arrival]] = {"email": read_mail, "chat": read_chat}
 
 
 def read_pending(pending: PendingRaw) -> Arrival:

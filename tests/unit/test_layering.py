@@ -12,7 +12,7 @@ COMPOSITION_ROOTS = ("inbox/app.py", "inbox/cli/")
 FRAMEWORKS = ("litestar", "dramatiq", "uvicorn", "websockets")
 WEB = ROOT / "inbox" / "web"
 # inbox/web by URL area, and the few modules every area shares.
-WEB_AREAS = {"account", "admin", "api", "help", "live", "portal", "public", "reports", "tickets"}
+WEB_AREAS = {"account", "admin", "api", "chat", "help", "live", "portal", "public", "reports", "tickets"}
 WEB_SHARED = {"__init__", "auth", "forms", "headers"}
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "websocket"}
 
@@ -276,7 +276,7 @@ def _routes(path: Path) -> list[tuple[str, str]]:
 
 def test_the_json_api_is_served_from_api_and_websockets_from_live() -> None:
     """Everything under /api/ (bearer tokens, JSON) and nothing else lives in ``api/``; the
-    websockets live in ``live/``."""
+    agents' websockets live in ``live/``, the chat visitor's (its own protocol) in ``chat/``."""
     routes = [
         (_area(str(path.relative_to(ROOT))), kind, route)
         for path in sorted(WEB.rglob("*.py"))
@@ -288,7 +288,9 @@ def test_the_json_api_is_served_from_api_and_websockets_from_live() -> None:
     misplaced = [
         f"{area}: {kind} {route}"
         for area, kind, route in routes
-        if route.startswith("/api/") != (area == "api") or (kind == "websocket") != (area == "live")
+        if route.startswith("/api/") != (area == "api")
+        or (kind == "websocket" and area not in ("live", "chat"))
+        or (area == "live" and kind != "websocket")
     ]
     assert misplaced == []
 

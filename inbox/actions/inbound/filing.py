@@ -27,6 +27,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from inbox.actions.chat.filing import ChatFiling
 from inbox.actions.inbound.email import EmailFiling
 from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
 from inbox.actions.rows import table_of
@@ -99,7 +100,7 @@ class KindFiling(Protocol):
         ...
 
 
-FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling()}
+FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling(), ChannelKind.CHAT: ChatFiling()}
 
 
 @dataclass(frozen=True)

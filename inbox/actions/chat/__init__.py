@@ -1,0 +1,2 @@
+"""Live chat's writes: chat channels, visitors, conversations, the filing of visitors'
+messages and agents' replies to them."""

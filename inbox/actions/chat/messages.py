@@ -1,0 +1,85 @@
+"""A visitor's message, from the socket to its ticket: masked, stored raw
+(``store_inbound``: the visitor and client id are its remote key, so a resend is stored
+once), then filed at once on the inbound pipeline's own path (``process_inbound_item`` and
+``FILINGS["chat"]``), so that the socket's ack carries the message's number and the ticket's
+reference. An item whose filing fails stays pending: the pipeline's job files it later,
+and the visitor's resend finds it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from inbox.actions.chat.filing import entry_of_client_id
+from inbox.actions.inbound.filing import process_inbound_item, record_processing_failure
+from inbox.actions.inbound.items import savepoint
+from inbox.actions.inbound.store import store_inbound
+from inbox.blobs import BlobStore
+from inbox.models import ChatVisitor, InboundItem, Ticket
+from inbox.rules.masking import mask_sensitive
+from inbox.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RawChat:
+    remote_key: str
+    raw: bytes
+    size: int
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class ChatAck:
+    client_id: str
+    seq: int
+    reference: str
+    masked: tuple[str, ...] = ()
+
+
+def take_visitor_message(
+    session: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    *,
+    visitor: ChatVisitor,
+    client_id: str,
+    text: str,
+) -> ChatAck | None:
+    """The ack of the visitor's message, stored and filed; the same ack for a resend. None
+    when filing failed this time (the item is kept, and filed later)."""
+    masked = mask_sensitive(text)
+    raw = json.dumps(
+        {
+            "visitor_id": visitor.id,
+            "client_id": client_id,
+            "text": masked.text,
+            "masked": list(masked.found),
+        },
+        ensure_ascii=False,
+    ).encode()
+    remote_key = f"{visitor.id}:{client_id}"
+    store_inbound(session, visitor.channel_id, [RawChat(remote_key, raw, len(raw))])
+    row = session.exec(
+        select(InboundItem).where(
+            InboundItem.channel_id == visitor.channel_id, InboundItem.remote_key == remote_key
+        )
+    ).one()
+    if row.state == "pending":
+        try:
+            with savepoint(session):
+                process_inbound_item(session, settings, blobs, row.id or 0)
+        except Exception as exc:
+            log.warning("chat message %s not filed yet", row.id, exc_info=True)
+            record_processing_failure(session, row.id or 0, f"{type(exc).__name__}: {exc}")
+            return None
+    found = entry_of_client_id(session, visitor.id or 0, client_id)
+    if found is None:
+        return None
+    entry, conversation = found
+    ticket = session.get(Ticket, conversation.ticket_id)
+    return ChatAck(client_id, entry.seq, ticket.reference if ticket else "", masked.found)

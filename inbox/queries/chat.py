@@ -1,0 +1,78 @@
+"""Reads for live chat: a conversation's entries as the visitor sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from inbox.models import ChatConversation, ChatEntry, Ticket
+
+MAX_ENTRIES = 500  # what one welcome or resume sends at most
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    id: int
+    reference: str
+    status: str  # "open" or "ended"
+    last_seq: int
+    ticket_id: int
+
+
+def conversation_view(session: Session, conversation: ChatConversation) -> ConversationView:
+    ticket = session.get(Ticket, conversation.ticket_id)
+    return ConversationView(
+        conversation.id or 0,
+        ticket.reference if ticket else "",
+        conversation.state,
+        conversation.last_seq,
+        conversation.ticket_id,
+    )
+
+
+def latest_conversation(session: Session, visitor_id: int) -> ConversationView | None:
+    """The visitor's newest conversation, open or ended."""
+    conversation = session.exec(
+        select(ChatConversation)
+        .where(ChatConversation.visitor_id == visitor_id)
+        .order_by(col(ChatConversation.id).desc())
+    ).first()
+    return conversation_view(session, conversation) if conversation else None
+
+
+def entries_since(session: Session, conversation_id: int, since: int) -> list[ChatEntry]:
+    return list(
+        session.exec(
+            select(ChatEntry)
+            .where(ChatEntry.conversation_id == conversation_id, col(ChatEntry.seq) > since)
+            .order_by(col(ChatEntry.seq))
+            .limit(MAX_ENTRIES)
+        )
+    )
+
+
+def visitor_of_ticket(session: Session, ticket_id: int) -> int | None:
+    return session.exec(
+        select(ChatConversation.visitor_id).where(ChatConversation.ticket_id == ticket_id)
+    ).first()
+
+
+def entry_frame(entry: ChatEntry) -> dict[str, object]:
+    """The ``message`` frame of an entry."""
+    frame: dict[str, object] = {
+        "type": "message",
+        "seq": entry.seq,
+        "author": entry.author,
+        "name": entry.name,
+        "text": entry.text,
+        "at": _iso(entry.created_at),
+    }
+    if entry.client_id is not None:
+        frame["client_id"] = entry.client_id
+    return frame
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")

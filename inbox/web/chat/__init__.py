@@ -1,0 +1,2 @@
+"""Live chat's public side: the widget a site embeds, its demo page, and the visitor's
+websocket (``socket``), served to its sockets by this process's ``hub``."""

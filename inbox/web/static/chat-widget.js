@@ -1,0 +1,386 @@
+/* The desk's live-chat widget, for any site: <script src="BASE/chat/widget.js" data-widget="K" async>.
+   Vanilla JavaScript, no framework. It lives in a closed Shadow DOM (the host page's styles
+   cannot reach it, its scripts cannot read it) and speaks the protocol of docs/chat-protocol.md.
+   The visitor's token, the last message number seen and the messages not yet acked are kept in
+   localStorage, so the chat survives reloads and other tabs; a lost connection is retried
+   with backoff, unacked messages are sent again under their client ids (stored once), and the
+   conversation resumes from the last number seen.
+   window.InboxChat.setSuggester(fn): fn(topic) returns a promise of [{title, url}], shown
+   under the topic field while the visitor types (the help centre plugs in there). */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[data-widget]");
+  if (!script || window.__inboxChatLoaded) return;
+  window.__inboxChatLoaded = true;
+  var widgetKey = script.getAttribute("data-widget") || "";
+  var base = new URL(script.src, location.href);
+  var origin = base.origin;
+  var wsUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/chat/ws?widget=" + encodeURIComponent(widgetKey);
+  var storeKey = "inbox-chat:" + origin + ":" + widgetKey;
+  var HEARTBEAT_MS = 25000, PONG_WAIT_MS = 10000, TYPING_EVERY_MS = 2000, TYPING_IDLE_MS = 4000;
+
+  var api = window.InboxChat = window.InboxChat || {};
+  var suggester = null;
+  api.setSuggester = function (fn) { suggester = typeof fn === "function" ? fn : null; };
+
+  // -- what survives reloads ------------------------------------------------------------------
+  function load() {
+    try { return JSON.parse(localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { return {}; }
+  }
+  var saved = load();
+  var state = {
+    token: saved.token || null,
+    name: saved.name || "",
+    email: saved.email || "",
+    lastSeq: saved.lastSeq || 0,
+    pending: saved.pending || [], // [{client_id, text}] not acked yet
+    unread: saved.unread || 0,
+    reference: saved.reference || "",
+    started: !!saved.started
+  };
+  function persist() {
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* private mode */ }
+  }
+  window.addEventListener("storage", function (event) {
+    if (event.key !== storeKey) return;
+    var other = load();
+    if (other.token && !state.token) state.token = other.token;
+    if (other.started && !state.started) { state.started = true; showChat(); }
+  });
+
+  // -- the shadow root --------------------------------------------------------------------------
+  var host = document.createElement("div");
+  host.setAttribute("data-inbox-chat", "");
+  var root = host.attachShadow({ mode: "closed" });
+  var sheet = document.createElement("link");
+  sheet.rel = "stylesheet";
+  sheet.href = origin + "/chat/widget.css";
+  root.appendChild(sheet);
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k]; else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
+  }
+
+  var badge = el("span", { "class": "badge", "aria-hidden": "true", hidden: "" });
+  // A speech bubble (lucide's message-circle), drawn here: no font has to carry it.
+  var SVG = "http://www.w3.org/2000/svg";
+  var bubble = document.createElementNS(SVG, "svg");
+  [["viewBox", "0 0 24 24"], ["width", "26"], ["height", "26"], ["fill", "none"], ["stroke", "currentColor"],
+   ["stroke-width", "2"], ["stroke-linecap", "round"], ["stroke-linejoin", "round"], ["aria-hidden", "true"]]
+    .forEach(function (a) { bubble.setAttribute(a[0], a[1]); });
+  var path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", "M7.9 20A9 9 0 1 0 4 16.1L2 22Z");
+  bubble.appendChild(path);
+  var launcher = el("button", { type: "button", "class": "launcher", "aria-label": "Chat with us", "aria-expanded": "false", "aria-controls": "inbox-chat-panel" }, [
+    bubble, badge
+  ]);
+  var closeButton = el("button", { type: "button", "class": "close", "aria-label": "Close the chat", text: "×" });
+  var referenceLine = el("p", { "class": "reference", hidden: "" });
+  var header = el("header", {}, [el("h2", { id: "inbox-chat-title", text: "Chat with us" }), closeButton]);
+
+  // The pre-chat form: name, email (a claim until proven) and topic, with suggestions.
+  var nameInput = el("input", { id: "inbox-chat-name", name: "name", autocomplete: "name", maxlength: "200" });
+  var emailInput = el("input", { id: "inbox-chat-email", name: "email", type: "email", autocomplete: "email", maxlength: "320" });
+  var topicInput = el("textarea", { id: "inbox-chat-topic", name: "topic", rows: "3", maxlength: "4000", required: "" });
+  var suggestions = el("ul", { "class": "suggestions", "aria-label": "Articles that may help", hidden: "" });
+  var startButton = el("button", { type: "submit", "class": "primary", text: "Start chat" });
+  var form = el("form", { "class": "prechat" }, [
+    el("label", { "for": "inbox-chat-name", text: "Your name" }), nameInput,
+    el("label", { "for": "inbox-chat-email", text: "Your email (optional)" }), emailInput,
+    el("label", { "for": "inbox-chat-topic", text: "How can we help?" }), topicInput,
+    suggestions, startButton
+  ]);
+
+  var log = el("ol", { "class": "messages", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var typingLine = el("p", { "class": "typing", "aria-live": "polite" });
+  var status = el("p", { "class": "status", role: "status" });
+  var input = el("textarea", { id: "inbox-chat-input", rows: "2", maxlength: "4000", "aria-label": "Your message", placeholder: "Write a message…" });
+  var sendButton = el("button", { type: "submit", "class": "primary", text: "Send" });
+  var endButton = el("button", { type: "button", "class": "end", text: "End chat" });
+  var newButton = el("button", { type: "button", "class": "primary", hidden: "", text: "Start a new chat" });
+  var composer = el("form", { "class": "composer" }, [input, sendButton]);
+  var chatView = el("div", { "class": "chat", hidden: "" }, [referenceLine, log, typingLine, status, composer, el("div", { "class": "actions" }, [endButton, newButton])]);
+  var panel = el("section", { id: "inbox-chat-panel", "class": "panel", role: "dialog", "aria-labelledby": "inbox-chat-title", hidden: "" }, [header, form, chatView]);
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  // -- showing ----------------------------------------------------------------------------------
+  var isOpen = false;
+  function setUnread(n) {
+    state.unread = n;
+    persist();
+    badge.textContent = n > 9 ? "9+" : String(n);
+    if (n > 0) badge.removeAttribute("hidden"); else badge.setAttribute("hidden", "");
+    launcher.setAttribute("aria-label", n > 0 ? "Chat with us, " + n + " unread" : "Chat with us");
+  }
+  function openPanel() {
+    isOpen = true;
+    panel.removeAttribute("hidden");
+    launcher.setAttribute("aria-expanded", "true");
+    setUnread(0);
+    fitViewport();
+    (state.started ? input : nameInput).focus();
+    if (!socket) connect();
+  }
+  function closePanel() {
+    isOpen = false;
+    panel.setAttribute("hidden", "");
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+  function showChat() {
+    form.setAttribute("hidden", "");
+    chatView.removeAttribute("hidden");
+  }
+  launcher.addEventListener("click", function () { if (isOpen) closePanel(); else openPanel(); });
+  closeButton.addEventListener("click", closePanel);
+  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") closePanel(); });
+
+  // On phones the keyboard shrinks the visual viewport: the panel follows it, so the input stays in view.
+  function fitViewport() {
+    var vv = window.visualViewport;
+    if (!vv || !isOpen) return;
+    panel.style.setProperty("--inbox-chat-height", Math.floor(vv.height) + "px");
+    panel.style.setProperty("--inbox-chat-top", Math.floor(vv.offsetTop) + "px");
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", fitViewport);
+    window.visualViewport.addEventListener("scroll", fitViewport);
+  }
+
+  var seen = {}; // seq -> true, in the current conversation
+  function addMessage(frame) {
+    if (frame.seq) {
+      if (seen[frame.seq]) return;
+      seen[frame.seq] = true;
+      if (frame.seq > state.lastSeq) state.lastSeq = frame.seq;
+    }
+    if (frame.client_id) {
+      var mine = root.querySelector('[data-client-id="' + CSS.escape(frame.client_id) + '"]');
+      if (mine) { mine.classList.remove("unsent"); mine.setAttribute("data-seq", frame.seq); return; }
+    }
+    var who = frame.author === "visitor" ? "You" : (frame.name || (frame.author === "agent" ? "Agent" : ""));
+    var item = el("li", { "class": "message " + frame.author }, [
+      el("span", { "class": "who", text: who }),
+      el("span", { "class": "text", text: frame.text })
+    ]);
+    if (frame.seq) item.setAttribute("data-seq", frame.seq);
+    if (frame.client_id) item.setAttribute("data-client-id", frame.client_id);
+    if (frame.unsent) item.classList.add("unsent");
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    if (!isOpen && frame.author !== "visitor" && frame.seq) setUnread(state.unread + 1);
+    persist();
+  }
+  function setReference(reference) {
+    if (!reference) return;
+    state.reference = reference;
+    referenceLine.textContent = "Your reference is " + reference;
+    referenceLine.removeAttribute("hidden");
+    persist();
+  }
+
+  // -- the socket -------------------------------------------------------------------------------
+  var socket = null, retries = 0, heartbeat = null, pongTimer = null, stopped = false, greeted = false;
+  function send(frame) {
+    if (socket && socket.readyState === 1 && greeted) { socket.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
+  function connect() {
+    if (socket) return;
+    stopped = false;
+    greeted = false;
+    status.textContent = "Connecting…";
+    var ws = socket = new WebSocket(wsUrl);
+    ws.onopen = function () {
+      var hello = { type: "hello", token: state.token };
+      if (state.name) hello.name = state.name;
+      if (state.email) hello.email = state.email;
+      if (api.identity) hello.identity = api.identity;
+      ws.send(JSON.stringify(hello));
+      heartbeat = setInterval(function () {
+        if (ws.readyState !== 1) return;
+        ws.send(JSON.stringify({ type: "ping" }));
+        clearTimeout(pongTimer);
+        pongTimer = setTimeout(function () { ws.close(); }, PONG_WAIT_MS);
+      }, HEARTBEAT_MS);
+    };
+    ws.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      receive(frame);
+    };
+    ws.onclose = function (event) {
+      clearInterval(heartbeat);
+      clearTimeout(pongTimer);
+      if (socket === ws) socket = null;
+      greeted = false;
+      if (event.code === 1000 && event.reason === "idle") { status.textContent = "Paused while you were away."; return; }
+      if (stopped) return;
+      var delay = Math.min(30000, 1000 * Math.pow(2, retries++)) * (0.5 + Math.random() / 2);
+      status.textContent = "Connection lost; trying again…";
+      setTimeout(connect, delay);
+    };
+  }
+  function receive(frame) {
+    switch (frame.type) {
+      case "welcome":
+        retries = 0;
+        greeted = true;
+        status.textContent = "";
+        state.token = frame.token;
+        if (frame.conversation) {
+          state.started = true;
+          showChat();
+          setReference(frame.conversation.reference);
+          frame.conversation.messages.forEach(addMessage);
+          if (frame.conversation.status === "ended") chatEnded();
+          if (frame.conversation.last_seq > state.lastSeq) send({ type: "resume", since: state.lastSeq });
+        }
+        persist();
+        state.pending.forEach(function (p) { send({ type: "message", client_id: p.client_id, text: p.text }); });
+        break;
+      case "ack":
+        state.pending = state.pending.filter(function (p) { return p.client_id !== frame.client_id; });
+        setReference(frame.reference);
+        var mine = root.querySelector('[data-client-id="' + CSS.escape(frame.client_id) + '"]');
+        if (mine) mine.classList.remove("unsent");
+        persist();
+        break;
+      case "message":
+        addMessage(frame);
+        if (frame.author === "agent") typingLine.textContent = "";
+        break;
+      case "typing":
+        typingLine.textContent = frame.active ? (frame.name || "Someone") + " is typing…" : "";
+        break;
+      case "agent":
+        status.textContent = frame.name + " has joined the chat.";
+        break;
+      case "queue":
+        status.textContent = "You are number " + frame.position + " in the queue.";
+        break;
+      case "ended":
+        chatEnded();
+        break;
+      case "error":
+        if (frame.code === "rate_limited") {
+          status.textContent = "Slow down a little; your message will follow in a moment.";
+          setTimeout(function () { state.pending.forEach(function (p) { if (p.client_id === frame.client_id) send({ type: "message", client_id: p.client_id, text: p.text }); }); }, 3000);
+        } else if (frame.code !== "idle") {
+          status.textContent = frame.detail || "Something went wrong.";
+        }
+        break;
+      case "pong":
+        clearTimeout(pongTimer);
+        break;
+    }
+  }
+  function chatEnded() {
+    typingLine.textContent = "";
+    status.textContent = "This chat has ended. Thank you!";
+    composer.setAttribute("hidden", "");
+    endButton.setAttribute("hidden", "");
+    newButton.removeAttribute("hidden");
+  }
+
+  // -- writing ----------------------------------------------------------------------------------
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + Math.random().toString(36).slice(2);
+  }
+  function say(text) {
+    text = text.trim();
+    if (!text) return;
+    var pending = { client_id: newClientId(), text: text };
+    state.pending.push(pending);
+    persist();
+    addMessage({ author: "visitor", text: text, client_id: pending.client_id, unsent: true });
+    if (!send({ type: "message", client_id: pending.client_id, text: text }) && !socket) connect();
+  }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    state.name = nameInput.value.trim();
+    state.email = emailInput.value.trim();
+    state.started = true;
+    persist();
+    showChat();
+    var topic = topicInput.value;
+    if (socket) { socket.close(); socket = null; } // say hello again, with the name
+    connect();
+    say(topic);
+    input.focus();
+  });
+  composer.addEventListener("submit", function (event) {
+    event.preventDefault();
+    say(input.value);
+    input.value = "";
+    typing(false);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); composer.requestSubmit(); }
+  });
+  var typingSent = 0, typingOn = false, typingIdle = null;
+  function typing(active) {
+    var now = Date.now();
+    clearTimeout(typingIdle);
+    if (active) typingIdle = setTimeout(function () { typing(false); }, TYPING_IDLE_MS);
+    if (active === typingOn && (!active || now - typingSent < TYPING_EVERY_MS)) return;
+    typingOn = active;
+    typingSent = now;
+    send({ type: "typing", active: active });
+  }
+  input.addEventListener("input", function () { typing(input.value.length > 0); });
+  endButton.addEventListener("click", function () { send({ type: "end" }); });
+  newButton.addEventListener("click", function () {
+    seen = {};
+    state.lastSeq = 0;
+    state.reference = "";
+    persist();
+    while (log.firstChild) log.removeChild(log.firstChild);
+    referenceLine.setAttribute("hidden", "");
+    composer.removeAttribute("hidden");
+    endButton.removeAttribute("hidden");
+    newButton.setAttribute("hidden", "");
+    status.textContent = "";
+    input.focus();
+  });
+
+  // Suggested articles while the topic is typed, once something provides them.
+  var suggestTimer = null;
+  topicInput.addEventListener("input", function () {
+    clearTimeout(suggestTimer);
+    if (!suggester) return;
+    suggestTimer = setTimeout(function () {
+      Promise.resolve(suggester(topicInput.value)).then(function (articles) {
+        while (suggestions.firstChild) suggestions.removeChild(suggestions.firstChild);
+        (articles || []).slice(0, 5).forEach(function (a) {
+          var link = el("a", { href: a.url, target: "_blank", rel: "noopener", text: a.title });
+          suggestions.appendChild(el("li", {}, [link]));
+        });
+        if (suggestions.firstChild) suggestions.removeAttribute("hidden"); else suggestions.setAttribute("hidden", "");
+      }, function () { /* no suggestions then */ });
+    }, 250);
+  });
+
+  function start() {
+    document.body.appendChild(host);
+    nameInput.value = state.name;
+    emailInput.value = state.email;
+    setUnread(state.unread);
+    if (state.reference) setReference(state.reference);
+    if (state.started || state.token) {
+      if (state.started) showChat();
+      connect(); // unread messages and the badge, even with the panel closed
+    }
+    if (state.pending.length) {
+      state.pending.forEach(function (p) { addMessage({ author: "visitor", text: p.text, client_id: p.client_id, unsent: true }); });
+    }
+  }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,167 @@
+"""Live chat in Chromium: a visitor on a shop's page, served from another origin, chats with an
+agent who answers from the ticket page; the visitor reloads mid-chat and keeps the
+conversation; the widget works at a phone's width."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.processes import Deployment, free_port, run_cli
+from tests.support.served import PASSPHRASE, create_agent
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+# The shop's own styles try hard to break whatever is on the page.
+HOSTILE_CSS = "button, input, textarea, li { display: none !important; color: red !important; }"
+# A host page may always reach into its own DOM; the test opens the widget's shadow root so that
+# Playwright's locators see inside it, as the visitor's eyes do.
+OPEN_SHADOW_ROOTS = """
+const attach = Element.prototype.attachShadow;
+Element.prototype.attachShadow = function (init) {
+  return attach.call(this, {...init, mode: "open"});
+};
+"""
+
+
+class Shop:
+    """A page of another site (its own port: its own origin) that embeds the widget."""
+
+    def __init__(self, base_url: str, widget_key: str, port: int) -> None:
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width, initial-scale=1'>"
+            f"<title>Shop</title><style>{HOSTILE_CSS}</style></head>"
+            "<body><h1>The shop</h1><p>Everything for your payments.</p>"
+            f'<script src="{base_url}/chat/widget.js" data-widget="{widget_key}" async></script>'
+            "</body></html>"
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/html; charset=utf-8")
+                self.send_header("content-length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.port = port
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> Shop:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def shop(server: Deployment) -> Iterator[Shop]:
+    port = free_port()
+    output = run_cli(
+        server.env,
+        *("channel", "add-chat", "--name", "Shop chat"),
+        *("--origin", f"http://127.0.0.1:{port}", "--origin", server.base_url),
+    )
+    widget_key = output.strip().splitlines()[-2].removeprefix("widget key: ")
+    with Shop(server.base_url, widget_key, port) as started:
+        yield started
+
+
+def visitor_page(browser: Any, shop: Shop, width: int = 1440, height: int = 900) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script(OPEN_SHADOW_ROOTS)
+    page = context.new_page()
+    page.goto(shop.origin)
+    page.locator("button.launcher").wait_for()
+    return page
+
+
+def agent_page(browser: Any, server: Deployment, path: str) -> Any:
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    page.goto(f"{server.base_url}{path}")
+    page.fill("input[name=email]", "alex@example.test")
+    page.fill("input[name=password]", PASSPHRASE)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    return page
+
+
+def test_a_visitor_on_another_site_chats_with_an_agent_and_keeps_the_chat_across_a_reload(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    create_agent(server, "alex@example.test", "Alex Agent")
+    visitor = visitor_page(browser, shop)
+    launcher = visitor.locator("button.launcher")
+    assert launcher.is_visible()  # the shop's hostile styles do not reach inside the widget
+    launcher.click()
+    visitor.fill("#inbox-chat-name", "Maria Lopez")
+    visitor.fill("#inbox-chat-email", "maria@example.org")
+    visitor.fill("#inbox-chat-topic", "My card payment failed twice")
+    visitor.click("text=Start chat")
+    reference_line = visitor.locator("p.reference")
+    reference_line.wait_for()
+    reference = reference_line.inner_text().removeprefix("Your reference is ").strip()
+    visitor.locator("li.message.system", has_text=reference).wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visitor.screenshot(path=str(SHOTS / "chat-visitor.png"))
+
+    agent = agent_page(browser, server, f"/tickets/{reference}")
+    entry = agent.locator("li.msg.kind-chat.dir-inbound", has_text="My card payment failed twice")
+    entry.wait_for()
+    assert entry.locator(".icon-message-circle").count() == 1
+    agent.check("#tab-reply")
+    agent.fill("#reply-body", "Sorry about that! Which card was it?")
+    agent.click("form.composer.reply button[type=submit]")
+
+    answer = visitor.locator("li.message.agent", has_text="Which card was it?")
+    answer.wait_for()
+    assert "Alex Agent" in answer.inner_text()
+
+    visitor.reload()
+    visitor.locator("button.launcher").click()
+    visitor.locator("li.message.agent", has_text="Which card was it?").wait_for()
+    assert visitor.locator("li.message.visitor", has_text="failed twice").count() == 1
+    assert reference in visitor.locator("p.reference").inner_text()
+    visitor.fill("#inbox-chat-input", "The one ending in 1111")
+    visitor.keyboard.press("Enter")
+    agent.locator("li.msg.kind-chat", has_text="The one ending in 1111").wait_for()
+    visitor.locator("li.message.visitor:not(.unsent)", has_text="ending in 1111").wait_for()
+    agent.screenshot(path=str(SHOTS / "chat-agent.png"), full_page=True)
+    visitor.screenshot(path=str(SHOTS / "chat-visitor-after-reload.png"))
+
+
+def test_the_widget_fits_a_phone_and_is_usable_from_the_keyboard(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    visitor = visitor_page(browser, shop, width=390, height=844)
+    visitor.keyboard.press("Tab")  # the launcher is the first thing to reach
+    visitor.keyboard.press("Enter")
+    visitor.locator("#inbox-chat-name").wait_for()
+    visitor.keyboard.type("Ana")
+    visitor.keyboard.press("Tab")
+    visitor.keyboard.type("ana@example.org")
+    visitor.keyboard.press("Tab")
+    visitor.keyboard.type("Where is my refund?")
+    visitor.keyboard.press("Tab")
+    visitor.keyboard.press("Enter")
+    visitor.locator("p.reference").wait_for()
+    box = visitor.locator("#inbox-chat-input").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert box["y"] + box["height"] <= 844
+    assert visitor.locator("ol.messages").get_attribute("aria-live") == "polite"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visitor.screenshot(path=str(SHOTS / "chat-phone.png"))
+    visitor.keyboard.press("Escape")
+    assert visitor.locator("section.panel").is_hidden()

@@ -1,0 +1,445 @@
+"""The chat visitor's websocket protocol (docs/chat-protocol.md), driven with a real websocket
+client against real ``inbox serve`` processes: every frame, every limit, every error.
+
+Embedded by default; with ``INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis`` the desk
+runs on PostgreSQL with a separate worker, and a second web process shares the hub on Redis:
+the visitor talks to one process while the agent answers through the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import col, select
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
+
+from inbox.db import Database
+from inbox.models import Channel, ChatVisitor, CustomerIdentity, InboundItem, Message
+from tests.support.processes import Deployment, run_cli, web_process
+from tests.support.served import api_token, create_agent
+
+BROKER = os.environ.get("INBOX_TEST_BROKER", "")
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.skipif(BROKER == "amqp", reason="the chat tests scale out on Redis only"),
+]
+SITE = "http://shop.example.test:8080"
+WAIT = 20.0
+
+
+class Chat:
+    """A chat channel of a served desk, added through the command line."""
+
+    def __init__(self, server: Deployment, *origins: str) -> None:
+        args = [a for o in (origins or (SITE,)) for a in ("--origin", o)]
+        self.output = run_cli(server.env, "channel", "add-chat", "--name", "Chat", *args)
+        lines = self.output.strip().splitlines()
+        self.widget_key = lines[-2].removeprefix("widget key: ")
+        self.identity_secret = lines[-1].removeprefix("identity secret: ")
+        self.server = server
+
+    def open(self, address: str | None = None, origin: str = SITE) -> ClientConnection:
+        base = (address or self.server.base_url).replace("http://", "ws://")
+        return connect(
+            f"{base}/chat/ws?widget={self.widget_key}", origin=Origin(origin), open_timeout=10
+        )
+
+
+def database(server: Deployment) -> Database:
+    return Database(
+        server.env["INBOX_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://")
+    )
+
+
+def send(ws: ClientConnection, **frame: Any) -> None:
+    ws.send(json.dumps(frame))
+
+
+def receive(ws: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The first frame ``wanted`` accepts (frames before it are passed over)."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            frame = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        seen.append(frame)
+        if wanted(frame):
+            return frame
+    raise AssertionError(f"no such frame within {WAIT}s; received {seen}")
+
+
+def of_type(kind: str, **fields: Any) -> Callable[[dict[str, Any]], bool]:
+    return lambda f: f.get("type") == kind and all(f.get(k) == v for k, v in fields.items())
+
+
+def hello(ws: ClientConnection, token: str | None = None, **extra: Any) -> dict[str, Any]:
+    send(ws, type="hello", token=token, **extra)
+    return receive(ws, of_type("welcome"))
+
+
+def say(ws: ClientConnection, text: str, client_id: str | None = None) -> dict[str, Any]:
+    client_id = client_id or uuid.uuid4().hex
+    send(ws, type="message", client_id=client_id, text=text)
+    return receive(ws, of_type("ack", client_id=client_id))
+
+
+def api(server: Deployment, token: str, method: str, path: str, **kw: Any) -> Any:
+    response = httpx.request(
+        method,
+        f"{server.base_url}/api/v1{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+        **kw,
+    )
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+@pytest.fixture
+def agent_token(server: Deployment) -> str:
+    create_agent(server, "alex@example.test", "Alex Agent")
+    return api_token(server, "alex@example.test")
+
+
+@pytest.fixture
+def second_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
+    """Another web process of the same desk when it scales out; else the same one."""
+    if not BROKER:
+        yield server.base_url
+        return
+    with web_process(server.env, tmp_path / "serve2.log") as address:
+        yield address
+
+
+def test_add_chat_prints_the_snippet_key_and_secret_and_a_running_desk_serves_it_at_once(
+    server: Deployment,
+) -> None:
+    chat = Chat(server, SITE, "https://www.example.test")
+
+    assert re.search(
+        rf'<script src="{server.base_url}/chat/widget.js" data-widget="{chat.widget_key}" '
+        r"async></script>",
+        chat.output,
+    )
+    assert re.fullmatch(r"[\w-]{20,}", chat.widget_key)
+    assert len(chat.identity_secret) >= 32
+    db = database(server)
+    with db.reading() as session:
+        channel = session.exec(select(Channel).where(Channel.name == "Chat")).one()
+        assert channel.kind == "chat" and chat.identity_secret not in channel.secrets_encrypted
+        assert channel.config["origins"] == [SITE, "https://www.example.test"]
+    db.dispose()
+    with chat.open(origin="https://www.example.test") as ws:  # no restart needed
+        assert hello(ws)["conversation"] is None
+    script = httpx.get(f"{server.base_url}/chat/widget.js", timeout=10)
+    assert script.status_code == 200 and "attachShadow" in script.text
+    assert script.headers["content-type"].startswith("text/javascript")
+
+
+def test_a_socket_from_a_site_not_listed_or_for_an_unknown_widget_is_refused_before_upgrade(
+    server: Deployment,
+) -> None:
+    chat = Chat(server)
+    for origin in ("http://evil.example", "http://shop.example.test:8081", "null"):
+        with pytest.raises(InvalidStatus) as refused:
+            chat.open(origin=origin)
+        assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as unknown:
+        connect(f"{server.base_url.replace('http', 'ws')}/chat/ws?widget=nope", origin=Origin(SITE))
+    assert unknown.value.response.status_code == 403
+
+
+def test_the_first_message_opens_a_ticket_the_ack_names_and_a_resend_is_stored_once(
+    server: Deployment, agent_token: str
+) -> None:
+    chat = Chat(server)
+    with chat.open() as ws:
+        welcome = hello(ws, name="Maria Lopez", email="maria@example.org")
+        assert welcome["conversation"] is None and welcome["token"].startswith("v")
+        ack = say(ws, "I cannot log in to my account", client_id="c-1")
+        assert ack["seq"] == 1 and re.fullmatch(r"[A-Z]+-[0-9A-Z-]+", ack["reference"])
+        mine = receive(ws, of_type("message", seq=1))
+        assert mine["author"] == "visitor" and mine["client_id"] == "c-1"
+        assert mine["text"] == "I cannot log in to my account" and "T" in mine["at"]
+        note = receive(ws, of_type("message", author="system"))
+        assert ack["reference"] in note["text"]
+
+        again = say(ws, "I cannot log in to my account", client_id="c-1")
+        assert again == ack
+
+    ticket = api(server, agent_token, "GET", f"/tickets/{ack['reference']}")
+    assert ticket["channel_kind"] == "chat" and ticket["subject"] == "I cannot log in to my account"
+    inbound = [m for m in ticket["messages"] if m["direction"] == "inbound"]
+    assert [m["body_text"] for m in inbound] == ["I cannot log in to my account"]
+    assert inbound[0]["kind"] == "chat" and inbound[0]["verification"] == "unverified"
+    db = database(server)
+    with db.reading() as session:
+        items = session.exec(select(InboundItem)).all()
+        assert [(i.remote_key.split(":")[1], i.state) for i in items] == [("c-1", "done")]
+    db.dispose()
+
+
+def test_a_returning_visitor_is_welcomed_back_into_the_open_chat_and_resumes_after_a_number(
+    server: Deployment,
+) -> None:
+    chat = Chat(server)
+    with chat.open() as ws:
+        token = hello(ws, name="Maria")["token"]
+        first = say(ws, "first")
+        say(ws, "second")
+    with chat.open() as ws:
+        welcome = hello(ws, token)
+        conversation = welcome["conversation"]
+        assert welcome["token"] == token
+        assert conversation["reference"] == first["reference"]
+        assert conversation["status"] == "open"
+        texts = [m["text"] for m in conversation["messages"]]
+        assert texts[0] == "first" and "second" in texts
+        assert conversation["last_seq"] == conversation["messages"][-1]["seq"]
+
+        send(ws, type="resume", since=1)
+        resumed = [receive(ws, of_type("message")) for _ in range(conversation["last_seq"] - 1)]
+        assert [m["seq"] for m in resumed] == list(range(2, conversation["last_seq"] + 1))
+    with chat.open() as ws:  # a token of another desk or a forged one: a new visitor
+        assert hello(ws, token[:-2] + "00")["conversation"] is None
+
+
+def test_an_agents_reply_reaches_every_socket_of_the_visitor_and_an_internal_note_none(
+    server: Deployment, second_web: str, agent_token: str
+) -> None:
+    chat = Chat(server)
+    with chat.open() as tab_one:
+        token = hello(tab_one, name="Maria")["token"]
+        reference = say(tab_one, "Is my refund on its way?")["reference"]
+        with chat.open(second_web) as tab_two:
+            hello(tab_two, token)
+            api(server, agent_token, "POST", f"/tickets/{reference}/notes", json={"body": "hush"})
+            api(
+                server,
+                agent_token,
+                "POST",
+                f"/tickets/{reference}/replies",
+                json={"body": "Yes, it left us this morning."},
+            )
+            for tab in (tab_one, tab_two):
+                reply = receive(tab, of_type("message", author="agent"))
+                assert reply["text"] == "Yes, it left us this morning."
+                assert reply["name"] == "Alex Agent" and "client_id" not in reply
+    ticket = api(server, agent_token, "GET", f"/tickets/{reference}")
+    outbound = [m for m in ticket["messages"] if m["direction"] == "outbound"]
+    assert [(m["kind"], m["delivery"]) for m in outbound] == [("chat", "sent")]
+    with chat.open() as ws:  # what the visitor sees holds the reply and never the note
+        texts = [m["text"] for m in hello(ws, token)["conversation"]["messages"]]
+        assert "Yes, it left us this morning." in texts and "hush" not in texts
+
+
+def test_bad_json_unknown_frames_and_frames_before_hello_get_error_frames_and_the_socket_goes_on(
+    server: Deployment,
+) -> None:
+    chat = Chat(server)
+    with chat.open() as ws:
+        send(ws, type="message", client_id="x", text="too early")
+        assert receive(ws, of_type("error"))["code"] == "hello_first"
+        hello(ws)
+        ws.send("{not json")
+        assert receive(ws, of_type("error"))["code"] == "bad_json"
+        ws.send("[1, 2]")
+        assert receive(ws, of_type("error"))["code"] == "bad_json"
+        send(ws, type="dance")
+        assert receive(ws, of_type("error"))["code"] == "unknown_type"
+        send(ws, type="message", client_id="", text="hi")
+        assert receive(ws, of_type("error"))["code"] == "invalid"
+        send(ws, type="message", client_id="x" * 65, text="hi")
+        assert receive(ws, of_type("error"))["code"] == "invalid"
+        send(ws, type="resume", since="yesterday")
+        assert receive(ws, of_type("error"))["code"] == "invalid"
+        send(ws, type="hello", token=None)
+        assert receive(ws, of_type("error"))["code"] == "already_greeted"
+        send(ws, type="ping")
+        receive(ws, of_type("pong"))
+        assert say(ws, "still here")["seq"] == 1
+
+
+def test_a_frame_over_8_kib_closes_the_socket_with_1009(server: Deployment) -> None:
+    chat = Chat(server)
+    with chat.open() as ws:
+        hello(ws)
+        send(ws, type="message", client_id="big", text="x" * 8200)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+def test_bursts_of_ten_pass_then_a_flood_is_refused_and_closed_while_other_visitors_go_on(
+    server: Deployment,
+) -> None:
+    chat = Chat(server)
+    with chat.open() as flood, chat.open() as calm:
+        hello(flood)
+        hello(calm)
+        for n in range(10):
+            send(flood, type="message", client_id=f"ok-{n}", text=f"message {n}")
+        acks = {receive(flood, of_type("ack"))["client_id"] for _ in range(10)}
+        assert acks == {f"ok-{n}" for n in range(10)}
+        send(flood, type="message", client_id="eleven", text="one too many")
+        refused = receive(flood, of_type("error"))
+        assert refused["code"] == "rate_limited" and refused["client_id"] == "eleven"
+
+        started = time.monotonic()
+        assert say(calm, "I am not slowed")["seq"] == 1
+        assert time.monotonic() - started < 5
+
+        with pytest.raises(ConnectionClosed) as closed:
+            for n in range(40):
+                send(flood, type="message", client_id=f"more-{n}", text="more")
+            while True:
+                flood.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
+def test_ending_the_chat_answers_ended_on_every_socket_and_a_new_message_opens_a_new_ticket(
+    server: Deployment, agent_token: str
+) -> None:
+    chat = Chat(server)
+    with chat.open() as ws, chat.open() as other_tab:
+        token = hello(ws)["token"]
+        first = say(ws, "Thanks, that is all")["reference"]
+        hello(other_tab, token)
+        send(ws, type="end")
+        receive(ws, of_type("ended"))
+        receive(other_tab, of_type("ended"))
+        second = say(ws, "Oh, one more thing")["reference"]
+        assert second != first
+    ticket = api(server, agent_token, "GET", f"/tickets/{first}")
+    assert any("chat ended by the visitor" in m["body_text"] for m in ticket["messages"])
+
+
+def test_typing_travels_from_visitor_to_agent_and_from_agent_to_visitor(
+    server: Deployment, agent_token: str
+) -> None:
+    from tests.integration.test_live import cookie_header, open_live, receive_until, sign_in
+
+    chat = Chat(server)
+    with chat.open() as visitor:
+        hello(visitor, name="Maria")
+        reference = say(visitor, "Hello?")["reference"]
+        cookies = cookie_header(sign_in(server.base_url, "alex@example.test"))
+        with open_live(
+            server.base_url, server, path=f"/live?ticket={reference}", cookies=cookies
+        ) as agent:
+            receive_until(agent, lambda m: 'id="presence"' in m or True, "the live page")
+            send(visitor, type="typing", active=True)
+            receive_until(agent, lambda m: "Maria (visitor) is typing" in m, "visitor typing")
+            agent.send(json.dumps({"type": "typing", "HEADERS": {"HX-Request": "true"}}))
+            typing = receive(visitor, of_type("typing", active=True))
+            assert typing["name"] == "Alex Agent"
+
+
+def test_card_numbers_are_masked_before_they_are_stored_and_the_visitor_is_told_gently(
+    server: Deployment, agent_token: str
+) -> None:
+    chat = Chat(server)
+    with chat.open() as ws:
+        hello(ws)
+        reference = say(ws, "my card 4111 1111 1111 1111 and code 123456")["reference"]
+        mine = receive(ws, of_type("message", author="visitor"))
+        assert "4111" not in mine["text"] and "1111" in mine["text"]
+        assert "123456" not in mine["text"]
+        gentle = receive(ws, lambda f: f.get("author") == "system" and "never" in f["text"])
+        assert "card number" in gentle["text"]
+    ticket = api(server, agent_token, "GET", f"/tickets/{reference}")
+    bodies = json.dumps(ticket)
+    assert "4111 1111 1111 1111" not in bodies and "123456" not in bodies
+    assert "Masked for your safety" in bodies
+    db = database(server)
+    with db.reading() as session:
+        assert all(b"4111 1111" not in i.raw for i in session.exec(select(InboundItem)))
+    db.dispose()
+
+
+def _sign(secret: str, user_id: str) -> str:
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def test_a_signed_identity_makes_the_visitor_verified_and_joins_their_customer_record(
+    server: Deployment, agent_token: str
+) -> None:
+    chat = Chat(server)
+    identity = {"id": "user-42", "email": "ana@example.org", "name": "Ana"}
+    with chat.open() as ws:
+        send(ws, type="hello", token=None, identity={**identity, "hash": "0" * 64})
+        assert receive(ws, of_type("error"))["code"] == "identity_refused"
+    with chat.open() as ws:
+        hello(ws, identity={**identity, "hash": _sign(chat.identity_secret, "user-42")})
+        first = say(ws, "signed in and stuck")["reference"]
+    with chat.open() as ws:  # another browser of the same user: the same conversation
+        welcome = hello(ws, identity={**identity, "hash": _sign(chat.identity_secret, "user-42")})
+        assert welcome["conversation"]["reference"] == first
+    ticket = api(server, agent_token, "GET", f"/tickets/{first}")
+    assert [m["verification"] for m in ticket["messages"] if m["direction"] == "inbound"] == [
+        "authenticated"
+    ]
+    assert ticket["customer"]["name"] == "Ana"
+    db = database(server)
+    with db.reading() as session:
+        visitor = session.exec(select(ChatVisitor).where(col(ChatVisitor.verified))).one()
+        kinds = {
+            (i.kind, i.value, i.verified_at is not None)
+            for i in session.exec(
+                select(CustomerIdentity).where(CustomerIdentity.customer_id == visitor.customer_id)
+            )
+        }
+        assert ("email", "ana@example.org", True) in kinds
+    db.dispose()
+
+
+def test_an_email_typed_in_the_form_is_a_claim_that_joins_no_customer_and_gets_no_mail(
+    server: Deployment, agent_token: str
+) -> None:
+    chat = Chat(server)
+    with chat.open() as ws:
+        hello(ws, name="Someone", email="ceo@example.org")
+        reference = say(ws, "please send me the statements of ceo@example.org")["reference"]
+    ticket = api(server, agent_token, "GET", f"/tickets/{reference}")
+    assert all(i.get("kind") != "email" for i in ticket["customer"]["identities"])
+    api(server, agent_token, "POST", f"/tickets/{reference}/replies", json={"body": "Hello!"})
+    db = database(server)
+    with db.reading() as session:
+        outbound = session.exec(select(Message).where(Message.direction == "outbound")).all()
+        assert [(m.kind, m.channel_kind) for m in outbound] == [("chat", "chat")]
+        identities = session.exec(
+            select(CustomerIdentity).where(CustomerIdentity.value == "ceo@example.org")
+        ).all()
+        assert identities == []
+    db.dispose()
+
+
+def test_a_socket_idle_for_longer_than_its_channel_allows_is_closed(server: Deployment) -> None:
+    chat = Chat(server)
+    db = database(server)
+    with db.unit_of_work() as session:
+        channel = session.exec(select(Channel).where(Channel.name == "Chat")).one()
+        channel.config = {**channel.config, "idle_seconds": 1}
+        session.add(channel)
+    db.dispose()
+    with chat.open() as ws:
+        hello(ws)
+        assert receive(ws, of_type("error"))["code"] == "idle"
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
