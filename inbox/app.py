@@ -77,6 +77,7 @@ from inbox.web.tickets.page import TicketPages
 from inbox.web.tickets.scope import ticket_scope_guard
 from inbox.web.tickets.sla import TicketSlaPages
 from inbox.web.tickets.workspace import WorkspacePages
+from inbox.web.webhooks import MetaWebhookPages
 from workers.accounts import account_directory
 from workers.bootstrap import start_realtime, start_runtime
 from workers.health import probe_services
@@ -221,6 +222,8 @@ def create_app(
             # reports, the public survey
             ReportPages,
             SurveyPages,
+            # the platforms' webhooks
+            MetaWebhookPages,
             healthz,
             live_socket,
             create_static_files_router(

@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from inbox.cli import channels, people, processes
+from inbox.cli import channels, people, processes, social
 from inbox.errors import DomainError
 from inbox.settings import Settings, get_settings
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="channel_command", required=True
     )
     channels.register(channel)
+    social.register(channel)
     return parser
 
 

@@ -41,6 +41,8 @@ PUBLIC_ROUTES = {
     "/password/forgot",
     "/password/reset",
     "/survey/{token:str}",
+    # Meta's webhook: its signature over the raw body is the key (inbox.web.webhooks).
+    "/webhooks/meta",
 }
 # Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
 PUBLIC = {"exclude_from_auth": True}
