@@ -47,7 +47,7 @@ class MetaConnector:
         self.push: PushReceiver | None = MetaWebhook()
 
     def account_id(self, config: Mapping[str, str]) -> str:
-        return str(config.get(self.id_key, ""))
+        return str(config.get(self.id_key) or config.get("account_id") or "")
 
     def deliver(self, config: Mapping[str, str], outbound: Outbound) -> DeliveryReport:
         recipient = outbound.recipients[0] if outbound.recipients else ""
