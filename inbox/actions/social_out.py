@@ -6,7 +6,7 @@ Instagram the ``messaging_type`` (RESPONSE inside 24 hours, MESSAGE_TAG with the
 tag up to 7 days), on WhatsApp a text inside 24 hours or the channel's approved template
 after. The connector adds the recipient and sends it (``workers.actors``). A reply the
 platform would refuse for its window is not queued at all: ``Conflict`` says why, as the
-composer did before the agent wrote (``social_reply_window``).
+composer did before the agent wrote (``inbox.queries.social.social_reply_window``).
 """
 
 from __future__ import annotations
@@ -15,41 +15,19 @@ import json
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from inbox.actions.email_out import MAX_REPLY_CHARS, _earlier_reply, _reply_key
 from inbox.actions.outbox import queue_outbound
 from inbox.actions.tickets import check_reply_not_stale, set_status, touch_ticket
 from inbox.errors import Conflict, InvalidInput
 from inbox.events import MessageAdded, record
-from inbox.models import Agent, Channel, Message, SocialConversation, Ticket, utcnow
+from inbox.models import Agent, Channel, Message, Ticket, utcnow
 from inbox.models.kinds import Direction, MessageKind
+from inbox.queries.social import conversation_of, social_reply_window
 from inbox.rules.masking import mask_sensitive
-from inbox.rules.social_window import ReplyWindow, reply_window
+from inbox.rules.social_window import ReplyWindow
 from inbox.settings import Settings
-
-
-def conversation_of(session: Session, ticket: Ticket) -> SocialConversation | None:
-    """The platform conversation the ticket answers (its latest, after merges)."""
-    return session.exec(
-        select(SocialConversation)
-        .where(SocialConversation.ticket_id == ticket.id)
-        .order_by(col(SocialConversation.last_inbound_at).desc())
-    ).first()
-
-
-def social_reply_window(session: Session, ticket: Ticket) -> ReplyWindow | None:
-    """How a reply on this ticket would go out; None for a ticket not on a social channel."""
-    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
-    conversation = conversation_of(session, ticket)
-    if channel is None or conversation is None:
-        return None
-    return reply_window(
-        channel.kind,
-        conversation.last_inbound_at,
-        utcnow(),
-        has_template=bool(channel.config.get("template")),
-    )
 
 
 def reply_on_social(
@@ -77,14 +55,9 @@ def reply_on_social(
         raise InvalidInput("a reply may have at most 100,000 characters")
     channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
     conversation = conversation_of(session, ticket)
-    if channel is None or conversation is None:
+    window = social_reply_window(session, ticket, channel)
+    if channel is None or conversation is None or window is None:
         raise Conflict("this ticket has no conversation to answer on its platform")
-    window = reply_window(
-        channel.kind,
-        conversation.last_inbound_at,
-        utcnow(),
-        has_template=bool(channel.config.get("template")),
-    )
     if not window.open:
         raise Conflict(window.note)
     text = mask_sensitive(body).text

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from inbox.models import Channel, InboundItem
+from inbox.models import Channel, InboundItem, SocialConversation, Ticket, utcnow
+from inbox.rules.social_window import ReplyWindow, reply_window
 
 
 def enabled_channels_of(session: Session, kinds: Sequence[str]) -> list[Channel]:
@@ -30,3 +31,28 @@ def last_events(session: Session) -> dict[int, datetime]:
         )
     ).all()
     return {channel_id: at for channel_id, at in rows if at is not None}
+
+
+def conversation_of(session: Session, ticket: Ticket) -> SocialConversation | None:
+    """The platform conversation the ticket answers (its latest)."""
+    return session.exec(
+        select(SocialConversation)
+        .where(SocialConversation.ticket_id == ticket.id)
+        .order_by(col(SocialConversation.last_inbound_at).desc())
+    ).first()
+
+
+def social_reply_window(
+    session: Session, ticket: Ticket, channel: Channel | None
+) -> ReplyWindow | None:
+    """How a reply on this ticket would go out, for the composer to say before the agent
+    writes; None for a ticket that is not a platform conversation."""
+    conversation = conversation_of(session, ticket) if channel is not None else None
+    if channel is None or conversation is None:
+        return None
+    return reply_window(
+        channel.kind,
+        conversation.last_inbound_at,
+        utcnow(),
+        template=str((channel.config.get("template") or {}).get("name", "")),
+    )

@@ -35,8 +35,9 @@ class ReplyWindow:
 
 
 def reply_window(
-    kind: str, last_inbound_at: datetime | None, now: datetime, *, has_template: bool = False
+    kind: str, last_inbound_at: datetime | None, now: datetime, *, template: str = ""
 ) -> ReplyWindow:
+    """``template``: the name of the WhatsApp channel's approved template, if it has one."""
     if kind not in ("messenger", "instagram", "whatsapp"):
         return ReplyWindow("text")
     platform = {"messenger": "Messenger", "instagram": "Instagram", "whatsapp": "WhatsApp"}[kind]
@@ -44,13 +45,15 @@ def reply_window(
         return ReplyWindow("closed", note=f"The customer has not written on {platform} yet.")
     standard_end = last_inbound_at + STANDARD_WINDOW
     if now < standard_end:
-        return ReplyWindow("text", standard_end)
+        return ReplyWindow(
+            "text", standard_end, f"{platform} takes replies until {_when(standard_end)}."
+        )
     if kind == "whatsapp":
-        if has_template:
+        if template:
             return ReplyWindow(
                 "template",
                 note=f"The 24-hour window closed {_when(standard_end)}: the reply goes out as "
-                "the channel's approved template, with your text as its parameter.",
+                f"the approved template “{template}”, with your text as its parameter.",
             )
         return ReplyWindow(
             "closed",

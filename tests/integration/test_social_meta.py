@@ -6,6 +6,7 @@ Graph API's refusals."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -45,7 +46,7 @@ from tests.support.social_platforms import (
     whatsapp_message,
     whatsapp_status,
 )
-from tests.support.web import Client
+from tests.support.web import Client, sign_in
 from workers.runtime import Runtime
 
 SECRET = "app-secret-1"
@@ -392,3 +393,29 @@ def test_a_revoked_page_token_fails_the_reply_and_turns_the_channel_red(
     assert found.health_detail.startswith("Meta refused the messenger token")
     assert TOKEN not in found.health_detail + (message.delivery_error or "")
     assert channel(db, channel_id).health == "failing"
+
+
+def test_the_composer_says_when_the_window_closed_before_the_agent_writes(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    _, reference, _ = _messenger_ticket(client, db, settings, graph, rt)
+    sign_in(client)
+    page = client.get(f"/tickets/{reference}").text
+    assert "Messenger takes replies until" in page
+    _age_conversation(db, 8 * 24)
+    page = client.get(f"/tickets/{reference}").text
+    assert "The 7-day window to answer on Messenger closed" in page
+    assert re.search(r'<textarea id="reply-body"[^>]* disabled', page)
+
+
+def test_the_ticket_page_shows_the_delivery_ticks_of_a_whatsapp_reply(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    _, reference, agent_id = _whatsapp_ticket(client, db, settings, graph, rt)
+    reply(db, settings, reference, agent_id, "Approved")
+    send_due(db)
+    assert _post(client, whatsapp_status(PHONE_ID, "wamid.OUT1", "delivered")) == 200
+    file_pending(rt)
+    sign_in(client)
+    page = client.get(f"/tickets/{reference}").text
+    assert '<span class="delivery delivery-delivered">delivered</span>' in page
