@@ -17,6 +17,7 @@ from inbox.actions.signin.two_factor import second_factor_required, set_known_to
 from inbox.actions.sla.clocks import recompute_sla
 from inbox.actions.sla.escalations import EscalationRuleFields, save_escalation_rule
 from inbox.actions.sla.policies import CalendarFields, PolicyFields, save_calendar, save_policy
+from inbox.actions.social_demo import load_social_demo
 from inbox.actions.tickets import add_note, open_ticket, set_status, update_ticket
 from inbox.errors import Conflict
 from inbox.models import Agent, Channel, Message, Team, TeamMember, Ticket, utcnow
@@ -230,8 +231,11 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         create_macro(session, actor=agents[0], fields=fields)
     _load_sla(session, agents[0])
     _load_followups(session, settings, agents[2])
+    social = load_social_demo(session, settings, agents[2])
     return [
         f"Loaded {len(STORIES)} demo tickets on {len(CHANNELS)} channels.",
+        f"Loaded {social} direct-message conversations on Telegram, Messenger, Instagram, "
+        "WhatsApp and X.",
         *(
             f"Sign in as {email} ({role}) with password {DEMO_PASSWORD}"
             for email, _, role in AGENTS

@@ -4,11 +4,11 @@ shows each channel's last event and, in red, why it is failing."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from inbox.actions.channels import record_channel_health
 from inbox.db import Database
-from inbox.models import Channel
+from inbox.models import Channel, SocialConversation, Ticket
 from inbox.settings import Settings
 from inbox.signing import SecretBox
 from tests.support.processes import run_cli, run_cli_unchecked
@@ -108,3 +108,20 @@ def test_the_list_shows_the_last_event_and_a_refused_token_in_red_with_the_reaso
     line = next(line for line in run_cli(env, "channel", "list").splitlines() if "Bot" in line)
     assert " RED " in line and line.endswith("Telegram refused the bot token (Unauthorized)")
     assert "never" in line  # no event yet
+
+
+def test_the_demo_fills_each_platform_with_a_conversation_an_agent_can_answer(
+    env: dict[str, str], db: Database
+) -> None:
+    out = run_cli(env, "demo")
+    assert "direct-message conversations on Telegram, Messenger, Instagram, WhatsApp and X" in out
+    with db.reading() as session:
+        kinds = {
+            kind
+            for kind in session.exec(
+                select(Ticket.channel_kind).join(
+                    SocialConversation, col(SocialConversation.ticket_id) == Ticket.id
+                )
+            ).all()
+        }
+    assert kinds == {"telegram", "messenger", "instagram", "whatsapp", "x"}
