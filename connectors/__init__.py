@@ -1,4 +1,4 @@
-"""Transports between the help desk and the outside world (email today; chat and social next).
+"""Transports between the help desk and the outside world: email, and the social platforms.
 
 A leaf package: it imports nothing from ``inbox`` or ``workers``. Callers pick a connector by
 channel kind instead of branching on it (``connectors.base`` describes the interface)::
@@ -19,9 +19,29 @@ from connectors.base import (
     RawInbound,
 )
 from connectors.email import EmailConnector
-from connectors.errors import ConnectorError, PermanentConnectorError, TransientConnectorError
+from connectors.errors import (
+    ConnectorError,
+    CredentialsRefused,
+    PermanentConnectorError,
+    TransientConnectorError,
+)
+from connectors.meta import MetaConnector
+from connectors.telegram import TelegramConnector
+from connectors.x import XConnector
 
-_REGISTRY: dict[str, Connector] = {connector.kind: connector for connector in (EmailConnector(),)}
+_REGISTRY: dict[str, Connector] = {
+    connector.kind: connector
+    for connector in (
+        EmailConnector(),
+        TelegramConnector(),
+        MetaConnector("messenger", "page_id"),
+        MetaConnector("instagram", "account_id"),
+        MetaConnector("whatsapp", "phone_number_id"),
+        XConnector(),
+    )
+}
+# The kinds Meta pushes to its one webhook, /webhooks/meta.
+META_KINDS = ("messenger", "instagram", "whatsapp")
 
 
 def get(kind: str) -> Connector:
@@ -39,8 +59,10 @@ def pulled_kinds() -> list[str]:
 
 
 __all__ = [
+    "META_KINDS",
     "Connector",
     "ConnectorError",
+    "CredentialsRefused",
     "DeliveryReport",
     "EmailConnector",
     "Outbound",

@@ -18,11 +18,19 @@ class ConnectorError(Exception):
     (SMTP reply code), ``server_text`` the server's own words, both for display and triage."""
 
     def __init__(
-        self, message: str, *, code: int | None = None, server_text: str | None = None
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        server_text: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.server_text = server_text
+        # Seconds the platform asked us to wait before the next try (a 429's Retry-After,
+        # Telegram's ``parameters.retry_after``, X's ``x-rate-limit-reset``), when it said.
+        self.retry_after = retry_after
 
 
 class TransientConnectorError(ConnectorError):
@@ -33,6 +41,11 @@ class TransientConnectorError(ConnectorError):
 class PermanentConnectorError(ConnectorError):
     """Retrying will not help until someone changes something: 5xx replies, rejected
     credentials, a folder that does not exist, an unusable configuration."""
+
+
+class CredentialsRefused(PermanentConnectorError):
+    """The platform refused the channel's token or secret: nothing will get through until an
+    administrator gives the channel a new one, so the channel shows red with the reason."""
 
 
 def without_secret(text: str, secret: str) -> str:

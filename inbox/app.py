@@ -86,6 +86,7 @@ from inbox.web.tickets.page import TicketPages
 from inbox.web.tickets.scope import ticket_scope_guard
 from inbox.web.tickets.sla import TicketSlaPages
 from inbox.web.tickets.workspace import WorkspacePages
+from inbox.web.webhooks import MetaWebhookPages
 from workers.accounts import account_directory
 from workers.bootstrap import start_realtime, start_runtime
 from workers.health import probe_services
@@ -240,6 +241,8 @@ def create_app(
             # the customer portal
             PortalSignInPages,
             PortalTicketPages,
+            # the platforms' webhooks
+            MetaWebhookPages,
             healthz,
             live_socket,
             # live chat: the widget, its demo and the visitor's socket

@@ -18,6 +18,7 @@ from inbox.actions.signin.two_factor import second_factor_required, set_known_to
 from inbox.actions.sla.clocks import recompute_sla
 from inbox.actions.sla.escalations import EscalationRuleFields, save_escalation_rule
 from inbox.actions.sla.policies import CalendarFields, PolicyFields, save_calendar, save_policy
+from inbox.actions.social_demo import load_social_demo
 from inbox.actions.tickets import add_note, open_ticket, set_status, update_ticket
 from inbox.errors import Conflict
 from inbox.models import Agent, Channel, Message, Team, TeamMember, Ticket, utcnow
@@ -234,8 +235,11 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
     _load_sla(session, agents[0])
     _load_followups(session, settings, agents[2])
     articles = load_help_articles(session, agents[1])
+    social = load_social_demo(session, settings, agents[2])
     return [
         f"Loaded {len(STORIES)} demo tickets on {len(CHANNELS)} channels.",
+        f"Loaded {social} direct-message conversations on Telegram, Messenger, Instagram, "
+        "WhatsApp and X.",
         f"Published {articles} help-centre articles at /help.",
         *(
             f"Sign in as {email} ({role}) with password {DEMO_PASSWORD}"

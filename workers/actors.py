@@ -9,7 +9,12 @@ from sqlmodel import col, select
 
 import connectors
 from connectors.base import DeliverySession, Outbound
-from connectors.errors import PermanentConnectorError, TransientConnectorError
+from connectors.errors import (
+    CredentialsRefused,
+    PermanentConnectorError,
+    TransientConnectorError,
+)
+from inbox.actions.channels import record_channel_health
 from inbox.actions.outbox import (
     ClaimedDelivery,
     claim_deliveries,
@@ -52,12 +57,16 @@ def deliver_outbox_items(outbox_ids: list[int]) -> None:
             for channel in session.exec(select(Channel).where(col(Channel.id).in_(channel_ids)))
         }
     connections: dict[int, DeliverySession] = {}
-    unreachable: dict[int | None, str] = {}
+    unreachable: dict[int | None, TransientConnectorError] = {}
     try:
         for item in claimed:
-            if item.channel_id in unreachable:
-                # Its server just failed us: back to the queue, with the others' backoff.
-                _record_failure(item.outbox_id, unreachable[item.channel_id], permanent=False)
+            failed = unreachable.get(item.channel_id)
+            if failed is not None:
+                # Its server just failed us: back to the queue, with the others' backoff and
+                # the wait the platform asked for.
+                _record_failure(
+                    item.outbox_id, str(failed), permanent=False, retry_after=failed.retry_after
+                )
                 continue
             error = _deliver(rt, item, channels.get(item.channel_id), connections)
             if error is not None:
@@ -78,8 +87,8 @@ def _deliver(
     claimed: ClaimedDelivery,
     channel: Channel | None,
     connections: dict[int, DeliverySession],
-) -> str | None:
-    """Send one claimed row and record the outcome; returns the error of a transient failure."""
+) -> TransientConnectorError | None:
+    """Send one claimed row and record the outcome; returns a transient failure."""
     outbox_id = claimed.outbox_id
     if channel is None or channel.id is None:
         _record_failure(outbox_id, "the channel of this message no longer exists", permanent=True)
@@ -92,19 +101,26 @@ def _deliver(
             connector = connectors.get(channel.kind)
             connection = connector.open_session(rt.box.open(channel.secrets_encrypted))
             connections[channel.id] = connection
-        connection.deliver(outbound)
+        report = connection.deliver(outbound)
     except TransientConnectorError as exc:
-        _record_failure(outbox_id, str(exc), permanent=False)
-        return str(exc)
+        _record_failure(outbox_id, str(exc), permanent=False, retry_after=exc.retry_after)
+        return exc
+    except CredentialsRefused as exc:
+        # Nothing gets through until an administrator replaces the token: the channel is red.
+        _record_failure(outbox_id, str(exc), permanent=True)
+        with rt.db.unit_of_work() as session:
+            record_channel_health(session, channel.id, "failing", str(exc))
     except (PermanentConnectorError, LookupError, ValueError) as exc:
         _record_failure(outbox_id, str(exc), permanent=True)
     else:
         with rt.db.unit_of_work() as session:
-            record_delivery_sent(session, claimed)
+            record_delivery_sent(session, claimed, external_id=report.external_id)
     return None
 
 
-def _record_failure(outbox_id: int, error: str, *, permanent: bool) -> None:
+def _record_failure(
+    outbox_id: int, error: str, *, permanent: bool, retry_after: float | None = None
+) -> None:
     rt = get_runtime()
     with rt.db.unit_of_work() as session:
         record_delivery_failure(
@@ -113,4 +129,5 @@ def _record_failure(outbox_id: int, error: str, *, permanent: bool) -> None:
             error,
             permanent=permanent,
             retry_base_seconds=rt.settings.retry_base_seconds,
+            retry_after=retry_after,
         )

@@ -113,12 +113,15 @@ class PullWatcher(threading.Thread):
                     self._health("failing", str(exc))
                     self.stop_event.wait(60)
                     continue
+                wait = backoff
                 if isinstance(exc, ConnectorError):
                     self._health("degraded", str(exc))
+                    # The platform's own wait (a 429's retry_after, a rate-limit reset).
+                    wait = max(backoff, min(exc.retry_after or 0.0, 900.0))
                 else:
                     log.exception("watcher of channel %s crashed", self.channel_id)
                     self._health("degraded", f"{type(exc).__name__}: {exc}")
-                self.stop_event.wait(backoff)
+                self.stop_event.wait(wait)
                 backoff = min(backoff * 2, 60)
             finally:
                 self.source = None

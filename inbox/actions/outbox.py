@@ -146,7 +146,11 @@ def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[Claime
     return sorted(claimed, key=lambda item: item.outbox_id)
 
 
-def record_delivery_sent(session: Session, claimed: ClaimedDelivery) -> None:
+def record_delivery_sent(
+    session: Session, claimed: ClaimedDelivery, *, external_id: str = ""
+) -> None:
+    """``external_id``: the platform's id of what was sent, when it gave one (a social
+    platform's message id), kept on the message for the statuses that name it later."""
     now = utcnow()
     values: dict[str, Any] = {"state": "sent", "sent_at": now, "lease_until": None}
     if claimed.sealed:  # delivered: the secret need not wait here any more
@@ -158,10 +162,11 @@ def record_delivery_sent(session: Session, claimed: ClaimedDelivery) -> None:
         .execution_options(synchronize_session=False)
     )
     if claimed.message_id is not None:
+        known = {"external_id": external_id} if external_id else {}
         session.execute(
             update(Message)
             .where(col(Message.id) == claimed.message_id)
-            .values(delivery="sent", delivery_error=None)
+            .values(delivery="sent", delivery_error=None, **known)
             .execution_options(synchronize_session=False)
         )
 
@@ -171,8 +176,16 @@ def retry_delay(attempts: int, base_seconds: float) -> timedelta:
 
 
 def record_delivery_failure(
-    session: Session, outbox_id: int, error: str, *, permanent: bool, retry_base_seconds: float
+    session: Session,
+    outbox_id: int,
+    error: str,
+    *,
+    permanent: bool,
+    retry_base_seconds: float,
+    retry_after: float | None = None,
 ) -> None:
+    """``retry_after``: the seconds the platform asked us to wait, when it said; the next
+    attempt waits at least that long, and at least the backoff."""
     item = session.get(Outbox, outbox_id)
     if item is None:
         return
@@ -188,7 +201,10 @@ def record_delivery_failure(
         _set_message_delivery(session, item, "failed", error)
     else:
         item.state = "queued"
-        item.next_attempt_at = utcnow() + retry_delay(item.attempts, retry_base_seconds)
+        delay = retry_delay(item.attempts, retry_base_seconds)
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=min(retry_after, 86400)))
+        item.next_attempt_at = utcnow() + delay
         _set_message_delivery(session, item, "queued", error)
     session.add(item)
 

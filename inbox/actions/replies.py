@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from inbox.actions.chat.replies import reply_by_chat
 from inbox.actions.email_out import reply_by_email
+from inbox.actions.social_out import reply_on_social
 from inbox.models import Agent, Channel, Message, Ticket
 from inbox.models.kinds import ChannelKind
 from inbox.settings import Settings
@@ -36,6 +37,18 @@ class Replier(Protocol):
 
 
 REPLIERS: dict[str, Replier] = {ChannelKind.EMAIL: reply_by_email, ChannelKind.CHAT: reply_by_chat}
+REPLIERS.update(
+    dict.fromkeys(
+        (
+            ChannelKind.TELEGRAM,
+            ChannelKind.MESSENGER,
+            ChannelKind.INSTAGRAM,
+            ChannelKind.WHATSAPP,
+            ChannelKind.X,
+        ),
+        reply_on_social,
+    )
+)
 
 
 def reply_to_customer(

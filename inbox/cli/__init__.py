@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from inbox.cli import channels, chat, people, portal, processes
+from inbox.cli import channels, chat, people, portal, processes, social
 from inbox.errors import DomainError
 from inbox.settings import Settings, get_settings
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     channels.register(channel)
     chat.register(channel)
+    social.register(channel)
     portal.register(sub)
     return parser
 

@@ -48,14 +48,24 @@ def cmd_channel_list(args: argparse.Namespace, settings: Settings) -> int:
 
     from inbox.db import Database
     from inbox.models import Channel
+    from inbox.queries.social import last_events
 
     with Database(settings.database_url).reading() as session:
         channels = session.exec(select(Channel).order_by(col(Channel.name))).all()
-    print(f"{'NAME':20} {'KIND':8} {'ADDRESS':32} {'HEALTH':9} LAST POLLED / DETAIL")
+        events = last_events(session)
+    print(
+        f"{'NAME':20} {'KIND':9} {'ADDRESS / ACCOUNT':32} {'HEALTH':9} "
+        f"{'LAST POLLED':25} {'LAST EVENT':25} LAST ERROR"
+    )
     for c in channels:
         polled = c.last_polled_at.isoformat(timespec="seconds") if c.last_polled_at else "never"
-        detail = f" {c.health_detail}" if c.health_detail else ""
-        print(f"{c.name:20} {c.kind:8} {c.address:32} {c.health:9} {polled}{detail}")
+        event = events.get(c.id or 0)
+        last = event.isoformat(timespec="seconds") if event else "never"
+        address = c.address or str(c.config.get("account_id", ""))
+        # Red: nothing gets through until someone acts (a refused token, a wrong password).
+        health = "RED" if c.health == "failing" else c.health
+        error = c.health_detail if c.health != "ok" else ""
+        print(f"{c.name:20} {c.kind:9} {address:32} {health:9} {polled:25} {last:25} {error}")
     return 0
 
 

@@ -45,6 +45,7 @@ from inbox.models.sla import (
     SlaPolicy,
     TicketStatusChange,
 )
+from inbox.models.social import SocialConversation
 from inbox.models.tickets import (
     PRIORITIES,
     STATUS_CATEGORIES,
@@ -106,6 +107,7 @@ __all__ = [
     "SlaClockEvent",
     "SlaEscalationRule",
     "SlaPolicy",
+    "SocialConversation",
     "Team",
     "TeamMember",
     "Ticket",

@@ -16,10 +16,12 @@ THREAD_REASONS = (
     "message_id",
     "subject_tag",
     "possible_followup",
+    "conversation",  # the platform's chat or conversation of a direct message
 )
 # How far we trust that the sender is who the From header says.
 VERIFICATION_LEVELS = ("unverified", "reply_token", "authenticated", "agent")
-DELIVERY_STATES = ("queued", "sent", "failed")
+# ``delivered`` and ``read`` on channels that report them (WhatsApp).
+DELIVERY_STATES = ("queued", "sent", "failed", "delivered", "read")
 
 
 class Message(SQLModel, table=True):

@@ -7,10 +7,19 @@ from collections.abc import Callable
 from inbox.mail.inbound import read_mail
 from inbox.parsing.chat import read_chat
 from inbox.parsing.items import Arrival, PendingRaw, Unread
+from inbox.parsing.social import read_messenger, read_telegram, read_whatsapp, read_x
 
 # Keyed by the channel kind's value (``inbox.models.kinds.ChannelKind``), which is not imported
 # here: it would bring the models into every parser process.
-READERS: dict[str, Callable[[PendingRaw], Arrival]] = {"email": read_mail, "chat": read_chat}
+READERS: dict[str, Callable[[PendingRaw], Arrival]] = {
+    "email": read_mail,
+    "chat": read_chat,
+    "telegram": read_telegram,
+    "messenger": read_messenger,
+    "instagram": read_messenger,
+    "whatsapp": read_whatsapp,
+    "x": read_x,
+}
 
 
 def read_pending(pending: PendingRaw) -> Arrival:

@@ -21,7 +21,9 @@ from inbox.models import (
     TicketLink,
     TicketTag,
 )
+from inbox.queries.social import social_reply_window
 from inbox.queries.tickets import find_ticket
+from inbox.rules.social_window import ReplyWindow
 
 
 @dataclass
@@ -36,6 +38,8 @@ class TicketDetail:
     messages: list[Message]
     attachments: dict[int, list[Attachment]] = field(default_factory=dict)
     links: list[tuple[TicketLink, str]] = field(default_factory=list)
+    # On a social platform: how a reply would go out, or why it cannot (its window closed).
+    reply_window: ReplyWindow | None = None
 
 
 def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail:
@@ -68,6 +72,7 @@ def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail
         other = session.get(Ticket, other_id)
         if other is not None:
             links.append((link, other.reference))
+    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
     return TicketDetail(
         ticket=ticket,
         customer=customer,
@@ -78,11 +83,12 @@ def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail
         ),
         assignee=session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None,
         team=session.get(Team, ticket.team_id) if ticket.team_id else None,
-        channel=session.get(Channel, ticket.channel_id) if ticket.channel_id else None,
+        channel=channel,
         tags=list(
             session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id)).all()
         ),
         messages=messages,
         attachments=attachments,
         links=links,
+        reply_window=social_reply_window(session, ticket, channel),
     )

@@ -61,6 +61,8 @@ PUBLIC_ROUTES = {
     "/portal/tickets/{ref:str}/replies",
     "/portal/new",
     "/portal/files/{file_id:int}",
+    # Meta's webhook: its signature over the raw body is the key (inbox.web.webhooks).
+    "/webhooks/meta",
 }
 # Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
 PUBLIC = {"exclude_from_auth": True}

@@ -1,7 +1,7 @@
 """customer portal: single-use sign-in links and customers' sessions
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 
 ``portal_link`` holds the hash of each sign-in link mailed to a customer's address, with
 when it expires and when it was used; ``portal_session`` the hash of each session it opened.
@@ -17,7 +17,7 @@ import inbox.models.types
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

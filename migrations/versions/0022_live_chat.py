@@ -1,7 +1,7 @@
 """live chat: visitors, conversations and what each conversation showed the visitor
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 
 A chat channel's visitors (``chat_visitor``, verified only through the channel's identity
 secret), their conversations (``chat_conversation``, one ticket each) and the numbered
@@ -18,7 +18,7 @@ import inbox.models.types
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

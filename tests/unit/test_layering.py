@@ -12,7 +12,19 @@ COMPOSITION_ROOTS = ("inbox/app.py", "inbox/cli/")
 FRAMEWORKS = ("litestar", "dramatiq", "uvicorn", "websockets")
 WEB = ROOT / "inbox" / "web"
 # inbox/web by URL area, and the few modules every area shares.
-WEB_AREAS = {"account", "admin", "api", "chat", "help", "live", "portal", "public", "reports", "tickets"}
+WEB_AREAS = {
+    "account",
+    "admin",
+    "api",
+    "chat",
+    "help",
+    "live",
+    "portal",
+    "public",
+    "reports",
+    "tickets",
+    "webhooks",
+}
 WEB_SHARED = {"__init__", "auth", "forms", "headers"}
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "websocket"}
 

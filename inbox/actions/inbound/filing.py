@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from inbox.actions.chat.filing import ChatFiling
 from inbox.actions.inbound.email import EmailFiling
 from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
+from inbox.actions.inbound.social import SocialFiling
 from inbox.actions.rows import table_of
 from inbox.blobs import BlobStore
 from inbox.models import Channel, InboundItem, Ticket, utcnow
@@ -100,7 +101,20 @@ class KindFiling(Protocol):
         ...
 
 
-FILINGS: dict[str, KindFiling] = {ChannelKind.EMAIL: EmailFiling(), ChannelKind.CHAT: ChatFiling()}
+FILINGS: dict[str, KindFiling] = {
+    ChannelKind.EMAIL: EmailFiling(),
+    ChannelKind.CHAT: ChatFiling(),
+    **{
+        kind: SocialFiling()
+        for kind in (
+            ChannelKind.TELEGRAM,
+            ChannelKind.MESSENGER,
+            ChannelKind.INSTAGRAM,
+            ChannelKind.WHATSAPP,
+            ChannelKind.X,
+        )
+    },
+}
 
 
 @dataclass(frozen=True)
