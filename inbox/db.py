@@ -74,9 +74,12 @@ class Database:
     def on_commit(self, dispatcher: Dispatcher) -> None:
         self._dispatchers.append(dispatcher)
 
+    def off_commit(self, dispatcher: Dispatcher) -> None:
+        self._dispatchers.remove(dispatcher)
+
     def dispatch(self, events: list[Event]) -> None:
         if events:
-            for dispatcher in self._dispatchers:
+            for dispatcher in list(self._dispatchers):
                 dispatcher(events)
 
     @contextmanager

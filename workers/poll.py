@@ -64,6 +64,8 @@ def poll_channels(rt: Runtime, *, channel_name: str | None = None) -> list[str]:
             summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to file"
             lines.append(f"{channel.name}: {fetched} new mails fetched; {summary}")
     finally:
+        # A pass cut short (a mailbox refusing us) leaves no hook behind on later commits.
+        rt.db.off_commit(filing.stored)
         filing.close()
     return lines
 

@@ -61,6 +61,11 @@ PUBLIC_ROUTES = {
     "/portal/tickets/{ref:str}/replies",
     "/portal/new",
     "/portal/files/{file_id:int}",
+    # Live chat's visitors (``inbox.web.chat``): the widget, its socket and the page to try it.
+    "/chat/widget.js",
+    "/chat/widget.css",
+    "/chat/ws",
+    "/chat/demo",
     # Meta's webhook: its signature over the raw body is the key (inbox.web.webhooks).
     "/webhooks/meta",
 }
