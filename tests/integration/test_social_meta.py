@@ -15,11 +15,14 @@ from litestar import Litestar
 from sqlmodel import col, select
 
 from inbox.actions.calls import CallDetails, open_ticket_from_call
+from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import Conflict
 from inbox.models import (
     Agent,
+    Attachment,
     Channel,
+    Customer,
     CustomerIdentity,
     InboundItem,
     Message,
@@ -43,11 +46,13 @@ from tests.support.social_platforms import (
     FakeGraph,
     messenger_event,
     signed_webhook,
+    whatsapp_image,
     whatsapp_message,
     whatsapp_status,
 )
 from tests.support.web import Client, sign_in
 from workers.runtime import Runtime
+from workers.social_details import complete_social_message
 
 SECRET = "app-secret-1"
 TOKEN = "page-token-1"
@@ -419,3 +424,68 @@ def test_the_ticket_page_shows_the_delivery_ticks_of_a_whatsapp_reply(
     sign_in(client)
     page = client.get(f"/tickets/{reference}").text
     assert '<span class="delivery delivery-delivered">delivered</span>' in page
+
+
+def _run_details(db: Database, reference: str) -> None:
+    """The job the commit queued for the filed message, run here."""
+    for message in messages_of(db, reference):
+        if message.direction == "inbound":
+            complete_social_message(message.id or 0)
+
+
+def test_a_messenger_sender_is_named_from_the_profile_api(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    graph.profiles["6001"] = {"first_name": "Oliver", "last_name": "Grant"}
+    _, reference, _ = _messenger_ticket(client, db, settings, graph, rt)
+    assert messages_of(db, reference)[0].author_label == "6001"
+    _run_details(db, reference)
+    assert messages_of(db, reference)[0].author_label == "Oliver Grant"
+    with db.reading() as session:
+        assert [c.name for c in session.exec(select(Customer)).all()] == ["Oliver Grant"]
+
+
+def test_whatsapp_media_are_fetched_through_the_graph_media_endpoint(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    channel_id = _meta(db, settings, graph, "whatsapp", PHONE_ID)
+    graph.media["MEDIA-1"] = (b"\xff\xd8receipt-jpeg", "image/jpeg", None)
+    body = whatsapp_image(PHONE_ID, "34600111222", "wamid.IMG1", "MEDIA-1", caption="receipt")
+    assert _post(client, body) == 200
+    file_pending(rt)
+    [ticket] = tickets_of_channel(db, channel_id)
+    assert messages_of(db, ticket.reference)[0].body_text == "receipt"
+    _run_details(db, ticket.reference)
+    with db.reading() as session:
+        [attachment] = session.exec(select(Attachment)).all()
+    assert (attachment.filename, attachment.content_type) == ("image.jpeg", "image/jpeg")
+    assert BlobStore(settings.blob_dir).get(attachment.content_hash) == b"\xff\xd8receipt-jpeg"
+    media_gets = [r for r in graph.requests if r[1].startswith("/media-file/")]
+    assert media_gets and media_gets[0][2]["authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("problem", ["oversized", "elsewhere"])
+def test_whatsapp_media_too_large_or_from_another_host_is_not_fetched_and_the_ticket_says_so(
+    client: Client,
+    db: Database,
+    settings: Settings,
+    graph: FakeGraph,
+    rt: Runtime,
+    problem: str,
+) -> None:
+    channel_id = _meta(db, settings, graph, "whatsapp", PHONE_ID)
+    announced = 500 * 1024 * 1024 if problem == "oversized" else None
+    graph.media["MEDIA-2"] = (b"jpeg", "image/jpeg", announced)
+    if problem == "elsewhere":
+        graph.media_url_host = graph.url.replace("127.0.0.1", "localhost")
+    assert _post(client, whatsapp_image(PHONE_ID, "34600111222", "wamid.IMG2", "MEDIA-2")) == 200
+    file_pending(rt)
+    [ticket] = tickets_of_channel(db, channel_id)
+    _run_details(db, ticket.reference)
+    with db.reading() as session:
+        assert session.exec(select(Attachment)).all() == []
+    [note] = [m.body_text for m in messages_of(db, ticket.reference) if m.kind == "system"]
+    expected = "too large" if problem == "oversized" else "is not the platform's own host"
+    assert note.startswith("A file of the customer's was not fetched: image.jpeg")
+    assert expected in note
+    assert not [r for r in graph.requests if r[1].startswith("/media-file/")]

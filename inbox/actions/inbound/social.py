@@ -33,7 +33,7 @@ from inbox.actions.tickets import open_ticket, reopen_on_customer_message, touch
 from inbox.actions.timeline import record_system_event
 from inbox.blobs import BlobStore
 from inbox.errors import Conflict
-from inbox.events import MessageAdded, TicketCreated, record
+from inbox.events import MessageAdded, SocialDetailsWanted, TicketCreated, record
 from inbox.models import (
     Attachment,
     Channel,
@@ -123,7 +123,12 @@ class SocialFiling:
     def plainly_new(
         self, settings: Settings, channel: Channel, item: Any, batch: SocialBatch
     ) -> bool:
-        if not isinstance(item, SocialArrival) or item.event != "message" or item.files:
+        if (
+            not isinstance(item, SocialArrival)
+            or item.event != "message"
+            or item.files
+            or item.media
+        ):
             return False
         chat = (channel.id or 0, item.chat_key)
         if (
@@ -266,6 +271,9 @@ def _file_new_conversations(
     for ticket_id, message_id in zip(ticket_ids, message_ids, strict=True):
         record(session, TicketCreated(ticket_id))
         record(session, MessageAdded(ticket_id, message_id))
+    for item, value, message_id in zip(items, values, message_ids, strict=True):
+        if _unnamed(channel, contacts[value].customer_name, item.sender_id):
+            record(session, SocialDetailsWanted(message_id))
     return {
         item.item_id: IngestOutcome("done", reference, new_ticket=True)
         for item, reference in zip(items, references, strict=True)
@@ -424,7 +432,14 @@ def _add_message(
     if masked.found:
         record_system_event(session, ticket, None, masking_note(masked.found))
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
+    if item.media or _unnamed(channel, author, item.sender_id):
+        record(session, SocialDetailsWanted(message.id or 0))
     return message
+
+
+def _unnamed(channel: Channel, name: str, platform_id: str) -> bool:
+    """A Messenger or Instagram sender known only by their id: the profile API names them."""
+    return channel.kind in (ChannelKind.MESSENGER, ChannelKind.INSTAGRAM) and name == platform_id
 
 
 def _mask_raw(row: InboundItem) -> None:
