@@ -21,6 +21,7 @@ from inbox.errors import Conflict
 from inbox.models import (
     Agent,
     Attachment,
+    AuditEvent,
     Channel,
     Customer,
     CustomerIdentity,
@@ -32,7 +33,7 @@ from inbox.models import (
 )
 from inbox.settings import Settings
 from tests.support.apps import app_for
-from tests.support.desk import make_agent
+from tests.support.desk import make_agent, make_channel, new_ticket
 from tests.support.social_desk import (
     add_channel,
     channel,
@@ -50,7 +51,7 @@ from tests.support.social_platforms import (
     whatsapp_message,
     whatsapp_status,
 )
-from tests.support.web import Client, sign_in
+from tests.support.web import Client, post_form, sign_in
 from workers.runtime import Runtime
 from workers.social_details import complete_social_message
 
@@ -489,3 +490,43 @@ def test_whatsapp_media_too_large_or_from_another_host_is_not_fetched_and_the_ti
     assert note.startswith("A file of the customer's was not fetched: image.jpeg")
     assert expected in note
     assert not [r for r in graph.requests if r[1].startswith("/media-file/")]
+
+
+def test_an_agent_links_a_whatsapp_customer_to_an_email_customer_and_undoes_it(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    _, reference, _ = _whatsapp_ticket(client, db, settings, graph, rt)
+    email_ticket = new_ticket(db, settings, make_channel(db, settings), subject="Loan question")
+    sign_in(client)
+    panel = f"/tickets/{reference}/customer"
+    assert email_ticket not in client.get(panel).text  # two customers, nothing linked by itself
+
+    linked = post_form(client, f"/tickets/{reference}/customer/link", panel,
+                       {"other": "maria@example.org"})  # fmt: skip
+    assert linked.status_code == 200
+    assert "maria@example.org" in linked.text and email_ticket in linked.text
+    assert "+34 600 11 12 22" in linked.text and "Unlink" in linked.text
+    with db.reading() as session:
+        whatsapp_customer = session.exec(
+            select(CustomerIdentity).where(CustomerIdentity.kind == "phone")
+        ).one()
+        actions = [a.action for a in session.exec(select(AuditEvent)).all()]
+    assert "customer.linked" in actions
+
+    unlinked = post_form(
+        client, f"/tickets/{reference}/customers/{whatsapp_customer.customer_id}/unlink", panel, {}
+    )
+    assert unlinked.status_code == 200
+    assert email_ticket not in unlinked.text and "maria@example.org" not in unlinked.text
+    with db.reading() as session:
+        assert "customer.unlinked" in [a.action for a in session.exec(select(AuditEvent)).all()]
+
+
+def test_linking_to_nobody_known_says_so(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    _, reference, _ = _whatsapp_ticket(client, db, settings, graph, rt)
+    sign_in(client)
+    panel = f"/tickets/{reference}/customer"
+    answer = post_form(client, f"/tickets/{reference}/customer/link", panel, {"other": "nobody"})
+    assert "no customer has that address, number or id" in answer.text
