@@ -108,6 +108,7 @@ def test_an_agent_answers_telegram_and_whatsapp_customers_and_sees_the_delivery_
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     open_inbox_signed_in(phone, server.base_url)
     phone.goto(f"{server.base_url}/tickets/{whatsapp_ref}")
+    phone.click("summary:has-text('Same person as another customer?')")
     phone.screenshot(path=str(SHOTS / "social-whatsapp-phone.png"), full_page=True)
     instagram = _demo_ticket(db, "instagram")
     page.goto(f"{server.base_url}/tickets/{instagram}")
