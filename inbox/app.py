@@ -39,6 +39,7 @@ from inbox.web.admin.health import HealthAdminPages, healthz
 from inbox.web.admin.home import AdminHomePages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
+from inbox.web.admin.social import SocialChannelAdminPages
 from inbox.web.admin.staff import AgentSettingsPages
 from inbox.web.admin.statuses import StatusAdminPages
 from inbox.web.admin.teams import TeamAdminPages
@@ -210,6 +211,7 @@ def create_app(
             SlaAdminPages,
             ThrottleAdminPages,
             TokenAdminPages,
+            SocialChannelAdminPages,
             # the JSON API
             TicketApi,
             QuarantineApi,

@@ -93,3 +93,15 @@ def pushed_items_waiting(
             .limit(limit)
         ).all()
     ]
+
+
+SOCIAL_KINDS = ("telegram", "messenger", "instagram", "whatsapp", "x")
+
+
+def social_channel_rows(session: Session) -> list[tuple[Channel, datetime | None]]:
+    """Every social channel, with when it last brought something in, for /admin/social."""
+    events = last_events(session)
+    channels = session.exec(
+        select(Channel).where(col(Channel.kind).in_(SOCIAL_KINDS)).order_by(col(Channel.name))
+    ).all()
+    return [(c, events.get(c.id or 0)) for c in channels]
