@@ -31,6 +31,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-answer (a long poll its watcher stopped) is not an error here."""
+
+
 class _Server:
     """A threaded HTTP server whose requests ``handle`` answers."""
 
@@ -38,7 +43,7 @@ class _Server:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.lock = threading.Lock()
         self._script: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
