@@ -52,7 +52,9 @@ class SocialArrival:
     sent_at: datetime | None = None
     files: tuple[SocialFile, ...] = ()
     media: tuple[SocialMedia, ...] = ()
-    # A status: of which message, which state, and the platform's words for a failure.
+    # A status: of which message (the platform's id of ours), which state, and the
+    # platform's words for a failure.
+    about: str = ""
     status: str = ""
     status_error: str = ""
     error: None = None
@@ -120,7 +122,7 @@ def read_whatsapp(pending: PendingRaw) -> SocialArrival:
             "status",
             status=str(status.get("status", "")),
             status_error=words,
-            text=str(status.get("id", "")),  # the id of our message it is about
+            about=str(status.get("id", "")),
             sent_at=_from_unix(status.get("timestamp")),
         )
     message = data["message"]

@@ -489,7 +489,7 @@ def _file_status(
     session: Session, channel: Channel, row: InboundItem, item: SocialArrival
 ) -> IngestOutcome:
     message = session.exec(
-        select(Message).where(Message.channel_id == channel.id, Message.external_id == item.text)
+        select(Message).where(Message.channel_id == channel.id, Message.external_id == item.about)
     ).first()
     if message is None:
         return finish_item(session, row, "ignored", "a status of a message the desk did not send")
