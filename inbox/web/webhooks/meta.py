@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -38,6 +39,7 @@ from inbox.web.auth import PUBLIC
 
 OPEN = {**PUBLIC, "exclude_from_csrf": True}
 WEBHOOK = MetaWebhook()
+FRESH_AT_MOST_EVERY = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class _Channels:
         self._lock = threading.Lock()
         self._key: tuple[str, bytes, tuple[object, ...]] | None = None
         self._channels: list[_MetaChannel] = []
+        self._read_at = float("-inf")
 
     def of(
         self, session: Session, settings: Settings, *, fresh: bool = False
@@ -68,7 +71,10 @@ class _Channels:
             meta_channels_fingerprint(session, META_KINDS),
         )
         with self._lock:
-            if key == self._key and not fresh:
+            # A fresh read at most once a second: refused posts cannot make every request
+            # read and decrypt every channel.
+            recent = time.monotonic() - self._read_at < FRESH_AT_MOST_EVERY
+            if key == self._key and (not fresh or recent):
                 return self._channels
         rows = [
             (c.id or 0, c.config, c.secrets_encrypted)
@@ -87,7 +93,7 @@ class _Channels:
                 )
             )
         with self._lock:
-            self._channels, self._key = channels, key
+            self._channels, self._key, self._read_at = channels, key, time.monotonic()
         return channels
 
 
