@@ -40,6 +40,7 @@ from inbox.web.admin.help import HelpAdminPages
 from inbox.web.admin.home import AdminHomePages
 from inbox.web.admin.macros import MacroAdminPages
 from inbox.web.admin.sla import SlaAdminPages
+from inbox.web.admin.social import SocialChannelAdminPages
 from inbox.web.admin.staff import AgentSettingsPages
 from inbox.web.admin.statuses import StatusAdminPages
 from inbox.web.admin.teams import TeamAdminPages
@@ -222,6 +223,7 @@ def create_app(
             ThrottleAdminPages,
             TokenAdminPages,
             HelpAdminPages,
+            SocialChannelAdminPages,
             # the JSON API
             TicketApi,
             QuarantineApi,

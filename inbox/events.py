@@ -43,6 +43,14 @@ class MessageAdded(Event):
     message_id: int
 
 
+@dataclass(frozen=True)
+class SocialDetailsWanted(Event):
+    """A direct message filed without what only another call to the platform gives: the
+    sender's name (Messenger's and Instagram's profile API) or its media (WhatsApp)."""
+
+    message_id: int
+
+
 def record(session: Session, event: Event) -> None:
     session.info.setdefault("events", []).append(event)
 

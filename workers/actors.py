@@ -8,6 +8,7 @@ import dramatiq
 from sqlmodel import col, select
 
 import connectors
+from connectors import META_KINDS
 from connectors.base import DeliverySession, Outbound
 from connectors.errors import (
     CredentialsRefused,
@@ -22,11 +23,15 @@ from inbox.actions.outbox import (
     record_delivery_sent,
 )
 from inbox.models import Channel
+from inbox.queries.social import pushed_items_waiting
 from workers.broker import ensure_broker
 from workers.filing import file_inbound
 from workers.runtime import Runtime, get_runtime
 
 ensure_broker()
+
+# Items filed per job, at most, when a job takes along the pushed items waiting.
+INBOUND_BATCH = 100
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,16 @@ def process_inbound(item_ids: list[int]) -> None:
     def again(ids: list[int], /, *, delayed: bool) -> None:
         process_inbound.send_with_options(args=(ids,), delay=1000 if delayed else None)
 
-    file_inbound(get_runtime(), item_ids, again)
+    rt = get_runtime()
+    if len(item_ids) < INBOUND_BATCH:  # a webhook's one event: take the others waiting along
+        with rt.db.reading() as session:
+            item_ids = [
+                *item_ids,
+                *pushed_items_waiting(
+                    session, META_KINDS, exclude=item_ids, limit=INBOUND_BATCH - len(item_ids)
+                ),
+            ]
+    file_inbound(rt, item_ids, again)
 
 
 # Lower priority than filing mail: in a flood, every mail becomes a ticket first and the

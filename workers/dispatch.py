@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 
 from inbox.actions.outbox import release_enqueue_leases
 from inbox.db import Database
-from inbox.events import Event, InboundStored, OutboxQueued
+from inbox.events import Event, InboundStored, OutboxQueued, SocialDetailsWanted
 
 # Registering the timer handlers of these workflows:
 from workers import followup_actors, search_upkeep, unlock_actors  # noqa: F401
 from workers.actors import deliver_outbox_items, process_inbound
 from workers.sla_actors import enqueue_sla_recomputes
+from workers.social_details import complete_social_message
 from workers.timers import enqueue_due_timers
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def job_dispatcher(db: Database) -> Callable[[list[Event]], None]:
             release_outbox_leases(db, outbox_ids)
         _or_leave_to_sweep("firing timers", lambda: enqueue_due_timers(events))
         _or_leave_to_sweep("SLA recomputes", lambda: enqueue_sla_recomputes(events))
+        _or_leave_to_sweep("direct messages' details", lambda: enqueue_social_details(events))
 
     return enqueue_jobs
 
@@ -72,6 +74,13 @@ def release_outbox_leases(db: Database, outbox_ids: Sequence[int]) -> None:
 def enqueue_outbox(outbox_ids: Sequence[int]) -> None:
     for start in range(0, len(outbox_ids), OUTBOX_JOB_SIZE):
         deliver_outbox_items.send(list(outbox_ids[start : start + OUTBOX_JOB_SIZE]))
+
+
+def enqueue_social_details(events: Sequence[Event]) -> None:
+    """Best effort: a job the broker loses leaves a sender unnamed or a file unfetched."""
+    for event in events:
+        if isinstance(event, SocialDetailsWanted):
+            complete_social_message.send(event.message_id)
 
 
 def enqueue_inbound(item_ids: Sequence[int], *, per_job: int = INBOUND_JOB_SIZE) -> None:

@@ -24,12 +24,14 @@ from connectors.errors import (
     TransientConnectorError,
 )
 from connectors.meta.webhook import MetaWebhook, RoutedItem
-from connectors.social_http import call, retry_after
+from connectors.social_http import MediaTooLarge, call, fetch_media, host_of, retry_after
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 RATE_LIMITS = {4, 17, 32, 613, 80004, 80006, 80007, 130429, 131048, 131056}
 TOKEN_REFUSED = {102, 190}
 TRANSIENT = {1, 2, 131000, 131016}
+# Where the Graph API's media URLs point, besides the Graph API's own host.
+MEDIA_HOSTS = frozenset({"lookaside.fbsbx.com"})
 
 Routed = RoutedItem
 
@@ -75,6 +77,44 @@ class MetaConnector:
         """Reads the account itself: its name, or the refusal."""
         data = self._graph(config, "GET", f"/{self.account_id(config)}", None)
         return str(data.get("name") or data.get("verified_name") or "") if data else ""
+
+    def profile(self, config: Mapping[str, str], user_id: str) -> str:
+        """The sender's name from the profile API (Messenger: ``first_name``, ``last_name``;
+        Instagram: ``name``, ``username``); empty when the platform gives none."""
+        fields = "first_name,last_name" if self.kind == "messenger" else "name,username"
+        data = self._graph(config, "GET", f"/{user_id}?fields={fields}", None)
+        if not isinstance(data, dict):
+            return ""
+        parts = [str(data.get(k) or "") for k in ("first_name", "last_name", "name")]
+        return " ".join(p for p in parts if p) or str(data.get("username") or "")
+
+    def media(
+        self, config: Mapping[str, str], media_id: str, *, max_bytes: int, seconds: float
+    ) -> tuple[bytes, str]:
+        """A WhatsApp media file: ``GET /{media-id}`` gives its URL, which is fetched with the
+        token, only from Meta's own hosts (the Graph API's, or its media host), within
+        ``max_bytes`` (announced or found) and ``seconds``. Returns the bytes and their type."""
+        data = self._graph(config, "GET", f"/{media_id}", None)
+        if not isinstance(data, dict) or not data.get("url"):
+            raise PermanentConnectorError("the Graph API gave no URL for that media")
+        size = int(data.get("file_size") or 0)
+        if size > max_bytes:
+            raise MediaTooLarge(f"too large ({size} bytes, over {max_bytes})")
+        url = str(data["url"])
+        token = config.get("token", "")
+        allowed = host_of(url) if host_of(url) in self.media_hosts(config) else ""
+        content = fetch_media(
+            url,
+            allowed_host=allowed or host_of(config.get("graph_url") or DEFAULT_GRAPH_URL),
+            max_bytes=max_bytes,
+            timeout=seconds,
+            secrets=(token,),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return content, str(data.get("mime_type") or "application/octet-stream")
+
+    def media_hosts(self, config: Mapping[str, str]) -> set[str]:
+        return {host_of(config.get("graph_url") or DEFAULT_GRAPH_URL), *MEDIA_HOSTS}
 
     def _graph(
         self, config: Mapping[str, str], method: str, path: str, body: dict[str, Any] | None

@@ -13,8 +13,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from inbox.actions.audit import record_audit
-from inbox.errors import Conflict, InvalidInput
-from inbox.models import Channel
+from inbox.errors import Conflict, InvalidInput, NotFound
+from inbox.models import Agent, Channel
 from inbox.models.kinds import ChannelKind
 from inbox.signing import SecretBox
 
@@ -39,6 +39,7 @@ def add_social_channel(
     settings: dict[str, Any] | None = None,
     poll_seconds: int = 60,
     actor_label: str = "cli",
+    actor: Agent | None = None,
 ) -> Channel:
     """``secrets`` holds the connector's secret values; ``settings`` its other values (base
     URLs, ids, a template), kept both sealed for the connector and plain for display."""
@@ -72,9 +73,36 @@ def add_social_channel(
     record_audit(
         session,
         "channel.add",
-        actor_label=actor_label,
+        actor=actor,
+        actor_label="" if actor else actor_label,
         target_type="channel",
         target_id=channel.id or 0,
         detail={"kind": kind, "name": name},
+    )
+    return channel
+
+
+def replace_social_secrets(
+    session: Session, box: SecretBox, *, channel_id: int, secrets: dict[str, str], actor: Agent
+) -> Channel:
+    """New values for some of a social channel's secrets (a token replaced after it was
+    revoked); the others stay. The channel's health starts again from unknown. Audited, never
+    with the values."""
+    channel = session.get(Channel, channel_id, with_for_update=True)
+    if channel is None or channel.kind not in SOCIAL_KINDS:
+        raise NotFound("no such social channel")
+    given = {k: v.strip() for k, v in secrets.items() if v.strip()}
+    if not given:
+        raise InvalidInput("give at least one new value")
+    channel.secrets_encrypted = box.seal({**box.open(channel.secrets_encrypted), **given})
+    channel.health, channel.health_detail = "unknown", ""
+    session.add(channel)
+    record_audit(
+        session,
+        "channel.secrets_replaced",
+        actor=actor,
+        target_type="channel",
+        target_id=channel_id,
+        detail={"name": channel.name, "replaced": sorted(given)},
     )
     return channel

@@ -26,6 +26,15 @@ class SocialFile:
 
 
 @dataclass(frozen=True)
+class SocialMedia:
+    """A file the platform keeps for us to download later (WhatsApp's media id)."""
+
+    media_id: str
+    content_type: str
+    name: str
+
+
+@dataclass(frozen=True)
 class SocialArrival:
     item_id: int
     external_id: str
@@ -42,7 +51,10 @@ class SocialArrival:
     text: str = ""
     sent_at: datetime | None = None
     files: tuple[SocialFile, ...] = ()
-    # A status: of which message, which state, and the platform's words for a failure.
+    media: tuple[SocialMedia, ...] = ()
+    # A status: of which message (the platform's id of ours), which state, and the
+    # platform's words for a failure.
+    about: str = ""
     status: str = ""
     status_error: str = ""
     error: None = None
@@ -110,22 +122,26 @@ def read_whatsapp(pending: PendingRaw) -> SocialArrival:
             "status",
             status=str(status.get("status", "")),
             status_error=words,
-            text=str(status.get("id", "")),  # the id of our message it is about
+            about=str(status.get("id", "")),
             sent_at=_from_unix(status.get("timestamp")),
         )
     message = data["message"]
     contact = data.get("contact") or {}
     number = str(message.get("from", ""))
     kind = str(message.get("type", "text"))
+    media: tuple[SocialMedia, ...] = ()
     if kind == "text":
         text = str((message.get("text") or {}).get("body", ""))
     else:
-        caption = (
-            (message.get(kind) or {}).get("caption")
-            if isinstance(message.get(kind), dict)
-            else None
-        )
-        text = f"[{kind}]" + (f" {caption}" if caption else "")
+        found = message.get(kind) if isinstance(message.get(kind), dict) else {}
+        text = str(found.get("caption") or "")
+        if found.get("id"):
+            mime = str(found.get("mime_type") or "application/octet-stream")
+            extension = mime.rsplit("/", 1)[-1].split(";")[0]
+            name = str(found.get("filename") or f"{kind}.{extension}")
+            media = (SocialMedia(str(found["id"]), mime[:255], name[:255]),)
+        else:
+            text = f"[{kind}]" + (f" {text}" if text else "")
     return SocialArrival(
         pending.item_id,
         str(message["id"]),
@@ -137,6 +153,7 @@ def read_whatsapp(pending: PendingRaw) -> SocialArrival:
         phone="+" + number.lstrip("+") if number else "",
         text=text,
         sent_at=_from_unix(message.get("timestamp")),
+        media=media,
     )
 
 

@@ -41,11 +41,35 @@ class CustomerPanel:
 
 
 def _merged_customers(session: Session, ticket: Ticket) -> tuple[Customer, list[int | None]]:
-    """The ticket's customer, and its id with those of the customers merged into it."""
-    customer = session.get(Customer, ticket.customer_id)
+    """The customer the ticket's customer was merged or linked into, if any (else itself),
+    and the ids of every customer merged or linked into that one, at any depth: one person,
+    whichever of their tickets is open."""
+    customer = root_customer(session, ticket.customer_id)
+    group: list[int | None] = [customer.id]
+    frontier = [customer.id]
+    for _ in range(10):  # merges chain rarely; the bound guards against a cycle
+        absorbed = list(
+            session.exec(select(Customer.id).where(col(Customer.merged_into_id).in_(frontier)))
+        )
+        frontier = [i for i in absorbed if i not in group]
+        if not frontier:
+            break
+        group.extend(frontier)
+    return customer, group
+
+
+def root_customer(session: Session, customer_id: int) -> Customer:
+    """The customer at the end of the merges and links from this one."""
+    customer = session.get(Customer, customer_id)
     assert customer is not None
-    absorbed = session.exec(select(Customer.id).where(Customer.merged_into_id == customer.id))
-    return customer, [customer.id, *absorbed.all()]
+    for _ in range(10):
+        if customer.merged_into_id is None:
+            break
+        survivor = session.get(Customer, customer.merged_into_id)
+        if survivor is None:
+            break
+        customer = survivor
+    return customer
 
 
 def customer_identities(session: Session, ticket: Ticket) -> list[CustomerIdentity]:

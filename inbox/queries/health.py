@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from inbox.models import Channel, InboundItem, Outbox, Ticket, Timer
 from inbox.models.kinds import ChannelKind
+from inbox.queries.social import last_events
 
 LEVELS = ("ok", "warning", "red")
 # Work due this long ago and not done: nobody is doing it (scheduler, workers or broker down).
@@ -63,6 +64,8 @@ class ChannelHealth:
     detail: str
     last_polled_at: datetime | None
     level: str
+    # When the channel last brought something in (a mail, a webhook event, a direct message).
+    last_event_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ def channel_level(channel: Channel, now: datetime) -> str:
 
 
 def desk_health(session: Session, *, now: datetime, services: Sequence[ServiceCheck]) -> DeskHealth:
+    events = last_events(session)
     channels = [
         ChannelHealth(
             id=c.id or 0,
@@ -134,6 +138,7 @@ def desk_health(session: Session, *, now: datetime, services: Sequence[ServiceCh
             detail=c.health_detail,
             last_polled_at=c.last_polled_at,
             level=channel_level(c, now),
+            last_event_at=events.get(c.id or 0),
         )
         for c in session.exec(select(Channel).order_by(col(Channel.name)))
     ]

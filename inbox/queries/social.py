@@ -23,6 +23,17 @@ def enabled_channels_of(session: Session, kinds: Sequence[str]) -> list[Channel]
     )
 
 
+def meta_channels_fingerprint(session: Session, kinds: Sequence[str]) -> tuple[object, ...]:
+    """Changes whenever an enabled channel of these kinds is added, removed, enabled or
+    disabled: what a cache of those channels is keyed by."""
+    row = session.exec(
+        select(func.count(), func.max(Channel.id), func.max(Channel.created_at)).where(
+            col(Channel.kind).in_(kinds), col(Channel.enabled).is_(True)
+        )
+    ).one()
+    return tuple(row)
+
+
 def last_events(session: Session) -> dict[int, datetime]:
     """When each channel last brought something in (its newest stored inbound item)."""
     rows = session.exec(
@@ -56,3 +67,41 @@ def social_reply_window(
         utcnow(),
         template=str((channel.config.get("template") or {}).get("name", "")),
     )
+
+
+def pushed_items_waiting(
+    session: Session, kinds: Sequence[str], *, exclude: Sequence[int], limit: int
+) -> list[int]:
+    """Items of pushed channels stored and not yet tried, oldest first: a webhook stores one
+    event per request and queues a filing job for it, so the job that runs first takes the
+    others waiting along, and files them in one transaction instead of one each (the jobs
+    that come after find their items filed, and do nothing)."""
+    if limit <= 0:
+        return []
+    return [
+        item_id or 0
+        for item_id in session.exec(
+            select(InboundItem.id)
+            .join(Channel, col(Channel.id) == InboundItem.channel_id)
+            .where(
+                col(Channel.kind).in_(kinds),
+                InboundItem.state == "pending",
+                InboundItem.attempts == 0,
+                col(InboundItem.id).not_in(exclude),
+            )
+            .order_by(col(InboundItem.id))
+            .limit(limit)
+        ).all()
+    ]
+
+
+SOCIAL_KINDS = ("telegram", "messenger", "instagram", "whatsapp", "x")
+
+
+def social_channel_rows(session: Session) -> list[tuple[Channel, datetime | None]]:
+    """Every social channel, with when it last brought something in, for /admin/social."""
+    events = last_events(session)
+    channels = session.exec(
+        select(Channel).where(col(Channel.kind).in_(SOCIAL_KINDS)).order_by(col(Channel.name))
+    ).all()
+    return [(c, events.get(c.id or 0)) for c in channels]

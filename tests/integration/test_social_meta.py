@@ -15,11 +15,15 @@ from litestar import Litestar
 from sqlmodel import col, select
 
 from inbox.actions.calls import CallDetails, open_ticket_from_call
+from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import Conflict
 from inbox.models import (
     Agent,
+    Attachment,
+    AuditEvent,
     Channel,
+    Customer,
     CustomerIdentity,
     InboundItem,
     Message,
@@ -29,7 +33,7 @@ from inbox.models import (
 )
 from inbox.settings import Settings
 from tests.support.apps import app_for
-from tests.support.desk import make_agent
+from tests.support.desk import make_agent, make_channel, new_ticket
 from tests.support.social_desk import (
     add_channel,
     channel,
@@ -43,11 +47,13 @@ from tests.support.social_platforms import (
     FakeGraph,
     messenger_event,
     signed_webhook,
+    whatsapp_image,
     whatsapp_message,
     whatsapp_status,
 )
-from tests.support.web import Client, sign_in
+from tests.support.web import Client, post_form, sign_in
 from workers.runtime import Runtime
+from workers.social_details import complete_social_message
 
 SECRET = "app-secret-1"
 TOKEN = "page-token-1"
@@ -419,3 +425,108 @@ def test_the_ticket_page_shows_the_delivery_ticks_of_a_whatsapp_reply(
     sign_in(client)
     page = client.get(f"/tickets/{reference}").text
     assert '<span class="delivery delivery-delivered">delivered</span>' in page
+
+
+def _run_details(db: Database, reference: str) -> None:
+    """The job the commit queued for the filed message, run here."""
+    for message in messages_of(db, reference):
+        if message.direction == "inbound":
+            complete_social_message(message.id or 0)
+
+
+def test_a_messenger_sender_is_named_from_the_profile_api(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    graph.profiles["6001"] = {"first_name": "Oliver", "last_name": "Grant"}
+    _, reference, _ = _messenger_ticket(client, db, settings, graph, rt)
+    assert messages_of(db, reference)[0].author_label == "6001"
+    _run_details(db, reference)
+    assert messages_of(db, reference)[0].author_label == "Oliver Grant"
+    with db.reading() as session:
+        assert [c.name for c in session.exec(select(Customer)).all()] == ["Oliver Grant"]
+
+
+def test_whatsapp_media_are_fetched_through_the_graph_media_endpoint(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    channel_id = _meta(db, settings, graph, "whatsapp", PHONE_ID)
+    graph.media["MEDIA-1"] = (b"\xff\xd8receipt-jpeg", "image/jpeg", None)
+    body = whatsapp_image(PHONE_ID, "34600111222", "wamid.IMG1", "MEDIA-1", caption="receipt")
+    assert _post(client, body) == 200
+    file_pending(rt)
+    [ticket] = tickets_of_channel(db, channel_id)
+    assert messages_of(db, ticket.reference)[0].body_text == "receipt"
+    _run_details(db, ticket.reference)
+    with db.reading() as session:
+        [attachment] = session.exec(select(Attachment)).all()
+    assert (attachment.filename, attachment.content_type) == ("image.jpeg", "image/jpeg")
+    assert BlobStore(settings.blob_dir).get(attachment.content_hash) == b"\xff\xd8receipt-jpeg"
+    media_gets = [r for r in graph.requests if r[1].startswith("/media-file/")]
+    assert media_gets and media_gets[0][2]["authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("problem", ["oversized", "elsewhere"])
+def test_whatsapp_media_too_large_or_from_another_host_is_not_fetched_and_the_ticket_says_so(
+    client: Client,
+    db: Database,
+    settings: Settings,
+    graph: FakeGraph,
+    rt: Runtime,
+    problem: str,
+) -> None:
+    channel_id = _meta(db, settings, graph, "whatsapp", PHONE_ID)
+    announced = 500 * 1024 * 1024 if problem == "oversized" else None
+    graph.media["MEDIA-2"] = (b"jpeg", "image/jpeg", announced)
+    if problem == "elsewhere":
+        graph.media_url_host = graph.url.replace("127.0.0.1", "localhost")
+    assert _post(client, whatsapp_image(PHONE_ID, "34600111222", "wamid.IMG2", "MEDIA-2")) == 200
+    file_pending(rt)
+    [ticket] = tickets_of_channel(db, channel_id)
+    _run_details(db, ticket.reference)
+    with db.reading() as session:
+        assert session.exec(select(Attachment)).all() == []
+    [note] = [m.body_text for m in messages_of(db, ticket.reference) if m.kind == "system"]
+    expected = "too large" if problem == "oversized" else "is not the platform's own host"
+    assert note.startswith("A file of the customer's was not fetched: image.jpeg")
+    assert expected in note
+    assert not [r for r in graph.requests if r[1].startswith("/media-file/")]
+
+
+def test_an_agent_links_a_whatsapp_customer_to_an_email_customer_and_undoes_it(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    _, reference, _ = _whatsapp_ticket(client, db, settings, graph, rt)
+    email_ticket = new_ticket(db, settings, make_channel(db, settings), subject="Loan question")
+    sign_in(client)
+    panel = f"/tickets/{reference}/customer"
+    assert email_ticket not in client.get(panel).text  # two customers, nothing linked by itself
+
+    linked = post_form(client, f"/tickets/{reference}/customer/link", panel,
+                       {"other": "maria@example.org"})  # fmt: skip
+    assert linked.status_code == 200
+    assert "maria@example.org" in linked.text and email_ticket in linked.text
+    assert "+34 600 11 12 22" in linked.text and "Unlink" in linked.text
+    with db.reading() as session:
+        whatsapp_customer = session.exec(
+            select(CustomerIdentity).where(CustomerIdentity.kind == "phone")
+        ).one()
+        actions = [a.action for a in session.exec(select(AuditEvent)).all()]
+    assert "customer.linked" in actions
+
+    unlinked = post_form(
+        client, f"/tickets/{reference}/customers/{whatsapp_customer.customer_id}/unlink", panel, {}
+    )
+    assert unlinked.status_code == 200
+    assert email_ticket not in unlinked.text and "maria@example.org" not in unlinked.text
+    with db.reading() as session:
+        assert "customer.unlinked" in [a.action for a in session.exec(select(AuditEvent)).all()]
+
+
+def test_linking_to_nobody_known_says_so(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    _, reference, _ = _whatsapp_ticket(client, db, settings, graph, rt)
+    sign_in(client)
+    panel = f"/tickets/{reference}/customer"
+    answer = post_form(client, f"/tickets/{reference}/customer/link", panel, {"other": "nobody"})
+    assert "no customer has that address, number or id" in answer.text

@@ -4,6 +4,7 @@ Bot API's refusals (429 with retry_after, a blocked user, a revoked token)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from inbox.models import Attachment, Channel, CustomerIdentity, InboundItem, Mes
 from inbox.settings import Settings
 from tests.support.apps import app_for
 from tests.support.desk import make_agent
+from tests.support.processes import wait_for
 from tests.support.social_desk import (
     add_channel,
     channel,
@@ -29,6 +31,7 @@ from tests.support.social_desk import (
 )
 from tests.support.social_platforms import FakeTelegram
 from workers.poll import poll_channels
+from workers.pulling import PullWatcher
 from workers.runtime import Runtime
 
 TOKEN = "123456:AAE-test-token"
@@ -262,3 +265,33 @@ def test_the_filing_of_what_was_stored_needs_no_call_to_telegram(
     with db.reading() as session:
         assert len(session.exec(select(Attachment)).all()) == 1
     assert ticket.subject == "Hi"
+
+
+def test_the_watcher_stores_updates_by_long_polling_and_shows_a_revoked_token_in_red(
+    db: Database, settings: Settings, telegram: FakeTelegram, desk: tuple[Runtime, int]
+) -> None:
+    rt, channel_id = desk
+    stop = threading.Event()
+    watcher = PullWatcher(rt, channel_id, stop)
+    watcher.start()
+    try:
+        telegram.customer_writes(chat_id=23, text="Are you there?")
+        wait_for(lambda: _stored(db), timeout=20, what="the update stored")
+        assert channel(db, channel_id).cursor == {"offset": 2}
+        assert channel(db, channel_id).health == "ok"
+        telegram.revoked = True
+        found = wait_for(
+            lambda: (c := channel(db, channel_id)).health == "failing" and c,
+            timeout=30,
+            what="the channel red",
+        )
+        assert found.health_detail == "Telegram refused the bot token (Unauthorized)"
+    finally:
+        stop.set()
+        watcher.wake()
+        watcher.join(timeout=20)
+
+
+def _stored(db: Database) -> int:
+    with db.reading() as session:
+        return len(session.exec(select(InboundItem)).all())

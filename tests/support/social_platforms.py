@@ -31,6 +31,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-answer (a long poll its watcher stopped) is not an error here."""
+
+
 class _Server:
     """A threaded HTTP server whose requests ``handle`` answers."""
 
@@ -38,7 +43,7 @@ class _Server:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.lock = threading.Lock()
         self._script: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -235,7 +240,36 @@ class FakeTelegram(_Server):
         return 200, {"ok": True, "result": result}, {}
 
 
-class FakeGraph(_Server):
+class _GraphReads:
+    """``GET /{id}``: a profile (Messenger's ``first_name``/``last_name``), a media object
+    (``url``, ``mime_type``, ``file_size``) whose URL serves the file to the token's bearer, or
+    the account itself."""
+
+    profiles: dict[str, dict[str, str]]
+    media: dict[str, tuple[bytes, str, int | None]]
+    media_url_host: str | None
+    url: str
+
+    def _get(self, key: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        if key.startswith("media-file/"):
+            found = self.media.get(key.split("/", 1)[1])
+            return (200, found[0], {"Content-Type": found[1]}) if found else (404, b"", {})
+        if key in self.profiles:
+            return 200, {"id": key, **self.profiles[key]}, {}
+        if key in self.media:
+            data, mime, announced = self.media[key]
+            base = self.media_url_host or self.url
+            return 200, {"messaging_product": "whatsapp", "id": key, "mime_type": mime,
+                         "file_size": announced or len(data), "sha256": "x",
+                         "url": f"{base}/media-file/{key}"}, {}  # fmt: skip
+        if key.isdigit() and len(key) < 12:
+            error = {"message": "Unsupported get request.", "type": "GraphMethodException",
+                     "code": 100, "error_subcode": 33}  # fmt: skip
+            return 400, {"error": error}, {}
+        return 200, {"id": key, "name": "Example Payments"}, {}
+
+
+class FakeGraph(_Server, _GraphReads):
     """The Graph API's send endpoint ``POST /{id}/messages`` for Messenger, Instagram and
     WhatsApp (told apart by the body: WhatsApp's carries ``messaging_product``)."""
 
@@ -243,6 +277,9 @@ class FakeGraph(_Server):
         super().__init__()
         self.token = token
         self.revoked = False
+        self.profiles = {}
+        self.media = {}
+        self.media_url_host = None  # where media URLs point; None: this server
         self._ids = itertools.count(1)
 
     def fail_next(
@@ -270,7 +307,7 @@ class FakeGraph(_Server):
         if scripted is not None:
             return scripted
         if method == "GET":
-            return 200, {"id": path.strip("/"), "name": "Example Payments"}, {}
+            return self._get(path.strip("/"), query)
         if not path.endswith("/messages"):
             return 404, {"error": {"message": "Unknown path", "code": 803}}, {}
         n = next(self._ids)
@@ -422,3 +459,17 @@ def whatsapp_status(
             }
         ]
     return whatsapp_value(phone_number_id, statuses=[entry])
+
+
+def whatsapp_image(
+    phone_number_id: str, wa_id: str, wamid: str, media_id: str, *, caption: str = ""
+) -> dict[str, Any]:
+    image: dict[str, Any] = {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"}
+    if caption:
+        image["caption"] = caption
+    return whatsapp_value(
+        phone_number_id,
+        contacts=[{"profile": {"name": "Maria"}, "wa_id": wa_id}],
+        messages=[{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
+                   "type": "image", "image": image}],
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
 from inbox.accounts import Account, AccountDirectory, DirectoryError
+from inbox.actions.customer_links import link_customer, unlink_customer
 from inbox.actions.customers import mark_deliverable
 from inbox.actions.signin.two_factor import can_unlock_accounts
 from inbox.actions.tickets import access_ticket
@@ -189,6 +190,51 @@ class CustomerPages(Controller):
             ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
             mark_deliverable(session, actor=request.user, ticket=ticket, identity_id=identity_id)
         return self._panel(request, reference, db, settings, accounts)
+
+    @post("/tickets/{reference:str}/customer/link", sync_to_thread=True)
+    def link(
+        self,
+        request: HTMXRequest,
+        reference: FromPath[str],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        accounts: NamedDependency[AccountDirectory],
+        data: FormBody,
+    ) -> Template:
+        """The ticket's customer is the same person as another customer (audited)."""
+        try:
+            with db.unit_of_work() as session:
+                ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
+                target = link_customer(
+                    session,
+                    actor=request.user,
+                    ticket=ticket,
+                    other=data.get("other", ""),
+                    prefix=settings.reference_prefix,
+                    phone_region=settings.phone_region,
+                )
+        except DomainError as exc:
+            return self._panel(
+                request, reference, db, settings, accounts, error=str(exc), status_code=200
+            )
+        notice = f"Linked: {target.name} (undo with Unlink)"
+        return self._panel(request, reference, db, settings, accounts, notice=notice)
+
+    @post("/tickets/{reference:str}/customers/{customer_id:int}/unlink", sync_to_thread=True)
+    def unlink(
+        self,
+        request: HTMXRequest,
+        reference: FromPath[str],
+        customer_id: FromPath[int],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        accounts: NamedDependency[AccountDirectory],
+    ) -> Template:
+        """Undo a link (audited)."""
+        with db.unit_of_work() as session:
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
+            unlink_customer(session, actor=request.user, ticket=ticket, customer_id=customer_id)
+        return self._panel(request, reference, db, settings, accounts, notice="Unlinked.")
 
     @post("/tickets/{reference:str}/account/code", sync_to_thread=True)
     def send_code(
