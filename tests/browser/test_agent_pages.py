@@ -15,7 +15,7 @@ def test_agent_signs_in_triages_and_answers(browser: Any, server: Deployment) ->
     run_cli(server.env, "demo")
     page = browser.new_page()
     open_inbox_signed_in(page, server.base_url)
-    assert page.locator("tr.ticket-row").count() == 5
+    assert page.locator("tr.ticket-row").count() >= 5  # the demo's stories, and its chats
 
     page.fill("input[name=q]", "purchase")
     page.wait_for_function("() => document.querySelectorAll('tr.ticket-row').length === 1")

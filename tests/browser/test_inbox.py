@@ -17,40 +17,42 @@ def test_agent_filters_selects_and_bulk_assigns_and_sets_status(
     run_cli(server.env, "demo")
     page = browser.new_page()
     open_inbox_signed_in(page, server.base_url)
-    assert page.locator("tr.ticket-row").count() == 5
+    assert page.locator("tr.ticket-row").count() >= 5  # the demo's stories, and its chats
     waiting = page.locator("li[data-view=waiting] .count")
-    assert waiting.inner_text() == "1"
+    waiting_before = int(waiting.inner_text())
 
     page.select_option("select[name=status]", "open")
     page.click("form.filters button[type=submit]")
-    page.wait_for_function("() => document.querySelectorAll('tr.ticket-row').length === 2")
-    assert "status=open" in page.url  # the filter is in the address, to bookmark or share
-    subjects = page.locator("tr.ticket-row td.subject a").all_inner_texts()
-    assert sorted(subjects) == ["Called about a late payment fee", "Purchase I don't recognise"]
+    page.wait_for_url("**status=open**")  # the filter is in the address, to bookmark or share
+    page.wait_for_selector("tr.ticket-row:not(.status-new)")
+    open_before = page.locator("tr.ticket-row").count()
+    statuses = set(page.locator("tr.ticket-row td.status").all_inner_texts())
+    assert statuses == {"open"}
+    subjects = ["Called about a late payment fee", "Purchase I don't recognise"]
+    assert set(subjects) <= set(page.locator("tr.ticket-row td.subject a").all_inner_texts())
 
-    for checkbox in page.locator("tr.ticket-row input[type=checkbox]").all():
-        checkbox.check()
+    for subject in subjects:
+        page.locator("tr.ticket-row", has_text=subject).locator("input[type=checkbox]").check()
     page.select_option("select[name=set_assignee]", "manager@example.com")
     page.select_option("select[name=set_status]", "waiting on customer")
     page.click("form.bulk button[type=submit]")
     page.wait_for_selector("p.notice >> text=Changed 2 tickets.")
-    # The list keeps its filter: both tickets left "open", so none is shown now.
-    assert page.locator("tr.ticket-row").count() == 0
+    # The list keeps its filter: both tickets left "open", so they are no longer shown.
+    assert page.locator("tr.ticket-row").count() == open_before - 2
     page.wait_for_function(
-        "() => document.querySelector('li[data-view=waiting] .count').textContent === '3'"
+        "n => document.querySelector('li[data-view=waiting] .count').textContent === String(n)",
+        arg=waiting_before + 2,
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "inbox.png"), full_page=True)
 
     page.click("li[data-view=waiting] a")
     page.wait_for_url("**/tickets?view=waiting")
-    rows = page.locator("tr.ticket-row")
-    assert rows.count() == 3
+    assert page.locator("tr.ticket-row").count() == waiting_before + 2
     # The rows show the assignee's initials, with the address as their title.
-    assigned = page.locator("tr.ticket-row td.assignee abbr").evaluate_all(
-        "cells => cells.map(cell => cell.title)"
-    )
-    assert sorted(assigned) == ["agent@example.com", "manager@example.com", "manager@example.com"]
+    for subject in subjects:
+        row = page.locator("tr.ticket-row", has_text=subject)
+        assert row.locator("td.assignee abbr").get_attribute("title") == "manager@example.com"
 
     page.click("tr.ticket-row a >> text=Purchase I don't recognise")
     page.wait_for_selector("p.reference")
@@ -65,7 +67,7 @@ def test_enter_in_the_merge_into_field_merges_rather_than_applying_the_other_cha
     page = browser.new_page()
     open_inbox_signed_in(page, server.base_url)
     rows = page.locator("tr.ticket-row")
-    assert rows.count() == 5
+    assert rows.count() >= 3
     target, *sources = [
         str(rows.nth(i).get_attribute("id")).removeprefix("ticket-row-") for i in range(3)
     ]

@@ -45,9 +45,10 @@ def test_triage_reply_and_note_from_the_right_pane_without_leaving_the_list(
     assert page.locator("#ticket-pane .empty-state").inner_text().startswith("No ticket open")
     page.evaluate("window.sameDocument = true")
     assert _row(page, "Locked out").locator(".unread-mark").count() == 1  # not opened yet
+    listed = page.locator("tr.ticket-row").count()
 
     reference = _open_in_pane(page, "Locked out after three wrong passwords")
-    assert page.locator("tr.ticket-row").count() == 5  # the list stays
+    assert page.locator("tr.ticket-row").count() == listed  # the list stays
     assert "is-open" in str(_row(page, "Locked out").get_attribute("class"))
     assert _row(page, "Locked out").locator(".unread-mark").count() == 0  # read now
     assert page.title().startswith(reference)
@@ -100,6 +101,7 @@ def test_a_live_update_reaches_the_ticket_open_in_the_right_pane(
     page = context.new_page()
     open_inbox_signed_in(page, server.base_url)
     page.wait_for_function("() => window.openSockets === 1")  # the list's
+    listed = page.locator("tr.ticket-row").count()
     reference = _open_in_pane(page, "Purchase I don't recognise")
     page.wait_for_function("() => window.openSockets === 2")  # and the ticket's
 
@@ -114,7 +116,7 @@ def test_a_live_update_reaches_the_ticket_open_in_the_right_pane(
         assert answer.status == 201
     page.locator("#ticket-pane li.msg", has_text="The merchant confirmed the refund.").wait_for()
     assert page.locator("#ticket-pane li.msg", has_text="merchant confirmed").count() == 1
-    assert page.locator("tr.ticket-row").count() == 5  # the list is still there
+    assert page.locator("tr.ticket-row").count() == listed  # the list is still there
     context.close()
 
 
@@ -149,7 +151,9 @@ def test_a_phone_shows_one_pane_at_a_time(browser: Any, server: Deployment) -> N
 def test_every_keyboard_shortcut(browser: Any, server: Deployment) -> None:
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     open_inbox_signed_in(page, server.base_url)
+    page.goto(f"{server.base_url}/tickets?q=password")  # two of the demo's email tickets
     rows = page.locator("tr.ticket-row")
+    assert rows.count() == 2
 
     # j and k move through the list; the right pane follows.
     page.keyboard.press("j")
