@@ -6,7 +6,8 @@ Starts ``inbox serve`` on a fresh data folder in a temporary directory (the embe
 database, no broker), loads ``inbox demo``, and drives Chromium with Playwright: the sign-in
 page signed out; signed in as the demo agent (password from ``inbox.demo``), the inbox and a
 ticket; signed in as the demo administrator (password and authenticator key), reports and the
-administration page. Each page is
+administration page; the public help centre, the page that tries the chat widget, and the
+customer portal as a demo customer (signed in with ``inbox portal link``). Each page is
 taken at 1440x900 (desktop) and 390x844 (phone) into ``docs/screenshots/<page>-<size>.png``.
 The pages are found by URL and by the demo's ticket subject, not by markup, so the script
 keeps working when the layout changes.
@@ -37,6 +38,7 @@ from inbox.rules.totp import hotp, time_step  # noqa: E402
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 AGENT = "agent@example.com"
 ADMIN = "admin@example.com"
+CUSTOMER = "maria.lopez@example.org"
 TICKET_SUBJECT = "Purchase I don't recognise"  # a demo ticket with a conversation
 TICKET_PATH = re.compile(r"^/tickets/[A-Za-z0-9-]+$")
 # What the desk's own environment could point elsewhere: the script's desk is its own.
@@ -91,6 +93,19 @@ def ticket_path(page: Any, base_url: str) -> str:
     return named[0] if named else tickets[0][0]
 
 
+def portal_link(cli: list[str], env: dict[str, str]) -> str:
+    """A single-use portal sign-in link for the demo's first customer."""
+    printed = subprocess.run(
+        [*cli, "portal", "link", "--email", CUSTOMER],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return printed.stdout.strip().splitlines()[-1]
+
+
 def shoot(page: Any, url: str, name: str, out: Path, sizes: tuple[str, ...] = tuple(SIZES)) -> None:
     page.goto(url)
     page.wait_for_load_state("networkidle")  # htmx has filled in the page
@@ -138,6 +153,14 @@ def take(chromium: str, out: Path) -> None:
                 sign_in(admin, base_url, ADMIN)
                 shoot(admin, f"{base_url}/reports", "reports", out)
                 shoot(admin, f"{base_url}/admin", "admin", out)
+                # What customers see: the help centre, the chat widget, their portal.
+                public = browser.new_page(color_scheme="light", locale="en-GB")
+                shoot(public, f"{base_url}/help", "help", out)
+                shoot(public, f"{base_url}/chat/demo", "chat", out)
+                public.goto(portal_link(cli, env))
+                public.get_by_role("button", name="Continue to my requests").click()
+                public.wait_for_url("**/portal/tickets")
+                shoot(public, f"{base_url}/portal/tickets", "portal", out)
                 # The dark theme follows the system setting.
                 admin.emulate_media(color_scheme="dark")
                 shoot(admin, f"{base_url}/reports", "reports-dark", out, ("desktop",))
