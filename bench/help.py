@@ -174,8 +174,11 @@ def measure(backend: str, url: str, data_dir: Path, articles: int, runs: int) ->
         }
     )
     from inbox.app import create_app
+    from inbox.web.help import pages
     from inbox.web.help.pages import PUBLISHED
+    from inbox.web.help.throttle import AddressWindow
 
+    pages.SEARCHES = AddressWindow(limit=10**9, window=60.0)  # one address asks everything
     app = create_app(settings, background=False)
     timed = Timed(app)
 

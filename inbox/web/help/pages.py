@@ -37,11 +37,14 @@ from inbox.settings import Settings
 from inbox.web.auth import PUBLIC
 from inbox.web.forms import FormBody
 from inbox.web.help.locale import LOCALE_COOKIE, request_locale, with_locale
+from inbox.web.help.throttle import AddressWindow
 
 HelpRequest = Request[Any, Any, Any]
 SUGGESTIONS = 5
 # What the public pages show, per revision of the help centre, in this process.
 PUBLISHED = PublishedCache()
+# Searches and suggestions per network address and minute, in this process.
+SEARCHES = AddressWindow(limit=120, window=60.0)
 MAX_SUGGEST_CHARS = 200
 
 
@@ -229,6 +232,8 @@ class HelpPages(Controller):
     ) -> Template:
         """Search, noting what found nothing for the managers' report."""
         q = q[:MAX_SUGGEST_CHARS]
+        if q.strip():
+            SEARCHES.check(_client(request, settings))
         with db.reading() as session:
             locales = PUBLISHED.reader(session).get("locales", available_locales)
             locale, chosen = request_locale(request, locales)
@@ -265,6 +270,8 @@ class HelpPages(Controller):
         """For a form that suggests articles while someone types (the chat widget's topic):
         at most ``SUGGESTIONS`` titles with their addresses. Records no missed search: the
         words are unfinished."""
+        if q.strip():
+            SEARCHES.check(_client(request, settings))
         with db.reading() as session:
             locales = PUBLISHED.reader(session).get("locales", available_locales)
             locale = request_locale(request, locales)[0]
