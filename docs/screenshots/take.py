@@ -91,10 +91,11 @@ def ticket_path(page: Any, base_url: str) -> str:
     return named[0] if named else tickets[0][0]
 
 
-def shoot(page: Any, url: str, name: str, out: Path) -> None:
+def shoot(page: Any, url: str, name: str, out: Path, sizes: tuple[str, ...] = tuple(SIZES)) -> None:
     page.goto(url)
     page.wait_for_load_state("networkidle")  # htmx has filled in the page
-    for size, (width, height) in SIZES.items():
+    for size in sizes:
+        width, height = SIZES[size]
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(200)
         path = out / f"{name}-{size}.png"
@@ -137,6 +138,11 @@ def take(chromium: str, out: Path) -> None:
                 sign_in(admin, base_url, ADMIN)
                 shoot(admin, f"{base_url}/reports", "reports", out)
                 shoot(admin, f"{base_url}/admin", "admin", out)
+                # The dark theme follows the system setting.
+                admin.emulate_media(color_scheme="dark")
+                shoot(admin, f"{base_url}/reports", "reports-dark", out, ("desktop",))
+                agent.emulate_media(color_scheme="dark")
+                shoot(agent, f"{base_url}/tickets", "inbox-dark", out, ("desktop", "phone"))
                 browser.close()
         finally:
             server.terminate()

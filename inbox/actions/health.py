@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -28,28 +29,35 @@ from inbox.settings import Settings
 ALERT_EVERY = timedelta(hours=1)
 
 
-def _failed_outbound(session: Session, outbox_id: int) -> Outbox:
-    item = session.get(Outbox, outbox_id, with_for_update=True)
-    if item is None:
-        raise NotFound("no such outbound message")
-    if item.state != "failed":
-        raise Conflict("that message has not failed")
-    return item
+def _given_up(session: Session, model: type[Outbox] | type[Timer], row_id: int) -> Any:
+    """The failed outbound message or dead timer, locked; ``NotFound`` or ``Conflict`` for
+    one that is not given up on."""
+    outbound = model is Outbox
+    row = cast("Outbox | Timer | None", session.get(model, row_id, with_for_update=True))
+    if row is None:
+        raise NotFound("no such outbound message" if outbound else "no such timer")
+    if row.state != ("failed" if outbound else "dead"):
+        raise Conflict(
+            "that message has not failed" if outbound else "that timer is not a dead letter"
+        )
+    return row
 
 
-def _dead_timer(session: Session, timer_id: int) -> Timer:
-    timer = session.get(Timer, timer_id, with_for_update=True)
-    if timer is None:
-        raise NotFound("no such timer")
-    if timer.state != "dead":
-        raise Conflict("that timer is not a dead letter")
-    return timer
+def _audit(session: Session, action: str, row: Outbox | Timer, actor: Agent) -> None:
+    record_audit(
+        session,
+        action,
+        actor=actor,
+        target_type="outbox" if isinstance(row, Outbox) else "timer",
+        target_id=row.id or 0,
+        detail={"kind": row.kind, "last_error": (row.last_error or "")[:200]},
+    )
 
 
 def retry_failed_outbound(session: Session, outbox_id: int, *, actor: Agent) -> Outbox:
     """Queue a failed message again with fresh attempts; it is sent right after the commit,
     with the bytes (and Message-ID) it had."""
-    item = _failed_outbound(session, outbox_id)
+    item: Outbox = _given_up(session, Outbox, outbox_id)
     if item.wiped_at is not None:
         # A one-time code or reset link, wiped once it failed: what it carried is gone, and
         # would no longer work; the person asks for a new one.
@@ -66,37 +74,13 @@ def retry_failed_outbound(session: Session, outbox_id: int, *, actor: Agent) -> 
             message.delivery = "queued"
             session.add(message)
     record(session, OutboxQueued(outbox_id))
-    record_audit(
-        session,
-        "outbox.retried",
-        actor=actor,
-        target_type="outbox",
-        target_id=outbox_id,
-        detail={"kind": item.kind, "last_error": (item.last_error or "")[:200]},
-    )
-    return item
-
-
-def discard_failed_outbound(session: Session, outbox_id: int, *, actor: Agent) -> Outbox:
-    """Put a failed message aside: it leaves the health page; its ticket still shows it
-    failed."""
-    item = _failed_outbound(session, outbox_id)
-    item.state = "discarded"
-    session.add(item)
-    record_audit(
-        session,
-        "outbox.discarded",
-        actor=actor,
-        target_type="outbox",
-        target_id=outbox_id,
-        detail={"kind": item.kind, "last_error": (item.last_error or "")[:200]},
-    )
+    _audit(session, "outbox.retried", item, actor)
     return item
 
 
 def retry_dead_timer(session: Session, timer_id: int, *, actor: Agent) -> Timer:
     """Set a dead timer due now, with fresh attempts: it fires right after the commit."""
-    timer = _dead_timer(session, timer_id)
+    timer: Timer = _given_up(session, Timer, timer_id)
     now = utcnow()
     timer.state = "pending"
     timer.attempts = 0
@@ -104,30 +88,25 @@ def retry_dead_timer(session: Session, timer_id: int, *, actor: Agent) -> Timer:
     timer.lease_until = None
     session.add(timer)
     record(session, TimerSet(timer_id, now))
-    record_audit(
-        session,
-        "timer.retried",
-        actor=actor,
-        target_type="timer",
-        target_id=timer_id,
-        detail={"kind": timer.kind, "last_error": (timer.last_error or "")[:200]},
-    )
+    _audit(session, "timer.retried", timer, actor)
     return timer
+
+
+def discard_failed_outbound(session: Session, outbox_id: int, *, actor: Agent) -> Outbox:
+    """Put a failed message aside: it leaves the health page; its ticket still shows it
+    failed."""
+    return _discard(session, _given_up(session, Outbox, outbox_id), "outbox.discarded", actor)
 
 
 def discard_dead_timer(session: Session, timer_id: int, *, actor: Agent) -> Timer:
-    timer = _dead_timer(session, timer_id)
-    timer.state = "discarded"
-    session.add(timer)
-    record_audit(
-        session,
-        "timer.discarded",
-        actor=actor,
-        target_type="timer",
-        target_id=timer_id,
-        detail={"kind": timer.kind, "last_error": (timer.last_error or "")[:200]},
-    )
-    return timer
+    return _discard(session, _given_up(session, Timer, timer_id), "timer.discarded", actor)
+
+
+def _discard(session: Session, row: Any, action: str, actor: Agent) -> Any:
+    row.state = "discarded"
+    session.add(row)
+    _audit(session, action, row, actor)
+    return row
 
 
 def alert_administrators(

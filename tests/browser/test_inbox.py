@@ -66,7 +66,9 @@ def test_enter_in_the_merge_into_field_merges_rather_than_applying_the_other_cha
     open_inbox_signed_in(page, server.base_url)
     rows = page.locator("tr.ticket-row")
     assert rows.count() == 5
-    target, *sources = [rows.nth(i).get_attribute("data-reference") for i in range(3)]
+    target, *sources = [
+        str(rows.nth(i).get_attribute("id")).removeprefix("ticket-row-") for i in range(3)
+    ]
     target_status = page.locator(f"#ticket-row-{target} td.status").inner_text()
     for reference in sources:
         page.check(f"input[name=ticket][value='{reference}']")

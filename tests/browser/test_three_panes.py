@@ -28,7 +28,7 @@ def _row(page: Any, subject: str) -> Any:
 
 def _open_in_pane(page: Any, subject: str) -> str:
     """Clicks a row's subject; waits for its ticket in the right pane; returns its reference."""
-    reference = str(_row(page, subject).get_attribute("data-reference"))
+    reference = str(_row(page, subject).get_attribute("id")).removeprefix("ticket-row-")
     _row(page, subject).locator("td.subject a").click()
     page.wait_for_selector(f"#ticket-pane #ticket[data-reference={reference}]")
     page.wait_for_url(f"**/tickets/{reference}")
@@ -153,15 +153,15 @@ def test_every_keyboard_shortcut(browser: Any, server: Deployment) -> None:
 
     # j and k move through the list; the right pane follows.
     page.keyboard.press("j")
-    first = rows.nth(0).get_attribute("data-reference")
+    first = str(rows.nth(0).get_attribute("id")).removeprefix("ticket-row-")
     page.wait_for_selector(f"#ticket-pane #ticket[data-reference={first}]")
     page.keyboard.press("j")
-    second = rows.nth(1).get_attribute("data-reference")
+    second = str(rows.nth(1).get_attribute("id")).removeprefix("ticket-row-")
     page.wait_for_selector(f"#ticket-pane #ticket[data-reference={second}]")
     page.wait_for_url(f"**/tickets/{second}")
     page.keyboard.press("k")
     page.wait_for_selector(f"#ticket-pane #ticket[data-reference={first}]")
-    assert page.locator("tr.ticket-row.kb-current").get_attribute("data-reference") == first
+    assert page.locator("tr.ticket-row.kb-current").get_attribute("id") == f"ticket-row-{first}"
     outline = page.evaluate(
         "getComputedStyle(document.querySelector('tr.kb-current')).outlineStyle"
     )
@@ -176,7 +176,7 @@ def test_every_keyboard_shortcut(browser: Any, server: Deployment) -> None:
     assert page.locator("#note-body").is_visible()
     page.keyboard.type("?j")  # typed into the note: no shortcut fires
     assert page.locator("#shortcut-help").is_hidden()
-    assert page.locator("tr.ticket-row.kb-current").get_attribute("data-reference") == first
+    assert page.locator("tr.ticket-row.kb-current").get_attribute("id") == f"ticket-row-{first}"
     page.keyboard.press("Escape")
 
     # s the status, m the macro; a assigns to me.

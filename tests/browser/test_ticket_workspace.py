@@ -13,7 +13,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 def _reference_of(page: Any, subject: str) -> str:
     row = page.locator("tr.ticket-row", has_text=subject)
-    return str(row.get_attribute("data-reference"))
+    return str(row.get_attribute("id")).removeprefix("ticket-row-")
 
 
 def test_agent_applies_a_macro_mentions_merges_and_undoes_with_shortcuts(
@@ -30,10 +30,8 @@ def test_agent_applies_a_macro_mentions_merges_and_undoes_with_shortcuts(
     page.keyboard.press("j")
     chosen = page.locator("tr.ticket-row.kb-current")
     assert chosen.count() == 1
-    assert chosen.get_attribute("data-reference") == page.locator(
-        "tr.ticket-row >> nth=1"
-    ).get_attribute("data-reference")
-    reference = chosen.get_attribute("data-reference")
+    assert chosen.get_attribute("id") == page.locator("tr.ticket-row >> nth=1").get_attribute("id")
+    reference = str(chosen.get_attribute("id")).removeprefix("ticket-row-")
     page.keyboard.press("o")
     page.wait_for_url(f"**/tickets/{reference}")
     page.goto(f"{server.base_url}/tickets?q=purchase")

@@ -48,7 +48,15 @@ def test_admin_is_the_administrators_landing_page(client: Client, db: Database) 
         assert re.search(rf'data-area="{area}"><a href="{re.escape(link)}">', page.text), area
         target = client.get(link.partition("#")[0])
         assert target.status_code == 200, link
-    assert '<a href="/admin">Admin</a>' in page.text  # in the navigation of every page
+    # In the main navigation of every page, and each area in the administration's own.
+    main_nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', client.get("/tickets").text, re.S)
+    assert main_nav and '<a href="/admin">' in main_nav.group(1)
+    admin_nav = re.search(
+        r'<nav class="subnav" aria-label="Administration">(.*?)</nav>', page.text, re.S
+    )
+    assert admin_nav and '<a href="/admin" aria-current="page">Overview</a>' in admin_nav.group(1)
+    for link in AREAS.values():
+        assert f'href="{link.partition("#")[0]}"' in admin_nav.group(1), link
 
 
 @pytest.mark.parametrize("role", ["agent", "manager"])

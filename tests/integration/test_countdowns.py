@@ -47,7 +47,7 @@ def refs(db: Database, settings: Settings) -> dict[str, str]:
 
 
 def _cell(html: str, reference: str) -> str:
-    row = re.search(rf'<tr [^>]*data-reference="{reference}".*?</tr>', html, re.S)
+    row = re.search(rf'<tr [^>]*id="ticket-row-{reference}".*?</tr>', html, re.S)
     assert row, f"no row for {reference}"
     cell = re.search(r'<td class="sla-due">(.*?)</td>', row.group(0), re.S)
     assert cell

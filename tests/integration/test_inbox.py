@@ -695,7 +695,7 @@ def test_a_ticket_is_unread_for_each_agent_until_they_open_it_and_again_when_the
     reference = new_ticket(db, settings, channel, subject="Locked out", body="Please help.")
 
     def unread(page: str) -> bool:
-        row = re.search(rf'<tr class="ticket-row[^"]*"[^>]*data-reference="{reference}"', page)
+        row = re.search(rf'<tr class="ticket-row[^"]*"[^>]*id="ticket-row-{reference}"', page)
         assert row, page
         return " unread" in row.group(0)
 

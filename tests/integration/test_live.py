@@ -141,7 +141,7 @@ def deliver(dovecot: DovecotServer, mailbox: MailboxUser, mail: EmailMessage) ->
 
 
 def reference_in(row_html: str) -> str:
-    found = re.search(r'data-reference="([^"]+)"', row_html)
+    found = re.search(r'id="ticket-row-([^"]+)"', row_html)
     assert found, row_html
     return found[1]
 

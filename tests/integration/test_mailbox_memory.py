@@ -98,8 +98,10 @@ def big_mailbox() -> Iterator[DovecotServer]:
 
 def _fill(server: DovecotServer, numbers: range) -> None:
     """Append the same 20 MiB attachment under different headers: cheap to make (about
-    0.2 s a mail), and each mail its own ticket."""
-    scan = base64.encodebytes(os.urandom(MAIL_BYTES * 3 // 4 - 4096)).replace(b"\n", b"\r\n")
+    0.2 s a mail), and each mail its own ticket. Its base64 comes in lines of 996 characters
+    (RFC 5322 allows 998), a thirteenth as many lines to parse as in 76-character ones."""
+    encoded = base64.b64encode(os.urandom(MAIL_BYTES * 3 // 4 - 4096))
+    scan = b"".join(encoded[i : i + 996] + b"\r\n" for i in range(0, len(encoded), 996))
     body = (
         b'Content-Type: multipart/mixed; boundary="b"\r\nMIME-Version: 1.0\r\n\r\n'
         b"--b\r\nContent-Type: text/plain\r\n\r\nThe scan you asked for.\r\n"

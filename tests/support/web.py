@@ -95,4 +95,4 @@ def walk_api_tickets(
 
 def page_references(html: str) -> list[str]:
     """The references of the ticket rows in an inbox page or partial, in order."""
-    return re.findall(r'<tr class="ticket-row[^"]*" data-reference="([^"]+)"', html)
+    return re.findall(r'<tr class="ticket-row[^"]*" id="ticket-row-([^"]+)"', html)

@@ -29,6 +29,15 @@ PINNED = {
             ),
             "phone.svg": "134cf8cfe5ab9680cd826817d72adee32c0bd434cef4597cb83cff32abf3a0f3",
             "send.svg": "863b432420f2c5867c26564143a2c8e13dbbd267a45fe11b3db5f36eac02b059",
+            "download.svg": "74316f9771e2ce6956bf1869b2f28446c6954cb6f13f7d5881a10f03a22b0c2b",
+            "bell.svg": "0b8d0e8af5c81fbc30dce85b6677f28c6f875aea8cfcd2e6dce21de85727bf3f",
+            "log-out.svg": "e30d64219e113daf3afe86fe1f93d69b66e0345e655aa2dc230dc7e29788f34d",
+            "settings.svg": "ea7af4ac328c93901a31ce90a92f2df85419de43579f16282aa2b69530ab2c6a",
+            "chart-column.svg": "67aa6babdcfc901f05ab7f9cd1167cd569a5dcb2aecf046dd59374073a98eec5",
+            "phone-call.svg": "56af08dbc7ed62f3bb1c996ad11944002e17c6ad61b12b4221a9d6071a4d33f2",
+            "triangle-alert.svg": (
+                "5cbee4c94f6dabcdf75ae9f6e46faccb3f4546093a98b7f3678a96dd533ad83e"
+            ),
         }.items()
     },
 }

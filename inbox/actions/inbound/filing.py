@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import select as sql_select
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from inbox.actions.inbound.email import EmailFiling
 from inbox.actions.inbound.items import IngestOutcome, finish_item, savepoint
 from inbox.actions.rows import table_of
 from inbox.blobs import BlobStore
-from inbox.models import Channel, InboundItem, Ticket
+from inbox.models import Channel, InboundItem, Ticket, utcnow
 from inbox.models.kinds import ChannelKind
 from inbox.parsing.items import Arrival, PendingRaw
 from inbox.parsing.readers import read_pending
@@ -275,23 +276,30 @@ def claim_for_filing(session: Session, item_ids: Sequence[int]) -> tuple[list[in
     own, so that an item whose filing takes its worker down (killed for its memory, a crash
     in a library) is counted too. One that has used up its attempts is quarantined instead:
     (items to file, items quarantined)."""
-    items = session.exec(
-        select(InboundItem)
+    # The ids and counts alone: the rows carry the items' raw bytes, which this step needs not.
+    rows = session.execute(
+        sql_select(InboundItem.id, InboundItem.attempts)  # type: ignore[call-overload]
         .where(col(InboundItem.id).in_(item_ids), InboundItem.state == "pending")
         .order_by(col(InboundItem.id))
         .with_for_update()
     ).all()
-    claimed: list[int] = []
+    claimed = [item_id for item_id, attempts in rows if attempts < MAX_PROCESS_ATTEMPTS]
     quarantined: list[int] = []
-    for item in items:
-        if item.attempts >= MAX_PROCESS_ATTEMPTS:
-            reason = f"processing failed or stopped its worker {item.attempts} times"
-            finish_item(session, item, "quarantined", reason)
-            quarantined.append(item.id or 0)
-        else:
-            item.attempts += 1
-            session.add(item)
-            claimed.append(item.id or 0)
+    if claimed:
+        session.execute(
+            update(InboundItem)
+            .where(col(InboundItem.id).in_(claimed))
+            .values(attempts=InboundItem.attempts + 1)
+        )
+    for item_id, attempts in rows:
+        if attempts >= MAX_PROCESS_ATTEMPTS:
+            reason = f"processing failed or stopped its worker {attempts} times"
+            session.execute(
+                update(InboundItem)
+                .where(col(InboundItem.id) == item_id)
+                .values(state="quarantined", reason=reason, processed_at=utcnow(), lease_until=None)
+            )
+            quarantined.append(item_id)
     return claimed, quarantined
 
 

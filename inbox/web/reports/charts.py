@@ -29,9 +29,15 @@ def _pygal() -> Any:
 def _style() -> Any:
     from pygal.style import Style  # type: ignore[import-untyped]
 
+    # The page's design tokens, so a chart follows the theme (the SVG is inline in the page).
     return Style(
-        background="white",
-        plot_background="white",
+        background="var(--surface)",
+        plot_background="var(--surface)",
+        foreground="var(--fg)",
+        foreground_strong="var(--fg)",
+        foreground_subtle="var(--muted)",
+        guide_stroke_color="var(--line)",
+        major_guide_stroke_color="var(--muted)",
         colors=("#2f8a4c", "#b3261e", "#8a94a6", "#2f5bd3", "#c77c02", "#6b3fa0"),
         font_family="system-ui, sans-serif",
     )

@@ -21,7 +21,7 @@ function markOpenTicket() {
   pane.classList.toggle("has-ticket", !!ticket);
   var reference = ticket ? ticket.dataset.reference : null;
   document.querySelectorAll("tr.ticket-row").forEach(function (row) {
-    var open = row.dataset.reference === reference;
+    var open = row.id === "ticket-row-" + reference;
     row.classList.toggle("is-open", open);
     if (open && row.classList.contains("unread")) {  // the server marked it read as it opened
       row.classList.remove("unread");

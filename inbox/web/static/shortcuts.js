@@ -28,16 +28,17 @@
   function wide() { return window.matchMedia("(min-width: 701px)").matches; }
   function link(row) { return row && row.querySelector("td.subject a[href]"); }
 
-  // The chosen row is remembered by reference: a live update replaces the row's element.
+  // The chosen row is remembered by its id (ticket-row-REFERENCE): a live update replaces the
+  // row's element.
   var current = null;
   function mark(row) {
     document.querySelectorAll("tr.ticket-row.kb-current").forEach(function (old) {
       old.classList.remove("kb-current");
     });
-    if (row) { row.classList.add("kb-current"); current = row.dataset.reference; }
+    if (row) { row.classList.add("kb-current"); current = row.id; }
   }
   function remark() {
-    var row = current && document.getElementById("ticket-row-" + current);
+    var row = current && document.getElementById(current);
     if (row && !row.classList.contains("kb-current")) row.classList.add("kb-current");
   }
   document.addEventListener("htmx:oobAfterSwap", remark);
@@ -46,14 +47,14 @@
   function move(step) {
     var list = rows();
     if (!list.length) return false;
-    var index = list.findIndex(function (row) { return row.dataset.reference === current; });
+    var index = list.findIndex(function (row) { return row.id === current; });
     var next = Math.max(0, Math.min(list.length - 1, index < 0 ? 0 : index + step));
     mark(list[next]);
     list[next].scrollIntoView({ block: "nearest" });
     if (document.getElementById("ticket-pane") && wide()) {
       clearTimeout(follow);
       follow = setTimeout(function () {
-        var target = link(document.getElementById("ticket-row-" + current));
+        var target = link(document.getElementById(current));
         if (target) target.click();
       }, 150);
     }
