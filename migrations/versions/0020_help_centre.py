@@ -6,8 +6,9 @@ Revises: 0019
 Articles are searched like tickets (migration 0004): lower-case runs of letters and digits,
 whole words plus the word being typed as a prefix. SQLite keeps ``help_article_fts`` (FTS5,
 rowid the article's id, the title and the body as two columns so the title weighs more);
-PostgreSQL keeps ``help_article_search``, one tsvector per article (title weighted A, body
-B) built by ``inbox_search_vector``. Triggers keep both current.
+PostgreSQL keeps ``help_article_search``, per article a tsvector of its title and body and
+one of its title alone (the ranking reads that small one, never the large one, which is kept
+out of line), built by ``inbox_search_vector``. Triggers keep both current.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ SQLITE_TRIGGERS = {
 PG_FUNCTION = f"""CREATE FUNCTION help_article_search_refresh() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO help_article_search (article_id, document)
-  VALUES (NEW.id, setweight(inbox_search_vector(NEW.title), 'A')
-                  || setweight(inbox_search_vector(left(NEW.body_markdown, {MAX_BODY})), 'B'))
-  ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document;
+  INSERT INTO help_article_search (article_id, document, title)
+  VALUES (NEW.id,
+          inbox_search_vector(NEW.title || ' ' || left(NEW.body_markdown, {MAX_BODY})),
+          inbox_search_vector(NEW.title))
+  ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document, title = EXCLUDED.title;
   RETURN NULL;
 END $$"""
 PG_TRIGGER = (
@@ -142,7 +144,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE TABLE help_article_search ("
         " article_id integer PRIMARY KEY REFERENCES help_article(id) ON DELETE CASCADE,"
-        " document tsvector NOT NULL)"
+        " document tsvector NOT NULL, title tsvector NOT NULL)"
     )
     op.execute(
         "CREATE INDEX ix_help_article_search_document ON help_article_search USING gin (document)"

@@ -11,6 +11,8 @@ from sqlmodel import col, select, update
 from inbox.actions.help import ArticleChange, change_article
 from inbox.db import Database
 from inbox.models import Agent, HelpArticle, HelpFeedback, HelpSearchMiss
+from inbox.web.help import pages as help_pages
+from inbox.web.help.throttle import AddressWindow
 from tests.support.desk import make_agent
 from tests.support.help_centre import write_article
 from tests.support.web import Client, csrf_token
@@ -215,3 +217,18 @@ def test_published_pages_are_cached_until_the_help_centre_changes(
     assert "every 60 seconds" in client.get("/help/articles/two-factor-codes").text
     write_article(db, "Another", "text")
     assert "Another" in client.get("/help").text
+
+
+def test_one_address_searching_too_fast_is_told_to_wait(
+    client: Client, db: Database, writer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(help_pages, "SEARCHES", AddressWindow(limit=3, window=60.0))
+    write_article(db, "Password reset", "Forgot it? Reset it.")
+    for _ in range(2):
+        assert client.get("/help/suggest", params={"q": "pass"}).status_code == 200
+    assert client.get("/help/search", params={"q": "password"}).status_code == 200
+    refused = client.get("/help/suggest", params={"q": "pass"})
+    assert refused.status_code == 429 and refused.json()["error"] == "throttled"
+    assert client.get("/help/search", params={"q": "password"}).status_code == 429
+    # Reading articles is not searching.
+    assert client.get("/help/articles/password-reset").status_code == 200

@@ -30,7 +30,6 @@ PINNED = {
             "phone.svg": "134cf8cfe5ab9680cd826817d72adee32c0bd434cef4597cb83cff32abf3a0f3",
             "send.svg": "863b432420f2c5867c26564143a2c8e13dbbd267a45fe11b3db5f36eac02b059",
             "download.svg": "74316f9771e2ce6956bf1869b2f28446c6954cb6f13f7d5881a10f03a22b0c2b",
-            "book-open.svg": "e99e1cafbb54d6a269876a43b4031320b9b2e3a8169d577060d3ccb44a3db3b4",
             "bell.svg": "0b8d0e8af5c81fbc30dce85b6677f28c6f875aea8cfcd2e6dce21de85727bf3f",
             "log-out.svg": "e30d64219e113daf3afe86fe1f93d69b66e0345e655aa2dc230dc7e29788f34d",
             "settings.svg": "ea7af4ac328c93901a31ce90a92f2df85419de43579f16282aa2b69530ab2c6a",

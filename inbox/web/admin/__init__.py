@@ -1,2 +1,2 @@
 """The admin area, ``/admin``: statuses, agents, the audit log, macros, follow-up settings,
-SLA policies and business calendars."""
+SLA policies and business calendars, help-centre articles."""

@@ -37,11 +37,14 @@ from inbox.settings import Settings
 from inbox.web.auth import PUBLIC
 from inbox.web.forms import FormBody
 from inbox.web.help.locale import LOCALE_COOKIE, request_locale, with_locale
+from inbox.web.help.throttle import AddressWindow
 
 HelpRequest = Request[Any, Any, Any]
 SUGGESTIONS = 5
 # What the public pages show, per revision of the help centre, in this process.
 PUBLISHED = PublishedCache()
+# Searches and suggestions per network address and minute, in this process.
+SEARCHES = AddressWindow(limit=120, window=60.0)
 MAX_SUGGEST_CHARS = 200
 
 
@@ -171,17 +174,17 @@ class HelpPages(Controller):
         thanks: FromQuery[bool] = False,
     ) -> Template:
         """Counts a view, then shows the article in the visitor's locale, else in the
-        desk's default, else in the language it was written in."""
-        with db.reading() as session:
+        desk's default, else in the language it was written in. One transaction reads the
+        revision and counts the view: the page itself nearly always comes from the cache."""
+        with db.unit_of_work() as session:
             cached = PUBLISHED.reader(session)
             locales = cached.get("locales", available_locales)
             locale, chosen = request_locale(request, locales)
             article = cached.get(
                 ("article", slug, locale), lambda s: published_page(s, slug, locale)
             )
-        if article is None:
-            raise NotFound("no such article")
-        with db.unit_of_work() as session:
+            if article is None:
+                raise NotFound("no such article")
             note_article_view(session, article.id)
         return self._page(
             request,
@@ -229,6 +232,8 @@ class HelpPages(Controller):
     ) -> Template:
         """Search, noting what found nothing for the managers' report."""
         q = q[:MAX_SUGGEST_CHARS]
+        if q.strip():
+            SEARCHES.check(_client(request, settings))
         with db.reading() as session:
             locales = PUBLISHED.reader(session).get("locales", available_locales)
             locale, chosen = request_locale(request, locales)
@@ -265,6 +270,8 @@ class HelpPages(Controller):
         """For a form that suggests articles while someone types (the chat widget's topic):
         at most ``SUGGESTIONS`` titles with their addresses. Records no missed search: the
         words are unfinished."""
+        if q.strip():
+            SEARCHES.check(_client(request, settings))
         with db.reading() as session:
             locales = PUBLISHED.reader(session).get("locales", available_locales)
             locale = request_locale(request, locales)[0]
