@@ -2,14 +2,22 @@
 translated errors, the platform's wait read from its headers, and media fetched only from the
 platform's own host, within a size and a time limit.
 
+Every request and every redirect goes only to a public address: the host is resolved first,
+and a name that resolves to a loopback, private, link-local (cloud metadata), shared or
+reserved address is refused, unless the desk allows private addresses
+(``allow_private_addresses``: a Bot API server of one's own on the local network, the test
+suite's stand-ins for the platforms).
+
 Tokens travel in URLs (Telegram puts the bot token in the path) and in headers, and library
 errors quote URLs, so every message raised here passes through ``without_secret`` first.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -22,6 +30,32 @@ MAX_ANSWER_BYTES = 1024 * 1024
 # httpx logs every request's URL at INFO, and Telegram's carry the bot token in their path.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 MAX_REDIRECTS = 3
+_private_allowed = False
+
+
+def allow_private_addresses(allowed: bool) -> None:
+    """Whether platforms' URLs may lead to loopback and private addresses (the process's
+    setting, ``INBOX_ALLOW_PRIVATE_URLS``, given once at start-up)."""
+    global _private_allowed
+    _private_allowed = allowed
+
+
+def check_public_address(url: str, secrets: tuple[str, ...] = ()) -> None:
+    """Refuse (``PermanentConnectorError``) a URL whose host is, or resolves to, an address
+    that is not public; an unresolvable host is a transient failure."""
+    if _private_allowed:
+        return
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise TransientConnectorError(_clean(f"{host} does not resolve", secrets)) from exc
+    for *_, address in found:
+        ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
+        if not ip.is_global:
+            shown = _clean(host, secrets)
+            raise PermanentConnectorError(f"refused: {shown} is not a public address ({ip})")
 
 
 @dataclass(frozen=True)
@@ -56,6 +90,7 @@ def call(
     caller's to judge: each platform says "wait" and "never" in its own way."""
     import httpx  # on first use: most processes never call a platform
 
+    check_public_address(url, secrets)
     try:
         with (
             httpx.Client(timeout=timeout, follow_redirects=False) as client,
@@ -87,6 +122,7 @@ def fetch_media(
     deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         _check_host(url, allowed_host, secrets)
+        check_public_address(url, secrets)
         try:
             with (
                 httpx.Client(timeout=timeout, follow_redirects=False) as client,

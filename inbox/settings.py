@@ -45,6 +45,9 @@ class Settings:
     # Reverse proxies in front of ``inbox serve`` that append the client to X-Forwarded-For;
     # 0: the header is ignored and the socket's peer is the client (sign-in throttling).
     trusted_proxy_hops: int = 0
+    # Whether the platforms' API URLs may lead to loopback and private addresses (a Bot API
+    # server on the local network); off, such URLs are refused (docs/social.md).
+    allow_private_urls: bool = False
     # The topics of the portal's new-ticket form and the team each picks
     # (``inbox.rules.portal.parse_topics``); blank: one topic per team, and "Something else".
     portal_topics: str = ""
@@ -118,6 +121,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         accounts_token=env.get("INBOX_ACCOUNTS_TOKEN", ""),
         accounts_timeout_seconds=float(env.get("INBOX_ACCOUNTS_TIMEOUT_SECONDS", 10)),
         trusted_proxy_hops=int(env.get("INBOX_TRUSTED_PROXY_HOPS", 0)),
+        allow_private_urls=env.get("INBOX_ALLOW_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
         portal_topics=_portal_topics(env.get("INBOX_PORTAL_TOPICS", "")),
     )
 

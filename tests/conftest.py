@@ -22,6 +22,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
+from connectors.social_http import allow_private_addresses
 from inbox.actions.signin import agents
 from inbox.db import Database
 from inbox.migrate import seed_database, upgrade_database
@@ -31,6 +32,10 @@ from tests.support.isolation import create_postgres_database, drop_postgres_data
 from tests.support.services import postgres_url, require
 
 pytest_plugins = ["tests.support.fixtures", "tests.support.web", "tests.support.desks"]
+
+# The platforms' stand-ins listen on loopback; tests calling a connector directly build no
+# runtime that would read INBOX_ALLOW_PRIVATE_URLS (test_social_addresses.py turns it off).
+allow_private_addresses(True)
 
 BACKEND = os.environ.get("INBOX_TEST_DATABASE", "sqlite")
 KEEP_TABLES = {"alembic_version", "ticket_status"}
@@ -125,6 +130,8 @@ def env(desk_home: tuple[Path, str], migrated_template: str) -> dict[str, str]:
         "INBOX_BASE_URL": "http://127.0.0.1:8000",
         "INBOX_RETRY_BASE_SECONDS": "0.2",
         "INBOX_REFERENCE_PREFIX": "HD",
+        # The platforms' stand-ins listen on loopback (tests/support/social_platforms.py).
+        "INBOX_ALLOW_PRIVATE_URLS": "1",
     }
 
 

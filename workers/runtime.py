@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectors.social_http import allow_private_addresses
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.settings import Settings, get_settings
@@ -29,6 +30,7 @@ _runtime: Runtime | None = None
 
 
 def build_runtime(settings: Settings, parser: InboundParser | None = None) -> Runtime:
+    allow_private_addresses(settings.allow_private_urls)
     return Runtime(
         settings=settings,
         db=Database(settings.database_url),
