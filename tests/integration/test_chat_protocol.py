@@ -27,7 +27,15 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from inbox.db import Database
-from inbox.models import Channel, ChatVisitor, CustomerIdentity, InboundItem, Message
+from inbox.models import (
+    Channel,
+    ChatConversation,
+    ChatEntry,
+    ChatVisitor,
+    CustomerIdentity,
+    InboundItem,
+    Message,
+)
 from tests.support.processes import Deployment, run_cli, web_process
 from tests.support.served import api_token, create_agent
 
@@ -443,3 +451,30 @@ def test_a_socket_idle_for_longer_than_its_channel_allows_is_closed(server: Depl
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=WAIT)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+
+
+@pytest.mark.server(demo=True)
+def test_the_demo_opens_a_chat_and_its_demo_page_lets_anyone_try_the_widget(
+    server: Deployment,
+) -> None:
+    db = database(server)
+    with db.reading() as session:
+        conversation = session.exec(select(ChatConversation)).one()
+        authors = [
+            e.author
+            for e in session.exec(
+                select(ChatEntry).where(ChatEntry.conversation_id == conversation.id)
+            )
+        ]
+        assert conversation.state == "open" and {"visitor", "agent"} <= set(authors)
+    db.dispose()
+    page = httpx.get(f"{server.base_url}/chat/demo", timeout=10)
+    key = re.search(r'src="/chat/widget.js" data-widget="([^"]+)"', page.text)
+    assert page.status_code == 200 and key
+    ws = connect(
+        f"{server.base_url.replace('http', 'ws')}/chat/ws?widget={key[1]}",
+        origin=Origin(server.base_url),
+    )
+    with ws:
+        hello(ws, name="Curious")
+        assert say(ws, "Does this work?")["seq"] == 1
