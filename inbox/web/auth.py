@@ -41,6 +41,11 @@ PUBLIC_ROUTES = {
     "/password/forgot",
     "/password/reset",
     "/survey/{token:str}",
+    # Live chat: the widget a site embeds, its demo page and the visitor's websocket.
+    "/chat/widget.js",
+    "/chat/widget.css",
+    "/chat/demo",
+    "/chat/ws",
 }
 # Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
 PUBLIC = {"exclude_from_auth": True}
