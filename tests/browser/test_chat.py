@@ -10,10 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.processes import Deployment, free_port, run_cli
-from tests.support.served import PASSPHRASE, create_agent
+from tests.support.served import PASSPHRASE, api_token, create_agent
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # The shop's own styles try hard to break whatever is on the page.
@@ -165,3 +166,48 @@ def test_the_widget_fits_a_phone_and_is_usable_from_the_keyboard(
     visitor.screenshot(path=str(SHOTS / "chat-phone.png"))
     visitor.keyboard.press("Escape")
     assert visitor.locator("section.panel").is_hidden()
+
+
+def test_messages_not_acknowledged_before_a_reload_are_sent_again_and_stored_once(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    create_agent(server, "alex@example.test", "Alex Agent")
+    token = api_token(server, "alex@example.test")
+    visitor = visitor_page(browser, shop)
+    visitor.locator("button.launcher").click()
+    visitor.fill("#inbox-chat-name", "Maria Lopez")
+    visitor.fill("#inbox-chat-topic", "My transfer is stuck")
+    visitor.click("text=Start chat")
+    first = visitor.locator("li.message.visitor:not(.unsent)", has_text="transfer is stuck")
+    first.wait_for()
+    first_id = first.get_attribute("data-client-id")
+    reference = visitor.locator("p.reference").inner_text().removeprefix("Your reference is ")
+    # As if the connection had dropped before these two were acknowledged: the first was
+    # stored all the same, the second never reached the desk.
+    visitor.evaluate(
+        """([firstId]) => {
+          const key = Object.keys(localStorage).find(k => k.startsWith("inbox-chat:"));
+          const state = JSON.parse(localStorage.getItem(key));
+          state.pending = [
+            {client_id: firstId, text: "My transfer is stuck"},
+            {client_id: "offline-1", text: "Written while the connection was down"},
+          ];
+          localStorage.setItem(key, JSON.stringify(state));
+        }""",
+        [first_id],
+    )
+    visitor.reload()
+    visitor.locator("button.launcher").click()
+    visitor.locator(
+        "li.message.visitor:not(.unsent)", has_text="Written while the connection was down"
+    ).wait_for()
+    ticket = httpx.get(
+        f"{server.base_url}/api/v1/tickets/{reference.strip()}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert [m["body_text"] for m in ticket["messages"] if m["direction"] == "inbound"] == [
+        "My transfer is stuck",
+        "Written while the connection was down",
+    ]
+    assert visitor.locator("li.message.visitor", has_text="transfer is stuck").count() == 1
