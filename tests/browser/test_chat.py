@@ -182,6 +182,8 @@ def test_messages_not_acknowledged_before_a_reload_are_sent_again_and_stored_onc
     first.wait_for()
     first_id = first.get_attribute("data-client-id")
     reference = visitor.locator("p.reference").inner_text().removeprefix("Your reference is ")
+    # Everything the desk had to say has arrived (the widget keeps its state as it goes).
+    visitor.locator("li.message.system", has_text=reference.strip()).wait_for()
     # As if the connection had dropped before these two were acknowledged: the first was
     # stored all the same, the second never reached the desk.
     visitor.evaluate(
