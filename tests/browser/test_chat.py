@@ -161,7 +161,7 @@ def test_the_widget_fits_a_phone_and_is_usable_from_the_keyboard(
     box = visitor.locator("#inbox-chat-input").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     assert box["y"] + box["height"] <= 844
-    assert visitor.locator("ol.messages").get_attribute("aria-live") == "polite"
+    assert visitor.locator("div.messages").get_attribute("aria-live") == "polite"
     SHOTS.mkdir(parents=True, exist_ok=True)
     visitor.screenshot(path=str(SHOTS / "chat-phone.png"))
     visitor.keyboard.press("Escape")
@@ -213,3 +213,21 @@ def test_messages_not_acknowledged_before_a_reload_are_sent_again_and_stored_onc
         "Written while the connection was down",
     ]
     assert visitor.locator("li.message.visitor", has_text="transfer is stuck").count() == 1
+
+
+def test_the_demo_page_and_the_open_widget_pass_the_accessibility_check(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    from tests.support.accessibility import assert_accessible
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(OPEN_SHADOW_ROOTS)
+    page = context.new_page()
+    page.goto(f"{server.base_url}/chat/demo")
+    page.locator("button.launcher").click()
+    assert_accessible(page, "the chat widget's pre-chat form")
+    page.fill("#inbox-chat-name", "Ana")
+    page.fill("#inbox-chat-topic", "Where is my refund?")
+    page.click("text=Start chat")
+    page.locator("li.message.system").wait_for()
+    assert_accessible(page, "the chat widget's conversation")
