@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from inbox.actions.calls import CallDetails, log_call
+from inbox.actions.chat.demo import load_chat_demo
 from inbox.actions.customers import resolve_customer
 from inbox.actions.directory import add_directory_account
 from inbox.actions.followups import answer_survey, send_survey, snooze_ticket
@@ -236,7 +237,9 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
     _load_followups(session, settings, agents[2])
     articles = load_help_articles(session, agents[1])
     social = load_social_demo(session, settings, agents[2])
+    chat = load_chat_demo(session, settings, channels[ChannelKind.CHAT], agents[2])
     return [
+        *chat,
         f"Loaded {len(STORIES)} demo tickets on {len(CHANNELS)} channels.",
         f"Loaded {social} direct-message conversations on Telegram, Messenger, Instagram, "
         "WhatsApp and X.",

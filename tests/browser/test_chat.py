@@ -10,10 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.processes import Deployment, free_port, run_cli
-from tests.support.served import PASSPHRASE, create_agent
+from tests.support.served import PASSPHRASE, api_token, create_agent
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # The shop's own styles try hard to break whatever is on the page.
@@ -160,8 +161,73 @@ def test_the_widget_fits_a_phone_and_is_usable_from_the_keyboard(
     box = visitor.locator("#inbox-chat-input").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     assert box["y"] + box["height"] <= 844
-    assert visitor.locator("ol.messages").get_attribute("aria-live") == "polite"
+    assert visitor.locator("div.messages").get_attribute("aria-live") == "polite"
     SHOTS.mkdir(parents=True, exist_ok=True)
     visitor.screenshot(path=str(SHOTS / "chat-phone.png"))
     visitor.keyboard.press("Escape")
     assert visitor.locator("section.panel").is_hidden()
+
+
+def test_messages_not_acknowledged_before_a_reload_are_sent_again_and_stored_once(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    create_agent(server, "alex@example.test", "Alex Agent")
+    token = api_token(server, "alex@example.test")
+    visitor = visitor_page(browser, shop)
+    visitor.locator("button.launcher").click()
+    visitor.fill("#inbox-chat-name", "Maria Lopez")
+    visitor.fill("#inbox-chat-topic", "My transfer is stuck")
+    visitor.click("text=Start chat")
+    first = visitor.locator("li.message.visitor:not(.unsent)", has_text="transfer is stuck")
+    first.wait_for()
+    first_id = first.get_attribute("data-client-id")
+    reference = visitor.locator("p.reference").inner_text().removeprefix("Your reference is ")
+    # Everything the desk had to say has arrived (the widget keeps its state as it goes).
+    visitor.locator("li.message.system", has_text=reference.strip()).wait_for()
+    # As if the connection had dropped before these two were acknowledged: the first was
+    # stored all the same, the second never reached the desk.
+    visitor.evaluate(
+        """([firstId]) => {
+          const key = Object.keys(localStorage).find(k => k.startsWith("inbox-chat:"));
+          const state = JSON.parse(localStorage.getItem(key));
+          state.pending = [
+            {client_id: firstId, text: "My transfer is stuck"},
+            {client_id: "offline-1", text: "Written while the connection was down"},
+          ];
+          localStorage.setItem(key, JSON.stringify(state));
+        }""",
+        [first_id],
+    )
+    visitor.reload()
+    visitor.locator("button.launcher").click()
+    visitor.locator(
+        "li.message.visitor:not(.unsent)", has_text="Written while the connection was down"
+    ).wait_for()
+    ticket = httpx.get(
+        f"{server.base_url}/api/v1/tickets/{reference.strip()}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert [m["body_text"] for m in ticket["messages"] if m["direction"] == "inbound"] == [
+        "My transfer is stuck",
+        "Written while the connection was down",
+    ]
+    assert visitor.locator("li.message.visitor", has_text="transfer is stuck").count() == 1
+
+
+def test_the_demo_page_and_the_open_widget_pass_the_accessibility_check(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    from tests.support.accessibility import assert_accessible
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(OPEN_SHADOW_ROOTS)
+    page = context.new_page()
+    page.goto(f"{server.base_url}/chat/demo")
+    page.locator("button.launcher").click()
+    assert_accessible(page, "the chat widget's pre-chat form")
+    page.fill("#inbox-chat-name", "Ana")
+    page.fill("#inbox-chat-topic", "Where is my refund?")
+    page.click("text=Start chat")
+    page.locator("li.message.system").wait_for()
+    assert_accessible(page, "the chat widget's conversation")

@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import re
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,12 +23,22 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import col, select
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
+from websockets.uri import parse_uri
 
 from inbox.db import Database
-from inbox.models import Channel, ChatVisitor, CustomerIdentity, InboundItem, Message
+from inbox.models import (
+    Channel,
+    ChatConversation,
+    ChatEntry,
+    ChatVisitor,
+    CustomerIdentity,
+    InboundItem,
+    Message,
+)
 from tests.support.processes import Deployment, run_cli, web_process
 from tests.support.served import api_token, create_agent
 
@@ -56,6 +67,34 @@ class Chat:
         return connect(
             f"{base}/chat/ws?widget={self.widget_key}", origin=Origin(origin), open_timeout=10
         )
+
+
+class NonReader:
+    """A websocket client that never reads what the desk sends, down to its socket: its
+    kernel buffer is small and stays full."""
+
+    def __init__(self, base_url: str, path: str, origin: str) -> None:
+        host, port = base_url.removeprefix("http://").split(":")
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect((host, int(port)))
+        self.protocol = ClientProtocol(
+            parse_uri(f"ws://{host}:{port}{path}"), origin=Origin(origin)
+        )
+        self.protocol.send_request(self.protocol.connect())
+        self.sock.sendall(b"".join(self.protocol.data_to_send()))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += self.sock.recv(1)  # the handshake's answer alone, byte by byte
+        assert answer.startswith(b"HTTP/1.1 101"), answer
+        self.protocol.receive_data(answer)
+
+    def send(self, **frame: Any) -> None:
+        self.protocol.send_text(json.dumps(frame).encode())
+        self.sock.sendall(b"".join(self.protocol.data_to_send()))
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 def database(server: Deployment) -> Database:
@@ -443,3 +482,59 @@ def test_a_socket_idle_for_longer_than_its_channel_allows_is_closed(server: Depl
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=WAIT)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
+
+
+@pytest.mark.server(demo=True)
+def test_the_demo_opens_a_chat_and_its_demo_page_lets_anyone_try_the_widget(
+    server: Deployment,
+) -> None:
+    db = database(server)
+    with db.reading() as session:
+        conversation = session.exec(select(ChatConversation)).one()
+        authors = [
+            e.author
+            for e in session.exec(
+                select(ChatEntry).where(ChatEntry.conversation_id == conversation.id)
+            )
+        ]
+        assert conversation.state == "open" and {"visitor", "agent"} <= set(authors)
+    db.dispose()
+    page = httpx.get(f"{server.base_url}/chat/demo", timeout=10)
+    key = re.search(r'src="/chat/widget.js" data-widget="([^"]+)"', page.text)
+    assert page.status_code == 200 and key
+    ws = connect(
+        f"{server.base_url.replace('http', 'ws')}/chat/ws?widget={key[1]}",
+        origin=Origin(server.base_url),
+    )
+    with ws:
+        hello(ws, name="Curious")
+        assert say(ws, "Does this work?")["seq"] == 1
+
+
+def test_a_visitor_socket_that_reads_nothing_is_closed_once_its_queue_is_full(
+    server: Deployment, agent_token: str
+) -> None:
+    chat = Chat(server)
+    with chat.open() as ws:
+        token = hello(ws)["token"]
+        reference = say(ws, "send me everything")["reference"]
+    for n in range(12):
+        api(
+            server,
+            agent_token,
+            "POST",
+            f"/tickets/{reference}/replies",
+            json={"body": f"part {n}: " + "x" * 60_000},
+        )
+    slow = NonReader(server.base_url, f"/chat/ws?widget={chat.widget_key}", SITE)
+    slow.send(type="hello", token=token)
+    # Each asks for the whole conversation again, read by nobody; at the pace the desk
+    # allows for frames, so that only the bounded outgoing queue can end it.
+    deadline = time.monotonic() + 60
+    while "too slow: closed" not in server.web.log():
+        assert time.monotonic() < deadline, "the desk kept serving a socket that reads nothing"
+        slow.send(type="resume", since=0)
+        time.sleep(0.22)
+    slow.close()
+    with chat.open() as other:  # the desk goes on for everyone else
+        assert hello(other, token)["conversation"]["reference"] == reference

@@ -58,6 +58,7 @@ class VisitorSocket:
     sync_pending: bool = False
     closing: bool = False
     writer: asyncio.Task[None] | None = None
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class ChatHub:
@@ -77,6 +78,7 @@ class ChatHub:
         self._numbers = itertools.count(1)
         self._subscriber: Subscriber | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._drops: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -126,16 +128,19 @@ class ChatHub:
             conn.queue.put_nowait(frame)
         except asyncio.QueueFull:
             conn.closing = True
-            asyncio.get_running_loop().create_task(self._drop(conn))
+            task = asyncio.get_running_loop().create_task(self._drop(conn))
+            self._drops.add(task)
+            task.add_done_callback(self._drops.discard)
 
     async def _drop(self, conn: VisitorSocket) -> None:
-        log.info("chat socket of visitor %s too slow: closed", conn.visitor_id)
+        log.warning("chat socket of visitor %s too slow: closed", conn.visitor_id)
         if conn.writer is not None:
             conn.writer.cancel()  # it waits on a socket that reads nothing
+        conn.dropped.set()  # the handler ends: the server closes the connection
+        self.leave(conn)
         with contextlib.suppress(Exception):
             with anyio.fail_after(2):
                 await conn.socket.close(code=TOO_SLOW, reason="too slow")
-        self.leave(conn)
 
     def want_sync(self, conn: VisitorSocket) -> None:
         """Send the conversation's new entries on this socket soon (once, however many ask)."""

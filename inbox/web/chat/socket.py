@@ -111,6 +111,9 @@ class VisitorConnection:
         self.last_activity = time.monotonic()
         self.typing_at = 0.0
         self.typing_active = False
+        # Set by the hub when this socket reads too slowly: the handler ends, and with it
+        # the connection.
+        self.dropped = asyncio.Event()
 
     async def run(self) -> None:
         writer: asyncio.Task[None] | None = None
@@ -144,14 +147,23 @@ class VisitorConnection:
     async def _receive(self, deadline: float) -> str | None:
         """The next text frame; None once the socket is closed (by either side)."""
         while True:
-            try:
-                event = await asyncio.wait_for(
-                    self.socket.receive(), timeout=max(0.05, deadline - time.monotonic())
-                )
-            except TimeoutError:
-                await self._send_now({"type": "error", "code": "idle", "detail": "idle too long"})
-                await self._close(1000, "idle")
-                return None
+            receiving = asyncio.ensure_future(self.socket.receive())
+            dropped = asyncio.ensure_future(self.dropped.wait())
+            done, _ = await asyncio.wait(
+                {receiving, dropped},
+                timeout=max(0.05, deadline - time.monotonic()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            dropped.cancel()
+            if receiving not in done:
+                receiving.cancel()
+                if not done:  # idle
+                    await self._send_now(
+                        {"type": "error", "code": "idle", "detail": "idle too long"}
+                    )
+                    await self._close(1000, "idle")
+                return None  # idle, or dropped by the hub as too slow a reader
+            event = receiving.result()
             if event["type"] == "websocket.disconnect":
                 return None
             text: Any = event.get("text")
@@ -196,6 +208,7 @@ class VisitorConnection:
             conn = VisitorSocket(
                 self.socket, self.channel.id or 0, visitor.id or 0, visitor.name, self.hub.new_key()
             )
+            conn.dropped = self.dropped
             conversation = welcome["conversation"]
             if conversation is not None:
                 conn.conversation_id = conversation.pop("id")
@@ -359,7 +372,7 @@ class VisitorConnection:
                 for one in frames:
                     await self.socket.send_text(encode_frame(one))
         except Exception as exc:  # the socket went away under us
-            log.debug("chat writer stopped: %s", exc)
+            log.debug("chat writer stopped: %r", exc)
 
     async def _resume(self, conn: VisitorSocket, since: int) -> list[dict[str, Any]]:
         def read() -> list[Any]:

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from inbox.db import Database
 from inbox.models import Channel
 from inbox.models.kinds import ChannelKind
+from inbox.settings import Settings
 from inbox.web.auth import PUBLIC
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -43,7 +44,12 @@ class ChatWidgetPages(Controller):
         )
 
     @get("/demo", opt=PUBLIC, sync_to_thread=True)
-    def demo(self, db: NamedDependency[Database], widget: FromQuery[str] = "") -> Template:
+    def demo(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        widget: FromQuery[str] = "",
+    ) -> Template:
         """The first chat channel whose sites include this desk, unless ``widget`` names
         another."""
         with db.reading() as session:
@@ -54,4 +60,6 @@ class ChatWidgetPages(Controller):
             ).all()
         keys = [str(c.config.get("widget_key", "")) for c in channels]
         key = widget if widget in keys else (keys[0] if keys else "")
-        return Template("chat/demo.html", context={"widget_key": key})
+        return Template(
+            "chat/demo.html", context={"widget_key": key, "base_url": settings.base_url}
+        )

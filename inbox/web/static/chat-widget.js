@@ -96,7 +96,9 @@
     suggestions, startButton
   ]);
 
-  var log = el("ol", { "class": "messages", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  // A list of messages inside a live region: screen readers announce each new one.
+  var log = el("ol", { "class": "message-list" });
+  var logBox = el("div", { "class": "messages", role: "log", "aria-live": "polite", "aria-label": "Conversation" }, [log]);
   var typingLine = el("p", { "class": "typing", "aria-live": "polite" });
   var status = el("p", { "class": "status", role: "status" });
   var input = el("textarea", { id: "inbox-chat-input", rows: "2", maxlength: "4000", "aria-label": "Your message", placeholder: "Write a message…" });
@@ -104,7 +106,7 @@
   var endButton = el("button", { type: "button", "class": "end", text: "End chat" });
   var newButton = el("button", { type: "button", "class": "primary", hidden: "", text: "Start a new chat" });
   var composer = el("form", { "class": "composer" }, [input, sendButton]);
-  var chatView = el("div", { "class": "chat", hidden: "" }, [referenceLine, log, typingLine, status, composer, el("div", { "class": "actions" }, [endButton, newButton])]);
+  var chatView = el("div", { "class": "chat", hidden: "" }, [referenceLine, logBox, typingLine, status, composer, el("div", { "class": "actions" }, [endButton, newButton])]);
   var panel = el("section", { id: "inbox-chat-panel", "class": "panel", role: "dialog", "aria-labelledby": "inbox-chat-title", hidden: "" }, [header, form, chatView]);
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -173,7 +175,7 @@
     if (frame.client_id) item.setAttribute("data-client-id", frame.client_id);
     if (frame.unsent) item.classList.add("unsent");
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    logBox.scrollTop = logBox.scrollHeight;
     if (!isOpen && frame.author !== "visitor" && frame.seq) setUnread(state.unread + 1);
     persist();
   }
