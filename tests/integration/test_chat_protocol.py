@@ -39,6 +39,7 @@ from inbox.models import (
     InboundItem,
     Message,
 )
+from inbox.web.chat.hub import NEWCOMERS_BURST
 from tests.support.processes import Deployment, run_cli, web_process
 from tests.support.served import api_token, create_agent
 
@@ -349,6 +350,26 @@ def test_bursts_of_ten_pass_then_a_flood_is_refused_and_closed_while_other_visit
             while True:
                 flood.recv(timeout=WAIT)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
+def test_new_visitors_from_one_network_address_are_limited_but_returning_ones_come_back(
+    server: Deployment,
+) -> None:
+    chat = Chat(server)
+    with chat.open() as first:
+        token = hello(first)["token"]
+    for _ in range(NEWCOMERS_BURST - 1):
+        with chat.open() as ws:
+            hello(ws)
+    with chat.open() as one_too_many:
+        send(one_too_many, type="hello", token=None)
+        refused = receive(one_too_many, of_type("error"))
+        assert refused["code"] == "rate_limited"
+        with pytest.raises(ConnectionClosed) as closed:
+            one_too_many.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    with chat.open() as returning:  # a visitor the desk knows is no new conversation
+        assert hello(returning, token=token)["token"]
 
 
 def test_ending_the_chat_answers_ended_on_every_socket_and_a_new_message_opens_a_new_ticket(

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 OUTGOING_LIMIT = 100  # frames waiting for a socket; a reader slower than that is closed
 AGENT_TYPING_TTL = 6.0
+# New visitors per network address: a burst (an office behind one address), then a trickle.
+NEWCOMERS_BURST = 20
+NEWCOMERS_PER_HOUR = 60
 SWEEP_SECONDS = 2.0
 TOO_SLOW = 1008
 RESTARTING = 1012
@@ -72,6 +75,7 @@ class ChatHub:
         self.by_visitor: dict[int, set[VisitorSocket]] = {}
         # Per visitor, across their sockets here: the pace of their messages.
         self.buckets: dict[int, TokenBucket] = {}
+        self.newcomers: dict[str, TokenBucket] = {}
         self.ticket_visitor: dict[int, int] = {}
         # (ticket id, agent id) -> (name, until): agents typing on a chat ticket.
         self.agents_typing: dict[tuple[int, int], tuple[str, float]] = {}
@@ -116,6 +120,17 @@ class ChatHub:
 
     def bucket(self, visitor_id: int, burst: float, per_minute: float) -> TokenBucket:
         return self.buckets.setdefault(visitor_id, TokenBucket(burst, per_minute / 60.0))
+
+    def may_greet_newcomer(self, address: str) -> bool:
+        """Whether one more new visitor (a hello without a token) may start from this network
+        address: ``NEWCOMERS_BURST`` at once, then ``NEWCOMERS_PER_HOUR``. Counted in this
+        process; the per-visitor limits hold whatever process a socket reaches."""
+        if len(self.newcomers) > 100_000:  # a flood of addresses forgets the oldest
+            self.newcomers.clear()
+        bucket = self.newcomers.setdefault(
+            address, TokenBucket(NEWCOMERS_BURST, NEWCOMERS_PER_HOUR / 3600.0)
+        )
+        return bucket.take(time.monotonic())
 
     def new_key(self) -> str:
         return f"chat-{id(self):x}-{next(self._numbers)}"

@@ -45,6 +45,7 @@ from inbox.rules.chat import (
 )
 from inbox.settings import Settings
 from inbox.signing import SecretBox
+from inbox.web.account import client_address
 from inbox.web.auth import PUBLIC
 from inbox.web.chat.hub import ChatHub, VisitorSocket, encode_frame
 
@@ -196,6 +197,18 @@ class VisitorConnection:
                     {"type": "error", "code": "hello_first", "detail": "say hello first"}
                 )
                 continue
+            if frame.token is None and not self.hub.may_greet_newcomer(
+                client_address(self.socket, self.settings)
+            ):
+                await self._send_now(
+                    {
+                        "type": "error",
+                        "code": "rate_limited",
+                        "detail": "too many new conversations from your network; try later",
+                    }
+                )
+                await self._close(POLICY, "too many new visitors")
+                return None
             try:
                 greeting, welcome = await anyio.to_thread.run_sync(self._greet, frame)
             except IdentityRefused as exc:
