@@ -74,10 +74,16 @@ def claim_redis_db(base_url: str) -> str:
     """The URL of a Redis database number no other living test process holds.
 
     Claims are keys in database 0 holding the owner's process id; a claim whose owner has
-    died (a crashed or killed run) is taken over, so numbers are never lost for long."""
+    died (a crashed or killed run) is taken over, so numbers are never lost for long, unless
+    a client is still connected to that database (what the dead run started)."""
     client = redis.Redis.from_url(base_url)
     owner = str(os.getpid())
+    # A database someone is connected to is in use, claimed or not: a desk's worker that
+    # outlived its killed test run would take the jobs of whoever took the number over.
+    in_use = {int(entry.get("db", 0)) for entry in client.client_list()}
     for number in REDIS_DATABASES:
+        if number in in_use:
+            continue
         key = _claim_key(number)
         taken = client.set(key, owner, nx=True, ex=_LEASE_SECONDS)
         if not taken:
