@@ -453,7 +453,7 @@ def test_a_signed_identity_makes_the_visitor_verified_and_joins_their_customer_r
         assert welcome["conversation"]["reference"] == first
     ticket = api(server, agent_token, "GET", f"/tickets/{first}")
     assert [m["verification"] for m in ticket["messages"] if m["direction"] == "inbound"] == [
-        "authenticated"
+        "verified"
     ]
     assert ticket["customer"]["name"] == "Ana"
     db = database(server)

@@ -578,5 +578,5 @@ def test_agents_read_a_portal_reply_in_the_api_as_a_verified_portal_message(
     ).json()
     last = ticket["messages"][-1]
     assert (last["kind"], last["direction"], last["channel"]) == ("portal", "inbound", "portal")
-    assert (last["verification"], last["thread_reason"]) == ("authenticated", "portal")
+    assert (last["verification"], last["thread_reason"]) == ("verified", "portal")
     assert last["body_text"] == "Any news?"

@@ -100,12 +100,18 @@ def message_fields(message: MessageRow, attachments: list[Attachment]) -> dict[s
     }
     if message.direction == Direction.INBOUND:
         fields["thread_reason"] = message.thread_reason
-        fields["verification"] = message.verification
+        fields["verification"] = api_verification(message.verification)
     if message.direction == Direction.OUTBOUND:
         fields["delivery"] = message.delivery
         if message.delivery_error:
             fields["delivery_error"] = message.delivery_error
     return fields
+
+
+def api_verification(level: str) -> str:
+    """The API says only whether the sender is proven: DMARC passed on a trusted server, a
+    platform or a signed-in visitor vouched for them, or an agent checked them on a call."""
+    return "verified" if level in {"authenticated", "agent"} else "unverified"
 
 
 def message_shape(message: MessageRow, attachments: list[Attachment]) -> Message:
