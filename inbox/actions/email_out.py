@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from inbox.actions.outbox import outbox_row, queue_outbound, queue_outbound_many
 from inbox.actions.rows import Row, insert_rows
-from inbox.actions.tickets import check_reply_not_stale, set_status, touch_ticket
-from inbox.errors import Conflict, InvalidInput
+from inbox.errors import Conflict
 from inbox.events import MessageAdded, record
 from inbox.mail.compose import OutboundMail, build_message, tagged_subject, without_links
 from inbox.models import Agent, Channel, Customer, CustomerIdentity, Message, Outbox, Ticket, utcnow
@@ -22,9 +20,6 @@ from inbox.queries.help import search_articles
 from inbox.rules.help_articles import DEFAULT_LOCALE, article_path
 from inbox.settings import Settings
 from inbox.signing import new_message_id, reply_address
-
-MAX_REPLY_CHARS = 100_000
-IDEMPOTENCY_KEY_CHARS = (8, 100)
 
 
 def _thread_ids(message_ids: Sequence[str]) -> tuple[str | None, tuple[str, ...]]:
@@ -325,85 +320,29 @@ def reply_by_email(
     ticket: Ticket,
     author: Agent,
     body: str,
-    status_after: str | None = None,
-    seen_message_id: int | None = None,
-    idempotency_key: str | None = None,
+    key: str | None,
 ) -> Message:
-    """An agent's reply, queued through the outbox.
-
-    ``seen_message_id`` is the newest message the agent saw: a reply written before the
-    customer wrote again is refused (``StaleReply``). ``idempotency_key`` names this reply
-    for its author: the same key again answers with the reply already queued and sends
-    nothing more (a second click, a resubmitted form, a client retrying after a lost answer),
-    and names no other reply (``Conflict``).
-    """
-    body = body.strip()
-    key = _reply_key(author, idempotency_key)
-    if key is not None:
-        earlier = _earlier_reply(session, key, ticket=ticket, body=body)
-        if earlier is not None:
-            return earlier
-    check_reply_not_stale(session, ticket, seen_message_id)
-    if not body:
-        raise InvalidInput("a reply needs text")
-    if len(body) > MAX_REPLY_CHARS:
-        raise InvalidInput("a reply may have at most 100,000 characters")
+    """The replier of email, and of tickets without a channel of their own: a mail to the
+    ticket's email contact, through the outbox."""
     found = _email_contact(session, ticket)
     if found is None:
         raise Conflict("this ticket has no email contact to reply to")
     channel, contact = found
     customer = session.get(Customer, ticket.customer_id)
-    try:
-        with session.begin_nested():
-            message = _queue_email(
-                session,
-                settings,
-                ticket=ticket,
-                channel=channel,
-                contact=contact,
-                to_name=customer.name if customer else "",
-                kind="reply",
-                subject=tagged_subject(ticket.reference, ticket.subject, reply=True),
-                body=body,
-                author=author,
-                automatic=False,
-                outbox_key=key,
-            )
-    except IntegrityError:  # the same key, at the same moment, on another ticket
-        raced = _earlier_reply(session, key, ticket=ticket, body=body) if key else None
-        if raced is None:
-            raise
-        return raced
-    ticket.first_response_at = ticket.first_response_at or message.created_at
-    if status_after:
-        set_status(session, ticket, status_after)
-    elif ticket.status_category == "new":
-        set_status(session, ticket, "open")
-    touch_ticket(session, ticket)
-    return message
-
-
-def _reply_key(author: Agent, idempotency_key: str | None) -> str | None:
-    """The outbox key of a reply its author named: unique per author and key."""
-    if idempotency_key is None or not idempotency_key.strip():
-        return None
-    key = idempotency_key.strip()
-    shortest, longest = IDEMPOTENCY_KEY_CHARS
-    if not shortest <= len(key) <= longest:
-        raise InvalidInput(f"an idempotency key has {shortest} to {longest} characters")
-    return f"reply:{author.id}:{key}"
-
-
-def _earlier_reply(session: Session, key: str, *, ticket: Ticket, body: str) -> Message | None:
-    """The reply queued under this key before, if any; ``Conflict`` when the key named a
-    different reply (another ticket or another text)."""
-    message_id = session.exec(select(Outbox.message_id).where(Outbox.key == key)).first()
-    if message_id is None:
-        return None
-    message = session.get(Message, message_id)
-    if message is None or message.ticket_id != ticket.id or message.body_text != body:
-        raise Conflict("that idempotency key belongs to another reply")
-    return message
+    return _queue_email(
+        session,
+        settings,
+        ticket=ticket,
+        channel=channel,
+        contact=contact,
+        to_name=customer.name if customer else "",
+        kind="reply",
+        subject=tagged_subject(ticket.reference, ticket.subject, reply=True),
+        body=body,
+        author=author,
+        automatic=False,
+        outbox_key=key,
+    )
 
 
 def send_automatic_email(

@@ -1,27 +1,42 @@
 """An agent's reply to the customer, on the ticket's own channel.
 
-Callers (the composer, the API, the unlock action, the demo) call ``reply_to_customer``; it
-picks the replier of the ticket's channel kind from ``REPLIERS`` instead of branching on the
-kind. Each replier owns its channel's wire: email's queues a mail through the outbox. A ticket
-of a kind without a replier of its own (phone) or with no channel goes to email's, which
-refuses it (``Conflict``) when the ticket has no email contact.
+Callers (the composer, the API, the unlock action, the demos) call ``reply_to_customer``. It
+keeps the promises every channel shares: a reply needs text and at most 100,000 characters,
+one written before the customer wrote again is refused (``StaleReply``), a reply named by an
+idempotency key is queued once, and the reply answers the ticket (first response, status).
+What differs per channel is in the replier of the ticket's channel kind (``REPLIERS``), which
+stores the message and queues it on its channel's wire. A ticket of a kind without a replier
+of its own (phone) or with no channel goes to email's, which refuses it (``Conflict``) when
+the ticket has no email contact.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from inbox.actions.chat.replies import reply_by_chat
 from inbox.actions.email_out import reply_by_email
 from inbox.actions.social_out import reply_on_social
-from inbox.models import Agent, Channel, Message, Ticket
+from inbox.actions.tickets import check_reply_not_stale, set_status, touch_ticket
+from inbox.errors import Conflict, InvalidInput
+from inbox.models import Agent, Channel, Message, Outbox, Ticket
 from inbox.models.kinds import ChannelKind
+from inbox.rules.masking import mask_sensitive
 from inbox.settings import Settings
+
+MAX_REPLY_CHARS = 100_000
+IDEMPOTENCY_KEY_CHARS = (8, 100)
 
 
 class Replier(Protocol):
+    """Stores the reply and queues it on its channel, recording ``MessageAdded``; ``key``, when
+    there is one, goes where ``_earlier_reply`` looks (the outbox row's key, or the message's
+    ``external_id`` on a channel without an outbox). ``Conflict`` when the ticket has no one
+    to send to there."""
+
     def __call__(
         self,
         session: Session,
@@ -30,9 +45,7 @@ class Replier(Protocol):
         ticket: Ticket,
         author: Agent,
         body: str,
-        status_after: str | None = None,
-        seen_message_id: int | None = None,
-        idempotency_key: str | None = None,
+        key: str | None,
     ) -> Message: ...
 
 
@@ -62,17 +75,67 @@ def reply_to_customer(
     seen_message_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> Message:
-    """The reply, queued on the ticket's channel (``reply_by_email`` tells what the options
-    mean: every replier keeps the same promises)."""
+    """The reply, queued on the ticket's channel.
+
+    ``seen_message_id`` is the newest message the agent saw: a reply written before the
+    customer wrote again is refused (``StaleReply``). ``idempotency_key`` names this reply
+    for its author: the same key again answers with the reply already queued and sends
+    nothing more (a second click, a resubmitted form, a client retrying after a lost answer),
+    and names no other reply (``Conflict``).
+    """
+    body = body.strip()
+    key = _reply_key(author, idempotency_key)
+    if key is not None:
+        earlier = _earlier_reply(session, key, ticket=ticket, body=body)
+        if earlier is not None:
+            return earlier
+    check_reply_not_stale(session, ticket, seen_message_id)
+    if not body:
+        raise InvalidInput("a reply needs text")
+    if len(body) > MAX_REPLY_CHARS:
+        raise InvalidInput("a reply may have at most 100,000 characters")
     channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
     replier = REPLIERS.get(channel.kind, reply_by_email) if channel else reply_by_email
-    return replier(
-        session,
-        settings,
-        ticket=ticket,
-        author=author,
-        body=body,
-        status_after=status_after,
-        seen_message_id=seen_message_id,
-        idempotency_key=idempotency_key,
+    try:
+        with session.begin_nested():
+            message = replier(session, settings, ticket=ticket, author=author, body=body, key=key)
+    except IntegrityError:  # the same key, at the same moment, on another ticket
+        raced = _earlier_reply(session, key, ticket=ticket, body=body) if key else None
+        if raced is None:
+            raise
+        return raced
+    ticket.first_response_at = ticket.first_response_at or message.created_at
+    if status_after:
+        set_status(session, ticket, status_after)
+    elif ticket.status_category == "new":
+        set_status(session, ticket, "open")
+    touch_ticket(session, ticket)
+    return message
+
+
+def _reply_key(author: Agent, idempotency_key: str | None) -> str | None:
+    """The key of a reply its author named: unique per author and key."""
+    if idempotency_key is None or not idempotency_key.strip():
+        return None
+    key = idempotency_key.strip()
+    shortest, longest = IDEMPOTENCY_KEY_CHARS
+    if not shortest <= len(key) <= longest:
+        raise InvalidInput(f"an idempotency key has {shortest} to {longest} characters")
+    return f"reply:{author.id}:{key}"
+
+
+def _earlier_reply(session: Session, key: str, *, ticket: Ticket, body: str) -> Message | None:
+    """The reply queued under this key before, if any; ``Conflict`` when the key named a
+    different reply (another ticket or another text; compared as stored, where chat and
+    social replies have card numbers masked)."""
+    message_id = session.exec(select(Outbox.message_id).where(Outbox.key == key)).first()
+    message = (
+        session.get(Message, message_id)
+        if message_id is not None
+        else session.exec(select(Message).where(Message.external_id == key)).first()
     )
+    if message is None:
+        return None
+    if message.ticket_id != ticket.id or message.body_text not in (body, mask_sensitive(body).text):
+        raise Conflict("that idempotency key belongs to another reply")
+    return message

@@ -14,13 +14,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from inbox.actions.email_out import MAX_REPLY_CHARS, _earlier_reply, _reply_key
 from inbox.actions.outbox import queue_outbound
-from inbox.actions.tickets import check_reply_not_stale, set_status, touch_ticket
-from inbox.errors import Conflict, InvalidInput
+from inbox.errors import Conflict
 from inbox.events import MessageAdded, record
 from inbox.models import Agent, Channel, Message, Ticket, utcnow
 from inbox.models.kinds import Direction, MessageKind
@@ -37,22 +34,10 @@ def reply_on_social(
     ticket: Ticket,
     author: Agent,
     body: str,
-    status_after: str | None = None,
-    seen_message_id: int | None = None,
-    idempotency_key: str | None = None,
+    key: str | None,
 ) -> Message:
-    """The ``REPLIERS`` entry of every social kind; keeps ``reply_by_email``'s promises."""
-    body = body.strip()
-    key = _reply_key(author, idempotency_key)
-    if key is not None:
-        earlier = _earlier_reply(session, key, ticket=ticket, body=body)
-        if earlier is not None:
-            return earlier
-    check_reply_not_stale(session, ticket, seen_message_id)
-    if not body:
-        raise InvalidInput("a reply needs text")
-    if len(body) > MAX_REPLY_CHARS:
-        raise InvalidInput("a reply may have at most 100,000 characters")
+    """The replier of every social kind: a message in the customer's conversation, sent
+    through the outbox while the platform's reply window allows it."""
     channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
     conversation = conversation_of(session, ticket)
     window = social_reply_window(session, ticket, channel)
@@ -61,46 +46,33 @@ def reply_on_social(
     if not window.open:
         raise Conflict(window.note)
     text = mask_sensitive(body).text
-    try:
-        with session.begin_nested():
-            message = Message(
-                ticket_id=ticket.id or 0,
-                kind=MessageKind.SOCIAL,
-                direction=Direction.OUTBOUND,
-                channel_id=channel.id,
-                channel_kind=channel.kind,
-                author_agent_id=author.id,
-                author_label=author.name,
-                body_text=text,
-                display_text=text,
-                delivery="queued",
-                created_at=utcnow(),
-            )
-            session.add(message)
-            session.flush()
-            queue_outbound(
-                session,
-                key=key or f"social:{message.id}",
-                kind="reply",
-                channel_id=channel.id,
-                ticket_id=ticket.id,
-                message_id=message.id,
-                sender=channel.name,
-                recipients=[conversation.recipient],
-                payload=json.dumps(_request(channel, window, text)).encode(),
-            )
-    except IntegrityError:
-        raced = _earlier_reply(session, key, ticket=ticket, body=body) if key else None
-        if raced is None:
-            raise
-        return raced
+    message = Message(
+        ticket_id=ticket.id or 0,
+        kind=MessageKind.SOCIAL,
+        direction=Direction.OUTBOUND,
+        channel_id=channel.id,
+        channel_kind=channel.kind,
+        author_agent_id=author.id,
+        author_label=author.name,
+        body_text=text,
+        display_text=text,
+        delivery="queued",
+        created_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    queue_outbound(
+        session,
+        key=key or f"social:{message.id}",
+        kind="reply",
+        channel_id=channel.id,
+        ticket_id=ticket.id,
+        message_id=message.id,
+        sender=channel.name,
+        recipients=[conversation.recipient],
+        payload=json.dumps(_request(channel, window, text)).encode(),
+    )
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
-    ticket.first_response_at = ticket.first_response_at or message.created_at
-    if status_after:
-        set_status(session, ticket, status_after)
-    elif ticket.status_category == "new":
-        set_status(session, ticket, "open")
-    touch_ticket(session, ticket)
     return message
 
 

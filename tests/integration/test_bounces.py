@@ -9,7 +9,8 @@ from email.policy import default as default_policy
 
 from sqlmodel import col, select
 
-from inbox.actions.email_out import reply_by_email, send_automatic_email
+from inbox.actions.email_out import send_automatic_email
+from inbox.actions.replies import reply_to_customer
 from inbox.db import Database
 from inbox.models import AuditEvent, CustomerIdentity, InboundItem, Message, Outbox, Ticket
 from inbox.models.kinds import MessageKind
@@ -95,7 +96,7 @@ def _reply(db: Database, settings: Settings, reference: str) -> str:
     with db.unit_of_work() as session:
         ticket = find_ticket(session, reference, settings.reference_prefix)
         return (
-            reply_by_email(session, settings, ticket=ticket, author=agent, body="Hi").external_id
+            reply_to_customer(session, settings, ticket=ticket, author=agent, body="Hi").external_id
             or ""
         )
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from inbox.actions.email_out import reply_by_email
 from inbox.actions.outbox import MAX_ATTEMPTS as OUTBOX_ATTEMPTS
 from inbox.actions.outbox import claim_deliveries, sweep_due_outbox
+from inbox.actions.replies import reply_to_customer
 from inbox.actions.tickets import access_ticket
 from inbox.actions.timers import MAX_ATTEMPTS, claim_timer, set_timer, sweep_due_timers
 from inbox.db import Database
@@ -141,7 +141,7 @@ def test_an_outbound_message_whose_worker_dies_every_time_is_given_up(
     with db.unit_of_work() as session:
         agent = session.get(Agent, agent_id)
         assert agent is not None
-        reply = reply_by_email(
+        reply = reply_to_customer(
             session,
             settings,
             ticket=access_ticket(session, agent, reference, settings.reference_prefix),
@@ -174,7 +174,7 @@ def _failed_outbound(db: Database, settings: Settings, channel_id: int) -> int:
     with db.unit_of_work() as session:
         agent = session.exec(select(Agent)).first()
         assert agent is not None
-        reply = reply_by_email(
+        reply = reply_to_customer(
             session,
             settings,
             ticket=access_ticket(session, agent, reference, settings.reference_prefix),

@@ -7,7 +7,7 @@ from email.policy import default as default_policy
 
 from sqlmodel import col, select
 
-from inbox.actions.email_out import reply_by_email
+from inbox.actions.replies import reply_to_customer
 from inbox.db import Database
 from inbox.models import (
     Customer,
@@ -257,7 +257,9 @@ def test_bounce_marks_address_undeliverable_and_fails_the_reply(
     agent = agent_by_email(db, "agent@example.com")
     with db.unit_of_work() as session:
         ticket = find_ticket(session, first.ticket_reference or "", settings.reference_prefix)
-        reply = reply_by_email(session, settings, ticket=ticket, author=agent, body="Try again now")
+        reply = reply_to_customer(
+            session, settings, ticket=ticket, author=agent, body="Try again now"
+        )
         reply_id = reply.external_id
     dsn = _dsn(recipient="maria@example.org", original_message_id=reply_id or "")
     outcome = ingest(db, settings, channel, dsn)

@@ -15,6 +15,7 @@ from litestar import Litestar
 from sqlmodel import col, select
 
 from inbox.actions.calls import CallDetails, open_ticket_from_call
+from inbox.actions.replies import reply_to_customer
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import Conflict
@@ -29,6 +30,7 @@ from inbox.models import (
     Message,
     Outbox,
     SocialConversation,
+    Ticket,
     utcnow,
 )
 from inbox.settings import Settings
@@ -220,6 +222,35 @@ def _whatsapp_ticket(
     file_pending(rt)
     [ticket] = tickets_of_channel(db, channel_id)
     return channel_id, ticket.reference, agent_id
+
+
+def test_a_retried_reply_with_a_card_number_is_sent_once_and_masked(
+    client: Client, db: Database, settings: Settings, graph: FakeGraph, rt: Runtime
+) -> None:
+    """An agent's second click (same idempotency key) answers with the reply already queued,
+    though what was stored is the masked text, not what the agent typed."""
+    _, reference, agent_id = _whatsapp_ticket(client, db, settings, graph, rt)
+    body = "Is your card 4111 1111 1111 1111? Please never send it here."
+    ids = []
+    for _ in range(2):
+        with db.unit_of_work() as session:
+            ticket = session.exec(select(Ticket).where(Ticket.reference == reference)).one()
+            agent = session.get(Agent, agent_id)
+            assert agent is not None
+            message = reply_to_customer(
+                session,
+                settings,
+                ticket=ticket,
+                author=agent,
+                body=body,
+                idempotency_key="click-0001",
+            )
+            ids.append(message.id)
+    send_due(db)
+    [sent] = graph.sent(f"/{PHONE_ID}/messages")
+    assert ids[0] == ids[1]
+    assert "4111 1111 1111 1111" not in sent["text"]["body"]
+    assert sent["text"]["body"].endswith("Please never send it here.")
 
 
 def test_statuses_in_any_order_only_move_the_delivery_forward(

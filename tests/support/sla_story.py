@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, func, select
 
 from inbox.actions.calls import CallDetails, log_call
-from inbox.actions.email_out import reply_by_email
+from inbox.actions.replies import reply_to_customer
 from inbox.actions.sla.clocks import recompute_sla
 from inbox.actions.tickets import update_ticket
 from inbox.db import Database
@@ -132,7 +132,7 @@ class Story:
 
     def agent_replies(self, when: datetime, status_after: str | None = None) -> None:
         with self.db.unit_of_work() as session:
-            reply_by_email(
+            reply_to_customer(
                 session,
                 self.settings,
                 ticket=self._ticket(session),

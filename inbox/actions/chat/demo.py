@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from inbox.actions.chat.channels import DEFAULT_LIMITS
 from inbox.actions.chat.messages import take_visitor_message
-from inbox.actions.chat.replies import reply_by_chat
+from inbox.actions.replies import reply_to_customer
 from inbox.blobs import BlobStore
 from inbox.models import Agent, Channel, ChatVisitor, Ticket
 from inbox.settings import Settings
@@ -44,7 +44,7 @@ def load_chat_demo(
         )
     assert ack is not None
     ticket = session.exec(select(Ticket).where(Ticket.reference == ack.reference)).one()
-    reply_by_chat(
+    reply_to_customer(
         session,
         settings,
         ticket=ticket,
