@@ -47,6 +47,18 @@ def active_merge_of(session: Session, source: Ticket) -> TicketMerge | None:
     ).first()
 
 
+def merged_into(session: Session, ticket: Ticket) -> Ticket:
+    """Where the ticket's conversation went: the ticket it was merged into, following a chain
+    of merges; the ticket itself when it is not merged. A customer's next message goes there."""
+    for _ in range(10):  # merges chain rarely; the bound guards against a cycle
+        merge = active_merge_of(session, ticket)
+        target = session.get(Ticket, merge.target_ticket_id) if merge else None
+        if target is None:
+            break
+        ticket = target
+    return ticket
+
+
 def _lock_in_order(session: Session, *tickets: Ticket) -> None:
     """Every writer locks tickets in id order, so two merges cannot deadlock."""
     for ticket in sorted(tickets, key=lambda t: t.id or 0):

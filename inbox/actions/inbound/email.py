@@ -32,7 +32,7 @@ from inbox.actions.inbound.email_set_aside import file_mail_anyway
 from inbox.actions.inbound.items import IngestOutcome, finish_item
 from inbox.actions.inbound.rows import attachment_rows, loop_reason, may_acknowledge, message_row
 from inbox.actions.inbound.thread_lookup import find_thread
-from inbox.actions.merge import active_merge_of
+from inbox.actions.merge import merged_into
 from inbox.actions.rows import insert_rows
 from inbox.actions.tickets import (
     link_tickets,
@@ -341,7 +341,7 @@ def _file(
     decision = find_thread(session, settings, parsed, identity)
     ticket = session.get(Ticket, decision.ticket_id) if decision.ticket_id else None
     if ticket is not None:
-        ticket = _following_merges(session, ticket)
+        ticket = merged_into(session, ticket)
     # Out-of-office and other automatic answers neither reopen a ticket nor open a new one.
     automatic = parsed.is_auto_reply or parsed.is_bulk
     resolved_long_ago = (
@@ -414,17 +414,6 @@ def _file(
         queue_acknowledgements(session, settings, channel, [request])
     finish_item(session, item, "done", "")
     return IngestOutcome("done", ticket.reference, new_ticket, acknowledged)
-
-
-def _following_merges(session: Session, ticket: Ticket) -> Ticket:
-    """Mail for a ticket merged into another goes where its conversation went."""
-    for _ in range(10):  # merges chain rarely; the bound guards against a cycle
-        merge = active_merge_of(session, ticket)
-        target = session.get(Ticket, merge.target_ticket_id) if merge else None
-        if target is None:
-            break
-        ticket = target
-    return ticket
 
 
 def _sender(session: Session, parsed: ParsedMail) -> tuple[Customer, CustomerIdentity | None]:

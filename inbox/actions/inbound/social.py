@@ -13,6 +13,8 @@ Messenger, Instagram, WhatsApp and X (``FILINGS``).
   carries the platform id its send returned, and is a duplicate.
 - A WhatsApp status sets its message's ``delivery``, only ever forward, whatever order the
   statuses arrive in; a failure keeps the platform's words in ``delivery_error``.
+
+Echoes and statuses, what the account itself sent, are filed by ``social_own``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from sqlmodel import Session, col, select
 from inbox.actions.customers import resolve_customer, resolve_customers
 from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
 from inbox.actions.inbound.items import IngestOutcome, finish_item
-from inbox.actions.merge import active_merge_of
+from inbox.actions.inbound.social_own import file_echo, file_status, platform_conversation
+from inbox.actions.merge import merged_into
 from inbox.actions.rows import insert_rows
 from inbox.actions.tickets import open_ticket, reopen_on_customer_message, touch_ticket
 from inbox.actions.timeline import record_system_event
@@ -50,7 +53,6 @@ from inbox.parsing.readers import read_pending
 from inbox.parsing.social import SocialArrival
 from inbox.rules.masking import mask_sensitive, masking_note
 from inbox.rules.references import new_reference
-from inbox.rules.social_window import delivery_moves_forward
 from inbox.settings import Settings
 
 IDENTITY_KINDS = {
@@ -165,11 +167,11 @@ class SocialFiling:
         channel = session.get(Channel, row.channel_id)
         assert channel is not None
         if item.event == "status":
-            return _file_status(session, channel, row, item)
+            return file_status(session, channel, row, item)
         if _known(session, channel, item.external_id):
             return finish_item(session, row, "duplicate", "this message is already on a ticket")
         if item.event == "echo":
-            return _file_echo(session, channel, row, item)
+            return file_echo(session, channel, row, item)
         return _file_message(session, settings, blobs, channel, row, item)
 
     def file_anyway(
@@ -291,24 +293,6 @@ def _known(session: Session, channel: Channel, external_id: str) -> bool:
     )
 
 
-def _conversation(session: Session, channel: Channel, chat_key: str) -> SocialConversation | None:
-    return session.exec(
-        select(SocialConversation).where(
-            SocialConversation.channel_id == channel.id, SocialConversation.chat_key == chat_key
-        )
-    ).first()
-
-
-def _following_merges(session: Session, ticket: Ticket) -> Ticket:
-    for _ in range(10):
-        merge = active_merge_of(session, ticket)
-        target = session.get(Ticket, merge.target_ticket_id) if merge else None
-        if target is None:
-            break
-        ticket = target
-    return ticket
-
-
 def _file_message(
     session: Session,
     settings: Settings,
@@ -318,10 +302,10 @@ def _file_message(
     item: SocialArrival,
 ) -> IngestOutcome:
     customer, identity_id = _sender(session, channel, item)
-    conversation = _conversation(session, channel, item.chat_key)
+    conversation = platform_conversation(session, channel, item.chat_key)
     ticket = session.get(Ticket, conversation.ticket_id) if conversation else None
     if ticket is not None:
-        ticket = _following_merges(session, ticket)
+        ticket = merged_into(session, ticket)
     now = utcnow()
     earlier = ticket if ticket is not None and past_reopen_window(session, ticket, now) else None
     new_ticket = ticket is None or earlier is not None
@@ -449,64 +433,3 @@ def _mask_raw(row: InboundItem) -> None:
     if masked.found:
         row.raw = masked.text.encode()
         row.size = len(row.raw)
-
-
-def _file_echo(
-    session: Session, channel: Channel, row: InboundItem, item: SocialArrival
-) -> IngestOutcome:
-    conversation = _conversation(session, channel, item.chat_key)
-    ticket = session.get(Ticket, conversation.ticket_id) if conversation else None
-    if ticket is None:
-        return finish_item(
-            session, row, "ignored", "the account's own message, in no conversation of the desk"
-        )
-    ticket = _following_merges(session, ticket)
-    text = mask_sensitive(item.text).text
-    message = Message(
-        ticket_id=ticket.id or 0,
-        kind=MessageKind.SOCIAL,
-        direction=Direction.OUTBOUND,
-        channel_id=channel.id,
-        channel_kind=channel.kind,
-        author_label=f"{channel.name} (sent outside the desk)"[:400],
-        body_text=text,
-        display_text=text,
-        external_id=item.external_id,
-        inbound_item_id=row.id,
-        verification="agent",
-        delivery="sent",
-        created_at=utcnow(),
-    )
-    session.add(message)
-    session.flush()
-    touch_ticket(session, ticket)
-    record(session, MessageAdded(ticket.id or 0, message.id or 0))
-    finish_item(session, row, "done", "the account's own message, recorded as outbound")
-    return IngestOutcome("done", ticket.reference)
-
-
-def _file_status(
-    session: Session, channel: Channel, row: InboundItem, item: SocialArrival
-) -> IngestOutcome:
-    message = session.exec(
-        select(Message).where(Message.channel_id == channel.id, Message.external_id == item.about)
-    ).first()
-    if message is None:
-        return finish_item(session, row, "ignored", "a status of a message the desk did not send")
-    if delivery_moves_forward(message.delivery, item.status):
-        failed = item.status == "failed"
-        error = (item.status_error or "the platform reported a failure") if failed else None
-        session.execute(
-            update(Message)
-            .where(col(Message.id) == message.id)
-            .values(delivery=item.status, delivery_error=error)
-        )
-        ticket = session.get(Ticket, message.ticket_id)
-        if ticket is not None:
-            if item.status == "failed":
-                record_system_event(
-                    session, ticket, None, f"WhatsApp could not deliver a reply: {error}"
-                )
-            touch_ticket(session, ticket)
-            record(session, MessageAdded(ticket.id or 0, message.id or 0))
-    return finish_item(session, row, "done", f"status {item.status}")

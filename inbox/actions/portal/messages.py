@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from inbox.actions.automatic_mail import sending_channel
 from inbox.actions.followups import customer_wrote, past_reopen_window, start_followup_ticket
-from inbox.actions.merge import active_merge_of
+from inbox.actions.merge import merged_into
 from inbox.actions.tickets import open_ticket, reopen_on_customer_message, touch_ticket
 from inbox.blobs import BlobStore
 from inbox.errors import InvalidInput
@@ -91,17 +91,6 @@ def _add_message(
     return message
 
 
-def _following_merges(session: Session, ticket: Ticket) -> Ticket:
-    """A reply on a ticket merged into another goes where its conversation went."""
-    for _ in range(10):  # merges chain rarely; the bound guards against a cycle
-        merge = active_merge_of(session, ticket)
-        target = session.get(Ticket, merge.target_ticket_id) if merge else None
-        if target is None:
-            break
-        ticket = target
-    return ticket
-
-
 def reply_on_portal(
     session: Session,
     blobs: BlobStore,
@@ -120,7 +109,7 @@ def reply_on_portal(
     identity = session.get(CustomerIdentity, identity_id)
     if identity is None:
         raise InvalidInput("sign in again")
-    ticket = _following_merges(session, ticket)
+    ticket = merged_into(session, ticket)
     if past_reopen_window(session, ticket, utcnow()):
         previous = ticket
         ticket = open_ticket(
