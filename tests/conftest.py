@@ -31,7 +31,12 @@ from tests.support.apps import close_connections
 from tests.support.isolation import create_postgres_database, drop_postgres_database
 from tests.support.services import postgres_url, require
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.web", "tests.support.desks"]
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.web",
+    "tests.support.desks",
+    "tests.support.scheduling",
+]
 
 # The platforms' stand-ins listen on loopback; tests calling a connector directly build no
 # runtime that would read INBOX_ALLOW_PRIVATE_URLS (test_social_addresses.py turns it off).

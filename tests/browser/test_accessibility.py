@@ -55,6 +55,7 @@ def links_under(page: Any, prefix: str) -> list[str]:
     return list(dict.fromkeys(h.split("#")[0] for h in hrefs if "?" not in h))
 
 
+@pytest.mark.slow
 def test_pages_have_no_serious_or_critical_violations_in_either_scheme(
     browser: Any, server: Deployment
 ) -> None:

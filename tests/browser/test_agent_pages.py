@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.browsing import open_inbox_signed_in
-from tests.support.processes import Deployment, run_cli
+from tests.support.processes import Deployment
+from tests.support.served import load_demo_desk
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def test_agent_signs_in_triages_and_answers(browser: Any, server: Deployment) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     page = browser.new_page()
     open_inbox_signed_in(page, server.base_url)
     assert page.locator("tr.ticket-row").count() >= 5  # the demo's stories, and its chats

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.processes import Deployment, free_port, run_cli
-from tests.support.served import PASSPHRASE, api_token, create_agent
+from inbox.actions.chat.channels import add_chat_channel
+from tests.support.processes import Deployment, free_port
+from tests.support.served import PASSPHRASE, api_token, create_agent, desk_box, desk_database
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # The shop's own styles try hard to break whatever is on the page.
@@ -70,12 +71,13 @@ class Shop:
 @pytest.fixture
 def shop(server: Deployment) -> Iterator[Shop]:
     port = free_port()
-    output = run_cli(
-        server.env,
-        *("channel", "add-chat", "--name", "Shop chat"),
-        *("--origin", f"http://127.0.0.1:{port}", "--origin", server.base_url),
-    )
-    widget_key = output.strip().splitlines()[-2].removeprefix("widget key: ")
+    with desk_database(server) as session:
+        widget_key = add_chat_channel(
+            session,
+            desk_box(server),
+            name="Shop chat",
+            origins=[f"http://127.0.0.1:{port}", server.base_url],
+        ).widget_key
     with Shop(server.base_url, widget_key, port) as started:
         yield started
 

@@ -13,13 +13,14 @@ from inbox.models import Agent
 from tests.support.accessibility import assert_accessible
 from tests.support.browsing import submit_sign_in
 from tests.support.desk import confirm_second_factor
-from tests.support.processes import Deployment, run_cli
+from tests.support.processes import Deployment
+from tests.support.served import load_demo_desk
 
 
 def test_a_manager_publishes_an_article_and_a_visitor_finds_it_in_search(
     browser: Any, server: Deployment
 ) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     page = browser.new_page()
     page.goto(f"{server.base_url}/login")
     submit_sign_in(page, "manager@example.com")

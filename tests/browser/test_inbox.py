@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.browsing import open_inbox_signed_in
-from tests.support.processes import Deployment, run_cli
+from tests.support.processes import Deployment
+from tests.support.served import load_demo_desk
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -14,7 +15,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def test_agent_filters_selects_and_bulk_assigns_and_sets_status(
     browser: Any, server: Deployment
 ) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     page = browser.new_page()
     open_inbox_signed_in(page, server.base_url)
     assert page.locator("tr.ticket-row").count() >= 5  # the demo's stories, and its chats
@@ -63,7 +64,7 @@ def test_agent_filters_selects_and_bulk_assigns_and_sets_status(
 def test_enter_in_the_merge_into_field_merges_rather_than_applying_the_other_changes(
     browser: Any, server: Deployment
 ) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     page = browser.new_page()
     open_inbox_signed_in(page, server.base_url)
     rows = page.locator("tr.ticket-row")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.processes import Deployment
@@ -84,6 +86,7 @@ def test_new_mail_appears_in_an_open_inbox_without_a_reload(
     page.context.close()
 
 
+@pytest.mark.slow
 def test_two_agents_on_one_ticket_see_each_other_and_who_is_typing(
     browser: Any, server: Deployment, dovecot: DovecotServer, mailbox_user: MailboxUser
 ) -> None:

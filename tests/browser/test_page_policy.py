@@ -74,6 +74,7 @@ def settled(page: Any, path: str) -> None:
     assert violations == [] and page.refused == [], (path, violations, page.refused)
 
 
+@pytest.mark.slow
 def test_every_page_works_under_the_policy_without_a_violation(
     browser: Any, server: Deployment
 ) -> None:

@@ -14,6 +14,7 @@ from inbox.models import Agent
 from tests.support.browsing import submit_sign_in
 from tests.support.desk import confirm_second_factor
 from tests.support.processes import Deployment, run_cli, wait_for
+from tests.support.served import load_demo_desk
 from tests.support.smtp_peer import SmtpPeer
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -22,7 +23,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def test_call_opens_a_ticket_and_the_callers_account_is_unlocked(
     browser: Any, server: Deployment, smtp_peer: SmtpPeer
 ) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     run_cli(
         server.env,
         "channel",

@@ -12,7 +12,8 @@ from inbox.db import Database
 from inbox.models import Agent
 from tests.support.browsing import submit_sign_in
 from tests.support.desk import confirm_second_factor
-from tests.support.processes import Deployment, run_cli
+from tests.support.processes import Deployment
+from tests.support.served import load_demo_desk
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -20,7 +21,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def test_manager_opens_the_report_and_follows_a_bar_to_its_tickets(
     browser: Any, server: Deployment
 ) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     page = browser.new_page(java_script_enabled=False)  # the report needs no script
     page.goto(f"{server.base_url}/login")
     submit_sign_in(page, "manager@example.com")

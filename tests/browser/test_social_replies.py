@@ -16,6 +16,7 @@ from inbox.db import Database
 from inbox.models import Ticket
 from tests.support.browsing import open_inbox_signed_in
 from tests.support.processes import Deployment, run_cli, wait_for
+from tests.support.served import load_demo_desk
 from tests.support.social_platforms import (
     FakeGraph,
     FakeTelegram,
@@ -64,11 +65,12 @@ def _ticks(page: Any, text: str, state: str) -> None:
     wait_for(shown, timeout=30, what=f"delivery {state}", every=0.5)
 
 
+@pytest.mark.slow
 def test_an_agent_answers_telegram_and_whatsapp_customers_and_sees_the_delivery_ticks(
     browser: Any, server: Deployment, platforms: tuple[FakeTelegram, FakeGraph]
 ) -> None:
     telegram, graph = platforms
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     run_cli(server.env, "channel", "add-telegram", "--name", "Bot", "--token", "-",
             "--api-url", telegram.url, stdin=f"{BOT_TOKEN}\n")  # fmt: skip
     run_cli(server.env, "channel", "add-whatsapp", "--name", "WA", "--phone-number-id", PHONE_ID,

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.browsing import open_inbox_signed_in
-from tests.support.processes import Deployment, run_cli
+from tests.support.processes import Deployment
+from tests.support.served import load_demo_desk
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -19,7 +20,7 @@ def _reference_of(page: Any, subject: str) -> str:
 def test_agent_applies_a_macro_mentions_merges_and_undoes_with_shortcuts(
     browser: Any, server: Deployment
 ) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     page = browser.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # "Merge …? You can undo this."
     open_inbox_signed_in(page, server.base_url)

@@ -9,7 +9,8 @@ from inbox.demo import DEMO_TOTP_SECRET
 from inbox.models import utcnow
 from inbox.rules.totp import hotp, time_step
 from tests.support.browsing import submit_sign_in
-from tests.support.processes import Deployment, run_cli
+from tests.support.processes import Deployment
+from tests.support.served import load_demo_desk
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -22,7 +23,7 @@ def _sign_in(page: Any, base_url: str) -> None:
 
 
 def test_admin_signs_in_with_totp_and_a_code_works_once(browser: Any, server: Deployment) -> None:
-    run_cli(server.env, "demo")
+    load_demo_desk(server)
     page = browser.new_page()
     _sign_in(page, server.base_url)
     assert page.locator("h1").inner_text() == "Two-step sign-in"

@@ -29,6 +29,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 from websockets.uri import parse_uri
 
+from inbox.actions.chat.channels import add_chat_channel
 from inbox.db import Database
 from inbox.models import (
     Channel,
@@ -41,7 +42,7 @@ from inbox.models import (
 )
 from inbox.web.chat.hub import NEWCOMERS_BURST
 from tests.support.processes import Deployment, run_cli, web_process
-from tests.support.served import api_token, create_agent
+from tests.support.served import api_token, create_agent, desk_box, desk_database
 
 BROKER = os.environ.get("INBOX_TEST_BROKER", "")
 pytestmark = [
@@ -53,15 +54,28 @@ WAIT = 20.0
 
 
 class Chat:
-    """A chat channel of a served desk, added through the command line."""
+    """A chat channel of a served desk: added through ``inbox channel add-chat`` when ``cli``
+    (what it printed in ``output``), else through the action the command calls."""
 
-    def __init__(self, server: Deployment, *origins: str) -> None:
-        args = [a for o in (origins or (SITE,)) for a in ("--origin", o)]
-        self.output = run_cli(server.env, "channel", "add-chat", "--name", "Chat", *args)
-        lines = self.output.strip().splitlines()
-        self.widget_key = lines[-2].removeprefix("widget key: ")
-        self.identity_secret = lines[-1].removeprefix("identity secret: ")
+    def __init__(self, server: Deployment, *origins: str, cli: bool = False) -> None:
+        origins = origins or (SITE,)
         self.server = server
+        self.output = ""
+        if cli:
+            args = [a for o in origins for a in ("--origin", o)]
+            self.output = run_cli(server.env, "channel", "add-chat", "--name", "Chat", *args)
+            lines = self.output.strip().splitlines()
+            self.widget_key = lines[-2].removeprefix("widget key: ")
+            self.identity_secret = lines[-1].removeprefix("identity secret: ")
+            return
+        with desk_database(server) as session:
+            added = add_chat_channel(
+                session,
+                desk_box(server),
+                name="Chat",
+                origins=list(origins),
+            )
+            self.widget_key, self.identity_secret = added.widget_key, added.identity_secret
 
     def open(self, address: str | None = None, origin: str = SITE) -> ClientConnection:
         base = (address or self.server.base_url).replace("http://", "ws://")
@@ -169,7 +183,7 @@ def second_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
 def test_add_chat_prints_the_snippet_key_and_secret_and_a_running_desk_serves_it_at_once(
     server: Deployment,
 ) -> None:
-    chat = Chat(server, SITE, "https://www.example.test")
+    chat = Chat(server, SITE, "https://www.example.test", cli=True)
 
     assert re.search(
         rf'<script src="{server.base_url}/chat/widget.js" data-widget="{chat.widget_key}" '
@@ -533,6 +547,7 @@ def test_the_demo_opens_a_chat_and_its_demo_page_lets_anyone_try_the_widget(
         assert say(ws, "Does this work?")["seq"] == 1
 
 
+@pytest.mark.slow
 def test_a_visitor_socket_that_reads_nothing_is_closed_once_its_queue_is_full(
     server: Deployment, agent_token: str
 ) -> None:

@@ -231,6 +231,7 @@ def test_new_mail_reaches_the_inbox_of_agents_who_may_see_it_and_no_one_else(
         assert not any(reference in m or "Card declined" in m for m in before_sentinel)
 
 
+@pytest.mark.slow
 def test_ticket_page_gets_new_messages_and_its_viewers_see_each_other(
     server: Deployment, second_web: str, dovecot: DovecotServer, mailbox_user: MailboxUser
 ) -> None:

@@ -132,6 +132,7 @@ def _poll(env: dict[str, str], mails: int) -> int:
     return int(polled.stdout.rsplit("peak-rss-kib", 1)[1].split()[0]) * 1024
 
 
+@pytest.mark.slow
 def test_polling_a_mailbox_of_big_mail_keeps_memory_flat(
     env: dict[str, str], db: Database, big_mailbox: DovecotServer
 ) -> None:

@@ -129,6 +129,7 @@ def test_spraying_accounts_from_one_address_gets_429_from_every_web_process_alik
     assert sign_in(webs[1], AGENT, DEMO_PASSWORD).status_code == 303
 
 
+@pytest.mark.slow
 def test_guessing_second_factor_codes_counts_against_the_address(
     server: Deployment, other_web: str
 ) -> None:
@@ -156,6 +157,7 @@ def test_guessing_second_factor_codes_counts_against_the_address(
     assert colleague.get("/tickets").status_code == 200
 
 
+@pytest.mark.slow
 def test_password_reset_requests_are_throttled_per_address_whatever_the_email(
     server: Deployment, other_web: str
 ) -> None:
@@ -176,6 +178,7 @@ def test_password_reset_requests_are_throttled_per_address_whatever_the_email(
     assert RESET_SENT in ask_for_reset(colleague, MANAGER).text
 
 
+@pytest.mark.slow
 def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_appended(
     server: Deployment, tmp_path: Path
 ) -> None:

@@ -34,7 +34,8 @@ from inbox.db import Database
 from inbox.settings import Settings
 from tests.support.apps import app_for
 from tests.support.isolation import own_amqp_url, own_redis_url
-from tests.support.processes import Deployment, run_cli, running
+from tests.support.processes import Deployment, running
+from tests.support.served import load_demo_desk
 from tests.support.smtp_peer import SmtpPeer
 from workers.runtime import Runtime
 
@@ -142,7 +143,7 @@ def server(request: pytest.FixtureRequest, deployment: Deployment) -> Iterator[D
     marker = request.node.get_closest_marker("server")
     with running(deployment) as started:
         if marker and marker.kwargs.get("demo"):
-            run_cli(started.env, "demo")
+            load_demo_desk(started)
         yield started
 
 
