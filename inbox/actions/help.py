@@ -27,9 +27,11 @@ from inbox.models import (
     HelpFeedback,
     HelpImage,
     HelpSearchMiss,
+    HelpVisit,
     utcnow,
 )
 from inbox.models.help import ARTICLE_STATUSES
+from inbox.rules.chat import VISIT_KEY
 from inbox.rules.help_articles import (
     DEFAULT_LOCALE,
     FEEDBACK_LIMIT,
@@ -292,6 +294,10 @@ def delete_article(session: Session, article: HelpArticle, *, actor: Agent) -> N
             col(HelpFeedback.article_id) == article.id
         )
     )
+    # The visits it answered stay counted.
+    session.execute(
+        update(HelpVisit).where(col(HelpVisit.article_id) == article.id).values(article_id=None)
+    )
     session.delete(article)
     session.flush()
     record_audit(
@@ -363,6 +369,30 @@ def note_article_view(session: Session, article_id: int) -> None:
         .where(col(HelpArticle.id) == article_id)
         .values(views=col(HelpArticle.views) + 1)
     )
+
+
+def note_visit_opened(session: Session, visit_key: str, article_id: int) -> None:
+    """A chat visitor opened an article the widget suggested (``visit_key``: the visit's key,
+    made by the widget). The first article of a visit is kept; a malformed key is ignored."""
+    if not VISIT_KEY.fullmatch(visit_key):
+        return
+    if session.exec(select(HelpVisit.id).where(HelpVisit.visit_key == visit_key)).first():
+        return
+    try:
+        with session.begin_nested():
+            session.add(HelpVisit(visit_key=visit_key, article_id=article_id))
+    except IntegrityError:
+        pass  # the same visit, opening two articles at once
+
+
+def note_visit_wrote(session: Session, visit_key: str, ticket_id: int) -> None:
+    """The visitor wrote after all: their visit opened this ticket, and answered nothing."""
+    if VISIT_KEY.fullmatch(visit_key):
+        session.execute(
+            update(HelpVisit)
+            .where(col(HelpVisit.visit_key) == visit_key, col(HelpVisit.ticket_id).is_(None))
+            .values(ticket_id=ticket_id)
+        )
 
 
 def record_feedback(

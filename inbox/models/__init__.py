@@ -33,6 +33,7 @@ from inbox.models.help import (
     HelpFeedback,
     HelpImage,
     HelpSearchMiss,
+    HelpVisit,
 )
 from inbox.models.messages import Attachment, Message
 from inbox.models.portal import PortalLink, PortalSession
@@ -88,6 +89,7 @@ __all__ = [
     "HelpFeedback",
     "HelpImage",
     "HelpSearchMiss",
+    "HelpVisit",
     "IdentityProof",
     "InboundItem",
     "Macro",

@@ -90,6 +90,21 @@ class HelpSearchMiss(SQLModel, table=True):
     last_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class HelpVisit(SQLModel, table=True):
+    """A chat visitor who opened an article the widget suggested while they typed their topic
+    (``article_id``: the first one; none once that article is deleted). ``ticket_id`` is the
+    ticket they opened by writing after all; a visit that stays without one is a question the
+    help centre answered (a deflection)."""
+
+    __tablename__ = "help_visit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_key: str = Field(max_length=64, unique=True)
+    article_id: int | None = Field(default=None, foreign_key="help_article.id")
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+
+
 class HelpCentreState(SQLModel, table=True):
     """One row: the revision of what the public pages show, a new random value at every
     publish, unpublish, and change or deletion of a published article. Every web process

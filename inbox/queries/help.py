@@ -13,10 +13,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import case, text
 from sqlmodel import Session, col, func, select
 
 from inbox.models import (
@@ -25,9 +25,16 @@ from inbox.models import (
     HelpCentreState,
     HelpFeedback,
     HelpSearchMiss,
+    HelpVisit,
+    utcnow,
 )
 from inbox.queries.search import Word, fts5_expression, tsquery_expression, typed_words
-from inbox.rules.help_articles import DEFAULT_LOCALE, plain_summary, render_markdown
+from inbox.rules.help_articles import (
+    DEFAULT_LOCALE,
+    VISIT_ENDS_AFTER,
+    plain_summary,
+    render_markdown,
+)
 
 MAX_RESULTS = 20
 T = TypeVar("T")
@@ -283,6 +290,24 @@ class FeedbackComment:
 
 
 @dataclass(frozen=True)
+class Deflection:
+    """The chat visits of the last ``days`` that opened an article the widget suggested and
+    are over: the visitor wrote (``wrote``), or an hour passed without a word."""
+
+    days: int
+    visits: int
+    wrote: int
+
+    @property
+    def deflected(self) -> int:
+        return self.visits - self.wrote
+
+    @property
+    def deflected_share(self) -> int | None:
+        return round(100 * self.deflected / self.visits) if self.visits else None
+
+
+@dataclass(frozen=True)
 class HelpReport:
     articles: list[ArticleFigures]
     missed_searches: list[MissedSearch]
@@ -290,6 +315,7 @@ class HelpReport:
     total_views: int
     total_yes: int
     total_no: int
+    deflection: Deflection
 
 
 def help_report(session: Session, *, limit: int = 50) -> HelpReport:
@@ -335,7 +361,24 @@ def help_report(session: Session, *, limit: int = 50) -> HelpReport:
             func.coalesce(func.sum(HelpArticle.helpful_no), 0),
         )
     ).one()
-    return HelpReport(articles, misses, comments, int(views), int(yes), int(no))
+    return HelpReport(
+        articles, misses, comments, int(views), int(yes), int(no), deflection(session)
+    )
+
+
+def deflection(session: Session, *, days: int = 30) -> Deflection:
+    now = utcnow()
+    wrote = col(HelpVisit.ticket_id).is_not(None)
+    visits, wrote_count = session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((wrote, 1), else_=0)), 0),
+        ).where(
+            col(HelpVisit.opened_at) >= now - timedelta(days=days),
+            wrote | (col(HelpVisit.opened_at) < now - VISIT_ENDS_AFTER),
+        )
+    ).one()
+    return Deflection(days, int(visits), int(wrote_count))
 
 
 @dataclass(frozen=True)

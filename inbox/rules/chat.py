@@ -23,6 +23,9 @@ MAX_EMAIL_CHARS = 320
 MAX_IDENTITY_ID = 200
 VISITOR_FRAMES = ("hello", "message", "typing", "resume", "end", "ping")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The key a widget makes for one visit of its pre-chat form: it goes on the links of the
+# articles the form suggests and in ``hello`` (``help_visit`` joins the two).
+VISIT_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class FrameError(ValueError):
@@ -50,6 +53,7 @@ class Hello:
     name: str = ""
     email: str = ""
     identity: Identity | None = None
+    visit: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,11 +129,15 @@ def read_frame(data: str | bytes) -> Frame:
         email = _text(body, "email", MAX_EMAIL_CHARS).lower()
         if email and not _EMAIL.match(email):
             raise FrameError("invalid", "that email address does not look right")
+        visit = _text(body, "visit", 64)
+        if visit and not VISIT_KEY.fullmatch(visit):
+            raise FrameError("invalid", "visit must be 16 to 64 letters, digits, - or _")
         return Hello(
             token=token or None,
             name=_text(body, "name", MAX_NAME_CHARS),
             email=email,
             identity=_identity(body.get("identity")),
+            visit=visit,
         )
     if kind == "message":
         client_id = body.get("client_id")

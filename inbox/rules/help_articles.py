@@ -20,6 +20,9 @@ from inbox.mail.sanitize import sanitize_article_html
 from inbox.rules.sign_in_limits import AddressLimit
 
 DEFAULT_LOCALE = "en"
+# A visit that opened a suggested article and wrote nothing for this long has ended: the
+# article answered it.
+VISIT_ENDS_AFTER = timedelta(hours=1)
 MAX_SLUG_CHARS = 120
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 100_000

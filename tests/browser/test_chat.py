@@ -1,6 +1,7 @@
 """Live chat in Chromium: a visitor on a shop's page, served from another origin, chats with an
 agent who answers from the ticket page; the visitor reloads mid-chat and keeps the
-conversation; the widget works at a phone's width."""
+conversation; the help centre suggests articles while the topic is typed; the widget works at
+a phone's width."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from inbox.actions.chat.channels import add_chat_channel
+from inbox.db import Database
+from inbox.models import HelpVisit
+from tests.support.help_centre import write_article
 from tests.support.processes import Deployment, free_port
 from tests.support.served import PASSPHRASE, api_token, create_agent, desk_box, desk_database
 
@@ -143,6 +148,36 @@ def test_a_visitor_on_another_site_chats_with_an_agent_and_keeps_the_chat_across
     visitor.locator("li.message.visitor:not(.unsent)", has_text="ending in 1111").wait_for()
     agent.screenshot(path=str(SHOTS / "chat-agent.png"), full_page=True)
     visitor.screenshot(path=str(SHOTS / "chat-visitor-after-reload.png"))
+
+
+def test_a_visitor_finds_an_article_from_the_pre_chat_form_and_the_desk_counts_the_visit(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    create_agent(server, "writer@example.test", "Wendy Writer", role="manager")
+    db = Database(server.env["INBOX_DATABASE_URL"])
+    write_article(
+        db,
+        "Resetting your password",
+        "Choose **Forgot password** on the sign-in page; the link we mail works for an hour.",
+        author="writer@example.test",
+    )
+    visitor = visitor_page(browser, shop)
+    visitor.locator("button.launcher").click()
+    visitor.fill("#inbox-chat-topic", "I forgot my password again")
+    link = visitor.locator("ul.suggestions a", has_text="Resetting your password")
+    link.wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visitor.screenshot(path=str(SHOTS / "chat-suggestions.png"))
+    with visitor.context.expect_page() as opened:
+        link.click()
+    article = opened.value
+    article.locator("h1", has_text="Resetting your password").wait_for()
+    assert "the link we mail works for an hour" in article.content()
+    # The visitor read it and left: a visit with its article and no ticket, for the report.
+    with db.reading() as session:
+        visits = session.exec(select(HelpVisit.article_id, HelpVisit.ticket_id)).all()
+    db.dispose()
+    assert len(visits) == 1 and visits[0][0] is not None and visits[0][1] is None
 
 
 def test_the_widget_fits_a_phone_and_is_usable_from_the_keyboard(

@@ -37,10 +37,13 @@ from inbox.models import (
     ChatEntry,
     ChatVisitor,
     CustomerIdentity,
+    HelpVisit,
     InboundItem,
     Message,
+    Ticket,
 )
 from inbox.web.chat.hub import NEWCOMERS_BURST
+from tests.support.help_centre import write_article
 from tests.support.processes import Deployment, run_cli, web_process
 from tests.support.served import api_token, create_agent, desk_box, desk_database
 
@@ -216,6 +219,36 @@ def test_a_socket_from_a_site_not_listed_or_for_an_unknown_widget_is_refused_bef
     with pytest.raises(InvalidStatus) as unknown:
         connect(f"{server.base_url.replace('http', 'ws')}/chat/ws?widget=nope", origin=Origin(SITE))
     assert unknown.value.response.status_code == 403
+
+
+def test_a_visit_that_opened_a_suggested_article_and_then_wrote_is_marked_with_its_ticket(
+    server: Deployment,
+) -> None:
+    """The widget's visit key goes on the suggested articles' links and in hello; the first
+    message marks the visit as one the article did not answer (the report counts the rest)."""
+    create_agent(server, "writer@example.test", "Wendy Writer", role="manager")
+    write_article(database(server), "Resetting your password", author="writer@example.test")
+    chat, visit, other = Chat(server), "v" * 22, "w" * 22
+    for key in (visit, other):
+        page = httpx.get(f"{server.base_url}/help/articles/resetting-your-password?visit={key}")
+        assert page.status_code == 200
+    with chat.open() as ws:
+        hello(ws, name="Maria Lopez", visit=visit)
+        reference = say(ws, "The article did not help")["reference"]
+    with chat.open() as ws:
+        send(ws, type="hello", token=None, visit="not a key")
+        assert receive(ws, of_type("error"))["code"] == "invalid"
+    db = database(server)
+    with db.reading() as session:
+        marked = dict(
+            session.exec(
+                select(HelpVisit.visit_key, Ticket.reference).join(
+                    Ticket, col(Ticket.id) == HelpVisit.ticket_id, isouter=True
+                )
+            ).all()
+        )
+    db.dispose()
+    assert marked == {visit: reference, other: None}
 
 
 def test_the_first_message_opens_a_ticket_the_ack_names_and_a_resend_is_stored_once(

@@ -113,6 +113,10 @@ def test_suggestions_answer_json_for_a_form_that_types(
             }
         ]
     }
+    # A topic typed as a sentence: not every word is in the article, its longer ones are.
+    sentence = client.get("/help/suggest", params={"q": "I forgot my password"}).json()
+    assert [i["title"] for i in sentence["items"]] == ["Password reset"]
+    assert client.get("/help/suggest", params={"q": "my new car"}).json() == {"items": []}
     assert client.get("/help/suggest", params={"q": ""}).json() == {"items": []}
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from inbox.actions.chat.filing import entry_of_client_id
+from inbox.actions.help import note_visit_wrote
 from inbox.actions.inbound.filing import process_inbound_item, record_processing_failure
 from inbox.actions.inbound.items import savepoint
 from inbox.actions.inbound.store import store_inbound
@@ -49,9 +50,11 @@ def take_visitor_message(
     visitor: ChatVisitor,
     client_id: str,
     text: str,
+    visit: str = "",
 ) -> ChatAck | None:
     """The ack of the visitor's message, stored and filed; the same ack for a resend. None
-    when filing failed this time (the item is kept, and filed later)."""
+    when filing failed this time (the item is kept, and filed later). ``visit``: the key of
+    the widget's visit (``hello.visit``), which wrote after all if it opened an article."""
     masked = mask_sensitive(text)
     raw = json.dumps(
         {
@@ -82,4 +85,6 @@ def take_visitor_message(
         return None
     entry, conversation = found
     ticket = session.get(Ticket, conversation.ticket_id)
+    if visit and ticket is not None:
+        note_visit_wrote(session, visit, ticket.id or 0)
     return ChatAck(client_id, entry.seq, ticket.reference if ticket else "", masked.found)

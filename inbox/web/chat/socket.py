@@ -112,6 +112,7 @@ class VisitorConnection:
         self.last_activity = time.monotonic()
         self.typing_at = 0.0
         self.typing_active = False
+        self.visit = ""  # hello's: until the visitor's first message is taken
         # Set by the hub when this socket reads too slowly: the handler ends, and with it
         # the connection.
         self.dropped = asyncio.Event()
@@ -228,6 +229,7 @@ class VisitorConnection:
                 conn.sent_seq = conversation["last_seq"]
                 conn.ended_sent = conversation["status"] == "ended"
             self.conn = conn
+            self.visit = frame.visit
             self.hub.join(conn)
             await self._send_now(welcome)
             self.last_activity = time.monotonic()
@@ -318,6 +320,7 @@ class VisitorConnection:
                 },
             )
             return True
+        self.visit = ""
         self.hub.send(
             conn,
             {"type": "ack", "client_id": ack.client_id, "seq": ack.seq, "reference": ack.reference},
@@ -338,6 +341,7 @@ class VisitorConnection:
                 visitor=visitor,
                 client_id=frame.client_id,
                 text=frame.text,
+                visit=self.visit,
             )
 
     def _end(self, visitor_id: int) -> None:

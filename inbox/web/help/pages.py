@@ -18,7 +18,12 @@ from litestar.response import Redirect, Template
 from msgspec import Struct
 from sqlmodel import select
 
-from inbox.actions.help import note_article_view, note_search_miss, record_feedback
+from inbox.actions.help import (
+    note_article_view,
+    note_search_miss,
+    note_visit_opened,
+    record_feedback,
+)
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import NotFound
@@ -172,10 +177,14 @@ class HelpPages(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         thanks: FromQuery[bool] = False,
+        visit: FromQuery[str] = "",
     ) -> Template:
         """Counts a view, then shows the article in the visitor's locale, else in the
         desk's default, else in the language it was written in. One transaction reads the
-        revision and counts the view: the page itself nearly always comes from the cache."""
+        revision and counts the view: the page itself nearly always comes from the cache.
+        ``visit``: opened from the chat widget's suggestions, during that visit."""
+        if visit:
+            SEARCHES.check(_client(request, settings))
         with db.unit_of_work() as session:
             cached = PUBLISHED.reader(session)
             locales = cached.get("locales", available_locales)
@@ -186,6 +195,8 @@ class HelpPages(Controller):
             if article is None:
                 raise NotFound("no such article")
             note_article_view(session, article.id)
+            if visit:
+                note_visit_opened(session, visit, article.id)
         return self._page(
             request,
             settings,
@@ -268,14 +279,18 @@ class HelpPages(Controller):
         lang: FromQuery[str] = "",
     ) -> Response[Suggestions]:
         """For a form that suggests articles while someone types (the chat widget's topic):
-        at most ``SUGGESTIONS`` titles with their addresses. Records no missed search: the
-        words are unfinished."""
+        at most ``SUGGESTIONS`` titles with their addresses: those with every word typed, else
+        those with any of its longer words. Records no missed search: the words are
+        unfinished."""
         if q.strip():
             SEARCHES.check(_client(request, settings))
         with db.reading() as session:
             locales = PUBLISHED.reader(session).get("locales", available_locales)
             locale = request_locale(request, locales)[0]
-            found = search_articles(session, q[:MAX_SUGGEST_CHARS], locale, limit=SUGGESTIONS)
+            q = q[:MAX_SUGGEST_CHARS]
+            found = search_articles(session, q, locale, limit=SUGGESTIONS)
+            if not found:  # a topic written as a sentence: any of its longer words
+                found = search_articles(session, q, locale, limit=SUGGESTIONS, any_word=True)
         base = settings.base_url.rstrip("/")
         items = [
             Suggestion(

@@ -5,8 +5,9 @@
    localStorage, so the chat survives reloads and other tabs; a lost connection is retried
    with backoff, unacked messages are sent again under their client ids (stored once), and the
    conversation resumes from the last number seen.
-   window.InboxChat.setSuggester(fn): fn(topic) returns a promise of [{title, url}], shown
-   under the topic field while the visitor types (the help centre plugs in there). */
+   Under the topic field, while the visitor types, articles of the desk's help centre
+   (/help/suggest); window.InboxChat.setSuggester(fn) replaces them: fn(topic) returns a
+   promise of [{title, url}], or null turns them off. */
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector("script[data-widget]");
@@ -20,15 +21,32 @@
   var HEARTBEAT_MS = 25000, PONG_WAIT_MS = 10000, TYPING_EVERY_MS = 2000, TYPING_IDLE_MS = 4000;
 
   var api = window.InboxChat = window.InboxChat || {};
-  var suggester = null;
+  // The desk's own help centre suggests articles for the topic, unless the site sets another
+  // suggester (or null: none).
+  var suggester = function (topic) {
+    if (topic.trim().length < 3) return [];
+    var lang = document.documentElement.lang;
+    var url = origin + "/help/suggest?q=" + encodeURIComponent(topic) + (lang ? "&lang=" + encodeURIComponent(lang) : "");
+    return fetch(url, { credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (body) { return body.items || []; });
+  };
   api.setSuggester = function (fn) { suggester = typeof fn === "function" ? fn : null; };
 
   // -- what survives reloads ------------------------------------------------------------------
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { return {}; }
   }
+  // A new key for each visit of the pre-chat form: the links it suggests carry it, and so does
+  // hello, so the desk can tell a visitor an article answered from one who wrote after all.
+  function newVisit() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
   var saved = load();
   var state = {
+    visit: saved.visit || newVisit(),
     token: saved.token || null,
     name: saved.name || "",
     email: saved.email || "",
@@ -204,6 +222,7 @@
       if (state.name) hello.name = state.name;
       if (state.email) hello.email = state.email;
       if (api.identity) hello.identity = api.identity;
+      hello.visit = state.visit;
       ws.send(JSON.stringify(hello));
       heartbeat = setInterval(function () {
         if (ws.readyState !== 1) return;
@@ -343,6 +362,7 @@
     seen = {};
     state.lastSeq = 0;
     state.reference = "";
+    state.visit = newVisit();
     persist();
     while (log.firstChild) log.removeChild(log.firstChild);
     referenceLine.setAttribute("hidden", "");
@@ -362,7 +382,8 @@
       Promise.resolve(suggester(topicInput.value)).then(function (articles) {
         while (suggestions.firstChild) suggestions.removeChild(suggestions.firstChild);
         (articles || []).slice(0, 5).forEach(function (a) {
-          var link = el("a", { href: a.url, target: "_blank", rel: "noopener", text: a.title });
+          var href = a.url + (a.url.indexOf("?") < 0 ? "?" : "&") + "visit=" + state.visit;
+          var link = el("a", { href: href, target: "_blank", rel: "noopener", text: a.title });
           suggestions.appendChild(el("li", {}, [link]));
         });
         if (suggestions.firstChild) suggestions.removeAttribute("hidden"); else suggestions.setAttribute("hidden", "");
