@@ -1,20 +1,25 @@
 """The help centre in Chromium: a manager writes an article with the live preview, publishes
 it, and a visitor finds it by searching, without script; the pages pass the accessibility
-check."""
+check; the report counts a chat visit the article answered."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+import httpx
+from sqlmodel import select, update
 
 from inbox.db import Database
-from inbox.models import Agent
+from inbox.models import Agent, HelpVisit, utcnow
 from tests.support.accessibility import assert_accessible
 from tests.support.browsing import submit_sign_in
 from tests.support.desk import confirm_second_factor
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def test_a_manager_publishes_an_article_and_a_visitor_finds_it_in_search(
@@ -61,4 +66,18 @@ def test_a_manager_publishes_an_article_and_a_visitor_finds_it_in_search(
     for path in ("/help", article_url.removeprefix(server.base_url), "/help/search?q=card"):
         page.goto(f"{server.base_url}{path}")
         assert_accessible(page, path)
+
+    # A chat visitor opened it from the widget's suggestions an hour ago and never wrote.
+    assert httpx.get(f"{article_url}?visit={'k' * 22}").status_code == 200
+    with db.unit_of_work() as session:
+        session.execute(update(HelpVisit).values(opened_at=utcnow() - timedelta(hours=2)))
+    db.dispose()
+    page.goto(f"{server.base_url}/admin/help/report")
+    answered = page.locator(".help-deflection").inner_text()
+    assert answered.startswith("1 of 1 chat visitor who opened an article")
+    assert_accessible(page, "/admin/help/report")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "help-report.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SHOTS / "help-report-phone.png"), full_page=True)
     page.close()
