@@ -32,7 +32,9 @@ def totp_code(db: Database, email: str) -> str:
     while True:
         now = time_step(utcnow())
         spent = agent_by_email(db, email).totp_last_step
-        step = max(now - 1, (spent or 0) + 1)
+        # Not the step before this one: it would be two steps old, and refused, if the
+        # clock turned before the desk checks it.
+        step = max(now, (spent or 0) + 1)
         if step <= now + 1:
             return hotp(TOTP_SECRET, step)
         time.sleep(1)
