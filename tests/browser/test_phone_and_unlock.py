@@ -83,17 +83,19 @@ def test_call_opens_a_ticket_and_the_callers_account_is_unlocked(
     page.wait_for_selector("p.notice >> text=Unlock requested")
 
     def unlocked() -> bool | None:
-        """The account service unlocks first; the ticket records it in the desk's own
-        transaction right after, so the page is reloaded until it shows both."""
+        """The account service unlocks first; the ticket records it, and the workflow its
+        end, in the desk's own transactions right after, so the page is reloaded until it
+        shows all three."""
         page.reload()
         page.locator("#customer-panel dd.account-status").wait_for()
         status = page.locator("#customer-panel dd.account-status").inner_text()
         recorded = page.locator("li.kind-system", has_text="Account acc-1004 unlocked").count()
-        return True if status == "active" and recorded else None
+        state = page.locator("strong.unlock-state").first
+        state.wait_for()
+        return True if status == "active" and recorded and state.inner_text() == "done" else None
 
     wait_for(unlocked, timeout=20, what="the account to be unlocked", every=0.5)
     assert page.locator("li.kind-system", has_text="Account acc-1004 unlocked").count() == 1
-    assert page.locator("strong.unlock-state").first.inner_text() == "done"
     notice = next(
         r
         for r in smtp_peer.wait_for(2, timeout=20)
