@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 WORKERS ?= 4
 PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist worksteal --durations=15
 
-.PHONY: run test check lint quick sqlite scale-out demo
+.PHONY: run test check lint quick sqlite scale-out demo bytecode
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,20 +29,26 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Where PYTHONDONTWRITEBYTECODE is set (as on this project's CI machine), no Python process
+# writes the modules it compiles: every `inbox` process the tests start (hundreds of them)
+# would compile the project again, 0.7 s of CPU each. Compiled once here, they are read.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q inbox connectors workers migrations tests bench
+
 # Unit tests and the in-process integration tests: no Dovecot, Chromium, PostgreSQL, Redis
 # or `inbox serve` (the tests that need one are marked `services` by tests/conftest.py).
-quick: $(STAMP)
+quick: bytecode
 	$(PYTEST) -m "not services"
 
 check: lint quick
 
 # The embedded default: SQLite, Dramatiq in-process; every test.
-sqlite: $(STAMP)
+sqlite: bytecode
 	$(PYTEST)
 
 # Scale-out: PostgreSQL, separate worker and scheduler processes on Redis, then the email
 # story on RabbitMQ (one test: no workers to spread it over).
-scale-out: $(STAMP)
+scale-out: bytecode
 	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(PYTEST) tests/integration tests/e2e
 	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=amqp $(BIN)/pytest -q tests/e2e/test_email_story.py
 
