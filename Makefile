@@ -46,10 +46,17 @@ check: lint quick
 sqlite: bytecode
 	$(PYTEST)
 
-# Scale-out: PostgreSQL, separate worker and scheduler processes on Redis, then the email
-# story on RabbitMQ (one test: no workers to spread it over).
+# Scale-out: PostgreSQL, separate worker and scheduler processes on Redis; beside it the email
+# story on RabbitMQ (two tests, mostly waiting: no workers to spread them over), its output
+# printed after the suite's.
 scale-out: bytecode
-	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(PYTEST) tests/integration tests/e2e
-	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=amqp $(BIN)/pytest -q tests/e2e/test_email_story.py
+	@story=$$(mktemp); \
+	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=amqp $(BIN)/pytest -q tests/e2e/test_email_story.py >$$story 2>&1 & pid=$$!; \
+	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(PYTEST) tests/integration tests/e2e; suite=$$?; \
+	wait $$pid; amqp=$$?; echo "email story on RabbitMQ:"; cat $$story; rm -f $$story; \
+	[ $$suite -eq 0 ] && [ $$amqp -eq 0 ]
 
-test: lint sqlite scale-out
+# The suite is bound by CPU; ruff and mypy run beside the SQLite suite, in what it leaves.
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint sqlite
+	$(MAKE) --no-print-directory scale-out
