@@ -46,15 +46,12 @@ check: lint quick
 sqlite: bytecode
 	$(PYTEST)
 
-# Scale-out: PostgreSQL, separate worker and scheduler processes on Redis; beside it the email
-# story on RabbitMQ (two tests, mostly waiting: no workers to spread them over), its output
-# printed after the suite's.
+# Scale-out: PostgreSQL, separate worker and scheduler processes on Redis, then the email
+# story on RabbitMQ (one test: no workers to spread it over). Not beside the suite: a desk
+# told to stop must stop within seconds, which a loaded machine does not promise.
 scale-out: bytecode
-	@story=$$(mktemp); \
-	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=amqp $(BIN)/pytest -q tests/e2e/test_email_story.py >$$story 2>&1 & pid=$$!; \
-	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(PYTEST) tests/integration tests/e2e; suite=$$?; \
-	wait $$pid; amqp=$$?; echo "email story on RabbitMQ:"; cat $$story; rm -f $$story; \
-	[ $$suite -eq 0 ] && [ $$amqp -eq 0 ]
+	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=redis $(PYTEST) tests/integration tests/e2e
+	INBOX_TEST_DATABASE=postgres INBOX_TEST_BROKER=amqp $(BIN)/pytest -q tests/e2e/test_email_story.py
 
 # The suite is bound by CPU; ruff and mypy run beside the SQLite suite, in what it leaves.
 test: $(STAMP)
