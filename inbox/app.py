@@ -76,6 +76,7 @@ from inbox.web.portal.tickets import PortalTicketPages
 from inbox.web.public.survey import SurveyPages
 from inbox.web.reports.pages import ReportPages
 from inbox.web.tickets.calls import CallPages
+from inbox.web.tickets.chat_console import ChatConsolePages
 from inbox.web.tickets.countdowns import register_template_functions
 from inbox.web.tickets.customer import CustomerPages
 from inbox.web.tickets.followups import TicketFollowupPages
@@ -209,6 +210,7 @@ def create_app(
             HelpLinkPages,
             TicketSlaPages,
             NotificationPages,
+            ChatConsolePages,
             # administration
             AdminHomePages,
             HealthAdminPages,

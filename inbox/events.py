@@ -51,6 +51,14 @@ class SocialDetailsWanted(Event):
     message_id: int
 
 
+@dataclass(frozen=True)
+class ChatQueueChanged(Event):
+    """A chat channel's queue changed: a chat joined, left, was offered or taken. The places
+    and waits its visitors were told may have changed."""
+
+    channel_id: int
+
+
 def record(session: Session, event: Event) -> None:
     session.info.setdefault("events", []).append(event)
 

@@ -17,7 +17,7 @@ from inbox.db import Database
 from inbox.events import Event, InboundStored, OutboxQueued, SocialDetailsWanted
 
 # Registering the timer handlers of these workflows:
-from workers import followup_actors, search_upkeep, unlock_actors  # noqa: F401
+from workers import chat_actors, followup_actors, search_upkeep, unlock_actors  # noqa: F401
 from workers.actors import deliver_outbox_items, process_inbound
 from workers.sla_actors import enqueue_sla_recomputes
 from workers.social_details import complete_social_message

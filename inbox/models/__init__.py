@@ -22,7 +22,7 @@ from inbox.models.agents import (
     TeamMember,
 )
 from inbox.models.channels import Channel, InboundItem
-from inbox.models.chat import ChatConversation, ChatEntry, ChatVisitor
+from inbox.models.chat import AgentChatStatus, ChatConversation, ChatEntry, ChatVisitor
 from inbox.models.customers import Customer, CustomerIdentity
 from inbox.models.escalations import SlaAlert, SlaAlertMail, SlaEscalationRule
 from inbox.models.followups import FollowupSettings, SatisfactionSurvey, TicketSnooze
@@ -66,6 +66,7 @@ __all__ = [
     "SLA_TARGETS",
     "STATUS_CATEGORIES",
     "Agent",
+    "AgentChatStatus",
     "AgentSession",
     "ApiToken",
     "Attachment",

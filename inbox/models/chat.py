@@ -12,6 +12,9 @@ from inbox.models.types import UTCDateTime, utcnow
 
 CONVERSATION_STATES = ("open", "ended")
 ENTRY_AUTHORS = ("visitor", "agent", "system")
+# How a conversation reaches an agent: waiting in its queue (offered to one agent at a time),
+# taken by an agent, or left as a message while the desk was away or its queue full.
+ROUTINGS = ("queued", "taken", "message")
 
 
 class ChatVisitor(SQLModel, table=True):
@@ -38,7 +41,11 @@ class ChatConversation(SQLModel, table=True):
     """A visitor's chat, from the first message (which opens its ticket) to its end."""
 
     __tablename__ = "chat_conversation"
-    __table_args__ = (Index("ix_chat_conversation_visitor_state", "visitor_id", "state"),)
+    __table_args__ = (
+        Index("ix_chat_conversation_visitor_state", "visitor_id", "state"),
+        Index("ix_chat_conversation_queue", "channel_id", "state", "routing", "queued_at"),
+        Index("ix_chat_conversation_agent", "agent_id", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = Field(foreign_key="channel.id")
@@ -49,6 +56,30 @@ class ChatConversation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_activity_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    routing: str = Field(default="queued", max_length=16)
+    # The queue: the channel's team (None: every agent), and since when the visitor waits.
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    queued_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The agent the waiting chat is offered to now, and since when.
+    offered_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    offered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The agent who took it.
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    taken_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class AgentChatStatus(SQLModel, table=True):
+    """An agent's part in live chat: their availability, how many chats at once, when their
+    console was last heard from (gone for two minutes counts as away) and when they were last
+    offered a chat (ties take turns)."""
+
+    __tablename__ = "agent_chat_status"
+
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    status: str = Field(default="offline", max_length=16)
+    chat_limit: int = 3
+    console_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_offer_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class ChatEntry(SQLModel, table=True):

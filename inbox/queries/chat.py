@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from inbox.models import ChatConversation, ChatEntry, Ticket
+from inbox.models import Agent, ChatConversation, ChatEntry, Ticket, utcnow
+from inbox.queries.chat_queue import QueuePlace, queue_place
 
 MAX_ENTRIES = 500  # what one welcome or resume sends at most
 
@@ -19,16 +20,24 @@ class ConversationView:
     status: str  # "open" or "ended"
     last_seq: int
     ticket_id: int
+    routing: str = "message"
+    agent_name: str = ""  # of the agent who took the chat
+    place: QueuePlace | None = None  # while it waits in its queue
 
 
 def conversation_view(session: Session, conversation: ChatConversation) -> ConversationView:
     ticket = session.get(Ticket, conversation.ticket_id)
+    agent = session.get(Agent, conversation.agent_id) if conversation.agent_id else None
+    waits = conversation.state == "open" and conversation.routing == "queued"
     return ConversationView(
         conversation.id or 0,
         ticket.reference if ticket else "",
         conversation.state,
         conversation.last_seq,
         conversation.ticket_id,
+        conversation.routing,
+        agent.name if agent else "",
+        queue_place(session, conversation, utcnow()) if waits else None,
     )
 
 

@@ -21,6 +21,7 @@ from inbox.models import (
     TicketLink,
     TicketTag,
 )
+from inbox.queries.chat_queue import TicketChat, ticket_chat
 from inbox.queries.social import social_reply_window
 from inbox.queries.tickets import find_ticket
 from inbox.rules.social_window import ReplyWindow
@@ -40,6 +41,8 @@ class TicketDetail:
     links: list[tuple[TicketLink, str]] = field(default_factory=list)
     # On a social platform: how a reply would go out, or why it cannot (its window closed).
     reply_window: ReplyWindow | None = None
+    # A live chat's conversation: waiting, taken, left as a message, or ended.
+    chat: TicketChat | None = None
 
 
 def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail:
@@ -91,4 +94,5 @@ def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail
         attachments=attachments,
         links=links,
         reply_window=social_reply_window(session, ticket, channel),
+        chat=ticket_chat(session, ticket.id or 0) if ticket.channel_kind == "chat" else None,
     )

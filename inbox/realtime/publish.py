@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from inbox.events import Event, MessageAdded, TicketChanged, TicketCreated
+from inbox.events import ChatQueueChanged, Event, MessageAdded, TicketChanged, TicketCreated
 
 log = logging.getLogger(__name__)
 
@@ -271,5 +271,9 @@ def commit_publisher(publisher: Publisher) -> Callable[[list[Event]], None]:
     def publish_events(events: list[Event]) -> None:
         for message in ticket_messages(events):
             publisher.publish(message)
+        for channel_id in dict.fromkeys(
+            e.channel_id for e in events if isinstance(e, ChatQueueChanged)
+        ):
+            publisher.publish({"type": "chat_queue", "channel_id": channel_id})
 
     return publish_events

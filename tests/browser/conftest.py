@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from inbox.actions.chat.channels import add_chat_channel
+from tests.support.chat_shop import Shop
+from tests.support.processes import Deployment, free_port
+from tests.support.served import desk_box, desk_database
 from tests.support.services import require
 
 CHROMIUM = os.environ.get("INBOX_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -33,3 +37,17 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def shop(server: Deployment) -> Iterator[Shop]:
+    port = free_port()
+    with desk_database(server) as session:
+        widget_key = add_chat_channel(
+            session,
+            desk_box(server),
+            name="Shop chat",
+            origins=[f"http://127.0.0.1:{port}", server.base_url],
+        ).widget_key
+    with Shop(server.base_url, widget_key, port) as started:
+        yield started

@@ -5,105 +5,17 @@ a phone's width."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import select
 
-from inbox.actions.chat.channels import add_chat_channel
 from inbox.db import Database
 from inbox.models import HelpVisit
+from tests.support.chat_shop import OPEN_SHADOW_ROOTS, SHOTS, Shop, agent_page, visitor_page
 from tests.support.help_centre import write_article
-from tests.support.processes import Deployment, free_port
-from tests.support.served import PASSPHRASE, api_token, create_agent, desk_box, desk_database
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-# The shop's own styles try hard to break whatever is on the page.
-HOSTILE_CSS = "button, input, textarea, li { display: none !important; color: red !important; }"
-# A host page may always reach into its own DOM; the test opens the widget's shadow root so that
-# Playwright's locators see inside it, as the visitor's eyes do.
-OPEN_SHADOW_ROOTS = """
-const attach = Element.prototype.attachShadow;
-Element.prototype.attachShadow = function (init) {
-  return attach.call(this, {...init, mode: "open"});
-};
-"""
-
-
-class Shop:
-    """A page of another site (its own port: its own origin) that embeds the widget."""
-
-    def __init__(self, base_url: str, widget_key: str, port: int) -> None:
-        page = (
-            "<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<meta name=viewport content='width=device-width, initial-scale=1'>"
-            f"<title>Shop</title><style>{HOSTILE_CSS}</style></head>"
-            "<body><h1>The shop</h1><p>Everything for your payments.</p>"
-            f'<script src="{base_url}/chat/widget.js" data-widget="{widget_key}" async></script>'
-            "</body></html>"
-        ).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("content-type", "text/html; charset=utf-8")
-                self.send_header("content-length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.port = port
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> Shop:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def shop(server: Deployment) -> Iterator[Shop]:
-    port = free_port()
-    with desk_database(server) as session:
-        widget_key = add_chat_channel(
-            session,
-            desk_box(server),
-            name="Shop chat",
-            origins=[f"http://127.0.0.1:{port}", server.base_url],
-        ).widget_key
-    with Shop(server.base_url, widget_key, port) as started:
-        yield started
-
-
-def visitor_page(browser: Any, shop: Shop, width: int = 1440, height: int = 900) -> Any:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(OPEN_SHADOW_ROOTS)
-    page = context.new_page()
-    page.goto(shop.origin)
-    page.locator("button.launcher").wait_for()
-    return page
-
-
-def agent_page(browser: Any, server: Deployment, path: str) -> Any:
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    page.goto(f"{server.base_url}{path}")
-    page.fill("input[name=email]", "alex@example.test")
-    page.fill("input[name=password]", PASSPHRASE)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{path}")
-    return page
+from tests.support.processes import Deployment
+from tests.support.served import api_token, create_agent
 
 
 def test_a_visitor_on_another_site_chats_with_an_agent_and_keeps_the_chat_across_a_reload(
@@ -117,7 +29,7 @@ def test_a_visitor_on_another_site_chats_with_an_agent_and_keeps_the_chat_across
     visitor.fill("#inbox-chat-name", "Maria Lopez")
     visitor.fill("#inbox-chat-email", "maria@example.org")
     visitor.fill("#inbox-chat-topic", "My card payment failed twice")
-    visitor.click("text=Start chat")
+    visitor.click("form.prechat button[type=submit]")
     reference_line = visitor.locator("p.reference")
     reference_line.wait_for()
     reference = reference_line.inner_text().removeprefix("Your reference is ").strip()
@@ -214,7 +126,7 @@ def test_messages_not_acknowledged_before_a_reload_are_sent_again_and_stored_onc
     visitor.locator("button.launcher").click()
     visitor.fill("#inbox-chat-name", "Maria Lopez")
     visitor.fill("#inbox-chat-topic", "My transfer is stuck")
-    visitor.click("text=Start chat")
+    visitor.click("form.prechat button[type=submit]")
     first = visitor.locator("li.message.visitor:not(.unsent)", has_text="transfer is stuck")
     first.wait_for()
     first_id = first.get_attribute("data-client-id")
@@ -265,6 +177,6 @@ def test_the_demo_page_and_the_open_widget_pass_the_accessibility_check(
     assert_accessible(page, "the chat widget's pre-chat form")
     page.fill("#inbox-chat-name", "Ana")
     page.fill("#inbox-chat-topic", "Where is my refund?")
-    page.click("text=Start chat")
+    page.click("form.prechat button[type=submit]")
     page.locator("li.message.system").wait_for()
     assert_accessible(page, "the chat widget's conversation")

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from inbox.actions.audit import record_audit
-from inbox.errors import Conflict, InvalidInput
-from inbox.models import Channel
+from inbox.errors import Conflict, InvalidInput, NotFound
+from inbox.models import BusinessCalendar, Channel, Team
 from inbox.models.kinds import ChannelKind
+from inbox.rules.chat_routing import MAX_MESSAGE_CHARS, MIN_OFFER_SECONDS, routing_settings
 from inbox.signing import SecretBox
 
 # Per-channel limits and timings, in the channel's config; an administrator may tune them.
@@ -91,3 +92,71 @@ def chat_channel_by_key(session: Session, widget_key: str) -> Channel | None:
         if secrets.compare_digest(str(channel.config.get("widget_key", "")), widget_key):
             return channel
     return None
+
+
+def configure_chat_routing(
+    session: Session,
+    name: str,
+    *,
+    team: str | None = None,
+    clear_team: bool = False,
+    calendar: str | None = None,
+    always_open: bool = False,
+    queue_cap: int | None = None,
+    offer_seconds: int | None = None,
+    away_message: str | None = None,
+    busy_message: str | None = None,
+    actor_label: str = "cli",
+) -> dict[str, object]:
+    """Change how a chat channel routes: its queue's team (or every agent: ``clear_team``),
+    the business calendar chats are answered in (or always: ``always_open``), the queue's
+    cap, how long an offer waits for its agent, and what visitors read while the desk is
+    away or busy. The channel's routing settings afterwards."""
+    channel = session.exec(
+        select(Channel).where(Channel.name == name.strip(), Channel.kind == ChannelKind.CHAT)
+    ).first()
+    if channel is None:
+        raise NotFound(f"no chat channel named {name!r}")
+    changes: dict[str, object] = {}
+    if clear_team:
+        changes["team_id"] = None
+    elif team:
+        found = session.exec(select(Team).where(Team.name == team)).first()
+        if found is None:
+            raise InvalidInput(f"no team named {team!r}")
+        changes["team_id"] = found.id
+    if always_open:
+        changes["calendar_id"] = None
+    elif calendar:
+        row = session.exec(
+            select(BusinessCalendar).where(BusinessCalendar.name == calendar)
+        ).first()
+        if row is None:
+            raise InvalidInput(f"no business calendar named {calendar!r}")
+        changes["calendar_id"] = row.id
+    if queue_cap is not None:
+        if not 1 <= queue_cap <= 1000:
+            raise InvalidInput("a queue cap is 1 to 1000")
+        changes["queue_cap"] = queue_cap
+    if offer_seconds is not None:
+        if not MIN_OFFER_SECONDS <= offer_seconds <= 600:
+            raise InvalidInput(f"an offer waits {MIN_OFFER_SECONDS} to 600 seconds")
+        changes["offer_seconds"] = offer_seconds
+    for key, text in (("away_message", away_message), ("busy_message", busy_message)):
+        if text is not None:
+            text = " ".join(text.split())
+            if not text or len(text) > MAX_MESSAGE_CHARS:
+                raise InvalidInput(f"a message is 1 to {MAX_MESSAGE_CHARS} characters")
+            changes[key] = text
+    if changes:
+        channel.config = {**channel.config, **changes}
+        session.add(channel)
+        record_audit(
+            session,
+            "channel.chat_routing",
+            actor_label=actor_label,
+            target_type="channel",
+            target_id=channel.id or 0,
+            detail=changes,
+        )
+    return routing_settings(channel.config)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from inbox.actions.chat.conversations import add_entry, open_conversation_of
+from inbox.actions.chat.routing import enter_queue
 from inbox.actions.customers import resolve_customer
 from inbox.actions.followups import customer_wrote
 from inbox.actions.inbound.items import IngestOutcome, finish_item
@@ -140,6 +141,9 @@ def file_chat_message(
             name="",
             text=f"Thanks, we have your message. Your reference is {ticket.reference}.",
         )
+        channel = session.get(Channel, row.channel_id)
+        assert channel is not None
+        enter_queue(session, channel, conversation, now=now)
     if item.masked:
         note = masking_note(item.masked)
         record_system_event(session, ticket, None, f"chat message {message.id}: {note}")

@@ -55,6 +55,11 @@ class VisitorSocket:
     conversation_id: int | None = None
     sent_seq: int = 0
     ended_sent: bool = False
+    # What this socket was told of the conversation's queue and agent, so each is sent again
+    # only when it changes; ``waiting`` while the conversation is in its channel's queue.
+    queue_sent: tuple[int, int | None] | None = None
+    agent_sent: str = ""
+    waiting: bool = False
     queue: asyncio.Queue[dict[str, Any] | None] = field(
         default_factory=lambda: asyncio.Queue(OUTGOING_LIMIT)
     )
@@ -62,6 +67,11 @@ class VisitorSocket:
     closing: bool = False
     writer: asyncio.Task[None] | None = None
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def start(self, conversation_id: int) -> None:
+        """The visitor's conversation is another from now on: nothing of it was sent yet."""
+        self.conversation_id, self.sent_seq, self.ended_sent = conversation_id, 0, False
+        self.queue_sent, self.agent_sent, self.waiting = None, "", False
 
 
 class ChatHub:
@@ -171,11 +181,12 @@ class ChatHub:
         if view is None:
             return []
         if view.id != conn.conversation_id:
-            conn.conversation_id, conn.sent_seq, conn.ended_sent = view.id, 0, False
+            conn.start(view.id)
             entries = await anyio.to_thread.run_sync(self._read_since, view.id, 0)
         frames = [entry_frame(e) for e in entries if e.seq > conn.sent_seq]
         if entries:
             conn.sent_seq = max(conn.sent_seq, entries[-1].seq)
+        frames += routing_frames(conn, view)
         if view.status == "ended" and not conn.ended_sent:
             conn.ended_sent = True
             frames.append({"type": "ended"})
@@ -225,6 +236,12 @@ class ChatHub:
 
     async def _route(self, message: Message) -> None:
         kind = message.get("type")
+        if kind == "chat_queue":
+            for conns in list(self.by_visitor.values()):
+                for conn in list(conns):
+                    if conn.waiting and conn.channel_id == message.get("channel_id"):
+                        self.want_sync(conn)
+            return
         ticket_id = message.get("ticket_id")
         if not isinstance(ticket_id, int):
             return
@@ -271,6 +288,22 @@ class ChatHub:
                 visitor_id = self.ticket_visitor.get(key[0])
                 for conn in list(self.by_visitor.get(visitor_id or 0, ())):
                     self.send(conn, {"type": "typing", "active": False, "name": name})
+
+
+def routing_frames(conn: VisitorSocket, view: Any) -> list[dict[str, Any]]:
+    """``queue`` while the chat waits (when its place or wait changed), ``agent`` when an
+    agent took it (once per socket)."""
+    frames: list[dict[str, Any]] = []
+    conn.waiting = view.place is not None
+    if view.place is not None:
+        told = (view.place.position, view.place.wait_seconds)
+        if told != conn.queue_sent:
+            conn.queue_sent = told
+            frames.append({"type": "queue", "position": told[0], "wait_seconds": told[1]})
+    if view.agent_name and view.agent_name != conn.agent_sent:
+        conn.agent_sent = view.agent_name
+        frames.append({"type": "agent", "name": view.agent_name})
+    return frames
 
 
 def encode_frame(frame: dict[str, Any]) -> str:

@@ -23,13 +23,15 @@ from litestar import WebSocket, websocket
 from litestar.di import NamedDependency
 
 from inbox.actions.chat.channels import DEFAULT_LIMITS, chat_channel_by_key
-from inbox.actions.chat.conversations import end_conversation, open_conversation_of
+from inbox.actions.chat.conversations import open_conversation_of
 from inbox.actions.chat.messages import ChatAck, take_visitor_message
+from inbox.actions.chat.routing import end_chat
 from inbox.actions.chat.visitors import Greeting, IdentityRefused, greet_visitor
 from inbox.blobs import BlobStore
 from inbox.db import Database
-from inbox.models import Channel, ChatVisitor
+from inbox.models import Channel, ChatVisitor, utcnow
 from inbox.queries.chat import conversation_view, entries_since, entry_frame, latest_conversation
+from inbox.queries.chat_queue import desk_availability
 from inbox.rules.chat import (
     MAX_FRAME_BYTES,
     End,
@@ -211,7 +213,7 @@ class VisitorConnection:
                 await self._close(POLICY, "too many new visitors")
                 return None
             try:
-                greeting, welcome = await anyio.to_thread.run_sync(self._greet, frame)
+                greeting, welcome, availability = await anyio.to_thread.run_sync(self._greet, frame)
             except IdentityRefused as exc:
                 await self._send_now(
                     {"type": "error", "code": "identity_refused", "detail": str(exc)}
@@ -232,10 +234,14 @@ class VisitorConnection:
             self.visit = frame.visit
             self.hub.join(conn)
             await self._send_now(welcome)
+            if availability is not None:
+                await self._send_now(availability)
             self.last_activity = time.monotonic()
             return greeting
 
-    def _greet(self, hello: Hello) -> tuple[Greeting, dict[str, Any]]:
+    def _greet(self, hello: Hello) -> tuple[Greeting, dict[str, Any], dict[str, Any] | None]:
+        """The welcome, and for a visitor with no open chat whether agents are there to
+        answer one (``availability``)."""
         with self.db.unit_of_work() as session:
             channel = session.get(Channel, self.channel.id)
             assert channel is not None
@@ -258,8 +264,13 @@ class VisitorConnection:
                     "messages": [entry_frame(e) for e in entries],
                 }
                 self.hub.ticket_visitor[view.ticket_id] = greeting.visitor.id or 0
+            availability: dict[str, Any] | None = None
+            if conversation is None or conversation["status"] != "open":
+                desk = desk_availability(session, channel, utcnow())
+                availability = {"type": "availability", "state": desk.state, "text": desk.text}
             session.expunge(greeting.visitor)
-        return greeting, {"type": "welcome", "token": greeting.token, "conversation": conversation}
+        welcome = {"type": "welcome", "token": greeting.token, "conversation": conversation}
+        return greeting, welcome, availability
 
     # -- one frame ---------------------------------------------------------------------------------
 
@@ -348,7 +359,7 @@ class VisitorConnection:
         with self.db.unit_of_work() as session:
             conversation = open_conversation_of(session, visitor_id)
             if conversation is not None:
-                end_conversation(session, conversation, by_label="the visitor")
+                end_chat(session, conversation, by_label="the visitor", now=utcnow())
 
     async def _typing(self, conn: VisitorSocket, active: bool) -> None:
         now = time.monotonic()
@@ -398,7 +409,7 @@ class VisitorConnection:
                 if view is None:
                     return []
                 if view.id != conn.conversation_id:
-                    conn.conversation_id, conn.sent_seq, conn.ended_sent = view.id, 0, False
+                    conn.start(view.id)
                 return entries_since(session, view.id, since)
 
         entries = await anyio.to_thread.run_sync(read)

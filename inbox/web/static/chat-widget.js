@@ -107,9 +107,14 @@
   var topicInput = el("textarea", { id: "inbox-chat-topic", name: "topic", rows: "3", maxlength: "4000", required: "" });
   var suggestions = el("ul", { "class": "suggestions", "aria-label": "Articles that may help", hidden: "" });
   var startButton = el("button", { type: "submit", "class": "primary", text: "Start chat" });
+  // Outside the desk's hours, or with its queue full, the desk says so (the availability
+  // frame): the visitor leaves a message instead.
+  var notice = el("p", { "class": "notice", role: "status", hidden: "" });
+  var emailLabel = el("label", { "for": "inbox-chat-email", text: "Your email (optional)" });
   var form = el("form", { "class": "prechat" }, [
+    notice,
     el("label", { "for": "inbox-chat-name", text: "Your name" }), nameInput,
-    el("label", { "for": "inbox-chat-email", text: "Your email (optional)" }), emailInput,
+    emailLabel, emailInput,
     el("label", { "for": "inbox-chat-topic", text: "How can we help?" }), topicInput,
     suggestions, startButton
   ]);
@@ -280,11 +285,20 @@
       case "typing":
         typingLine.textContent = frame.active ? (frame.name || "Someone") + " is typing…" : "";
         break;
+      case "availability":
+        var away = frame.state !== "open";
+        notice.textContent = away ? frame.text : "";
+        if (away) notice.removeAttribute("hidden"); else notice.setAttribute("hidden", "");
+        startButton.textContent = away ? "Leave a message" : "Start chat";
+        emailLabel.textContent = away ? "Your email, for our answer" : "Your email (optional)";
+        break;
       case "agent":
-        status.textContent = frame.name + " has joined the chat.";
+        status.textContent = frame.name + " is with you now.";
         break;
       case "queue":
-        status.textContent = "You are number " + frame.position + " in the queue.";
+        var minutes = frame.wait_seconds ? Math.max(1, Math.round(frame.wait_seconds / 60)) : 0;
+        status.textContent = "You are number " + frame.position + " in the queue." +
+          (minutes ? " About " + minutes + (minutes === 1 ? " minute." : " minutes.") : "");
         break;
       case "ended":
         chatEnded();

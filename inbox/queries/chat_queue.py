@@ -1,0 +1,335 @@
+"""Reads for live chat routing: the agents a queue may offer chats to, the queue itself, the
+place and wait of one waiting chat, and whether the desk takes chats just now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from inbox.models import (
+    Agent,
+    AgentChatStatus,
+    BusinessCalendar,
+    Channel,
+    ChatConversation,
+    ChatVisitor,
+    Message,
+    TeamMember,
+    Ticket,
+    TicketRead,
+)
+from inbox.models.kinds import Direction
+from inbox.queries.sla import calendar_of
+from inbox.rules.business_time import is_business_time
+from inbox.rules.chat_routing import (
+    AWAY,
+    BUSY,
+    DEFAULT_LIMIT,
+    Candidate,
+    desk_state,
+    estimated_wait,
+    present,
+    routing_settings,
+)
+
+RECENT_WAITS = 20  # the chats taken lately that the estimate goes by
+RECENT_WINDOW = timedelta(hours=24)
+
+
+def candidates(session: Session, team_id: int | None) -> list[Candidate]:
+    """The active agents of the queue's team (every active agent without one), with their
+    availability and how many open chats they have taken or are offered."""
+    query = select(Agent, AgentChatStatus).join(
+        AgentChatStatus, col(AgentChatStatus.agent_id) == col(Agent.id), isouter=True
+    )
+    query = query.where(col(Agent.is_active).is_(True))
+    if team_id is not None:
+        query = query.join(TeamMember, col(TeamMember.agent_id) == col(Agent.id)).where(
+            TeamMember.team_id == team_id
+        )
+    rows = session.exec(query).all()
+    loads = agent_loads(session, [agent.id or 0 for agent, _ in rows])
+    return [
+        Candidate(
+            agent_id=agent.id or 0,
+            status=status.status if status else "offline",
+            limit=status.chat_limit if status else DEFAULT_LIMIT,
+            load=loads.get(agent.id or 0, 0),
+            console_seen_at=status.console_seen_at if status else None,
+            last_offer_at=status.last_offer_at if status else None,
+        )
+        for agent, status in rows
+    ]
+
+
+def agent_loads(session: Session, agent_ids: list[int]) -> dict[int, int]:
+    """Open chats per agent: those they took and those offered to them."""
+    if not agent_ids:
+        return {}
+    loads: dict[int, int] = {}
+    for column in (ChatConversation.agent_id, ChatConversation.offered_agent_id):
+        for agent_id, count in session.exec(
+            select(col(column), func.count())
+            .where(ChatConversation.state == "open", col(column).in_(agent_ids))
+            .group_by(col(column))
+        ):
+            if agent_id is not None:
+                loads[agent_id] = loads.get(agent_id, 0) + count
+    return loads
+
+
+def waiting(session: Session, channel_id: int) -> list[ChatConversation]:
+    """The channel's queue, first come first."""
+    return list(
+        session.exec(
+            select(ChatConversation)
+            .where(
+                ChatConversation.channel_id == channel_id,
+                ChatConversation.state == "open",
+                ChatConversation.routing == "queued",
+            )
+            .order_by(col(ChatConversation.queued_at), col(ChatConversation.id))
+        )
+    )
+
+
+def channels_waiting(session: Session) -> list[int]:
+    """Channels with chats in their queue."""
+    return list(
+        session.exec(
+            select(ChatConversation.channel_id)
+            .where(ChatConversation.state == "open", ChatConversation.routing == "queued")
+            .distinct()
+        )
+    )
+
+
+def recent_waits(session: Session, channel_id: int, now: datetime) -> list[float]:
+    """Seconds the channel's latest taken chats waited."""
+    rows = session.exec(
+        select(ChatConversation.queued_at, ChatConversation.taken_at)
+        .where(
+            ChatConversation.channel_id == channel_id,
+            col(ChatConversation.taken_at) >= now - RECENT_WINDOW,
+            col(ChatConversation.queued_at).is_not(None),
+        )
+        .order_by(col(ChatConversation.taken_at).desc())
+        .limit(RECENT_WAITS)
+    ).all()
+    return [(taken - queued).total_seconds() for queued, taken in rows if queued and taken]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What a visitor about to write is told: ``open`` (a chat queues for an agent), ``away``
+    or ``busy``, with the channel's message for those."""
+
+    state: str
+    text: str
+    waiting: int
+    agents_present: int
+
+
+def desk_availability(session: Session, channel: Channel, now: datetime) -> Availability:
+    settings = routing_settings(channel.config)
+    open_hours = True
+    if settings["calendar_id"] is not None:
+        row = session.get(BusinessCalendar, int(str(settings["calendar_id"])))
+        open_hours = row is None or is_business_time(calendar_of(row), now)
+    team_id = settings["team_id"]
+    agents_present = sum(
+        1 for c in candidates(session, int(str(team_id)) if team_id else None) if present(c, now)
+    )
+    queued = session.exec(
+        select(func.count())
+        .select_from(ChatConversation)
+        .where(
+            ChatConversation.channel_id == channel.id,
+            ChatConversation.state == "open",
+            ChatConversation.routing == "queued",
+        )
+    ).one()
+    state = desk_state(
+        open_hours=open_hours,
+        agents_present=agents_present,
+        waiting=queued,
+        queue_cap=int(str(settings["queue_cap"])),
+    )
+    text = {AWAY: settings["away_message"], BUSY: settings["busy_message"]}.get(state, "")
+    return Availability(state, str(text), queued, agents_present)
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    position: int
+    wait_seconds: int | None
+
+
+def queue_place(session: Session, conversation: ChatConversation, now: datetime) -> QueuePlace:
+    """Where a waiting chat stands in its queue, and about how long it will wait still."""
+    ahead = session.exec(
+        select(func.count())
+        .select_from(ChatConversation)
+        .where(
+            ChatConversation.channel_id == conversation.channel_id,
+            ChatConversation.state == "open",
+            ChatConversation.routing == "queued",
+            or_(
+                col(ChatConversation.queued_at) < conversation.queued_at,
+                (col(ChatConversation.queued_at) == conversation.queued_at)
+                & (col(ChatConversation.id) < conversation.id),
+            ),
+        )
+    ).one()
+    position = ahead + 1
+    present_now = sum(1 for c in candidates(session, conversation.team_id) if present(c, now))
+    waits = recent_waits(session, conversation.channel_id, now)
+    wait = estimated_wait(position, waits, present_now)
+    if wait is not None and conversation.queued_at is not None:
+        # What the visitor has waited already counts against the estimate.
+        waited = (now - conversation.queued_at).total_seconds()
+        wait = max(1, round(wait - waited)) if position == 1 else wait
+    return QueuePlace(position, wait)
+
+
+# --- the agent's chat console ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsoleChat:
+    conversation_id: int
+    reference: str
+    subject: str
+    visitor: str
+    channel: str
+    since: datetime  # queued (waiting), or taken (theirs)
+    offered_to: str  # the agent a waiting chat is offered to now, if any
+    unread: int  # the visitor's messages the agent has not seen on the ticket
+
+
+@dataclass(frozen=True)
+class Console:
+    status: str
+    limit: int
+    present: bool
+    offered: list[ConsoleChat]  # waiting, offered to this agent
+    waiting: list[ConsoleChat]  # every chat waiting in the queues this agent serves
+    mine: list[ConsoleChat]  # open chats this agent took
+
+
+def console(session: Session, agent: Agent, now: datetime) -> Console:
+    """What the agent's chat console shows: their availability, the chats offered to them,
+    the queues they serve and their own open chats."""
+    status = session.get(AgentChatStatus, agent.id)
+    me = Candidate(
+        agent_id=agent.id or 0,
+        status=status.status if status else "offline",
+        limit=status.chat_limit if status else DEFAULT_LIMIT,
+        load=0,
+        console_seen_at=status.console_seen_at if status else None,
+        last_offer_at=None,
+    )
+    teams = set(session.exec(select(TeamMember.team_id).where(TeamMember.agent_id == agent.id)))
+    rows = session.exec(
+        select(ChatConversation, Ticket, ChatVisitor, Channel)
+        .join(Ticket, col(Ticket.id) == col(ChatConversation.ticket_id))
+        .join(ChatVisitor, col(ChatVisitor.id) == col(ChatConversation.visitor_id))
+        .join(Channel, col(Channel.id) == col(ChatConversation.channel_id))
+        .where(
+            ChatConversation.state == "open",
+            or_(
+                col(ChatConversation.routing) == "queued",
+                and_(
+                    col(ChatConversation.routing) == "taken",
+                    col(ChatConversation.agent_id) == agent.id,
+                ),
+            ),
+        )
+        .order_by(col(ChatConversation.queued_at), col(ChatConversation.id))
+    ).all()
+    names = dict(
+        session.exec(
+            select(Agent.id, Agent.name).where(
+                col(Agent.id).in_({c.offered_agent_id for c, *_ in rows if c.offered_agent_id})
+            )
+        ).all()
+    )
+    unread = _unread(session, agent.id or 0, [t.id or 0 for c, t, *_ in rows if c.agent_id])
+    offered, queue, mine = [], [], []
+    for conversation, ticket, visitor, channel in rows:
+        chat = ConsoleChat(
+            conversation_id=conversation.id or 0,
+            reference=ticket.reference,
+            subject=ticket.subject,
+            visitor=visitor.name or f"Visitor {visitor.id}",
+            channel=channel.name,
+            since=conversation.taken_at or conversation.queued_at or conversation.created_at,
+            offered_to=names.get(conversation.offered_agent_id or 0, ""),
+            unread=unread.get(ticket.id or 0, 0),
+        )
+        if conversation.routing == "taken":
+            mine.append(chat)
+            continue
+        other_team = conversation.team_id is not None and conversation.team_id not in teams
+        if other_team and agent.role == "agent":
+            continue  # another team's queue: managers and admins see every queue
+        queue.append(chat)
+        if conversation.offered_agent_id == agent.id:
+            offered.append(chat)
+    mine.sort(key=lambda c: c.since)
+    return Console(me.status, me.limit, present(me, now), offered, queue, mine)
+
+
+def _unread(session: Session, agent_id: int, ticket_ids: list[int]) -> dict[int, int]:
+    """Per ticket, the customer's messages newer than the newest the agent has seen."""
+    if not ticket_ids:
+        return {}
+    read = dict(
+        session.exec(
+            select(TicketRead.ticket_id, TicketRead.message_id).where(
+                TicketRead.agent_id == agent_id, col(TicketRead.ticket_id).in_(ticket_ids)
+            )
+        ).all()
+    )
+    counts: dict[int, int] = {}
+    for ticket_id, message_id in session.exec(
+        select(Message.ticket_id, Message.id).where(
+            col(Message.ticket_id).in_(ticket_ids), Message.direction == Direction.INBOUND
+        )
+    ):
+        if (message_id or 0) > read.get(ticket_id, 0):
+            counts[ticket_id] = counts.get(ticket_id, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class TicketChat:
+    """A chat ticket's newest conversation, as the ticket page shows it."""
+
+    conversation_id: int
+    state: str  # open, ended
+    routing: str  # queued, taken, message
+    offered_to: str
+    agent: str
+
+
+def ticket_chat(session: Session, ticket_id: int) -> TicketChat | None:
+    conversation = session.exec(
+        select(ChatConversation)
+        .where(ChatConversation.ticket_id == ticket_id)
+        .order_by(col(ChatConversation.id).desc())
+    ).first()
+    if conversation is None:
+        return None
+    offered = session.get(Agent, conversation.offered_agent_id or 0)
+    agent = session.get(Agent, conversation.agent_id or 0)
+    return TicketChat(
+        conversation.id or 0,
+        conversation.state,
+        conversation.routing,
+        offered.name if offered else "",
+        agent.name if agent else "",
+    )

@@ -1,0 +1,134 @@
+"""``/chats``: the agent's chat console. Their availability and limit of chats at once, the
+chats offered to them, the queues they serve and their own open chats; taking a chat and
+ending one. The page re-reads its panel every few seconds, and each read tells routing that
+the agent's console is there (``inbox.actions.chat.routing.note_console``): a console gone for
+two minutes counts as away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+
+from inbox.actions.chat.routing import end_chat, note_console, set_availability, take_chat
+from inbox.actions.tickets import access_ticket, can_see_ticket
+from inbox.db import Database
+from inbox.errors import DomainError, InvalidInput, NotFound
+from inbox.models import Agent, ChatConversation, Ticket, utcnow
+from inbox.queries.chat_queue import console
+from inbox.rules.chat_routing import AVAILABILITY, MAX_LIMIT
+from inbox.settings import Settings
+from inbox.web.forms import FormBody, status_of
+
+
+def _context(db: Database, agent: Agent, error: str = "") -> dict[str, Any]:
+    now = utcnow()
+    with db.unit_of_work() as session:
+        note_console(session, agent.id or 0, now=now)
+    with db.reading() as session:
+        view = console(session, agent, now)
+    return {
+        "agent": agent,
+        "console": view,
+        "now": now,
+        "statuses": AVAILABILITY,
+        "max_limit": MAX_LIMIT,
+        "error": error,
+    }
+
+
+class ChatConsolePages(Controller):
+    include_in_schema = False
+
+    @get("/chats", sync_to_thread=True)
+    def page(self, request: HTMXRequest, db: NamedDependency[Database]) -> Template:
+        return Template("pages/chats.html", context=_context(db, request.user))
+
+    @get("/chats/panel", sync_to_thread=True)
+    def panel(self, request: HTMXRequest, db: NamedDependency[Database]) -> Template:
+        """The console's lists, re-read by the page."""
+        return HTMXTemplate(
+            template_name="partials/chat_console.html", context=_context(db, request.user)
+        )
+
+    @post("/chats/availability", sync_to_thread=True)
+    def availability(
+        self, request: HTMXRequest, db: NamedDependency[Database], data: FormBody
+    ) -> Response[Any]:
+        try:
+            limit_text = data.get("limit", "").strip()
+            if limit_text and not limit_text.isdigit():
+                raise InvalidInput(f"a chat limit is 1 to {MAX_LIMIT}")
+            with db.unit_of_work() as session:
+                set_availability(
+                    session,
+                    request.user,
+                    now=utcnow(),
+                    status=data.get("status") or None,
+                    limit=int(limit_text) if limit_text else None,
+                )
+        except DomainError as exc:
+            return self._answer(request, db, str(exc), status_of(exc))
+        return self._answer(request, db)
+
+    @post("/chats/{conversation_id:int}/take", sync_to_thread=True)
+    def take(
+        self,
+        request: HTMXRequest,
+        conversation_id: FromPath[int],
+        db: NamedDependency[Database],
+    ) -> Response[Any]:
+        try:
+            with db.unit_of_work() as session:
+                conversation = session.get(ChatConversation, conversation_id)
+                ticket = session.get(Ticket, conversation.ticket_id) if conversation else None
+                if ticket is None or not can_see_ticket(session, request.user, ticket):
+                    raise NotFound("no such chat")
+                take_chat(session, request.user, conversation_id, now=utcnow())
+                reference = ticket.reference
+        except DomainError as exc:
+            return self._answer(request, db, str(exc), status_of(exc))
+        if request.htmx:
+            return Response(content="", headers={"HX-Redirect": f"/tickets/{reference}"})
+        return Redirect(f"/tickets/{reference}", status_code=303)
+
+    @post("/tickets/{reference:str}/chat/end", sync_to_thread=True)
+    def end(
+        self,
+        request: HTMXRequest,
+        reference: FromPath[str],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        """The agent ends the ticket's chat: the visitor hears ``ended``. Back to the console
+        when ended from there."""
+        with db.unit_of_work() as session:
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
+            conversation = session.exec(
+                select(ChatConversation)
+                .where(ChatConversation.ticket_id == ticket.id, ChatConversation.state == "open")
+                .order_by(col(ChatConversation.id).desc())
+            ).first()
+            if conversation is not None:
+                end_chat(session, conversation, by_label=request.user.name, now=utcnow())
+        target = "/chats" if data.get("back") == "chats" else f"/tickets/{reference}"
+        return Redirect(target, status_code=303)
+
+    def _answer(
+        self, request: HTMXRequest, db: Database, error: str = "", status: int = 200
+    ) -> Response[Any]:
+        context = _context(db, request.user, error)
+        if request.htmx:
+            return HTMXTemplate(
+                template_name="partials/chat_console.html", context=context, status_code=status
+            )
+        if error:
+            return Template("pages/chats.html", context=context, status_code=status)
+        return Redirect("/chats", status_code=303)

@@ -1,0 +1,74 @@
+"""The chat console in Chromium: with nobody available the widget offers to leave a message;
+an agent sets themselves available, a visitor waits in the queue, the chat is offered to the
+agent, who takes it, and the visitor hears who is with them. The console passes the
+accessibility check and fits a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.accessibility import assert_accessible
+from tests.support.chat_shop import SHOTS, Shop, agent_page, visitor_page
+from tests.support.processes import Deployment
+from tests.support.served import create_agent
+
+OFFER_WAIT_MS = 20_000  # the console re-reads its lists every 5 s
+
+
+def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    create_agent(server, "alex@example.test", "Alex Agent")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    # Nobody is available: the widget says so before the visitor writes.
+    visitor = visitor_page(browser, shop)
+    visitor.locator("button.launcher").click()
+    notice = visitor.locator("form.prechat p.notice")
+    notice.wait_for()
+    assert "We are away just now" in notice.inner_text()
+    assert visitor.locator("form.prechat button[type=submit]").inner_text() == "Leave a message"
+    visitor.screenshot(path=str(SHOTS / "chat-away.png"))
+
+    agent = agent_page(browser, server, "/chats")
+    assert "You are offline" in agent.locator("p.chat-presence").inner_text()
+    assert_accessible(agent, "the chat console, empty")
+    agent.select_option("#chat-status", "available")
+    agent.click("form.chat-availability button[type=submit]")
+    agent.locator("p.chat-presence", has_text="You are offered new chats").wait_for()
+
+    visitor.reload()
+    visitor.locator("button.launcher").click()
+    start = visitor.locator("form.prechat button[type=submit]", has_text="Start chat")
+    start.wait_for()
+    assert visitor.locator("form.prechat p.notice").is_hidden()
+    visitor.fill("#inbox-chat-name", "Maria Lopez")
+    visitor.fill("#inbox-chat-topic", "I am locked out of my account")
+    start.click()
+    visitor.locator("p.status", has_text="You are number 1 in the queue.").wait_for()
+    visitor.screenshot(path=str(SHOTS / "chat-queue.png"))
+
+    offered = agent.locator("li.chat-row.offered", has_text="Maria Lopez")
+    offered.wait_for(timeout=OFFER_WAIT_MS)
+    assert "I am locked out of my account" in offered.inner_text()
+    agent.screenshot(path=str(SHOTS / "chat-console-offer.png"), full_page=True)
+    assert_accessible(agent, "the chat console with an offer")
+    offered.locator("button", has_text="Take chat").click()
+    agent.wait_for_url("**/tickets/*")
+    assert "with Alex Agent" in agent.locator("dd.fact-chat").inner_text()
+
+    visitor.locator("p.status", has_text="Alex Agent is with you now.").wait_for()
+    visitor.locator("li.message.system", has_text="Alex Agent joined the chat.").wait_for()
+
+    agent.goto(f"{server.base_url}/chats")
+    mine = agent.locator("section[aria-labelledby=mine-heading] li.chat-row")
+    assert "Maria Lopez" in mine.inner_text()
+    agent.screenshot(path=str(SHOTS / "chat-console.png"), full_page=True)
+    agent.set_viewport_size({"width": 390, "height": 844})
+    agent.screenshot(path=str(SHOTS / "chat-console-phone.png"), full_page=True)
+    width = agent.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the console scrolls sideways on a phone ({width}px)"
+
+    mine.locator("button", has_text="End chat").click()
+    agent.locator("text=You have no open chat.").wait_for()
+    visitor.locator("button", has_text="Start a new chat").wait_for()
