@@ -65,6 +65,14 @@ def candidates(session: Session, team_id: int | None) -> list[Candidate]:
     ]
 
 
+def team_members(session: Session) -> dict[int, set[int]]:
+    """Each team's agents."""
+    members: dict[int, set[int]] = {}
+    for team_id, agent_id in session.exec(select(TeamMember.team_id, TeamMember.agent_id)):
+        members.setdefault(team_id, set()).add(agent_id)
+    return members
+
+
 def agent_loads(session: Session, agent_ids: list[int]) -> dict[int, int]:
     """Open chats per agent: those they took and those offered to them."""
     if not agent_ids:

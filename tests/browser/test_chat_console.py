@@ -50,6 +50,8 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
 
     offered = agent.locator("li.chat-row.offered", has_text="Maria Lopez")
     offered.wait_for(timeout=OFFER_WAIT_MS)
+    # The tab counts what waits for the agent.
+    agent.wait_for_function("document.title.startsWith('(1) Chats')")
     assert "I am locked out of my account" in offered.inner_text()
     agent.screenshot(path=str(SHOTS / "chat-console-offer.png"), full_page=True)
     assert_accessible(agent, "the chat console with an offer")
@@ -59,6 +61,20 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
 
     visitor.locator("p.status", has_text="Alex Agent is with you now.").wait_for()
     visitor.locator("li.message.system", has_text="Alex Agent joined the chat.").wait_for()
+
+    # A draft survives going to the console and back.
+    reference = agent.locator("article.ticket").get_attribute("data-reference")
+    agent.check("#tab-reply")
+    agent.fill("#reply-body", "Hello Maria, I am looking at your account now.")
+    agent.goto(f"{server.base_url}/chats")
+    agent.goto(f"{server.base_url}/tickets/{reference}")
+    agent.check("#tab-reply")
+    assert agent.input_value("#reply-body") == "Hello Maria, I am looking at your account now."
+    agent.click("form.composer.reply button[type=submit]")
+    visitor.locator("li.message.agent", has_text="looking at your account").wait_for()
+    agent.reload()
+    agent.check("#tab-reply")
+    assert agent.input_value("#reply-body") == ""  # sent: the draft is gone
 
     agent.goto(f"{server.base_url}/chats")
     mine = agent.locator("section[aria-labelledby=mine-heading] li.chat-row")

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from inbox.actions.chat.channels import add_chat_channel
 from inbox.actions.chat.messages import take_visitor_message
-from inbox.actions.chat.routing import IDLE_TIMER, end_if_idle, set_availability
+from inbox.actions.chat.routing import IDLE_TIMER, end_if_idle, set_availability, transfer_chat
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import (
@@ -235,3 +235,48 @@ def test_a_live_chat_idle_for_the_channels_idle_time_ends_and_leaves_the_queue(
     with db.reading() as session:
         lines = session.exec(select(Message.body_text).where(Message.ticket_id == ended.ticket_id))
         assert any("chat ended by its idle time" in line for line in lines)
+
+
+def test_an_agent_passes_a_chat_to_a_colleague_who_passes_it_to_a_teams_queue(
+    db: Database, settings: Settings, client: Client
+) -> None:
+    ann_id, _ = make_agent(db, email="ann@example.com", name="Ann Agent")
+    bea_id, _ = make_agent(db, email="bea@example.com", name="Bea Agent")
+    mia_id, _ = make_agent(db, email="mia@example.com", name="Mia Member")
+    team_id = make_team(db, "Payments", mia_id)
+    channel_id = _chat_channel(db, settings)
+    with db.unit_of_work() as session:
+        for agent_id in (ann_id, mia_id):
+            found = session.get(Agent, agent_id)
+            assert found is not None
+            set_availability(session, found, status="available", now=utcnow())
+    reference = _visitor_writes(db, settings, channel_id, "Maria Lopez")
+    sign_in(client, "ann@example.com")
+    post_form(client, f"/chats/{_conversation(db, reference).id}/take", "/chats", {})
+    page = client.get(f"/tickets/{reference}").text
+    assert "Pass the chat to" in page and f'value="agent:{bea_id}"' in page
+    ticket_page = f"/tickets/{reference}"
+    refused = post_form(client, f"{ticket_page}/chat/transfer", ticket_page, {"to": "nobody"})
+    assert refused.status_code == 422
+
+    passed = post_form(
+        client, f"{ticket_page}/chat/transfer", ticket_page, {"to": f"agent:{bea_id}"}
+    )
+    assert passed.status_code == 303
+    chat = _conversation(db, reference)
+    assert (chat.routing, chat.agent_id) == ("taken", bea_id)
+    with db.reading() as session:
+        ticket = session.exec(select(Ticket).where(Ticket.reference == reference)).one()
+        said = list(
+            session.exec(select(ChatEntry.text).where(ChatEntry.conversation_id == chat.id))
+        )
+    assert ticket.assignee_id == bea_id
+    assert "Ann Agent passed the chat to Bea Agent." in said
+
+    with db.unit_of_work() as session:  # Bea passes it on to the team's queue
+        bea = session.get(Agent, bea_id)
+        assert bea is not None
+        transfer_chat(session, bea, chat.id or 0, now=utcnow(), to_team_id=team_id)
+    chat = _conversation(db, reference)
+    assert (chat.routing, chat.agent_id, chat.team_id) == ("queued", None, team_id)
+    assert chat.offered_agent_id == mia_id  # the team's available member, not Ann

@@ -20,8 +20,14 @@ from inbox.actions.timeline import record_system_event
 from inbox.actions.timers import set_timer
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import ChatQueueChanged, TicketChanged, record
-from inbox.models import Agent, AgentChatStatus, Channel, ChatConversation, Ticket
-from inbox.queries.chat_queue import candidates, channels_waiting, desk_availability, waiting
+from inbox.models import Agent, AgentChatStatus, Channel, ChatConversation, Team, Ticket
+from inbox.queries.chat_queue import (
+    candidates,
+    channels_waiting,
+    desk_availability,
+    team_members,
+    waiting,
+)
 from inbox.rules.chat_routing import (
     AVAILABILITY,
     CONSOLE_GONE,
@@ -159,21 +165,30 @@ def route_channel(session: Session, channel_id: int, *, now: datetime) -> bool:
         return False
     settings = routing_settings(channel.config)
     offer_for = timedelta(seconds=max(MIN_OFFER_SECONDS, int(str(settings["offer_seconds"]))))
-    team_id = settings["team_id"]
-    pool = {c.agent_id: c for c in candidates(session, int(str(team_id)) if team_id else None)}
+    pool = {c.agent_id: c for c in candidates(session, None)}
+    members = team_members(session)
     changed = False
     for conversation in queue:
         offered = conversation.offered_agent_id
+        team = conversation.team_id
         if offered is not None:
             candidate = pool.get(offered)
             offered_at = conversation.offered_at or now
-            if candidate is not None and present(candidate, now) and offered_at + offer_for > now:
+            in_team = team is None or offered in members.get(team, ())
+            if (
+                candidate is not None
+                and in_team
+                and present(candidate, now)
+                and offered_at + offer_for > now
+            ):
                 continue
             if candidate is not None:
                 pool[offered] = replace(candidate, load=candidate.load - 1)
             conversation.offered_agent_id = conversation.offered_at = None
             changed = True
-        chosen = pick_agent(pool.values(), now, passing=offered)
+        # The conversation's team (the channel's, or the one it was passed to) takes it.
+        eligible = [c for c in pool.values() if team is None or c.agent_id in members.get(team, ())]
+        chosen = pick_agent(eligible, now, passing=offered)
         if chosen is None:
             session.add(conversation)
             if offered is not None:
@@ -250,3 +265,54 @@ def end_chat(
         record(session, ChatQueueChanged(ended.channel_id))
         route_waiting(session, now=now)
     return ended
+
+
+def transfer_chat(
+    session: Session,
+    actor: Agent,
+    conversation_id: int,
+    *,
+    now: datetime,
+    to_agent_id: int | None = None,
+    to_team_id: int | None = None,
+) -> ChatConversation:
+    """Pass an open chat to another agent (it is theirs at once) or to a team (it waits in
+    that team's queue, in its old place, and is offered to the team's agents). The visitor
+    hears who is with them, or that they are being passed on."""
+    if (to_agent_id is None) == (to_team_id is None):
+        raise InvalidInput("transfer to an agent or to a team")
+    conversation = session.get(
+        ChatConversation, conversation_id, with_for_update=True, populate_existing=True
+    )
+    if conversation is None or conversation.state != "open":
+        raise Conflict("this chat has ended")
+    ticket = session.get(Ticket, conversation.ticket_id, with_for_update=True)
+    if ticket is None:
+        raise NotFound("no such chat")
+    conversation.offered_agent_id = conversation.offered_at = None
+    if to_agent_id is not None:
+        target = session.get(Agent, to_agent_id)
+        if target is None or not target.is_active:
+            raise InvalidInput("no such agent")
+        conversation.routing, conversation.agent_id = "taken", target.id
+        conversation.taken_at = conversation.taken_at or now
+        ticket.assignee_id = target.id
+        said = f"{actor.name} passed the chat to {target.name}."
+    else:
+        team = session.get(Team, to_team_id)
+        if team is None:
+            raise InvalidInput("no such team")
+        conversation.routing, conversation.agent_id = "queued", None
+        conversation.team_id = team.id
+        conversation.queued_at = conversation.queued_at or now
+        ticket.assignee_id, ticket.team_id = None, team.id
+        said = f"{actor.name} passed the chat to the {team.name} team; please hold on."
+    session.add(conversation)
+    session.add(ticket)
+    record_system_event(session, ticket, actor, said)
+    touch_ticket(session, ticket)
+    add_entry(session, conversation, author="system", name="", text=said)
+    record(session, TicketChanged(conversation.ticket_id))
+    record(session, ChatQueueChanged(conversation.channel_id))
+    route_waiting(session, now=now)
+    return conversation

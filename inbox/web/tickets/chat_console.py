@@ -14,12 +14,18 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from inbox.actions.chat.routing import end_chat, note_console, set_availability, take_chat
+from inbox.actions.chat.routing import (
+    end_chat,
+    note_console,
+    set_availability,
+    take_chat,
+    transfer_chat,
+)
 from inbox.actions.tickets import access_ticket, can_see_ticket
 from inbox.db import Database
-from inbox.errors import DomainError, InvalidInput, NotFound
+from inbox.errors import Conflict, DomainError, InvalidInput, NotFound
 from inbox.models import Agent, ChatConversation, Ticket, utcnow
 from inbox.queries.chat_queue import console
 from inbox.rules.chat_routing import AVAILABILITY, MAX_LIMIT
@@ -41,6 +47,14 @@ def _context(db: Database, agent: Agent, error: str = "") -> dict[str, Any]:
         "max_limit": MAX_LIMIT,
         "error": error,
     }
+
+
+def _open_chat(session: Session, ticket_id: int) -> ChatConversation | None:
+    return session.exec(
+        select(ChatConversation)
+        .where(ChatConversation.ticket_id == ticket_id, ChatConversation.state == "open")
+        .order_by(col(ChatConversation.id).desc())
+    ).first()
 
 
 class ChatConsolePages(Controller):
@@ -111,15 +125,39 @@ class ChatConsolePages(Controller):
         when ended from there."""
         with db.unit_of_work() as session:
             ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
-            conversation = session.exec(
-                select(ChatConversation)
-                .where(ChatConversation.ticket_id == ticket.id, ChatConversation.state == "open")
-                .order_by(col(ChatConversation.id).desc())
-            ).first()
+            conversation = _open_chat(session, ticket.id or 0)
             if conversation is not None:
                 end_chat(session, conversation, by_label=request.user.name, now=utcnow())
         target = "/chats" if data.get("back") == "chats" else f"/tickets/{reference}"
         return Redirect(target, status_code=303)
+
+    @post("/tickets/{reference:str}/chat/transfer", sync_to_thread=True)
+    def transfer(
+        self,
+        request: HTMXRequest,
+        reference: FromPath[str],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        """Pass the ticket's open chat to an agent (``to=agent:ID``) or a team (``team:ID``)."""
+        kind, _, number = data.get("to", "").partition(":")
+        if kind not in ("agent", "team") or not number.isdigit():
+            raise InvalidInput("choose an agent or a team to pass the chat to")
+        with db.unit_of_work() as session:
+            ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
+            conversation = _open_chat(session, ticket.id or 0)
+            if conversation is None:
+                raise Conflict("this ticket has no open chat")
+            transfer_chat(
+                session,
+                request.user,
+                conversation.id or 0,
+                now=utcnow(),
+                to_agent_id=int(number) if kind == "agent" else None,
+                to_team_id=int(number) if kind == "team" else None,
+            )
+        return Redirect(f"/tickets/{reference}", status_code=303)
 
     def _answer(
         self, request: HTMXRequest, db: Database, error: str = "", status: int = 200
