@@ -69,6 +69,11 @@ class SlaPolicy(SQLModel, table=True):
     priority_targets: dict[str, dict[str, int]] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    # The chat channel kind's target: minutes (of the clock on the wall, not business
+    # minutes) from a live chat entering the queue to an agent's first chat message. The chat
+    # report measures the chats of the policy's tickets against it; their clocks keep the
+    # targets above, so a chat left as a message out of hours is answered like mail.
+    chat_target_minutes: int | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # A deleted policy matches no ticket and leaves the lists, but stays for the clocks and
     # reports of the tickets it governed.

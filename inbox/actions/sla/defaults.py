@@ -1,6 +1,7 @@
 """The SLA policy a desk starts with, so that clocks run and reports fill from the first
 ticket: first-response and resolution targets per priority, counted round the clock on a
-calendar named "Business hours" until an administrator sets its hours.
+calendar named "Business hours" until an administrator sets its hours, and a chat target:
+an agent's first answer within two minutes of a live chat entering the queue.
 
 It is tried last (``DEFAULT_POSITION``), so a policy an administrator adds comes first; it can
 be edited like any other, and not deleted while it is the only one. Set when the database is
@@ -25,6 +26,8 @@ DEFAULT_TARGETS = {
     "normal": (8 * 60, 3 * 24 * 60),
     "low": (24 * 60, 7 * 24 * 60),
 }
+# Minutes from a live chat entering the queue to an agent's first chat message.
+DEFAULT_CHAT_TARGET_MINUTES = 2
 
 
 def ensure_default_sla_policy(session: Session) -> SlaPolicy | None:
@@ -37,7 +40,7 @@ def ensure_default_sla_policy(session: Session) -> SlaPolicy | None:
         session, CalendarFields(name=DEFAULT_CALENDAR, timezone="UTC", always_open=True), actor=None
     )
     normal_first, normal_resolution = DEFAULT_TARGETS["normal"]
-    return save_policy(
+    policy = save_policy(
         session,
         PolicyFields(
             name=DEFAULT_POLICY,
@@ -52,3 +55,7 @@ def ensure_default_sla_policy(session: Session) -> SlaPolicy | None:
         ),
         actor=None,
     )
+    # Not one of the fields an administrator's form saves, which therefore keep it.
+    policy.chat_target_minutes = DEFAULT_CHAT_TARGET_MINUTES
+    session.add(policy)
+    return policy

@@ -13,6 +13,7 @@ from typing import Any
 from markupsafe import Markup
 
 from inbox.models.sla import SLA_TARGETS
+from inbox.queries.reports.chat import ChatReport
 from inbox.queries.reports.sla import BACKLOG_BUCKETS, ReportRange, SlaReport
 from inbox.queries.sla import TARGET_LABELS
 from inbox.web.reports.parameters import range_params, report_link
@@ -147,6 +148,29 @@ def volume_chart(report: SlaReport) -> Markup:
                     f"{name}, {day.isoformat()}",
                 )
                 for day, n in zip(volume.days, volume.series(cid), strict=True)
+            ],
+        )
+    return _svg(chart)
+
+
+def chat_load_chart(report: ChatReport) -> Markup:
+    """Chats open at once per hour of the day: on average, and at the most; each bar leads
+    to the chats open in that hour."""
+    chart = _chart(_pygal().Bar, f"Chats open at once, by hour of the day ({report.range.tz.key})")
+    chart.x_labels = [f"{h.hour:02d}" for h in report.hours]
+    for title, measure in (("Average at once", "average"), ("Most at once", "most")):
+        chart.add(
+            title,
+            [
+                {
+                    "value": getattr(h, measure),
+                    "label": f"{h.label}: {h.chats} chat{'s' if h.chats != 1 else ''}",
+                    "xlink": {
+                        "href": drill_link(report.range, chat="load", hour=h.hour),
+                        "target": "_top",
+                    },
+                }
+                for h in report.hours
             ],
         )
     return _svg(chart)
