@@ -64,6 +64,7 @@ from inbox.web.auth import (
     cookie_name,
     secure_cookies,
 )
+from inbox.web.chat.confirm import ChatConfirmPages
 from inbox.web.chat.hub import ChatHub
 from inbox.web.chat.socket import chat_socket
 from inbox.web.chat.widget import ChatWidgetPages
@@ -251,6 +252,7 @@ def create_app(
             live_socket,
             # live chat: the widget, its demo and the visitor's socket
             ChatWidgetPages,
+            ChatConfirmPages,
             chat_socket,
             create_static_files_router(
                 path="/static",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from inbox.actions.automatic_mail import sending_channel
 from inbox.actions.outbox import outbox_row, queue_outbound, queue_outbound_many
 from inbox.actions.rows import Row, insert_rows
 from inbox.errors import Conflict
@@ -328,6 +329,39 @@ def reply_by_email(
     if found is None:
         raise Conflict("this ticket has no email contact to reply to")
     channel, contact = found
+    customer = session.get(Customer, ticket.customer_id)
+    return _queue_email(
+        session,
+        settings,
+        ticket=ticket,
+        channel=channel,
+        contact=contact,
+        to_name=customer.name if customer else "",
+        kind="reply",
+        subject=tagged_subject(ticket.reference, ticket.subject, reply=True),
+        body=body,
+        author=author,
+        automatic=False,
+        outbox_key=key,
+    )
+
+
+def mail_answer(
+    session: Session,
+    settings: Settings,
+    *,
+    ticket: Ticket,
+    author: Agent,
+    body: str,
+    key: str | None,
+    contact: CustomerIdentity,
+) -> Message | None:
+    """An agent's answer on a ticket of another channel, mailed to the customer's proven
+    address from the desk's email channel (a chat whose visitor has gone); None without an
+    email channel to send it. Their answer threads back into the ticket."""
+    channel = sending_channel(session)
+    if channel is None:
+        return None
     customer = session.get(Customer, ticket.customer_id)
     return _queue_email(
         session,

@@ -28,6 +28,9 @@ class ChatVisitor(SQLModel, table=True):
     channel_id: int = Field(foreign_key="channel.id", index=True)
     name: str = Field(default="", max_length=200)
     claimed_email: str = Field(default="", max_length=320)
+    # When the visitor followed the confirmation link mailed to ``claimed_email``: from then on
+    # the address is theirs, and agents' answers may be mailed to it.
+    email_proven_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # The site's own id of its signed-in user, when the site proved it (``identity.hash``).
     external_id: str | None = Field(default=None, max_length=200)
     verified: bool = False
@@ -45,6 +48,7 @@ class ChatConversation(SQLModel, table=True):
         Index("ix_chat_conversation_visitor_state", "visitor_id", "state"),
         Index("ix_chat_conversation_queue", "channel_id", "state", "routing", "queued_at"),
         Index("ix_chat_conversation_agent", "agent_id", "state"),
+        Index("ix_chat_conversation_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -56,7 +60,7 @@ class ChatConversation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_activity_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    routing: str = Field(default="queued", max_length=16)
+    routing: str = Field(default="message", max_length=16)  # until it enters a queue
     # The queue: the channel's team (None: every agent), and since when the visitor waits.
     team_id: int | None = Field(default=None, foreign_key="team.id")
     queued_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -185,6 +185,29 @@ def visitor_from_token(secret: bytes, token: str) -> int | None:
     return int(id_part) if hmac.compare_digest(_mac(secret, id_part), mac) else None
 
 
+def proof_token(secret: bytes, visitor_id: int, email: str, expires: int) -> str:
+    """``p<id>.<expires>.<mac>``: the confirmation link of the address a visitor typed, good
+    until ``expires`` (epoch seconds) and for that address only."""
+    mac = _mac(secret, f"proof:{visitor_id}:{expires}:{email.strip().lower()}")
+    return f"p{visitor_id}.{expires}.{mac}"
+
+
+def proof_visitor(token: str) -> tuple[int, int] | None:
+    """The visitor id and expiry a confirmation token names (not yet checked)."""
+    parts = token[1:].split(".") if token.startswith("p") else []
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 18 for p in parts[:2]):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def proof_holds(secret: bytes, token: str, email: str, now: int) -> bool:
+    """Whether ``token`` confirms ``email`` for its visitor, and has not expired."""
+    named = proof_visitor(token)
+    if named is None or not email or named[1] < now:
+        return False
+    return hmac.compare_digest(proof_token(secret, named[0], email, named[1]), token)
+
+
 def identity_hash(identity_secret: str, identity_id: str) -> str:
     """What a site computes on its server for its signed-in user: hex HMAC-SHA256 of the id,
     keyed with the channel's identity secret as printed (its UTF-8 bytes)."""

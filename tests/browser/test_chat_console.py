@@ -1,16 +1,22 @@
 """The chat console in Chromium: with nobody available the widget offers to leave a message;
 an agent sets themselves available, a visitor waits in the queue, the chat is offered to the
 agent, who takes it, and the visitor hears who is with them. The console passes the
-accessibility check and fits a phone."""
+accessibility check and fits a phone. A visitor confirms the address they typed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlmodel import select
+
+from inbox.models import Channel, ChatVisitor, utcnow
+from inbox.rules.chat import proof_token
+from inbox.settings import load_settings
 from tests.support.accessibility import assert_accessible
 from tests.support.chat_shop import SHOTS, Shop, agent_page, visitor_page
 from tests.support.processes import Deployment
-from tests.support.served import create_agent
+from tests.support.served import create_agent, desk_database
 
 OFFER_WAIT_MS = 20_000  # the console re-reads its lists every 5 s
 
@@ -88,3 +94,34 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     mine.locator("button", has_text="End chat").click()
     agent.locator("text=You have no open chat.").wait_for()
     visitor.locator("button", has_text="Start a new chat").wait_for()
+
+
+def test_a_visitor_confirms_their_address_from_the_mailed_link(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    with desk_database(server) as session:
+        channel = session.exec(select(Channel).where(Channel.kind == "chat")).first()
+        assert channel is not None
+        visitor = ChatVisitor(
+            channel_id=channel.id or 0, name="Maria Lopez", claimed_email="maria@example.org"
+        )
+        session.add(visitor)
+        session.flush()
+        expires = int((utcnow() + timedelta(days=7)).timestamp())
+        token = proof_token(
+            load_settings(server.env).secret_key, visitor.id or 0, visitor.claimed_email, expires
+        )
+        visitor_id = visitor.id
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height, name in ((1280, 800, "chat-confirm"), (390, 844, "chat-confirm-phone")):
+        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        page.goto(f"{server.base_url}/chat/confirm?token={token}")
+        page.locator("button", has_text="Confirm this address").wait_for()
+        assert_accessible(page, "the address confirmation page")
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.click("button[type=submit]")
+    page.locator("text=is confirmed").wait_for()
+    page.screenshot(path=str(SHOTS / "chat-confirm-done.png"), full_page=True)
+    with desk_database(server) as session:
+        proven = session.get(ChatVisitor, visitor_id)
+        assert proven is not None and proven.email_proven_at is not None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from inbox.actions.chat.conversations import add_entry, open_conversation_of
+from inbox.actions.chat.email_proof import ask_for_proof
 from inbox.actions.chat.routing import enter_queue
 from inbox.actions.customers import resolve_customer
 from inbox.actions.followups import customer_wrote
@@ -144,6 +145,14 @@ def file_chat_message(
         channel = session.get(Channel, row.channel_id)
         assert channel is not None
         enter_queue(session, channel, conversation, now=now)
+        if ask_for_proof(session, settings, visitor, channel, now=now):
+            record_system_event(
+                session,
+                ticket,
+                None,
+                f"Mailed a confirmation link to {visitor.claimed_email}: answers are mailed"
+                " there only once the visitor follows it.",
+            )
     if item.masked:
         note = masking_note(item.masked)
         record_system_event(session, ticket, None, f"chat message {message.id}: {note}")
@@ -161,8 +170,8 @@ def _who(visitor: ChatVisitor) -> str:
     said = f"Chat from an anonymous visitor who gave the name {visitor.name!r}"
     if visitor.claimed_email:
         said += (
-            f" and the email address {visitor.claimed_email} (a claim, not proven: nothing is"
-            " mailed to it)"
+            f" and the email address {visitor.claimed_email} (a claim, not proven: nothing of"
+            " the chat is mailed to it unless the visitor confirms it)"
         )
     return said + "."
 

@@ -102,11 +102,6 @@ def enter_queue(
 ) -> str:
     """A conversation that just opened: queued for an agent when the desk is open, else left
     as a message for the agents to answer like any ticket. The desk's state is the answer."""
-    # Out of the queue while the desk is asked: a new conversation (routing "queued" by
-    # default) would count against the queue's cap itself.
-    conversation.routing = "message"
-    session.add(conversation)
-    session.flush()
     availability = desk_availability(session, channel, now)
     if availability.state != OPEN:
         return availability.state

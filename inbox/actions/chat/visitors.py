@@ -48,8 +48,10 @@ def greet_visitor(
         visitor = ChatVisitor(channel_id=channel.id or 0)
     if hello.name and not visitor.verified:
         visitor.name = hello.name
-    if hello.email and not visitor.verified:
-        visitor.claimed_email = hello.email  # a claim: joins no customer, is mailed nothing
+    if hello.email and not visitor.verified and hello.email != visitor.claimed_email:
+        # A claim: joins no customer, is mailed nothing but its confirmation link.
+        visitor.claimed_email = hello.email
+        visitor.email_proven_at = None
     visitor.last_seen_at = utcnow()
     session.add(visitor)
     session.flush()
