@@ -227,7 +227,7 @@ def _ws_url(base: str, path: str) -> str:
 
 async def _sign_in(base: str, email: str) -> str:
     """The Cookie header of a signed-in browser session."""
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         page = (await client.get("/login")).text
         token = page.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
         answer = await client.post(
@@ -269,7 +269,7 @@ async def run_load(desk: Desk, rate: float, seconds: float) -> tuple[Timings, fl
     await asyncio.sleep(3)
     per_socket_kib = (desk.rss_kib() - rss_before) / max(1, len(visitor_sockets))
 
-    cookies = await asyncio.gather(*(_sign_in(agent_base, email) for email, _ in desk.agents))
+    cookies = [await _sign_in(agent_base, email) for email, _ in desk.agents]  # a hash each
     agent_sockets = []
 
     async def agent_reader(ws: ClientConnection) -> None:

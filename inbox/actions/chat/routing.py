@@ -3,8 +3,11 @@ at a time (``inbox.rules.chat_routing`` chooses), and taking a chat.
 
 Routing runs whenever what it depends on changes: a chat opens or ends, an agent takes one,
 sets their availability or comes back to their console; and when an offer's time runs out (a
-``chat_offer`` timer, so a lapsed offer moves on even when nothing else happens). Each run
-locks the channel's row, so two processes never offer one chat twice.
+``chat_offer`` timer, so a lapsed offer moves on even when nothing else happens).
+
+Every change that routing depends on first locks the chat channels' rows, always in the same
+order (``lock_routing``), before any conversation or agent row: two processes never offer one
+chat twice, and never wait on each other in a circle.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from inbox.actions.chat.conversations import add_entry, end_conversation
 from inbox.actions.tickets import touch_ticket
@@ -21,6 +24,7 @@ from inbox.actions.timers import set_timer
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.events import ChatQueueChanged, TicketChanged, record
 from inbox.models import Agent, AgentChatStatus, Channel, ChatConversation, Team, Ticket
+from inbox.models.kinds import ChannelKind
 from inbox.queries.chat_queue import (
     candidates,
     channels_waiting,
@@ -46,6 +50,17 @@ DEFAULT_IDLE_SECONDS = 30 * 60
 CONSOLE_STAMP = timedelta(seconds=30)
 
 
+def lock_routing(session: Session) -> None:
+    """Take the chat channels' rows, in id order (a no-op on SQLite, whose writers take
+    turns anyway)."""
+    session.exec(
+        select(Channel.id)
+        .where(Channel.kind == ChannelKind.CHAT)
+        .order_by(col(Channel.id))
+        .with_for_update()
+    ).all()
+
+
 def chat_status(session: Session, agent_id: int) -> AgentChatStatus:
     """The agent's chat status row, made on first use (offline)."""
     row = session.get(AgentChatStatus, agent_id)
@@ -66,6 +81,7 @@ def set_availability(
 ) -> AgentChatStatus:
     """``available``, ``away`` or ``offline``, and how many chats at once. Becoming available
     counts as being at the console."""
+    lock_routing(session)
     row = chat_status(session, agent.id or 0)
     if status is not None:
         if status not in AVAILABILITY:
@@ -86,10 +102,13 @@ def set_availability(
 def note_console(session: Session, agent_id: int, *, now: datetime) -> None:
     """The agent's console was heard from. One who was gone and is available again is
     offered what waits."""
-    row = chat_status(session, agent_id)
-    seen = row.console_seen_at
-    if seen is not None and now - seen < CONSOLE_STAMP:
+    known = session.get(AgentChatStatus, agent_id)
+    if known and known.console_seen_at and now - known.console_seen_at < CONSOLE_STAMP:
         return
+    lock_routing(session)
+    row = chat_status(session, agent_id)
+    session.refresh(row, with_for_update=True)
+    seen = row.console_seen_at
     row.console_seen_at = now
     session.add(row)
     session.flush()
@@ -102,6 +121,7 @@ def enter_queue(
 ) -> str:
     """A conversation that just opened: queued for an agent when the desk is open, else left
     as a message for the agents to answer like any ticket. The desk's state is the answer."""
+    lock_routing(session)
     availability = desk_availability(session, channel, now)
     if availability.state != OPEN:
         return availability.state
@@ -152,7 +172,8 @@ def route_waiting(session: Session, *, now: datetime) -> None:
 def route_channel(session: Session, channel_id: int, *, now: datetime) -> bool:
     """Offer the channel's waiting chats, in order, to the agents free for them; an offer
     whose agent went away, or whose time ran out, moves on. Whether anything changed."""
-    channel = session.get(Channel, channel_id, with_for_update=True, populate_existing=True)
+    lock_routing(session)
+    channel = session.get(Channel, channel_id, populate_existing=True)
     if channel is None:
         return False
     queue = waiting(session, channel_id)
@@ -215,6 +236,7 @@ def take_chat(
 ) -> ChatConversation:
     """The agent takes a waiting chat (offered to them or not): it leaves the queue, the
     ticket is theirs, and the visitor hears who is with them."""
+    lock_routing(session)
     conversation = session.get(
         ChatConversation, conversation_id, with_for_update=True, populate_existing=True
     )
@@ -251,6 +273,7 @@ def end_chat(
 ) -> ChatConversation:
     """Ended by the visitor, an agent or its idle time: a waiting chat leaves the queue (a
     missed chat), a taken one frees its agent for the next."""
+    lock_routing(session)
     ended = end_conversation(session, conversation, by_label=by_label)
     if ended.offered_agent_id is not None:
         ended.offered_agent_id = ended.offered_at = None
@@ -276,6 +299,7 @@ def transfer_chat(
     hears who is with them, or that they are being passed on."""
     if (to_agent_id is None) == (to_team_id is None):
         raise InvalidInput("transfer to an agent or to a team")
+    lock_routing(session)
     conversation = session.get(
         ChatConversation, conversation_id, with_for_update=True, populate_existing=True
     )

@@ -76,6 +76,7 @@ REFILL_PER_SECOND = 1.0
 SESSION_CHECK_SECONDS = 10.0
 COUNTS_EVERY_SECONDS = 1.0
 QUEUE_LIMIT = 1000
+SEND_BATCH = 200  # changes rendered together for one connection, when they queue up
 INBOX_ROWS = 50  # as many rows as the inbox's first page
 
 
@@ -97,13 +98,56 @@ class Connection:
     counts_due: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def _row(session: Session, prefix: str, conn: Connection, ticket_id: int) -> TicketRow | None:
-    """The inbox row of one ticket, if this agent's list (scope and filters) includes it."""
+def _rows(
+    session: Session, prefix: str, conn: Connection, ticket_ids: list[int]
+) -> dict[int, TicketRow]:
+    """The inbox rows of these tickets that this agent's list (scope and filters) includes,
+    in one query."""
     assert conn.filters is not None
     conditions = ticket_conditions(session, prefix=prefix, filters=conn.filters, viewer=conn.viewer)
     reader = conn.viewer.agent_id
-    rows = ticket_rows(session, row_select(reader).where(col(Ticket.id) == ticket_id, *conditions))
-    return rows[0] if rows else None
+    query = row_select(reader).where(col(Ticket.id).in_(ticket_ids), *conditions)
+    return {row.ticket.id or 0: row for row in ticket_rows(session, query)}
+
+
+def could_list(conn: Connection, assignee_id: int | None, team_id: int | None) -> bool:
+    """Whether the connection's list might include a ticket with this assignee and team: False
+    only when its scope or view rules the ticket out (the query decides the rest)."""
+    assert conn.filters is not None
+    viewer = conn.viewer
+    in_scope = (
+        viewer.sees_everything
+        or team_id is None
+        or team_id in viewer.team_ids
+        or assignee_id == viewer.agent_id
+    )
+    if not in_scope:
+        return False
+    if conn.filters.view == "mine":
+        return assignee_id == viewer.agent_id
+    if conn.filters.view == "unassigned":
+        return assignee_id is None
+    return True
+
+
+def merged(messages: list[Message]) -> list[Message]:
+    """Ticket messages waiting for one connection, one per ticket in the order they came: a
+    busy desk renders each changed ticket once per batch, not once per change."""
+    by_ticket: dict[int, Message] = {}
+    for message in messages:
+        ticket_id = message.get("ticket_id")
+        if not isinstance(ticket_id, int):
+            continue
+        known = by_ticket.get(ticket_id)
+        if known is None:
+            by_ticket[ticket_id] = {**message, "messages": list(message.get("messages") or [])}
+            continue
+        if message.get("kind") == "created":
+            known["kind"] = "created"
+        known["messages"] += [
+            m for m in message.get("messages") or [] if m not in known["messages"]
+        ]
+    return list(by_ticket.values())
 
 
 def _visible(session: Session, viewer: Viewer, ticket_id: int) -> Ticket | None:
@@ -167,14 +211,37 @@ class LiveUpdates:
             if message is None:
                 continue
             try:
-                self._route(message)
+                facts = None
+                ticket_id = message.get("ticket_id")
+                lists = any(conn.filters is not None for conn in self.connections)
+                if message.get("type") == "ticket" and isinstance(ticket_id, int) and lists:
+                    facts = await anyio.to_thread.run_sync(self._facts, ticket_id)
+                self._route(message, facts)
             except Exception:
                 log.exception("live update failed")
 
-    def _route(self, message: Message) -> None:
+    def _facts(self, ticket_id: int) -> tuple[int | None, int | None] | None:
+        """The changed ticket's assignee and team: read once, they spare the lists that
+        cannot show it a query each."""
+        with self.db.reading() as session:
+            found = session.exec(
+                select(Ticket.assignee_id, Ticket.team_id).where(col(Ticket.id) == ticket_id)
+            ).first()
+        return (found[0], found[1]) if found else None
+
+    def _route(self, message: Message, facts: tuple[int | None, int | None] | None = None) -> None:
         kind = message.get("type")
         if kind == "ticket":
+            ticket_id, added = message.get("ticket_id"), message.get("messages")
             for conn in self.connections:
+                # A ticket's page hears only of its own ticket's new messages; a list, of the
+                # tickets it shows or could show.
+                if conn.filters is None and (conn.ticket_id != ticket_id or not added):
+                    continue
+                unseen = conn.filters is not None and ticket_id not in conn.shown
+                if unseen and facts is not None and not could_list(conn, *facts):
+                    conn.counts_due.set()  # not its row, but maybe its views' counts
+                    continue
                 self._offer(conn, message)
         elif kind == "presence":
             applied = self.board.apply(message, time.monotonic())
@@ -306,17 +373,22 @@ class LiveUpdates:
                 self._publish_presence(conn, kind)
 
     async def _send(self, conn: Connection) -> None:
+        """What waits for the connection, in batches: each changed ticket rendered once, all
+        of them in one read."""
         while True:
-            message = await conn.queue.get()
-            if message.get("type") == "presence_refresh":
-                html = self.render_presence(conn)
-            else:
-                html = await anyio.to_thread.run_sync(self._render_ticket_or_none, conn, message)
-            if html:
+            batch = [await conn.queue.get()]
+            while not conn.queue.empty() and len(batch) < SEND_BATCH:
+                batch.append(conn.queue.get_nowait())
+            if any(m.get("type") == "presence_refresh" for m in batch):
+                await conn.socket.send_text(self.render_presence(conn))
+            tickets = merged(batch)
+            if not tickets:
+                continue
+            for html in await anyio.to_thread.run_sync(self.render_tickets, conn, tickets):
                 await conn.socket.send_text(html)
-            if conn.filters is not None and isinstance(message.get("ticket_id"), int):
-                # A ticket changed: the counts follow its row, and the event is set here, on
-                # the event loop's thread (asyncio's events are not thread-safe).
+            if conn.filters is not None:
+                # Tickets changed: the counts follow their rows, and the event is set here,
+                # on the event loop's thread (asyncio's events are not thread-safe).
                 conn.counts_due.set()
 
     async def _send_counts(self, conn: Connection) -> None:
@@ -345,29 +417,34 @@ class LiveUpdates:
         rendered: str = template.render(**context)
         return rendered
 
-    def _render_ticket_or_none(self, conn: Connection, message: Message) -> str:
-        return self.render_ticket(conn, message) or ""
-
-    def render_ticket(self, conn: Connection, message: Message) -> str | None:
-        ticket_id = message.get("ticket_id")
-        if not isinstance(ticket_id, int):
-            return None
+    def render_tickets(self, conn: Connection, messages: list[Message]) -> list[str]:
+        """The fragments for these changed tickets (one message each), read in one session."""
         prefix = self.settings.reference_prefix
         with self.db.reading() as session:
             if conn.filters is not None:
-                return self._inbox_update(session, prefix, conn, ticket_id, message)
-            added = [m for m in message.get("messages") or [] if isinstance(m, int)]
-            if conn.ticket_id == ticket_id and added:
-                if _visible(session, conn.viewer, ticket_id) is None:
-                    return None
-                return self._timeline_entries(session, prefix, conn, added)
-        return None
+                ids = [int(m["ticket_id"]) for m in messages]
+                rows = _rows(session, prefix, conn, ids)
+                found = [
+                    self._inbox_update(session, conn, m, rows.get(int(m["ticket_id"])))
+                    for m in messages
+                ]
+                return [html for html in found if html]
+            # A ticket's page: its own ticket's new messages (``_route`` offers no other).
+            for message in messages:
+                added = [m for m in message.get("messages") or [] if isinstance(m, int)]
+                if conn.ticket_id != message["ticket_id"] or not added:
+                    continue
+                if _visible(session, conn.viewer, conn.ticket_id or 0) is None:
+                    return []
+                html = self._timeline_entries(session, prefix, conn, added)
+                return [html] if html else []
+        return []
 
     def _inbox_update(
-        self, session: Session, prefix: str, conn: Connection, ticket_id: int, message: Message
+        self, session: Session, conn: Connection, message: Message, row: TicketRow | None
     ) -> str | None:
         assert conn.filters is not None
-        row = _row(session, prefix, conn, ticket_id)
+        ticket_id = int(message["ticket_id"])
         if row is None:
             if ticket_id not in conn.shown:
                 return None
