@@ -5,7 +5,8 @@ contact on file (one-time codes, unlock notices; an agent never sees a one-time 
 It leaves from an email channel, the desk's own address: there is no separate system mailer
 to configure. Without an email channel nothing can be sent.
 
-Mail that carries a secret says until when it works (``secret_expires_at``): it waits in the
+Each mail has a key: queued again under the same key, it is not sent twice. Mail that carries
+a secret says until when it works (``secret_expires_at``): it waits in the
 outbox encrypted, and its bytes are wiped once sent or expired (``inbox.actions.outbox``).
 """
 
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.outbox import queue_outbound
 from inbox.mail.compose import OutboundMail, build_message, one_line
-from inbox.models import Agent, Channel, Ticket, utcnow
+from inbox.models import Agent, Channel, Outbox, Ticket, utcnow
 from inbox.models.kinds import ChannelKind
 from inbox.settings import Settings
 from inbox.signing import OutboxSeal, new_message_id
@@ -118,6 +119,8 @@ def _queue(
     ticket_id: int | None,
     secret_expires_at: datetime | None,
 ) -> None:
+    if session.exec(select(Outbox.id).where(Outbox.key == mail.key)).first() is not None:
+        return  # queued once already, under the same key
     domain = channel.address.partition("@")[2] or "localhost"
     payload = build_message(
         OutboundMail(

@@ -420,6 +420,14 @@ def answer_survey(
 ) -> SatisfactionSurvey:
     """The customer's answer: once per survey; it lands on the ticket's timeline."""
     survey = find_survey(session, secret, token)
+    return record_survey_answer(session, survey, score=score, comment=comment)
+
+
+def record_survey_answer(
+    session: Session, survey: SatisfactionSurvey, *, score: int, comment: str
+) -> SatisfactionSurvey:
+    """A survey's answer, from its mailed link or from the chat widget: once per survey; it
+    lands on the ticket's timeline."""
     session.refresh(survey, with_for_update=True)
     if survey.answered_at is not None:
         raise Conflict("this survey has been answered already: thank you")

@@ -82,7 +82,21 @@ class Ping:
     pass
 
 
-Frame = Hello | Say | Typing | Resume | End | Ping
+@dataclass(frozen=True)
+class Rate:
+    """The visitor's satisfaction score for their chat, 1 to 5, and what they add."""
+
+    score: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The visitor asks for their chat's transcript by mail."""
+
+
+Frame = Hello | Say | Typing | Resume | End | Ping | Rate | Transcript
+MAX_COMMENT_CHARS = 2000
 
 
 def _text(body: dict[str, Any], key: str, limit: int, *, required: bool = False) -> str:
@@ -159,6 +173,13 @@ def read_frame(data: str | bytes) -> Frame:
         return Resume(since)
     if kind == "end":
         return End()
+    if kind == "rate":
+        score = body.get("score")
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise FrameError("invalid", "score must be a whole number from 1 to 5")
+        return Rate(score, _text(body, "comment", MAX_COMMENT_CHARS))
+    if kind == "transcript":
+        return Transcript()
     if kind == "ping":
         return Ping()
     raise FrameError("unknown_type", f"no frame of type {str(kind)[:40]!r} in this protocol")

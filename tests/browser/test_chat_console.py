@@ -94,6 +94,12 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     mine.locator("button", has_text="End chat").click()
     agent.locator("text=You have no open chat.").wait_for()
     visitor.locator("button", has_text="Start a new chat").wait_for()
+    # Asked for a score once it ended: the ticket's satisfaction survey.
+    visitor.screenshot(path=str(SHOTS / "chat-ended.png"))
+    visitor.locator("fieldset.rating button[data-score='5']").click()
+    visitor.locator("p.status", has_text="Thank you for your score.").wait_for()
+    assert visitor.locator("fieldset.rating").is_hidden()
+    visitor.screenshot(path=str(SHOTS / "chat-rated.png"))
 
 
 def test_a_visitor_confirms_their_address_from_the_mailed_link(

@@ -24,11 +24,13 @@ from litestar.di import NamedDependency
 
 from inbox.actions.chat.channels import DEFAULT_LIMITS, chat_channel_by_key
 from inbox.actions.chat.conversations import open_conversation_of
+from inbox.actions.chat.ending import mail_transcript, rate_chat
 from inbox.actions.chat.messages import ChatAck, take_visitor_message
 from inbox.actions.chat.routing import end_chat
 from inbox.actions.chat.visitors import Greeting, IdentityRefused, greet_visitor
 from inbox.blobs import BlobStore
 from inbox.db import Database
+from inbox.errors import DomainError
 from inbox.models import Channel, ChatVisitor, utcnow
 from inbox.queries.chat import conversation_view, entries_since, entry_frame, latest_conversation
 from inbox.queries.chat_queue import desk_availability
@@ -38,9 +40,11 @@ from inbox.rules.chat import (
     FrameError,
     Hello,
     Ping,
+    Rate,
     Resume,
     Say,
     TokenBucket,
+    Transcript,
     Typing,
     origin_listed,
     read_frame,
@@ -61,6 +65,9 @@ TYPING_EVERY = 2.0  # a visitor's typing is passed on at most this often
 FRAMES_BURST = 30.0  # frames of any kind
 FRAMES_PER_SECOND = 5.0
 REFUSALS_BEFORE_CLOSE = 10
+# What a visitor hears when a score or a transcript is refused: answered already, no proven
+# address, no chat yet, a score out of range.
+_AFTER_ERRORS = {"conflict": "refused", "not_found": "no_chat"}
 
 
 def _channel(db: Database, widget_key: str) -> Channel | None:
@@ -300,7 +307,24 @@ class VisitorConnection:
             if not conn.ended_sent:
                 conn.ended_sent = True
                 self.hub.send(conn, {"type": "ended"})
+        elif isinstance(frame, Rate | Transcript):
+            self.hub.send(conn, await anyio.to_thread.run_sync(self._after, conn.visitor_id, frame))
         return True
+
+    def _after(self, visitor_id: int, frame: Rate | Transcript) -> dict[str, Any]:
+        """``rated`` or ``transcript_sent``, or the error that says why not."""
+        try:
+            with self.db.unit_of_work() as session:
+                if isinstance(frame, Rate):
+                    rate_chat(session, visitor_id, score=frame.score, comment=frame.comment)
+                    return {"type": "rated", "score": frame.score}
+                return {
+                    "type": "transcript_sent",
+                    "to": mail_transcript(session, self.settings, visitor_id),
+                }
+        except DomainError as exc:
+            code = _AFTER_ERRORS.get(exc.code, exc.code)
+            return {"type": "error", "code": code, "detail": str(exc)}
 
     async def _say(self, conn: VisitorSocket, frame: Say) -> bool:
         if not self.hub.bucket(conn.visitor_id, self.burst, self.per_minute).take(time.monotonic()):

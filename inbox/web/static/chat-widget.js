@@ -53,6 +53,7 @@
     lastSeq: saved.lastSeq || 0,
     pending: saved.pending || [], // [{client_id, text}] not acked yet
     unread: saved.unread || 0,
+    rated: !!saved.rated,
     reference: saved.reference || "",
     started: !!saved.started
   };
@@ -129,7 +130,14 @@
   var endButton = el("button", { type: "button", "class": "end", text: "End chat" });
   var newButton = el("button", { type: "button", "class": "primary", hidden: "", text: "Start a new chat" });
   var composer = el("form", { "class": "composer" }, [input, sendButton]);
-  var chatView = el("div", { "class": "chat", hidden: "" }, [referenceLine, logBox, typingLine, status, composer, el("div", { "class": "actions" }, [endButton, newButton])]);
+  // Once the chat has ended: a score from 1 to 5 (the desk's satisfaction survey) and the
+  // transcript by mail (to an address the visitor has confirmed).
+  var scores = [1, 2, 3, 4, 5].map(function (n) {
+    return el("button", { type: "button", "class": "score", "data-score": String(n), "aria-label": n + " of 5", text: String(n) });
+  });
+  var rating = el("fieldset", { "class": "rating", hidden: "" }, [el("legend", { text: "How did we do? 1 is poor, 5 excellent." })].concat(scores));
+  var transcriptButton = el("button", { type: "button", "class": "transcript", hidden: "", text: "Mail me the transcript" });
+  var chatView = el("div", { "class": "chat", hidden: "" }, [referenceLine, logBox, typingLine, status, composer, rating, el("div", { "class": "actions" }, [transcriptButton, endButton, newButton])]);
   var panel = el("section", { id: "inbox-chat-panel", "class": "panel", role: "dialog", "aria-labelledby": "inbox-chat-title", hidden: "" }, [header, form, chatView]);
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -303,6 +311,14 @@
       case "ended":
         chatEnded();
         break;
+      case "rated":
+        rating.setAttribute("hidden", "");
+        status.textContent = "Thank you for your score.";
+        break;
+      case "transcript_sent":
+        transcriptButton.setAttribute("hidden", "");
+        status.textContent = "The transcript is on its way to " + frame.to + ".";
+        break;
       case "error":
         if (frame.code === "rate_limited") {
           status.textContent = "Slow down a little; your message will follow in a moment.";
@@ -322,7 +338,18 @@
     composer.setAttribute("hidden", "");
     endButton.setAttribute("hidden", "");
     newButton.removeAttribute("hidden");
+    if (!state.rated) rating.removeAttribute("hidden");
+    if (state.email) transcriptButton.removeAttribute("hidden");
   }
+  scores.forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (send({ type: "rate", score: Number(button.getAttribute("data-score")) })) {
+        state.rated = true;
+        persist();
+      }
+    });
+  });
+  transcriptButton.addEventListener("click", function () { send({ type: "transcript" }); });
 
   // -- writing ----------------------------------------------------------------------------------
   function newClientId() {
@@ -383,6 +410,9 @@
     composer.removeAttribute("hidden");
     endButton.removeAttribute("hidden");
     newButton.setAttribute("hidden", "");
+    rating.setAttribute("hidden", "");
+    transcriptButton.setAttribute("hidden", "");
+    state.rated = false;
     status.textContent = "";
     input.focus();
   });
