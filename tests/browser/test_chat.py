@@ -180,3 +180,49 @@ def test_the_demo_page_and_the_open_widget_pass_the_accessibility_check(
     page.click("form.prechat button[type=submit]")
     page.locator("li.message.system").wait_for()
     assert_accessible(page, "the chat widget's conversation")
+
+
+def test_the_server_restarts_mid_chat_and_the_widget_carries_on_without_loss_or_repeats(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    create_agent(server, "alex@example.test", "Alex Agent")
+    token = api_token(server, "alex@example.test")
+    visitor = visitor_page(browser, shop)
+    visitor.locator("button.launcher").click()
+    visitor.fill("#inbox-chat-name", "Maria Lopez")
+    visitor.fill("#inbox-chat-topic", "My refund has not arrived")
+    visitor.click("form.prechat button[type=submit]")
+    visitor.locator("p.reference").wait_for()
+    reference = visitor.locator("p.reference").inner_text().removeprefix("Your reference is ")
+    reference = reference
+    visitor.locator("li.message.system", has_text=reference).wait_for()
+
+    server.web.stop()  # the desk restarts: every socket hears 1012, then nothing answers
+    visitor.locator("p.status", has_text="Connection lost").wait_for()
+    visitor.fill("#inbox-chat-input", "Written while you were away")
+    visitor.keyboard.press("Enter")
+    assert visitor.locator("li.message.visitor.unsent", has_text="while you were away").count() == 1
+    server.web.start()
+    server.wait_healthy()
+
+    # Back: the unsent message goes, once, and the agent's answer arrives.
+    visitor.locator("li.message.visitor:not(.unsent)", has_text="while you were away").wait_for(
+        timeout=40_000
+    )
+    answer = httpx.post(
+        f"{server.base_url}/api/v1/tickets/{reference}/replies",
+        json={"body": "The refund left us yesterday."},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    visitor.locator("li.message.agent", has_text="left us yesterday").wait_for()
+    ticket = httpx.get(
+        f"{server.base_url}/api/v1/tickets/{reference}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    inbound = [m["body_text"] for m in ticket["messages"] if m["direction"] == "inbound"]
+    assert inbound == ["My refund has not arrived", "Written while you were away"]
+    assert visitor.locator("li.message", has_text="while you were away").count() == 1
+    assert visitor.locator("li.message.agent").count() == 1
