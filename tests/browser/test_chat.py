@@ -226,3 +226,37 @@ def test_the_server_restarts_mid_chat_and_the_widget_carries_on_without_loss_or_
     assert inbound == ["My refund has not arrived", "Written while you were away"]
     assert visitor.locator("li.message", has_text="while you were away").count() == 1
     assert visitor.locator("li.message.agent").count() == 1
+
+
+def test_an_answer_while_the_panel_is_closed_shows_on_the_launchers_unread_badge(
+    browser: Any, server: Deployment, shop: Shop
+) -> None:
+    create_agent(server, "alex@example.test", "Alex Agent")
+    token = api_token(server, "alex@example.test")
+    visitor = visitor_page(browser, shop)
+    launcher = visitor.locator("button.launcher")
+    launcher.click()
+    visitor.fill("#inbox-chat-topic", "Is my instalment due today?")
+    visitor.click("form.prechat button[type=submit]")
+    visitor.locator("p.reference").wait_for()
+    reference = visitor.locator("p.reference").inner_text().removeprefix("Your reference is ")
+    visitor.locator("li.message.system", has_text=reference).wait_for()
+    visitor.keyboard.press("Escape")  # the visitor goes back to the shop's page
+    badge = launcher.locator(".badge")
+    assert badge.is_hidden()
+    for text in ("It is due on Friday.", "You can move it from the app."):
+        httpx.post(
+            f"{server.base_url}/api/v1/tickets/{reference}/replies",
+            json={"body": text},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).raise_for_status()
+    visitor.wait_for_function(
+        "document.querySelector('[data-inbox-chat]').shadowRoot"
+        ".querySelector('button.launcher .badge').textContent === '2'"
+    )
+    assert launcher.get_attribute("aria-label") == "Chat with us, 2 unread"
+    visitor.screenshot(path=str(SHOTS / "chat-unread-badge.png"))
+    launcher.click()
+    visitor.locator("li.message.agent", has_text="move it from the app").wait_for()
+    assert badge.is_hidden() and launcher.get_attribute("aria-label") == "Chat with us"
