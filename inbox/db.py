@@ -35,7 +35,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
-        pool_size=8,
+        # As many as the web process's worker threads (anyio's 40) use at once under load:
+        # a connection made for a moment and closed again costs its pragmas every time.
+        pool_size=40,
         max_overflow=16,
     )
 
