@@ -61,11 +61,13 @@ PUBLIC_ROUTES = {
     "/portal/tickets/{ref:str}/replies",
     "/portal/new",
     "/portal/files/{file_id:int}",
-    # Live chat's visitors (``inbox.web.chat``): the widget, its socket and the page to try it.
+    # Live chat's visitors (``inbox.web.chat``): the widget, its socket, the page to try it
+    # and the page that confirms a visitor's address (its signed link is the key).
     "/chat/widget.js",
     "/chat/widget.css",
     "/chat/ws",
     "/chat/demo",
+    "/chat/confirm",
     # Meta's webhook: its signature over the raw body is the key (inbox.web.webhooks).
     "/webhooks/meta",
 }
