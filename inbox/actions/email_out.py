@@ -329,21 +329,7 @@ def reply_by_email(
     if found is None:
         raise Conflict("this ticket has no email contact to reply to")
     channel, contact = found
-    customer = session.get(Customer, ticket.customer_id)
-    return _queue_email(
-        session,
-        settings,
-        ticket=ticket,
-        channel=channel,
-        contact=contact,
-        to_name=customer.name if customer else "",
-        kind="reply",
-        subject=tagged_subject(ticket.reference, ticket.subject, reply=True),
-        body=body,
-        author=author,
-        automatic=False,
-        outbox_key=key,
-    )
+    return _mail_reply(session, settings, ticket, channel, contact, author, body, key)
 
 
 def mail_answer(
@@ -362,6 +348,19 @@ def mail_answer(
     channel = sending_channel(session)
     if channel is None:
         return None
+    return _mail_reply(session, settings, ticket, channel, contact, author, body, key)
+
+
+def _mail_reply(
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    channel: Channel,
+    contact: CustomerIdentity,
+    author: Agent,
+    body: str,
+    key: str | None,
+) -> Message:
     customer = session.get(Customer, ticket.customer_id)
     return _queue_email(
         session,

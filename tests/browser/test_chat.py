@@ -12,7 +12,14 @@ from sqlmodel import select
 
 from inbox.db import Database
 from inbox.models import HelpVisit
-from tests.support.chat_shop import OPEN_SHADOW_ROOTS, SHOTS, Shop, agent_page, visitor_page
+from tests.support.chat_shop import (
+    OPEN_SHADOW_ROOTS,
+    SHOTS,
+    Shop,
+    agent_page,
+    start_chat,
+    visitor_page,
+)
 from tests.support.help_centre import write_article
 from tests.support.processes import Deployment
 from tests.support.served import api_token, create_agent
@@ -188,14 +195,7 @@ def test_the_server_restarts_mid_chat_and_the_widget_carries_on_without_loss_or_
     create_agent(server, "alex@example.test", "Alex Agent")
     token = api_token(server, "alex@example.test")
     visitor = visitor_page(browser, shop)
-    visitor.locator("button.launcher").click()
-    visitor.fill("#inbox-chat-name", "Maria Lopez")
-    visitor.fill("#inbox-chat-topic", "My refund has not arrived")
-    visitor.click("form.prechat button[type=submit]")
-    visitor.locator("p.reference").wait_for()
-    reference = visitor.locator("p.reference").inner_text().removeprefix("Your reference is ")
-    reference = reference
-    visitor.locator("li.message.system", has_text=reference).wait_for()
+    reference = start_chat(visitor, "My refund has not arrived", "Maria Lopez")
 
     server.web.stop()  # the desk restarts: every socket hears 1012, then nothing answers
     visitor.locator("p.status", has_text="Connection lost").wait_for()
@@ -235,12 +235,7 @@ def test_an_answer_while_the_panel_is_closed_shows_on_the_launchers_unread_badge
     token = api_token(server, "alex@example.test")
     visitor = visitor_page(browser, shop)
     launcher = visitor.locator("button.launcher")
-    launcher.click()
-    visitor.fill("#inbox-chat-topic", "Is my instalment due today?")
-    visitor.click("form.prechat button[type=submit]")
-    visitor.locator("p.reference").wait_for()
-    reference = visitor.locator("p.reference").inner_text().removeprefix("Your reference is ")
-    visitor.locator("li.message.system", has_text=reference).wait_for()
+    reference = start_chat(visitor, "Is my instalment due today?")
     visitor.keyboard.press("Escape")  # the visitor goes back to the shop's page
     badge = launcher.locator(".badge")
     assert badge.is_hidden()

@@ -8,10 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from inbox.actions.chat.channels import add_chat_channel
-from inbox.actions.chat.messages import take_visitor_message
 from inbox.actions.chat.routing import IDLE_TIMER, end_if_idle, set_availability, transfer_chat
-from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import (
     Agent,
@@ -21,7 +18,6 @@ from inbox.models import (
     Channel,
     ChatConversation,
     ChatEntry,
-    ChatVisitor,
     Message,
     Ticket,
     Timer,
@@ -29,7 +25,7 @@ from inbox.models import (
 )
 from inbox.queries.chat_queue import desk_availability
 from inbox.settings import Settings
-from inbox.signing import SecretBox
+from tests.support.chat_desk import chat_channel, visitor_writes
 from tests.support.desk import make_agent, make_team
 from tests.support.processes import run_cli, run_cli_unchecked
 from tests.support.web import Client, post_form, sign_in
@@ -38,31 +34,12 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _chat_channel(db: Database, settings: Settings, **config: object) -> int:
-    with db.unit_of_work() as session:
-        channel = add_chat_channel(
-            session, SecretBox(settings.secret_key), name="Website", origins=["https://shop.test"]
-        ).channel
-        channel.config = {**channel.config, **config}
-        session.add(channel)
-        return channel.id or 0
+    return chat_channel(db, settings, name="Website", **config)
 
 
 def _visitor_writes(db: Database, settings: Settings, channel_id: int, name: str) -> str:
     """A new visitor's first message; the reference of the ticket it opened."""
-    with db.unit_of_work() as session:
-        visitor = ChatVisitor(channel_id=channel_id, name=name)
-        session.add(visitor)
-        session.flush()
-        ack = take_visitor_message(
-            session,
-            settings,
-            BlobStore(settings.blob_dir),
-            visitor=visitor,
-            client_id="first",
-            text=f"{name} cannot sign in",
-        )
-        assert ack is not None
-        return ack.reference
+    return visitor_writes(db, settings, channel_id, name, text=f"{name} cannot sign in").reference
 
 
 def _conversation(db: Database, reference: str) -> ChatConversation:

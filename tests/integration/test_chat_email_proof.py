@@ -12,11 +12,8 @@ from email import policy
 
 from sqlmodel import col, select
 
-from inbox.actions.chat.channels import add_chat_channel
-from inbox.actions.chat.messages import take_visitor_message
 from inbox.actions.chat.routing import end_chat
 from inbox.actions.replies import reply_to_customer
-from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import (
     Agent,
@@ -32,7 +29,7 @@ from inbox.models import (
 )
 from inbox.rules.chat import proof_token
 from inbox.settings import Settings
-from inbox.signing import SecretBox
+from tests.support.chat_desk import chat_channel, visitor_writes
 from tests.support.desk import ingest, mail, make_agent, make_channel, new_ticket, outbox_mail
 from tests.support.web import Client
 
@@ -41,23 +38,16 @@ CLAIM = "maria@example.org"
 
 def _chat_ticket(db: Database, settings: Settings, claimed: str = CLAIM) -> tuple[int, str]:
     """A visitor who typed ``claimed`` writes; their visitor id and the ticket's reference."""
-    with db.unit_of_work() as session:
-        channel = add_chat_channel(
-            session, SecretBox(settings.secret_key), name="Website", origins=["https://shop.test"]
-        ).channel
-        visitor = ChatVisitor(channel_id=channel.id or 0, name="Maria Lopez", claimed_email=claimed)
-        session.add(visitor)
-        session.flush()
-        ack = take_visitor_message(
-            session,
-            settings,
-            BlobStore(settings.blob_dir),
-            visitor=visitor,
-            client_id="first",
-            text="My card payment failed twice",
-        )
-        assert ack is not None
-        return visitor.id or 0, ack.reference
+    channel_id = chat_channel(db, settings, name="Website")
+    ack = visitor_writes(
+        db, settings, channel_id, "Maria Lopez", text="My card payment failed twice",
+        claimed_email=claimed,
+    )  # fmt: skip
+    with db.reading() as session:
+        visitor = session.exec(
+            select(ChatVisitor).where(ChatVisitor.claimed_email == claimed)
+        ).one()
+    return visitor.id or 0, ack.reference
 
 
 def _mails(db: Database, settings: Settings, kind: str) -> list[email.message.EmailMessage]:

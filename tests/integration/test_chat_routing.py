@@ -5,25 +5,18 @@ quiet; an agent takes a chat and the queue moves up. The clock moves through ``n
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import col, select, update
 
-from inbox.actions.chat.channels import add_chat_channel
-from inbox.actions.chat.conversations import open_conversation_of
-from inbox.actions.chat.messages import take_visitor_message
 from inbox.actions.chat.routing import (
     OFFER_TIMER,
     end_chat,
     note_console,
     route_channel,
-    set_availability,
     take_chat,
 )
-from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import Conflict
 from inbox.models import (
@@ -32,7 +25,6 @@ from inbox.models import (
     Channel,
     ChatConversation,
     ChatEntry,
-    ChatVisitor,
     Ticket,
     Timer,
     utcnow,
@@ -40,25 +32,13 @@ from inbox.models import (
 from inbox.queries.chat_queue import Availability, desk_availability, queue_place, waiting
 from inbox.rules.chat_routing import ROUTING_DEFAULTS
 from inbox.settings import Settings
-from inbox.signing import SecretBox
+from tests.support.chat_desk import chat_channel, set_available
+from tests.support.chat_desk import visitor_writes as write
 from tests.support.desk import fire_due_timers, make_agent, make_team
 
-SITE = "https://shop.example.test"
 AWAY_TEXT = "Back on Monday at nine."
 EVERY_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 BUSY_TEXT = "Everyone is talking to somebody; leave us a note."
-
-
-def chat_channel(db: Database, settings: Settings, **config: Any) -> int:
-    """A chat channel with these routing settings in its config."""
-    with db.unit_of_work() as session:
-        channel = add_chat_channel(
-            session, SecretBox(settings.secret_key), name="Chat", origins=[SITE]
-        ).channel
-        channel.config = {**channel.config, **config}
-        session.add(channel)
-        session.flush()
-        return channel.id or 0
 
 
 def agent(db: Database, name: str) -> int:
@@ -70,30 +50,17 @@ def availability(
     db: Database, agent_id: int, now: datetime, status: str = "available", limit: int | None = None
 ) -> None:
     """What the agent sets in their console at ``now``."""
-    with db.unit_of_work() as session:
-        found = session.get(Agent, agent_id)
-        assert found is not None
-        set_availability(session, found, now=now, status=status, limit=limit)
+    set_available(db, agent_id, now, status, limit)
 
 
 def visitor_writes(db: Database, settings: Settings, channel_id: int, name: str) -> int:
-    """A new visitor's first message on the widget (it files at once, as on the socket); the
-    id of the chat it opened."""
-    with db.unit_of_work() as session:
-        visitor = ChatVisitor(channel_id=channel_id, name=name)
-        session.add(visitor)
-        session.flush()
-        ack = take_visitor_message(
-            session,
-            settings,
-            BlobStore(settings.blob_dir),
-            visitor=visitor,
-            client_id=uuid.uuid4().hex,
-            text=f"Hello, this is {name}",
-        )
-        assert ack is not None and ack.seq == 1
-        conversation = open_conversation_of(session, visitor.id or 0)
-        assert conversation is not None
+    """A new visitor's first message on the widget; the id of the chat it opened."""
+    ack = write(db, settings, channel_id, name)
+    with db.reading() as session:
+        ticket = session.exec(select(Ticket).where(Ticket.reference == ack.reference)).one()
+        conversation = session.exec(
+            select(ChatConversation).where(ChatConversation.ticket_id == ticket.id)
+        ).one()
         return conversation.id or 0
 
 

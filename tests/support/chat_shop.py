@@ -79,3 +79,17 @@ def agent_page(browser: Any, server: Deployment, path: str) -> Any:
     page.click("button[type=submit]")
     page.wait_for_url(f"**{path}")
     return page
+
+
+def start_chat(page: Any, topic: str, name: str = "") -> str:
+    """Open the widget, fill its form and start the chat; the reference it shows once the
+    desk has answered."""
+    page.locator("button.launcher").click()
+    if name:
+        page.fill("#inbox-chat-name", name)
+    page.fill("#inbox-chat-topic", topic)
+    page.click("form.prechat button[type=submit]")
+    page.locator("p.reference").wait_for()
+    reference: str = page.locator("p.reference").inner_text().removeprefix("Your reference is ")
+    page.locator("li.message.system", has_text=reference.strip()).wait_for()
+    return reference.strip()
