@@ -21,6 +21,15 @@ from tests.support.served import create_agent, desk_database
 OFFER_WAIT_MS = 20_000  # the console re-reads its lists every 5 s
 
 
+def shoot_both(page: Any, name: str, *, full_page: bool = False) -> None:
+    """The page as it is, at the desktop width it has and at a phone's."""
+    size = page.viewport_size
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=full_page)
+    page.set_viewport_size(size)
+
+
 def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     browser: Any, server: Deployment, shop: Shop
 ) -> None:
@@ -34,7 +43,7 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     notice.wait_for()
     assert "We are away just now" in notice.inner_text()
     assert visitor.locator("form.prechat button[type=submit]").inner_text() == "Leave a message"
-    visitor.screenshot(path=str(SHOTS / "chat-away.png"))
+    shoot_both(visitor, "chat-away")
 
     agent = agent_page(browser, server, "/chats")
     assert "You are offline" in agent.locator("p.chat-presence").inner_text()
@@ -52,7 +61,7 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     visitor.fill("#inbox-chat-topic", "I am locked out of my account")
     start.click()
     visitor.locator("p.status", has_text="You are number 1 in the queue.").wait_for()
-    visitor.screenshot(path=str(SHOTS / "chat-queue.png"))
+    shoot_both(visitor, "chat-queue")
 
     offered = agent.locator("li.chat-row.offered", has_text="Maria Lopez")
     offered.wait_for(timeout=OFFER_WAIT_MS)
@@ -64,6 +73,7 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     offered.locator("button", has_text="Take chat").click()
     agent.wait_for_url("**/tickets/*")
     assert "with Alex Agent" in agent.locator("dd.fact-chat").inner_text()
+    shoot_both(agent, "chat-ticket", full_page=True)
 
     visitor.locator("p.status", has_text="Alex Agent is with you now.").wait_for()
     visitor.locator("li.message.system", has_text="Alex Agent joined the chat.").wait_for()
@@ -95,7 +105,7 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     agent.locator("text=You have no open chat.").wait_for()
     visitor.locator("button", has_text="Start a new chat").wait_for()
     # Asked for a score once it ended: the ticket's satisfaction survey.
-    visitor.screenshot(path=str(SHOTS / "chat-ended.png"))
+    shoot_both(visitor, "chat-ended")
     visitor.locator("fieldset.rating button[data-score='5']").click()
     visitor.locator("p.status", has_text="Thank you for your score.").wait_for()
     assert visitor.locator("fieldset.rating").is_hidden()
