@@ -41,13 +41,27 @@ def conversation_view(session: Session, conversation: ChatConversation) -> Conve
     )
 
 
+def newest_conversation(
+    session: Session,
+    *,
+    visitor_id: int | None = None,
+    ticket_id: int | None = None,
+    open_only: bool = False,
+) -> ChatConversation | None:
+    """A visitor's, or a ticket's, newest conversation (only an open one with ``open_only``)."""
+    query = select(ChatConversation).order_by(col(ChatConversation.id).desc())
+    if visitor_id is not None:
+        query = query.where(ChatConversation.visitor_id == visitor_id)
+    if ticket_id is not None:
+        query = query.where(ChatConversation.ticket_id == ticket_id)
+    if open_only:
+        query = query.where(ChatConversation.state == "open")
+    return session.exec(query).first()
+
+
 def latest_conversation(session: Session, visitor_id: int) -> ConversationView | None:
     """The visitor's newest conversation, open or ended."""
-    conversation = session.exec(
-        select(ChatConversation)
-        .where(ChatConversation.visitor_id == visitor_id)
-        .order_by(col(ChatConversation.id).desc())
-    ).first()
+    conversation = newest_conversation(session, visitor_id=visitor_id)
     return conversation_view(session, conversation) if conversation else None
 
 
@@ -85,3 +99,29 @@ def entry_frame(entry: ChatEntry) -> dict[str, object]:
 
 def _iso(at: datetime) -> str:
     return at.isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class TicketChat:
+    """A chat ticket's newest conversation, as the ticket page shows it."""
+
+    conversation_id: int
+    state: str  # open, ended
+    routing: str  # queued, taken, message
+    offered_to: str
+    agent: str
+
+
+def ticket_chat(session: Session, ticket_id: int) -> TicketChat | None:
+    conversation = newest_conversation(session, ticket_id=ticket_id)
+    if conversation is None:
+        return None
+    offered = session.get(Agent, conversation.offered_agent_id or 0)
+    agent = session.get(Agent, conversation.agent_id or 0)
+    return TicketChat(
+        conversation.id or 0,
+        conversation.state,
+        conversation.routing,
+        offered.name if offered else "",
+        agent.name if agent else "",
+    )

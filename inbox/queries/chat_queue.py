@@ -27,6 +27,7 @@ from inbox.rules.business_time import is_business_time
 from inbox.rules.chat_routing import (
     AWAY,
     BUSY,
+    CONSOLE_GONE,
     DEFAULT_LIMIT,
     Candidate,
     desk_state,
@@ -71,6 +72,33 @@ def team_members(session: Session) -> dict[int, set[int]]:
     for team_id, agent_id in session.exec(select(TeamMember.team_id, TeamMember.agent_id)):
         members.setdefault(team_id, set()).add(agent_id)
     return members
+
+
+def console_seen_at(session: Session, agent_id: int) -> datetime | None:
+    """When the agent's chat console was last written down as heard from."""
+    return session.exec(
+        select(AgentChatStatus.console_seen_at).where(AgentChatStatus.agent_id == agent_id)
+    ).first()
+
+
+def agents_present(session: Session, team_id: int | None, now: datetime) -> int:
+    """The active agents of the queue's team (every one without a team) who are available and
+    whose console was heard from lately (``present``), counted in one query."""
+    query = (
+        select(func.count())
+        .select_from(AgentChatStatus)
+        .join(Agent, col(Agent.id) == col(AgentChatStatus.agent_id))
+        .where(
+            col(Agent.is_active).is_(True),
+            AgentChatStatus.status == "available",
+            col(AgentChatStatus.console_seen_at) >= now - CONSOLE_GONE,
+        )
+    )
+    if team_id is not None:
+        query = query.join(TeamMember, col(TeamMember.agent_id) == col(Agent.id)).where(
+            TeamMember.team_id == team_id
+        )
+    return session.exec(query).one()
 
 
 def agent_loads(session: Session, agent_ids: list[int]) -> dict[int, int]:
@@ -148,9 +176,7 @@ def desk_availability(session: Session, channel: Channel, now: datetime) -> Avai
         row = session.get(BusinessCalendar, int(str(settings["calendar_id"])))
         open_hours = row is None or is_business_time(calendar_of(row), now)
     team_id = settings["team_id"]
-    agents_present = sum(
-        1 for c in candidates(session, int(str(team_id)) if team_id else None) if present(c, now)
-    )
+    present_now = agents_present(session, int(str(team_id)) if team_id else None, now)
     queued = session.exec(
         select(func.count())
         .select_from(ChatConversation)
@@ -162,12 +188,12 @@ def desk_availability(session: Session, channel: Channel, now: datetime) -> Avai
     ).one()
     state = desk_state(
         open_hours=open_hours,
-        agents_present=agents_present,
+        agents_present=present_now,
         waiting=queued,
         queue_cap=int(str(settings["queue_cap"])),
     )
     text = {AWAY: settings["away_message"], BUSY: settings["busy_message"]}.get(state, "")
-    return Availability(state, str(text), queued, agents_present)
+    return Availability(state, str(text), queued, present_now)
 
 
 @dataclass(frozen=True)
@@ -193,7 +219,7 @@ def queue_place(session: Session, conversation: ChatConversation, now: datetime)
         )
     ).one()
     position = ahead + 1
-    present_now = sum(1 for c in candidates(session, conversation.team_id) if present(c, now))
+    present_now = agents_present(session, conversation.team_id, now)
     waits = recent_waits(session, conversation.channel_id, now)
     wait = estimated_wait(position, waits, present_now)
     if wait is not None and conversation.queued_at is not None:
@@ -295,49 +321,17 @@ def _unread(session: Session, agent_id: int, ticket_ids: list[int]) -> dict[int,
     """Per ticket, the customer's messages newer than the newest the agent has seen."""
     if not ticket_ids:
         return {}
-    read = dict(
-        session.exec(
-            select(TicketRead.ticket_id, TicketRead.message_id).where(
-                TicketRead.agent_id == agent_id, col(TicketRead.ticket_id).in_(ticket_ids)
-            )
-        ).all()
+    seen = and_(
+        col(TicketRead.ticket_id) == col(Message.ticket_id), col(TicketRead.agent_id) == agent_id
     )
-    counts: dict[int, int] = {}
-    for ticket_id, message_id in session.exec(
-        select(Message.ticket_id, Message.id).where(
-            col(Message.ticket_id).in_(ticket_ids), Message.direction == Direction.INBOUND
+    rows = session.exec(
+        select(Message.ticket_id, func.count())
+        .join(TicketRead, seen, isouter=True)
+        .where(
+            col(Message.ticket_id).in_(ticket_ids),
+            Message.direction == Direction.INBOUND,
+            col(Message.id) > func.coalesce(col(TicketRead.message_id), 0),
         )
-    ):
-        if (message_id or 0) > read.get(ticket_id, 0):
-            counts[ticket_id] = counts.get(ticket_id, 0) + 1
-    return counts
-
-
-@dataclass(frozen=True)
-class TicketChat:
-    """A chat ticket's newest conversation, as the ticket page shows it."""
-
-    conversation_id: int
-    state: str  # open, ended
-    routing: str  # queued, taken, message
-    offered_to: str
-    agent: str
-
-
-def ticket_chat(session: Session, ticket_id: int) -> TicketChat | None:
-    conversation = session.exec(
-        select(ChatConversation)
-        .where(ChatConversation.ticket_id == ticket_id)
-        .order_by(col(ChatConversation.id).desc())
-    ).first()
-    if conversation is None:
-        return None
-    offered = session.get(Agent, conversation.offered_agent_id or 0)
-    agent = session.get(Agent, conversation.agent_id or 0)
-    return TicketChat(
-        conversation.id or 0,
-        conversation.state,
-        conversation.routing,
-        offered.name if offered else "",
-        agent.name if agent else "",
-    )
+        .group_by(col(Message.ticket_id))
+    ).all()
+    return {ticket_id: count for ticket_id, count in rows}

@@ -21,7 +21,7 @@ from inbox.models import (
     TicketLink,
     TicketTag,
 )
-from inbox.queries.chat_queue import TicketChat, ticket_chat
+from inbox.queries.chat import TicketChat, ticket_chat
 from inbox.queries.social import social_reply_window
 from inbox.queries.tickets import find_ticket
 from inbox.rules.social_window import ReplyWindow

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 AVAILABILITY = ("available", "away", "offline")
 CONSOLE_GONE = timedelta(minutes=2)
+# A console heard from is written down at most this often.
+CONSOLE_STAMP = timedelta(seconds=30)
 DEFAULT_LIMIT = 3
 MAX_LIMIT = 20
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from inbox.queries.tickets import TicketFilters, Viewer
-from inbox.web.live.updates import Connection, could_list, merged
+from inbox.web.live.connections import Connection, could_list, merged
 
 ME, COLLEAGUE, MY_TEAM, OTHER_TEAM = 7, 8, 3, 4
 

@@ -3,19 +3,16 @@ message (which opened the ticket) to the end of the chat."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from inbox.actions.tickets import touch_ticket
 from inbox.actions.timeline import record_system_event
 from inbox.models import ChatConversation, ChatEntry, Ticket, utcnow
+from inbox.queries.chat import newest_conversation
 
 
 def open_conversation_of(session: Session, visitor_id: int) -> ChatConversation | None:
-    return session.exec(
-        select(ChatConversation)
-        .where(ChatConversation.visitor_id == visitor_id, ChatConversation.state == "open")
-        .order_by(col(ChatConversation.id).desc())
-    ).first()
+    return newest_conversation(session, visitor_id=visitor_id, open_only=True)
 
 
 def add_entry(

@@ -19,6 +19,7 @@ from inbox.models import (
     Ticket,
     utcnow,
 )
+from inbox.queries.chat import newest_conversation
 from inbox.settings import Settings
 
 TRANSCRIPT_KIND = "chat_transcript"
@@ -26,11 +27,7 @@ AUTHORS = {"agent": "", "system": "Desk"}
 
 
 def _latest(session: Session, visitor_id: int) -> tuple[ChatConversation, Ticket]:
-    conversation = session.exec(
-        select(ChatConversation)
-        .where(ChatConversation.visitor_id == visitor_id)
-        .order_by(col(ChatConversation.id).desc())
-    ).first()
+    conversation = newest_conversation(session, visitor_id=visitor_id)
     ticket = session.get(Ticket, conversation.ticket_id) if conversation else None
     if conversation is None or ticket is None:
         raise NotFound("there is no chat to speak of yet")

@@ -6,15 +6,16 @@ and never reach the visitor."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from inbox.actions.chat.conversations import add_entry
 from inbox.actions.chat.email_proof import email_contact
 from inbox.actions.email_out import mail_answer
 from inbox.errors import Conflict
 from inbox.events import MessageAdded, record
-from inbox.models import Agent, ChatConversation, ChatVisitor, Message, Ticket, utcnow
+from inbox.models import Agent, ChatVisitor, Message, Ticket, utcnow
 from inbox.models.kinds import ChannelKind, Direction, MessageKind
+from inbox.queries.chat import newest_conversation
 from inbox.rules.masking import mask_sensitive
 from inbox.settings import Settings
 
@@ -30,11 +31,7 @@ def reply_by_chat(
 ) -> Message:
     """The replier of chat: the next entry of the ticket's newest conversation, open or ended
     (the visitor sees it when they come back)."""
-    conversation = session.exec(
-        select(ChatConversation)
-        .where(ChatConversation.ticket_id == ticket.id)
-        .order_by(col(ChatConversation.id).desc())
-    ).first()
+    conversation = newest_conversation(session, ticket_id=ticket.id)
     if conversation is None:
         raise Conflict("this ticket has no chat conversation to reply to")
     text = mask_sensitive(body).text

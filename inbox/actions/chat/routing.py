@@ -35,6 +35,7 @@ from inbox.queries.chat_queue import (
 from inbox.rules.chat_routing import (
     AVAILABILITY,
     CONSOLE_GONE,
+    CONSOLE_STAMP,
     MAX_LIMIT,
     MIN_OFFER_SECONDS,
     OPEN,
@@ -46,8 +47,6 @@ from inbox.rules.chat_routing import (
 OFFER_TIMER = "chat_offer"
 IDLE_TIMER = "chat_idle"
 DEFAULT_IDLE_SECONDS = 30 * 60
-# A console heard from is written down at most this often.
-CONSOLE_STAMP = timedelta(seconds=30)
 
 
 def lock_routing(session: Session) -> None:

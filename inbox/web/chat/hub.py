@@ -25,7 +25,13 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin, Subscriber
 
 from inbox.db import Database
-from inbox.queries.chat import entries_since, entry_frame, latest_conversation, visitor_of_ticket
+from inbox.queries.chat import (
+    ConversationView,
+    entries_since,
+    entry_frame,
+    latest_conversation,
+    visitor_of_ticket,
+)
 from inbox.realtime.publish import Message, Publisher, channel_name, decode
 from inbox.rules.chat import TokenBucket
 from inbox.settings import Settings
@@ -290,7 +296,7 @@ class ChatHub:
                     self.send(conn, {"type": "typing", "active": False, "name": name})
 
 
-def routing_frames(conn: VisitorSocket, view: Any) -> list[dict[str, Any]]:
+def routing_frames(conn: VisitorSocket, view: ConversationView) -> list[dict[str, Any]]:
     """``queue`` while the chat waits (when its place or wait changed), ``agent`` when an
     agent took it (once per socket)."""
     frames: list[dict[str, Any]] = []

@@ -23,7 +23,6 @@ import logging
 import time
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,13 +42,8 @@ from inbox.queries.tickets import (
     TicketFilters,
     TicketPage,
     TicketRow,
-    Viewer,
     find_ticket,
     list_tickets,
-    row_select,
-    scope_clause,
-    ticket_conditions,
-    ticket_rows,
     viewer_for,
 )
 from inbox.queries.views import view_counts
@@ -57,6 +51,14 @@ from inbox.queries.workspace import workspace_for
 from inbox.realtime.publish import Message, Publisher, channel_name, decode
 from inbox.settings import Settings
 from inbox.web.auth import CSRF_COOKIE, agent_for_session, cookie_name
+from inbox.web.live.connections import (
+    QUEUE_LIMIT,
+    Connection,
+    could_list,
+    merged,
+    rows_of,
+    visible,
+)
 from inbox.web.live.fragments import element_by_id
 from inbox.web.live.presence import SWEEP_SECONDS, PresenceBoard
 
@@ -75,87 +77,8 @@ BURST = 10  # messages at once
 REFILL_PER_SECOND = 1.0
 SESSION_CHECK_SECONDS = 10.0
 COUNTS_EVERY_SECONDS = 3.0  # with 50 agents on one process, 50 renders a second at 1 s
-QUEUE_LIMIT = 1000
 SEND_BATCH = 200  # changes rendered together for one connection, when they queue up
 INBOX_ROWS = 50  # as many rows as the inbox's first page
-
-
-@dataclass(eq=False)
-class Connection:
-    """One agent's socket, and what its page shows."""
-
-    socket: WebSocket[Any, Any, Any]
-    agent: Agent
-    viewer: Viewer
-    cookie: str
-    csrf_input: Markup
-    key: str
-    filters: TicketFilters | None = None  # the inbox list, with these filters
-    ticket_id: int | None = None  # or one ticket's page
-    reference: str = ""
-    shown: set[int] = field(default_factory=set)
-    queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    counts_due: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def _rows(
-    session: Session, prefix: str, conn: Connection, ticket_ids: list[int]
-) -> dict[int, TicketRow]:
-    """The inbox rows of these tickets that this agent's list (scope and filters) includes,
-    in one query."""
-    assert conn.filters is not None
-    conditions = ticket_conditions(session, prefix=prefix, filters=conn.filters, viewer=conn.viewer)
-    reader = conn.viewer.agent_id
-    query = row_select(reader).where(col(Ticket.id).in_(ticket_ids), *conditions)
-    return {row.ticket.id or 0: row for row in ticket_rows(session, query)}
-
-
-def could_list(conn: Connection, assignee_id: int | None, team_id: int | None) -> bool:
-    """Whether the connection's list might include a ticket with this assignee and team: False
-    only when its scope or view rules the ticket out (the query decides the rest)."""
-    assert conn.filters is not None
-    viewer = conn.viewer
-    in_scope = (
-        viewer.sees_everything
-        or team_id is None
-        or team_id in viewer.team_ids
-        or assignee_id == viewer.agent_id
-    )
-    if not in_scope:
-        return False
-    if conn.filters.view == "mine":
-        return assignee_id == viewer.agent_id
-    if conn.filters.view == "unassigned":
-        return assignee_id is None
-    return True
-
-
-def merged(messages: list[Message]) -> list[Message]:
-    """Ticket messages waiting for one connection, one per ticket in the order they came: a
-    busy desk renders each changed ticket once per batch, not once per change."""
-    by_ticket: dict[int, Message] = {}
-    for message in messages:
-        ticket_id = message.get("ticket_id")
-        if not isinstance(ticket_id, int):
-            continue
-        known = by_ticket.get(ticket_id)
-        if known is None:
-            by_ticket[ticket_id] = {**message, "messages": list(message.get("messages") or [])}
-            continue
-        if message.get("kind") == "created":
-            known["kind"] = "created"
-        known["messages"] += [
-            m for m in message.get("messages") or [] if m not in known["messages"]
-        ]
-    return list(by_ticket.values())
-
-
-def _visible(session: Session, viewer: Viewer, ticket_id: int) -> Ticket | None:
-    query = select(Ticket).where(col(Ticket.id) == ticket_id)
-    scope = scope_clause(viewer)
-    if scope is not None:
-        query = query.where(scope)
-    return session.exec(query).first()
 
 
 class LiveUpdates:
@@ -311,7 +234,7 @@ class LiveUpdates:
             conn = Connection(socket, agent, viewer, cookie, csrf_input, key)
             if params.get("ticket"):
                 ticket = find_ticket(session, params["ticket"], prefix)
-                if _visible(session, viewer, ticket.id or 0) is None:
+                if visible(session, viewer, ticket.id or 0) is None:
                     raise PermissionError("not this agent's ticket")
                 conn.ticket_id, conn.reference = ticket.id, ticket.reference
             else:
@@ -423,7 +346,7 @@ class LiveUpdates:
         with self.db.reading() as session:
             if conn.filters is not None:
                 ids = [int(m["ticket_id"]) for m in messages]
-                rows = _rows(session, prefix, conn, ids)
+                rows = rows_of(session, prefix, conn, ids)
                 found = [
                     self._inbox_update(session, conn, m, rows.get(int(m["ticket_id"])))
                     for m in messages
@@ -434,7 +357,7 @@ class LiveUpdates:
                 added = [m for m in message.get("messages") or [] if isinstance(m, int)]
                 if conn.ticket_id != message["ticket_id"] or not added:
                     continue
-                if _visible(session, conn.viewer, conn.ticket_id or 0) is None:
+                if visible(session, conn.viewer, conn.ticket_id or 0) is None:
                     return []
                 html = self._timeline_entries(session, prefix, conn, added)
                 return [html] if html else []

@@ -14,7 +14,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
-from sqlmodel import Session, col, select
 
 from inbox.actions.chat.routing import (
     end_chat,
@@ -27,16 +26,20 @@ from inbox.actions.tickets import access_ticket, can_see_ticket
 from inbox.db import Database
 from inbox.errors import Conflict, DomainError, InvalidInput, NotFound
 from inbox.models import Agent, ChatConversation, Ticket, utcnow
-from inbox.queries.chat_queue import console
-from inbox.rules.chat_routing import AVAILABILITY, MAX_LIMIT
+from inbox.queries.chat import newest_conversation
+from inbox.queries.chat_queue import console, console_seen_at
+from inbox.rules.chat_routing import AVAILABILITY, CONSOLE_STAMP, MAX_LIMIT
 from inbox.settings import Settings
 from inbox.web.forms import FormBody, status_of
 
 
 def _context(db: Database, agent: Agent, error: str = "") -> dict[str, Any]:
     now = utcnow()
-    with db.unit_of_work() as session:
-        note_console(session, agent.id or 0, now=now)
+    with db.reading() as session:
+        seen = console_seen_at(session, agent.id or 0)
+    if seen is None or now - seen >= CONSOLE_STAMP:  # a write only every 30 s, not each poll
+        with db.unit_of_work() as session:
+            note_console(session, agent.id or 0, now=now)
     with db.reading() as session:
         view = console(session, agent, now)
     return {
@@ -47,14 +50,6 @@ def _context(db: Database, agent: Agent, error: str = "") -> dict[str, Any]:
         "max_limit": MAX_LIMIT,
         "error": error,
     }
-
-
-def _open_chat(session: Session, ticket_id: int) -> ChatConversation | None:
-    return session.exec(
-        select(ChatConversation)
-        .where(ChatConversation.ticket_id == ticket_id, ChatConversation.state == "open")
-        .order_by(col(ChatConversation.id).desc())
-    ).first()
 
 
 class ChatConsolePages(Controller):
@@ -125,7 +120,7 @@ class ChatConsolePages(Controller):
         when ended from there."""
         with db.unit_of_work() as session:
             ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
-            conversation = _open_chat(session, ticket.id or 0)
+            conversation = newest_conversation(session, ticket_id=ticket.id, open_only=True)
             if conversation is not None:
                 end_chat(session, conversation, by_label=request.user.name, now=utcnow())
         target = "/chats" if data.get("back") == "chats" else f"/tickets/{reference}"
@@ -146,7 +141,7 @@ class ChatConsolePages(Controller):
             raise InvalidInput("choose an agent or a team to pass the chat to")
         with db.unit_of_work() as session:
             ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
-            conversation = _open_chat(session, ticket.id or 0)
+            conversation = newest_conversation(session, ticket_id=ticket.id, open_only=True)
             if conversation is None:
                 raise Conflict("this ticket has no open chat")
             transfer_chat(
