@@ -21,8 +21,9 @@ from inbox.models import (
     Ticket,
     TicketRead,
 )
-from inbox.models.kinds import Direction
+from inbox.models.kinds import ChannelKind, Direction
 from inbox.queries.sla import calendar_of
+from inbox.queries.tickets import Viewer
 from inbox.rules.business_time import is_business_time
 from inbox.rules.chat_routing import (
     AWAY,
@@ -252,6 +253,48 @@ class Console:
     offered: list[ConsoleChat]  # waiting, offered to this agent
     waiting: list[ConsoleChat]  # every chat waiting in the queues this agent serves
     mine: list[ConsoleChat]  # open chats this agent took
+
+
+@dataclass(frozen=True)
+class SidebarChats:
+    """The inbox sidebar's "Chats" entry: the agent's open chats, their unread messages, and
+    the chats waiting in the queues the agent serves."""
+
+    mine: int
+    unread: int
+    waiting: int
+
+
+def sidebar_chats(session: Session, viewer: Viewer) -> SidebarChats | None:
+    """None on a desk without a chat channel: the sidebar then has no "Chats" entry."""
+    rows = session.exec(
+        select(
+            ChatConversation.ticket_id, ChatConversation.routing, ChatConversation.team_id
+        ).where(
+            ChatConversation.state == "open",
+            or_(
+                col(ChatConversation.routing) == "queued",
+                and_(
+                    col(ChatConversation.routing) == "taken",
+                    col(ChatConversation.agent_id) == viewer.agent_id,
+                ),
+            ),
+        )
+    ).all()
+    if not rows:
+        chat_channel = session.exec(
+            select(Channel.id).where(Channel.kind == ChannelKind.CHAT).limit(1)
+        ).first()
+        return None if chat_channel is None else SidebarChats(0, 0, 0)
+    mine = [ticket_id for ticket_id, routing, _ in rows if routing == "taken"]
+    waiting = sum(
+        1
+        for _, routing, team_id in rows
+        if routing == "queued"
+        and (team_id is None or team_id in viewer.team_ids or viewer.role != "agent")
+    )
+    unread = sum(_unread(session, viewer.agent_id, mine).values())
+    return SidebarChats(len(mine), unread, waiting)
 
 
 def console(session: Session, agent: Agent, now: datetime) -> Console:

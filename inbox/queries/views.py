@@ -11,6 +11,7 @@ from sqlmodel import Session, col, or_, select
 
 from inbox.errors import InvalidInput
 from inbox.models import Agent, SavedView, TicketStatus
+from inbox.queries.chat_queue import SidebarChats, sidebar_chats
 from inbox.queries.counts import (
     DeskNames,
     SidebarCounts,
@@ -61,6 +62,7 @@ class ViewGroups:
     channels: list[ViewLink]
     teams: list[ViewLink]
     saved: list[ViewLink]
+    chats: SidebarChats | None = None  # counted only with the views' counts
 
     def all(self) -> list[ViewLink]:
         return [*self.built_in, *self.channels, *self.teams, *self.saved]
@@ -185,4 +187,5 @@ def view_counts(
         counted(groups.channels),
         counted(groups.teams),
         counted(groups.saved),
+        sidebar_chats(session, viewer),
     )

@@ -1,7 +1,8 @@
 """The chat console in Chromium: with nobody available the widget offers to leave a message;
 an agent sets themselves available, a visitor waits in the queue, the chat is offered to the
-agent, who takes it, and the visitor hears who is with them. The console passes the
-accessibility check and fits a phone. A visitor confirms the address they typed."""
+agent, who takes it in the console's panes, and the visitor hears who is with them. The
+console passes the accessibility check and fits a phone. A visitor confirms the address they
+typed."""
 
 from __future__ import annotations
 
@@ -71,8 +72,20 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     agent.screenshot(path=str(SHOTS / "chat-console-offer.png"), full_page=True)
     assert_accessible(agent, "the chat console with an offer")
     offered.locator("button", has_text="Take chat").click()
+    # Taken, the chat opens in the right pane, the console still beside it.
     agent.wait_for_url("**/tickets/*")
-    assert "with Alex Agent" in agent.locator("dd.fact-chat").inner_text()
+    pane = agent.locator("#ticket-pane")
+    assert "with Alex Agent" in pane.locator("dd.fact-chat").inner_text()
+    agent.locator("#chat-console li.chat-row.is-open", has_text="Maria Lopez").wait_for()
+    assert agent.locator("#view-counts li.view.current", has_text="Chat console").is_visible()
+    agent.screenshot(path=str(SHOTS / "chat-console-open.png"))
+    assert_accessible(agent, "the chat console with a chat open")
+    agent.set_viewport_size({"width": 390, "height": 844})
+    back = pane.locator("a.pane-back")
+    assert back.inner_text().strip() == "All chats"  # a phone shows the chat alone
+    agent.screenshot(path=str(SHOTS / "chat-console-open-phone.png"))
+    agent.set_viewport_size({"width": 1440, "height": 900})
+    agent.reload()  # the chat's own address opens it as a page
     shoot_both(agent, "chat-ticket", full_page=True)
 
     visitor.locator("p.status", has_text="Alex Agent is with you now.").wait_for()
@@ -100,6 +113,13 @@ def test_a_chat_waits_in_the_queue_is_offered_to_the_available_agent_and_taken(
     agent.screenshot(path=str(SHOTS / "chat-console-phone.png"), full_page=True)
     width = agent.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the console scrolls sideways on a phone ({width}px)"
+    # On a phone a chat opened from the console shows alone, with the way back to it.
+    mine.locator("a.chat-who").click()
+    agent.locator("#ticket-pane article.ticket").wait_for()
+    assert agent.url.endswith(f"/tickets/{reference}")
+    assert agent.locator("#chat-console").is_hidden()
+    agent.locator("#ticket-pane a.pane-back", has_text="All chats").click()
+    agent.wait_for_url("**/chats")
 
     mine.locator("button", has_text="End chat").click()
     agent.locator("text=You have no open chat.").wait_for()

@@ -4,11 +4,14 @@ a channel's routing set with ``inbox channel chat-routing``; a live chat left id
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlmodel import select
 
+from inbox.actions.chat.messages import take_visitor_message
 from inbox.actions.chat.routing import IDLE_TIMER, end_if_idle, set_availability, transfer_chat
+from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.models import (
     Agent,
@@ -18,6 +21,7 @@ from inbox.models import (
     Channel,
     ChatConversation,
     ChatEntry,
+    ChatVisitor,
     Message,
     Ticket,
     Timer,
@@ -28,7 +32,7 @@ from inbox.settings import Settings
 from tests.support.chat_desk import chat_channel, visitor_writes
 from tests.support.desk import make_agent, make_team
 from tests.support.processes import run_cli, run_cli_unchecked
-from tests.support.web import Client, post_form, sign_in
+from tests.support.web import Client, csrf_token, post_form, sign_in
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -257,3 +261,57 @@ def test_an_agent_passes_a_chat_to_a_colleague_who_passes_it_to_a_teams_queue(
     chat = _conversation(db, reference)
     assert (chat.routing, chat.agent_id, chat.team_id) == ("queued", None, team_id)
     assert chat.offered_agent_id == mia_id  # the team's available member, not Ann
+
+
+def test_the_console_sits_in_the_inbox_panes_and_a_chat_taken_there_opens_beside_it(
+    db: Database, settings: Settings, client: Client
+) -> None:
+    make_agent(db, email="ann@example.com", name="Ann Agent")
+    sign_in(client, "ann@example.com")
+    assert 'data-view="chats"' not in client.get("/tickets").text  # a desk without chat
+
+    channel_id = _chat_channel(db, settings)
+    post_form(client, "/chats/availability", "/chats", {"status": "available"})
+    first = _visitor_writes(db, settings, channel_id, "Maria Lopez")
+    _visitor_writes(db, settings, channel_id, "Omar Haddad")
+
+    page = client.get("/chats").text
+    assert 'class="views"' in page and 'id="ticket-pane"' in page and "No chat open" in page
+    entry = page.split('data-view="chats"')[1].split("</li>")[0]
+    assert "Chat console" in entry and '<span class="count"' in entry
+    assert entry.split('<span class="count"')[1].split(">")[1].startswith("2<")  # two waiting
+    inbox_entry = client.get("/tickets").text.split('data-view="chats"')[1].split("</li>")[0]
+    assert '<span class="count"' in inbox_entry
+
+    taken = client.post(
+        f"/chats/{_conversation(db, first).id}/take",
+        data={"open_in": "pane", "_csrf_token": csrf_token(page)},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver.local/chats"},
+    )
+    assert taken.status_code == 200
+    opened = json.loads(taken.headers["HX-Location"])
+    assert opened == {"path": f"/tickets/{first}", "target": "#ticket-pane", "select": "#ticket"}
+    assert taken.headers["HX-Trigger"] == "chats-changed"
+    panel = client.get("/chats/panel").text
+    mine = panel.split('id="mine-heading"')[1].split("</section>")[0]
+    assert f'data-reference="{first}"' in mine and 'hx-target="#ticket-pane"' in mine
+    sidebar = panel.split('id="chats-view"')[1].split("</li>")[0]  # sent along out of band
+    assert 'hx-swap-oob="outerHTML"' in sidebar and ">2</span>" in sidebar
+
+    client.get(f"/tickets/{first}")  # Ann reads the chat, then Maria writes again
+    with db.unit_of_work() as session:
+        visitor = session.get(ChatVisitor, _conversation(db, first).visitor_id)
+        assert visitor is not None
+        take_visitor_message(
+            session,
+            settings,
+            BlobStore(settings.blob_dir),
+            visitor=visitor,
+            client_id="again",
+            text="Are you there?",
+        )
+    counts = client.get("/inbox/counts", params={"current": "/chats"}).text
+    item, entry = counts.split('data-view="chats"')[:2]
+    assert 'class="view current"' in item.rsplit("<li", 1)[1]
+    assert "1<span" in entry.split('title="unread chat messages">')[1]
+    assert entry.split('<span class="count"')[1].split(">")[1].startswith("2<")  # 1 + 1

@@ -12,14 +12,23 @@ document.addEventListener("keydown", function (event) {
   button.click();
 });
 
-// The right pane of the inbox: mark the row whose ticket it shows, and tell the stylesheet
-// that a ticket is open (a phone then shows that pane alone).
+// The right pane of the inbox and of the chat console: mark the row whose ticket it shows,
+// and tell the stylesheet that a ticket is open (a phone then shows that pane alone).
 function markOpenTicket() {
   var pane = document.getElementById("ticket-pane");
   if (!pane) return;
   var ticket = pane.querySelector("#ticket");
   pane.classList.toggle("has-ticket", !!ticket);
   var reference = ticket ? ticket.dataset.reference : null;
+  document.querySelectorAll("li.chat-row[data-reference]").forEach(function (row) {
+    row.classList.toggle("is-open", row.dataset.reference === reference);
+  });
+  // In the chat console the way back from the open chat (on a phone) is to the console.
+  var back = pane.querySelector(".chat-workspace .pane-back");
+  if (back) {
+    back.setAttribute("href", "/chats");
+    back.lastChild.textContent = " All chats";
+  }
   document.querySelectorAll("tr.ticket-row").forEach(function (row) {
     var open = row.id === "ticket-row-" + reference;
     row.classList.toggle("is-open", open);
