@@ -70,6 +70,7 @@ from inbox.web.chat.socket import chat_socket
 from inbox.web.chat.widget import ChatWidgetPages
 from inbox.web.headers import add_security_headers
 from inbox.web.help.pages import HelpPages, SitemapPages
+from inbox.web.live.portal import PortalLive, portal_live_socket
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
 from inbox.web.portal.sign_in import PortalSignInPages
@@ -178,6 +179,7 @@ def create_app(
     channels = realtime_channels(settings.realtime_url)
     live = LiveUpdates(start_realtime(rt, channels), channels, rt.db, settings)
     chat = ChatHub(live.publisher, channels, rt.db, settings)
+    portal_live = PortalLive(channels, rt.db, settings)
     accounts = account_directory(rt)
     started = services is not None
     if services is None and background and settings.in_process_workers:
@@ -246,6 +248,7 @@ def create_app(
             # the customer portal
             PortalSignInPages,
             PortalTicketPages,
+            portal_live_socket,
             # the platforms' webhooks
             MetaWebhookPages,
             healthz,
@@ -271,7 +274,15 @@ def create_app(
                 lambda: partial(probe_services, settings), sync_to_thread=False
             ),
         },
-        state=State({"db": rt.db, "settings": settings, "live": live, "chat": chat}),
+        state=State(
+            {
+                "db": rt.db,
+                "settings": settings,
+                "live": live,
+                "chat": chat,
+                "portal_live": portal_live,
+            }
+        ),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],
         guards=[ticket_scope_guard],
         csrf_config=csrf_config(settings),
@@ -297,6 +308,6 @@ def create_app(
             HTTPException: http_error_handler,
         },
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[on_startup, live.start, chat.start],
-        on_shutdown=[chat.stop, live.stop, on_shutdown],
+        on_startup=[on_startup, live.start, chat.start, portal_live.start],
+        on_shutdown=[portal_live.stop, chat.stop, live.stop, on_shutdown],
     )

@@ -115,10 +115,11 @@ def customer_tickets(session: Session, customer: PortalCustomer) -> list[PortalT
         .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
         .limit(MAX_LISTED)
     ).all()
-    return [_row(ticket) for ticket in rows]
+    return [portal_row(ticket) for ticket in rows]
 
 
-def _row(ticket: Ticket) -> PortalTicketRow:
+def portal_row(ticket: Ticket) -> PortalTicketRow:
+    """A ticket as the customer's list shows it."""
     return PortalTicketRow(
         reference=ticket.reference,
         subject=ticket.subject,
@@ -144,6 +145,21 @@ def customer_ticket(
     return ticket
 
 
+def own_ticket_by_id(session: Session, customer: PortalCustomer, ticket_id: int) -> Ticket | None:
+    """The ticket with this id when it is the customer's own, else None: what the portal's
+    live socket checks again before it pushes anything of a ticket."""
+    return session.exec(
+        select(Ticket).where(
+            col(Ticket.id) == ticket_id, col(Ticket.customer_id).in_(customer.customer_ids)
+        )
+    ).first()
+
+
+def ticket_owner(session: Session, ticket_id: int) -> int | None:
+    """The customer a ticket belongs to, to tell which portal sockets may hear of it."""
+    return session.exec(select(Ticket.customer_id).where(col(Ticket.id) == ticket_id)).first()
+
+
 @dataclass(frozen=True)
 class PortalMessage:
     id: int
@@ -166,16 +182,32 @@ def customer_ticket_view(
 ) -> PortalTicketView:
     """The conversation as the customer had it: their messages and the desk's replies on
     every channel; never internal notes, call notes or the ticket's system events."""
-    messages = session.exec(
-        select(Message)
-        .where(
-            Message.ticket_id == ticket.id,
-            col(Message.kind).in_(sorted(PUBLIC_MESSAGE_KINDS)),
-        )
-        .order_by(col(Message.created_at), col(Message.id))
-    ).all()
+    survey = session.exec(
+        select(SatisfactionSurvey).where(SatisfactionSurvey.ticket_id == ticket.id)
+    ).first()
+    return PortalTicketView(
+        ticket=portal_row(ticket),
+        messages=portal_messages(session, ticket),
+        survey_id=survey.id if survey is not None and survey.answered_at is None else None,
+    )
+
+
+def portal_messages(
+    session: Session, ticket: Ticket, message_ids: Sequence[int] | None = None
+) -> list[PortalMessage]:
+    """The messages of ``ticket`` a customer may see (all of them, or those of
+    ``message_ids``), oldest first: their own and the desk's replies, never internal notes,
+    call notes or system events."""
+    query = select(Message).where(
+        Message.ticket_id == ticket.id, col(Message.kind).in_(sorted(PUBLIC_MESSAGE_KINDS))
+    )
+    if message_ids is not None:
+        if not message_ids:
+            return []
+        query = query.where(col(Message.id).in_(message_ids))
+    messages = session.exec(query.order_by(col(Message.created_at), col(Message.id))).all()
     files = _attachments(session, [m.id or 0 for m in messages])
-    shown = [
+    return [
         PortalMessage(
             id=m.id or 0,
             mine=m.direction == Direction.INBOUND,
@@ -186,14 +218,6 @@ def customer_ticket_view(
         )
         for m in messages
     ]
-    survey = session.exec(
-        select(SatisfactionSurvey).where(SatisfactionSurvey.ticket_id == ticket.id)
-    ).first()
-    return PortalTicketView(
-        ticket=_row(ticket),
-        messages=shown,
-        survey_id=survey.id if survey is not None and survey.answered_at is None else None,
-    )
 
 
 def _desk_author(message: Message) -> str:

@@ -61,6 +61,7 @@ PUBLIC_ROUTES = {
     "/portal/tickets/{ref:str}/replies",
     "/portal/new",
     "/portal/files/{file_id:int}",
+    "/portal/live",
     # Live chat's visitors (``inbox.web.chat``): the widget, its socket, the page to try it
     # and the page that confirms a visitor's address (its signed link is the key).
     "/chat/widget.js",

@@ -101,9 +101,10 @@ def reply_on_portal(
     body: str,
     files: Sequence[AcceptedFile],
     reference_prefix: str,
-) -> Ticket:
-    """The customer's reply on their ``ticket`` (the caller checked it is theirs); the ticket
-    it landed on, a new follow-up one when ``ticket`` was resolved too long ago."""
+) -> tuple[Ticket, Message]:
+    """The customer's reply on their ``ticket`` (the caller checked it is theirs): the ticket
+    it landed on (a new follow-up one when ``ticket`` was resolved too long ago) and the
+    message."""
     text = _clean_body(body)
     _check_files(files)
     identity = session.get(CustomerIdentity, identity_id)
@@ -125,8 +126,7 @@ def reply_on_portal(
     else:
         reopen_on_customer_message(session, ticket)
         customer_wrote(session, ticket, now=utcnow())
-    _add_message(session, blobs, ticket, identity, name, text, files)
-    return ticket
+    return ticket, _add_message(session, blobs, ticket, identity, name, text, files)
 
 
 def open_portal_ticket(

@@ -14,6 +14,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from inbox.actions.portal.messages import open_portal_ticket, reply_on_portal
@@ -26,6 +27,8 @@ from inbox.queries.portal import (
     customer_ticket,
     customer_ticket_view,
     customer_tickets,
+    portal_messages,
+    portal_row,
     portal_topics,
 )
 from inbox.rules.portal import (
@@ -169,6 +172,7 @@ class PortalTicketPages(Controller):
     )
     def reply(
         self,
+        request: HTMXRequest,
         ref: FromPath[str],
         customer: NamedDependency[PortalCustomer],
         db: NamedDependency[Database],
@@ -176,12 +180,16 @@ class PortalTicketPages(Controller):
         blobs: NamedDependency[BlobStore],
         data: MultipartForm,
     ) -> Response[Any]:
+        """The reply joins the ticket. Sent with htmx from the ticket's page, the answer is
+        the new message and a fresh form (``partials/portal_push.html``, what the live socket
+        pushes too), or the form again with what was typed and why it was refused; without
+        script, the page again."""
         body = _text(data, "body")
         try:
             files = _files(data)
             with db.unit_of_work() as session:
                 ticket = customer_ticket(session, customer, ref, settings.reference_prefix)
-                landed = reply_on_portal(
+                landed, message = reply_on_portal(
                     session,
                     blobs,
                     ticket,
@@ -191,14 +199,53 @@ class PortalTicketPages(Controller):
                     files=files,
                     reference_prefix=settings.reference_prefix,
                 )
-                reference = landed.reference
+                stayed = landed.id == ticket.id
+                row = portal_row(landed)
+                shown = portal_messages(session, landed, [message.id or 0])
         except NotFound:
             return self._list(customer, db, error=NOT_YOURS, status=404)
         except DomainError as exc:
+            if request.htmx:
+                return self._reply_answer(ref, db, settings, customer, error=str(exc), body=body)
             return self._ticket_page(
                 ref, customer, db, settings, error=str(exc), body=body[:20_000], status=exc.status
             )
-        return Redirect(f"/portal/tickets/{reference}#latest", status_code=303)
+        target = f"/portal/tickets/{row.reference}"
+        if not request.htmx:
+            return Redirect(f"{target}#message-{message.id}", status_code=303)
+        if not stayed:  # a follow-up request was opened: its page
+            return ClientRedirect(target)
+        return Template(
+            "partials/portal_push.html",
+            context={"messages": shown, "form_ticket": row, "limits": _limits()},
+            headers=NO_STORE,
+        )
+
+    def _reply_answer(
+        self,
+        ref: str,
+        db: Database,
+        settings: Settings,
+        customer: PortalCustomer,
+        *,
+        error: str,
+        body: str,
+    ) -> Template:
+        """The form again, with the reason and what was typed. Status 200: htmx swaps only
+        successful answers in."""
+        with db.reading() as session:
+            ticket = customer_ticket(session, customer, ref, settings.reference_prefix)
+            row = portal_row(ticket)
+        return Template(
+            "partials/portal_push.html",
+            context={
+                "form_ticket": row,
+                "error": error,
+                "body": body[:20_000],
+                "limits": _limits(),
+            },
+            headers=NO_STORE,
+        )
 
     @get("/new", opt=PUBLIC, sync_to_thread=True)
     def new_form(

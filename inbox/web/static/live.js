@@ -1,4 +1,5 @@
-// Live updates arrive as htmx out-of-band swaps over the "ws" extension (inbox/web/live/updates.py).
+// Live updates arrive as htmx out-of-band swaps over the "ws" extension (inbox/web/live/updates.py,
+// and for customers inbox/web/live/portal.py).
 // A row or timeline entry that arrives replaces the one already on the page with its id, so
 // a changed ticket moves to the top instead of showing twice; the "no tickets" row goes.
 document.addEventListener("htmx:oobBeforeSwap", function (event) {
@@ -7,8 +8,8 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var old = document.getElementById(arriving.id);
     if (old && old !== target) old.remove();
   });
-  if (target.id === "ticket-rows") {
-    target.querySelectorAll(":scope > tr.empty-row").forEach(function (row) { row.remove(); });
+  if (target.id === "ticket-rows" || target.id === "portal-tickets") {
+    target.querySelectorAll(":scope > .empty-row").forEach(function (row) { row.remove(); });
   }
 });
 
