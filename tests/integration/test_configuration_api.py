@@ -237,8 +237,10 @@ def test_sla_policies_and_calendars_as_code(
         "first_response_minutes": 120,
         "resolution_minutes": 960,
         "priority_targets": {"urgent": {"first_response": 30}},
+        "chat_target_minutes": 3,
     }
     cards = _ok(client.post("/api/v1/sla/policies", json=body, headers=admin), 201)
+    assert cards["chat_target_minutes"] == 3
     assert (cards["teams"], cards["calendar"], cards["priority_targets"]) == (
         ["Cards"],
         "Berlin office",
@@ -249,6 +251,7 @@ def test_sla_policies_and_calendars_as_code(
     default = listed[1]
     assert default["calendar"] == "Business hours"
     assert default["priority_targets"]["urgent"] == {"first_response": 60, "resolution": 480}
+    assert default["chat_target_minutes"] == 2
 
     for wrong in (
         {**body, "priority_targets": {"someday": {"first_response": 1}}},
@@ -256,6 +259,7 @@ def test_sla_policies_and_calendars_as_code(
         {**body, "calendar": "Nowhere"},
         {**body, "teams": ["Nobody"]},
         {**body, "first_response_minutes": 0},
+        {**body, "chat_target_minutes": 0},
     ):
         answer = client.put(f"/api/v1/sla/policies/{cards['id']}", json=wrong, headers=admin)
         assert answer.status_code == 422, wrong

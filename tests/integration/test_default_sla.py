@@ -112,6 +112,8 @@ def test_the_default_policy_is_edited_and_not_deleted_while_it_is_the_only_one(
     form = client.get(f"/admin/sla/policies/{default.id}").text
     assert 'name="urgent_first_response" inputmode="numeric"' in form
     assert 'value="60"' in form  # urgent's first response, as set
+    chat_target = form.split('name="chat_target_minutes"')[1].split(">")[0]
+    assert 'value="2"' in chat_target  # the default policy's chat target
     saved = client.post(
         f"/admin/sla/policies/{default.id}",
         data={
@@ -123,6 +125,7 @@ def test_the_default_policy_is_edited_and_not_deleted_while_it_is_the_only_one(
             "resolution_minutes": "1440",
             "urgent_first_response": "30",
             "urgent_resolution": "240",
+            "chat_target_minutes": "5",
             "warn_percents": "75 90",
             "_csrf_token": token,
         },
@@ -134,6 +137,7 @@ def test_the_default_policy_is_edited_and_not_deleted_while_it_is_the_only_one(
         assert edited is not None
         assert edited.priority_targets == {"urgent": {"first_response": 30, "resolution": 240}}
         assert (edited.first_response_minutes, edited.resolution_minutes) == (240, 1440)
+        assert edited.chat_target_minutes == 5
 
     client.post(
         "/admin/sla/policies",

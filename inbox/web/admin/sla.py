@@ -68,6 +68,7 @@ def policy_fields(values: dict[str, Any]) -> PolicyFields:
         first_response_minutes=_minutes(values, "first_response_minutes"),
         next_response_minutes=_minutes(values, "next_response_minutes"),
         resolution_minutes=_minutes(values, "resolution_minutes"),
+        chat_target_minutes=_minutes(values, "chat_target_minutes"),
         warn_percents=_numbers(form_value(values, "warn_percents"), "warnings"),
         priority_targets=_priority_targets(values),
     )

@@ -108,7 +108,8 @@ class SlaPolicyBody(Body):
     """A whole SLA policy (``POST`` and ``PUT``): targets in business minutes, null for none;
     ``priority_targets`` the targets of some priorities that differ
     (``{"urgent": {"first_response": 30}}``); ``teams`` and ``calendar`` by name, no
-    ``calendar`` meaning round the clock. Empty conditions accept every ticket."""
+    ``calendar`` meaning round the clock. Empty conditions accept every ticket.
+    ``chat_target_minutes`` is the chat report's target for a chat's first answer."""
 
     name: str
     position: int = 0
@@ -121,6 +122,7 @@ class SlaPolicyBody(Body):
     first_response_minutes: int | None = None
     next_response_minutes: int | None = None
     resolution_minutes: int | None = None
+    chat_target_minutes: int | None = None
     priority_targets: dict[str, dict[str, int]] = {}
     warn_percents: list[int] = field(default_factory=lambda: [75, 90])
 

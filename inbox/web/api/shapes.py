@@ -381,6 +381,7 @@ class SlaPolicy(Shape):
     first_response_minutes: int | None
     next_response_minutes: int | None
     resolution_minutes: int | None
+    chat_target_minutes: int | None
     priority_targets: dict[str, dict[str, int]]
     warn_percents: list[int]
     updated_at: str | None

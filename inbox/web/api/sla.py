@@ -52,6 +52,7 @@ def _policy_fields(session: Session, body: SlaPolicyBody) -> PolicyFields:
         first_response_minutes=body.first_response_minutes,
         next_response_minutes=body.next_response_minutes,
         resolution_minutes=body.resolution_minutes,
+        chat_target_minutes=body.chat_target_minutes,
         warn_percents=list(body.warn_percents),
         priority_targets={p: dict(t) for p, t in body.priority_targets.items()},
     )
@@ -92,6 +93,7 @@ def _policy(session: Session, row: SlaPolicy) -> shapes.SlaPolicy:
         first_response_minutes=row.first_response_minutes,
         next_response_minutes=row.next_response_minutes,
         resolution_minutes=row.resolution_minutes,
+        chat_target_minutes=row.chat_target_minutes,
         priority_targets={p: dict(t) for p, t in (row.priority_targets or {}).items()},
         warn_percents=list(row.warn_percents),
         updated_at=iso(row.updated_at),
