@@ -48,7 +48,7 @@ from inbox.web.admin.throttles import ThrottleAdminPages
 from inbox.web.admin.tokens import TokenAdminPages
 from inbox.web.api.calls import CallApi
 from inbox.web.api.errors import body_refusal
-from inbox.web.api.help import HelpArticleApi
+from inbox.web.api.help import HelpArticleApi, HelpCategoryApi
 from inbox.web.api.merges import MergeApi
 from inbox.web.api.openapi import ClosedStructSchemaPlugin
 from inbox.web.api.people import AgentApi, TeamApi
@@ -239,6 +239,7 @@ def create_app(
             AgentApi,
             SlaApi,
             HelpArticleApi,
+            HelpCategoryApi,
             # reports, the public survey
             ReportPages,
             SurveyPages,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,6 +23,7 @@ from inbox.models import (
     Agent,
     HelpArticle,
     HelpCategory,
+    HelpCategoryName,
     HelpCentreState,
     HelpFeedback,
     HelpImage,
@@ -31,6 +32,7 @@ from inbox.models import (
     utcnow,
 )
 from inbox.models.help import ARTICLE_STATUSES
+from inbox.queries.help_categories import category_name_in
 from inbox.rules.chat import VISIT_KEY
 from inbox.rules.help_articles import (
     DEFAULT_LOCALE,
@@ -127,12 +129,23 @@ def _checked(fields_: ArticleFields) -> ArticleFields:
     )
 
 
-def category_named(session: Session, name: str) -> HelpCategory | None:
-    """The category of that name (its slug, in fact), created when new; None for blank."""
+def category_named(session: Session, name: str, locale: str) -> HelpCategory | None:
+    """The category an author means by ``name`` in an article of ``locale``: the one whose
+    address that name makes, else the one called so in ``locale``; created (``name`` its
+    default name) when there is none. None for a blank name."""
     if not name:
         return None
     slug = slugify(name) or "general"
     found = session.exec(select(HelpCategory).where(HelpCategory.slug == slug)).first()
+    if found is None and locale != DEFAULT_LOCALE:
+        found = session.exec(
+            select(HelpCategory)
+            .join(HelpCategoryName, col(HelpCategoryName.category_id) == HelpCategory.id)
+            .where(
+                HelpCategoryName.locale == locale,
+                func.lower(HelpCategoryName.name) == name.lower(),
+            )
+        ).first()
     if found is None:
         found = HelpCategory(slug=slug, name=name[:MAX_CATEGORY_CHARS])
         session.add(found)
@@ -156,7 +169,7 @@ def create_article(
         raise InvalidInput("status is draft or published")
     checked = _checked(fields)
     _check_slug_free(session, checked.locale, checked.slug, None)
-    category = category_named(session, checked.category)
+    category = category_named(session, checked.category, checked.locale)
     article = HelpArticle(
         slug=checked.slug,
         locale=checked.locale,
@@ -180,11 +193,6 @@ def create_article(
     return article
 
 
-def _category_name(session: Session, article: HelpArticle) -> str:
-    category = session.get(HelpCategory, article.category_id) if article.category_id else None
-    return category.name if category else ""
-
-
 def change_article(
     session: Session, article: HelpArticle, *, actor: Agent, change: ArticleChange
 ) -> HelpArticle:
@@ -197,7 +205,7 @@ def change_article(
         title=article.title,
         body_markdown=article.body_markdown,
         slug=article.slug,
-        category=_category_name(session, article),
+        category=category_name_in(session, article.category_id, article.locale),
         locale=article.locale,
     )
     wanted = replace(
@@ -218,7 +226,7 @@ def change_article(
     ]
     if changed:
         _check_slug_free(session, checked.locale, checked.slug, article.id)
-        category = category_named(session, checked.category)
+        category = category_named(session, checked.category, checked.locale)
         article.title = checked.title
         article.body_markdown = checked.body_markdown
         article.slug = checked.slug

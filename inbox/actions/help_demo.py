@@ -6,10 +6,14 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from inbox.actions.help import ArticleFields, create_article
+from inbox.actions.help_categories import access_category, rename_category
 from inbox.models import Agent
+from inbox.rules.help_articles import slugify
 
 SIGNING_IN = "Signing in"
 PAYMENTS = "Payments"
+# The categories' names in the other locale the demo writes in.
+GERMAN_NAMES = {SIGNING_IN: "Anmelden", PAYMENTS: "Zahlungen"}
 
 DEMO_ARTICLES = [
     ArticleFields(
@@ -131,7 +135,11 @@ Ihrem Schutz.
 
 
 def load_help_articles(session: Session, author: Agent) -> int:
-    """Writes and publishes the demo articles; returns how many."""
+    """Writes and publishes the demo articles, and names their categories in German too;
+    returns how many articles."""
     for fields in DEMO_ARTICLES:
         create_article(session, actor=author, fields=fields, status="published")
+    for name, german in GERMAN_NAMES.items():
+        category = access_category(session, slugify(name))
+        rename_category(session, category, actor=author, names={"de": german})
     return len(DEMO_ARTICLES)

@@ -29,6 +29,7 @@ from inbox.models.followups import FollowupSettings, SatisfactionSurvey, TicketS
 from inbox.models.help import (
     HelpArticle,
     HelpCategory,
+    HelpCategoryName,
     HelpCentreState,
     HelpFeedback,
     HelpImage,
@@ -86,6 +87,7 @@ __all__ = [
     "HealthAlert",
     "HelpArticle",
     "HelpCategory",
+    "HelpCategoryName",
     "HelpCentreState",
     "HelpFeedback",
     "HelpImage",

@@ -19,6 +19,9 @@ ARTICLE_STATUSES = ("draft", "published")
 
 
 class HelpCategory(SQLModel, table=True):
+    """A group of articles, at ``/help/categories/{slug}``; ``name`` is its name in the desk's
+    default locale (``HelpCategoryName`` holds the others)."""
+
     __tablename__ = "help_category"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -26,6 +29,22 @@ class HelpCategory(SQLModel, table=True):
     name: str = Field(max_length=100)
     position: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HelpCategoryName(SQLModel, table=True):
+    """A category's name in a locale other than the desk's default, whose name is
+    ``HelpCategory.name``: categories exist per locale as articles do. A locale without one
+    shows the default name."""
+
+    __tablename__ = "help_category_name"
+    __table_args__ = (
+        UniqueConstraint("category_id", "locale", name="uq_help_category_name_locale"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    category_id: int = Field(foreign_key="help_category.id")
+    locale: str = Field(max_length=16)
+    name: str = Field(max_length=100)
 
 
 class HelpArticle(SQLModel, table=True):

@@ -21,13 +21,13 @@ from sqlmodel import Session, col, func, select
 
 from inbox.models import (
     HelpArticle,
-    HelpCategory,
     HelpCentreState,
     HelpFeedback,
     HelpSearchMiss,
     HelpVisit,
     utcnow,
 )
+from inbox.queries.help_categories import CategoryNames, category_name_in, category_names
 from inbox.queries.search import Word, fts5_expression, tsquery_expression, typed_words
 from inbox.rules.help_articles import (
     DEFAULT_LOCALE,
@@ -60,19 +60,15 @@ class CategoryListing:
     articles: list[ArticleSummary]
 
 
-def _categories(session: Session) -> dict[int, HelpCategory]:
-    return {c.id or 0: c for c in session.exec(select(HelpCategory))}
-
-
-def _summary(article: HelpArticle, categories: dict[int, HelpCategory]) -> ArticleSummary:
-    category = categories.get(article.category_id or 0)
+def _summary(article: HelpArticle, names: CategoryNames) -> ArticleSummary:
+    """An article with its category's name in the article's locale."""
     return ArticleSummary(
         id=article.id or 0,
         slug=article.slug,
         locale=article.locale,
         title=article.title,
         summary=plain_summary(article.body_markdown),
-        category=category.name if category else "",
+        category=names.name(article.category_id, article.locale),
         status=article.status,
         updated_at=article.updated_at,
     )
@@ -87,9 +83,9 @@ def available_locales(session: Session) -> list[str]:
 
 
 def published_by_category(session: Session, locale: str) -> list[CategoryListing]:
-    """Every published article of ``locale``, by category (in the categories' order), the
-    uncategorised last under "General"."""
-    categories = _categories(session)
+    """Every published article of ``locale``, by category (in the categories' order, by
+    their names in ``locale``), the uncategorised last under "General"."""
+    names = category_names(session)
     articles = session.exec(
         select(HelpArticle)
         .where(HelpArticle.status == "published", HelpArticle.locale == locale)
@@ -97,12 +93,16 @@ def published_by_category(session: Session, locale: str) -> list[CategoryListing
     ).all()
     grouped: dict[int, list[ArticleSummary]] = {}
     for article in articles:
-        grouped.setdefault(article.category_id or 0, []).append(_summary(article, categories))
+        grouped.setdefault(article.category_id or 0, []).append(_summary(article, names))
     ordered = sorted(
-        (c for c in categories.values() if (c.id or 0) in grouped),
-        key=lambda c: (c.position, c.name.lower()),
+        (
+            (c.position, names.name(c.id, locale), c)
+            for c in names.categories.values()
+            if (c.id or 0) in grouped
+        ),
+        key=lambda found: (found[0], found[1].lower()),
     )
-    listings = [CategoryListing(c.slug, c.name, grouped[c.id or 0]) for c in ordered]
+    listings = [CategoryListing(c.slug, name, grouped[c.id or 0]) for _, name, c in ordered]
     if 0 in grouped:
         listings.append(CategoryListing("general", "General", grouped[0]))
     return listings
@@ -135,8 +135,8 @@ def translations(session: Session, slug: str) -> list[str]:
 
 
 def category_name(session: Session, article: HelpArticle) -> str:
-    category = session.get(HelpCategory, article.category_id) if article.category_id else None
-    return category.name if category else ""
+    """The article's category by its name in the article's locale."""
+    return category_name_in(session, article.category_id, article.locale)
 
 
 _SQLITE_SEARCH = text(
@@ -198,8 +198,8 @@ def search_articles(
     if not ids:
         return []
     rows = {a.id: a for a in session.exec(select(HelpArticle).where(col(HelpArticle.id).in_(ids)))}
-    categories = _categories(session)
-    return [_summary(rows[i], categories) for i in ids if i in rows]
+    names = category_names(session)
+    return [_summary(rows[i], names) for i in ids if i in rows]
 
 
 @dataclass(frozen=True)
@@ -220,18 +220,18 @@ def sitemap_entries(session: Session) -> list[SitemapEntry]:
 
 def all_articles(session: Session) -> list[ArticleSummary]:
     """Every article, drafts included, newest change first: for writers and the API."""
-    categories = _categories(session)
+    names = category_names(session)
     articles = session.exec(
         select(HelpArticle).order_by(col(HelpArticle.updated_at).desc(), col(HelpArticle.id))
     ).all()
-    return [_summary(a, categories) for a in articles]
+    return [_summary(a, names) for a in articles]
 
 
 def articles_with_categories(
     session: Session, *, status: str | None = None, locale: str | None = None
 ) -> list[tuple[HelpArticle, str]]:
     """Articles (drafts included unless ``status`` says otherwise) with their category's
-    name, the most recently changed first."""
+    name in the article's locale, the most recently changed first."""
     query = select(HelpArticle).order_by(
         col(HelpArticle.updated_at).desc(), col(HelpArticle.id).desc()
     )
@@ -239,20 +239,8 @@ def articles_with_categories(
         query = query.where(HelpArticle.status == status)
     if locale is not None:
         query = query.where(HelpArticle.locale == locale)
-    categories = _categories(session)
-    return [
-        (a, categories[a.category_id].name if a.category_id in categories else "")
-        for a in session.exec(query)
-    ]
-
-
-def category_names(session: Session) -> list[str]:
-    return [
-        c.name
-        for c in session.exec(
-            select(HelpCategory).order_by(col(HelpCategory.position), col(HelpCategory.name))
-        )
-    ]
+    names = category_names(session)
+    return [(a, names.name(a.category_id, a.locale)) for a in session.exec(query)]
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,16 @@ from inbox.actions.help import (
     delete_article,
     upload_help_image,
 )
+from inbox.actions.help_categories import access_category, rename_category
 from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import DomainError, NotFound
 from inbox.models import HelpArticle
-from inbox.queries.help import (
-    all_articles,
-    available_locales,
-    category_name,
-    category_names,
-    help_report,
+from inbox.queries.help import all_articles, available_locales, category_name, help_report
+from inbox.queries.help_categories import (
+    category_editions,
+    suggested_names,
+    translation_locales,
 )
 from inbox.rules.help_articles import DEFAULT_LOCALE, render_markdown
 from inbox.settings import Settings
@@ -93,7 +93,7 @@ class HelpAdminPages(AdminController):
         status_code: int = 200,
     ) -> Template:
         with db.reading() as session:
-            categories = category_names(session)
+            categories = suggested_names(session)
             locales = available_locales(session)
         return Template(
             "pages/admin/help_article.html",
@@ -260,6 +260,65 @@ class HelpAdminPages(AdminController):
                 status_code=status_of(exc),
             )
         return Redirect(f"/admin/help/{article_id}?saved=1", status_code=303)
+
+    @get("/categories", sync_to_thread=True)
+    def categories(self, request: HelpAdminRequest, db: NamedDependency[Database]) -> Template:
+        return self._categories(request, db)
+
+    def _categories(
+        self,
+        request: HelpAdminRequest,
+        db: Database,
+        *,
+        error: str | None = None,
+        failed: str = "",
+        typed: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        """Every category with its name in each locale; a refused form keeps what was typed
+        in the category it was for (``failed``)."""
+        with db.reading() as session:
+            editions = category_editions(session, translation_locales(session))
+        return Template(
+            "pages/admin/help_categories.html",
+            context={
+                "agent": request.user,
+                "categories": editions,
+                "default_locale": DEFAULT_LOCALE,
+                "error": error,
+                "failed": failed,
+                "typed": typed or {},
+            },
+            status_code=status_code,
+        )
+
+    @post("/categories/{slug:str}", sync_to_thread=True)
+    def rename(
+        self,
+        request: HelpAdminRequest,
+        slug: FromPath[str],
+        db: NamedDependency[Database],
+        data: FormBody,
+    ) -> Response[Any]:
+        """``name:<locale>`` fields set the names; ``new_locale`` and ``new_name`` add one."""
+        names = {k[5:]: v for k, v in data.items() if k.startswith("name:")}
+        if data.get("new_locale", "").strip() or data.get("new_name", "").strip():
+            names[data.get("new_locale", "")] = data.get("new_name", "")
+        try:
+            with db.unit_of_work() as session:
+                rename_category(
+                    session, access_category(session, slug), actor=request.user, names=names
+                )
+        except DomainError as exc:
+            return self._categories(
+                request,
+                db,
+                error=str(exc),
+                failed=slug,
+                typed=data,
+                status_code=status_of(exc),
+            )
+        return Redirect(f"/admin/help/categories?saved={slug}#category-{slug}", status_code=303)
 
     @post("/{article_id:int}/delete", sync_to_thread=True)
     def delete(

@@ -155,6 +155,14 @@ class NewArticle(Body):
     status: str = "draft"
 
 
+class CategoryNamesChange(Body):
+    """``PATCH /help/categories/{slug}``: ``names`` sets the category's name in each locale
+    it gives (``{"de": "Anmelden"}``); a blank name removes that locale's (not the default
+    locale's, which may change but not go blank). Locales not given stay as they are."""
+
+    names: dict[str, str]
+
+
 class ArticleChange(Body):
     """``PATCH /help/articles/{id}``: absent or null leaves a field as it is; ``status``
     ``published`` publishes, ``draft`` takes the article off the public pages."""

@@ -1,6 +1,7 @@
-"""Help-centre articles in the JSON API: every agent reads them all, drafts included (to
-link one from a reply); managers' and administrators' tokens write, publish and delete,
-with the same checks and audit entries as ``/admin/help``."""
+"""Help-centre articles and categories in the JSON API: every agent reads them all, drafts
+included (to link one from a reply); managers' and administrators' tokens write, publish,
+delete and name categories per locale, with the same checks and audit entries as
+``/admin/help``."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlmodel import Session
 
 from inbox.actions import help as articles
+from inbox.actions.help_categories import access_category, rename_category
 from inbox.db import Database
 from inbox.models import Agent
 from inbox.models import HelpArticle as ArticleRow
 from inbox.queries.help import articles_with_categories, category_name
+from inbox.queries.help_categories import CategoryEdition, category_editions
+from inbox.rules.help_articles import DEFAULT_LOCALE
 from inbox.settings import Settings
-from inbox.web.api.bodies import ArticleChange, NewArticle
+from inbox.web.api.bodies import ArticleChange, CategoryNamesChange, NewArticle
 from inbox.web.api.openapi import ERROR_RESPONSES
 from inbox.web.api.serializers import iso
-from inbox.web.api.shapes import HelpArticle, HelpArticleList
+from inbox.web.api.shapes import HelpArticle, HelpArticleList, HelpCategory, HelpCategoryList
 from inbox.web.help import article_url
 
 ApiRequest = Request[Agent, Any, Any]
@@ -138,3 +142,47 @@ class HelpArticleApi(Controller):
             articles.delete_article(
                 session, articles.access_article(session, article_id), actor=request.user
             )
+
+
+def _category(edition: CategoryEdition, settings: Settings) -> HelpCategory:
+    names = {locale: name for locale, name in edition.names.items() if name}
+    return HelpCategory(
+        slug=edition.slug,
+        name=names[DEFAULT_LOCALE],
+        names=names,
+        url=f"{settings.base_url.rstrip('/')}/help/categories/{edition.slug}",
+        articles=edition.articles,
+    )
+
+
+def _categories(session: Session, settings: Settings) -> list[HelpCategory]:
+    return [_category(edition, settings) for edition in category_editions(session, ())]
+
+
+class HelpCategoryApi(Controller):
+    path = "/api/v1/help/categories"
+    tags = ["help centre"]
+
+    @get("/", sync_to_thread=True, responses=ERROR_RESPONSES)
+    def list(
+        self, db: NamedDependency[Database], settings: NamedDependency[Settings]
+    ) -> HelpCategoryList:
+        """Every category, in the public pages' order, with its names per locale."""
+        with db.reading() as session:
+            return HelpCategoryList(items=_categories(session, settings))
+
+    @patch("/{slug:str}", sync_to_thread=True, responses=ERROR_RESPONSES)
+    def rename(
+        self,
+        request: ApiRequest,
+        slug: FromPath[str],
+        data: JSONBody[CategoryNamesChange],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> HelpCategory:
+        """Names the category in the locales ``names`` gives; its address stays."""
+        with db.unit_of_work() as session:
+            rename_category(
+                session, access_category(session, slug), actor=request.user, names=data.names
+            )
+            return next(c for c in _categories(session, settings) if c.slug == slug)

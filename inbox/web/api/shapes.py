@@ -430,3 +430,19 @@ class HelpArticle(Shape):
 
 class HelpArticleList(Shape):
     items: list[HelpArticle]
+
+
+class HelpCategory(Shape):
+    """A help-centre category: ``name`` in the desk's default locale, ``names`` per locale
+    (the default's included; a locale missing shows the default name); ``url`` its public
+    address; ``articles`` how many articles, drafts included, it holds."""
+
+    slug: str
+    name: str
+    names: dict[str, str]
+    url: str
+    articles: int
+
+
+class HelpCategoryList(Shape):
+    items: list[HelpCategory]
