@@ -65,6 +65,7 @@ from inbox.web.auth import (
     secure_cookies,
 )
 from inbox.web.chat.confirm import ChatConfirmPages
+from inbox.web.chat.files import ChatFilePages
 from inbox.web.chat.hub import ChatHub
 from inbox.web.chat.socket import chat_socket
 from inbox.web.chat.widget import ChatWidgetPages
@@ -257,6 +258,7 @@ def create_app(
             # live chat: the widget, its demo and the visitor's socket
             ChatWidgetPages,
             ChatConfirmPages,
+            ChatFilePages,
             chat_socket,
             create_static_files_router(
                 path="/static",

@@ -8,6 +8,8 @@
 - Outbound mail that carries a secret (a one-time code, a password-reset link) is encrypted
   while it waits in the outbox.
 - Survey links carry a signed survey id, so a customer answers without signing in.
+- Small signed documents (``sign_claims``): a chat visitor's uploaded file and the link to a
+  chat attachment, each bound to its visitor and an expiry.
 """
 
 from __future__ import annotations
@@ -93,6 +95,29 @@ def verify_message_id(secret: bytes, message_id: str) -> int | None:
         return None
     expected = _mac(secret, "msgid", f"{parts[0]}.{parts[1]}", 12)
     return int(parts[0]) if hmac.compare_digest(expected, parts[2].lower()) else None
+
+
+def sign_claims(secret: bytes, purpose: str, claims: dict[str, Any]) -> str:
+    """``<claims>.<mac>``: a small JSON document (base64url) that only this desk could have
+    written, for ``purpose`` alone; URL-safe. The claims are readable, not secret."""
+    body = json.dumps(claims, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    encoded = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+    return f"{encoded}.{_mac(secret, purpose, encoded, 32)}"
+
+
+def open_claims(secret: bytes, purpose: str, token: str) -> dict[str, Any] | None:
+    """The claims of a token ``sign_claims`` made for ``purpose``; None for anything else
+    (another purpose, another desk, a changed character)."""
+    encoded, dot, mac = token.strip().rpartition(".")
+    if not dot or not encoded or len(token) > 4096 or not token.isascii():
+        return None
+    if not hmac.compare_digest(_mac(secret, purpose, encoded, 32), mac):
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except ValueError:
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def hash_token(token: str) -> str:

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from inbox.parsing.items import PendingRaw
+from inbox.rules.chat_files import ChatFile, file_from_json
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class ChatArrival:
     client_id: str
     text: str
     masked: tuple[str, ...]
+    files: tuple[ChatFile, ...] = ()  # checked when the socket took the message
     error: None = None
 
 
@@ -31,4 +33,5 @@ def read_chat(pending: PendingRaw) -> ChatArrival:
         client_id=client_id,
         text=str(body["text"]),
         masked=tuple(str(m) for m in body.get("masked", ())),
+        files=tuple(f for f in map(file_from_json, body.get("attachments", ())) if f),
     )

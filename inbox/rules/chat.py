@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from inbox.rules.chat_files import MAX_ATTACHMENTS, MAX_TOKEN_CHARS
+
 MAX_FRAME_BYTES = 8 * 1024
 MAX_TEXT_CHARS = 4000
 MAX_CLIENT_ID = 64
@@ -60,6 +62,8 @@ class Hello:
 class Say:
     client_id: str
     text: str
+    # Upload tokens of the visitor's files (``POST /chat/files``), checked when it is taken.
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,20 @@ def _identity(value: Any) -> Identity | None:
     )
 
 
+def _attachments(value: Any) -> tuple[str, ...]:
+    """A message's upload tokens, each once, in order."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(t, str) and 0 < len(t) <= MAX_TOKEN_CHARS for t in value
+    ):
+        raise FrameError("invalid", "attachments must be a list of upload tokens")
+    tokens = tuple(dict.fromkeys(value))
+    if len(tokens) > MAX_ATTACHMENTS:
+        raise FrameError("invalid", f"a message may carry at most {MAX_ATTACHMENTS} files")
+    return tokens
+
+
 def read_frame(data: str | bytes) -> Frame:
     """One visitor frame, checked; ``FrameError`` says what was wrong with it."""
     try:
@@ -157,10 +175,11 @@ def read_frame(data: str | bytes) -> Frame:
         client_id = body.get("client_id")
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
             raise FrameError("invalid", "client_id must be a string of 1 to 64 characters")
-        text = _text(body, "text", MAX_TEXT_CHARS, required=True)
-        if not text:
+        attachments = _attachments(body.get("attachments"))
+        text = _text(body, "text", MAX_TEXT_CHARS, required=not attachments)
+        if not text and not attachments:
             raise FrameError("invalid", "a message needs text")
-        return Say(client_id, text)
+        return Say(client_id, text, attachments)
     if kind == "typing":
         active = body.get("active")
         if not isinstance(active, bool):

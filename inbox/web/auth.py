@@ -69,6 +69,10 @@ PUBLIC_ROUTES = {
     "/chat/ws",
     "/chat/demo",
     "/chat/confirm",
+    # A visitor's files: the channel's sites and the visitor's token (``POST``), the signed
+    # link of one attachment (``GET``).
+    "/chat/files",
+    "/chat/files/{token:str}",
     # Meta's webhook: its signature over the raw body is the key (inbox.web.webhooks).
     "/webhooks/meta",
 }

@@ -20,6 +20,7 @@ from inbox.models import (
     utcnow,
 )
 from inbox.queries.chat import newest_conversation
+from inbox.queries.chat_files import file_names
 from inbox.settings import Settings
 
 TRANSCRIPT_KIND = "chat_transcript"
@@ -70,9 +71,11 @@ def mail_transcript(session: Session, settings: Settings, visitor_id: int) -> st
         .where(ChatEntry.conversation_id == conversation.id)
         .order_by(col(ChatEntry.seq))
     ).all()
+    files = file_names(session, [e.message_id for e in entries if e.message_id is not None])
     lines = [
         f"[{e.created_at:%Y-%m-%d %H:%M} UTC] "
         f"{'You' if e.author == 'visitor' else (e.name or AUTHORS.get(e.author, ''))}: {e.text}"
+        + "".join(f" [file: {name}]" for name in files.get(e.message_id or 0, ()))
         for e in entries
     ]
     body = (

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.chat.conversations import add_entry, open_conversation_of
 from inbox.actions.chat.email_proof import ask_for_proof
+from inbox.actions.chat.files import attach_files
 from inbox.actions.chat.routing import enter_queue
 from inbox.actions.customers import resolve_customer
 from inbox.actions.followups import customer_wrote
@@ -85,7 +86,7 @@ def file_chat_message(
         ticket = open_ticket(
             session,
             prefix=settings.reference_prefix,
-            subject=_subject(item.text),
+            subject=_subject(item),
             customer_id=identity.customer_id,
             contact_identity_id=identity.id,
             channel_id=row.channel_id,
@@ -123,6 +124,7 @@ def file_chat_message(
     )
     session.add(message)
     session.flush()
+    attach_files(session, message.id or 0, item.files)
     record(session, MessageAdded(ticket.id or 0, message.id or 0))
     add_entry(
         session,
@@ -176,8 +178,9 @@ def _who(visitor: ChatVisitor) -> str:
     return said + "."
 
 
-def _subject(text: str) -> str:
-    line = " ".join(text.split())
+def _subject(item: ChatArrival) -> str:
+    """The first line of the chat, or what it sent when it began with files alone."""
+    line = " ".join(item.text.split()) or ", ".join(f.name for f in item.files)
     return line if len(line) <= SUBJECT_CHARS else line[: SUBJECT_CHARS - 1] + "…"
 
 
@@ -237,7 +240,7 @@ class ChatFiling:
         ticket = open_ticket(
             session,
             prefix=settings.reference_prefix,
-            subject=_subject(item.text),
+            subject=_subject(item),
             customer_id=customer.id or 0,
             contact_identity_id=identity.id,
             channel_id=channel.id,
@@ -258,6 +261,7 @@ class ChatFiling:
         )
         session.add(message)
         session.flush()
+        attach_files(session, message.id or 0, item.files)
         record(session, MessageAdded(ticket.id or 0, message.id or 0))
         return ticket
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from inbox.actions.chat.files import files_of_message
 from inbox.actions.chat.filing import entry_of_client_id
 from inbox.actions.help import note_visit_wrote
 from inbox.actions.inbound.filing import process_inbound_item, record_processing_failure
@@ -51,27 +54,32 @@ def take_visitor_message(
     client_id: str,
     text: str,
     visit: str = "",
+    attachments: Sequence[str] = (),
 ) -> ChatAck | None:
     """The ack of the visitor's message, stored and filed; the same ack for a resend. None
     when filing failed this time (the item is kept, and filed later). ``visit``: the key of
-    the widget's visit (``hello.visit``), which wrote after all if it opened an article."""
+    the widget's visit (``hello.visit``), which wrote after all if it opened an article.
+    ``attachments``: the upload tokens of the visitor's files (``inbox.actions.chat.files``),
+    checked before the message is stored (``FileRefused``), not again for a resend."""
     masked = mask_sensitive(text)
-    raw = json.dumps(
-        {
+    remote_key = f"{visitor.id}:{client_id}"
+    row = _stored(session, visitor.channel_id, remote_key)
+    if row is None:
+        files = files_of_message(
+            blobs, settings.secret_key, visitor.id or 0, attachments, int(time.time())
+        )
+        body: dict[str, object] = {
             "visitor_id": visitor.id,
             "client_id": client_id,
             "text": masked.text,
             "masked": list(masked.found),
-        },
-        ensure_ascii=False,
-    ).encode()
-    remote_key = f"{visitor.id}:{client_id}"
-    store_inbound(session, visitor.channel_id, [RawChat(remote_key, raw, len(raw))])
-    row = session.exec(
-        select(InboundItem).where(
-            InboundItem.channel_id == visitor.channel_id, InboundItem.remote_key == remote_key
-        )
-    ).one()
+        }
+        if files:
+            body["attachments"] = [f.as_json() for f in files]
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        store_inbound(session, visitor.channel_id, [RawChat(remote_key, raw, len(raw))])
+        row = _stored(session, visitor.channel_id, remote_key)
+        assert row is not None
     if row.state == "pending":
         try:
             with savepoint(session):
@@ -88,3 +96,11 @@ def take_visitor_message(
     if visit and ticket is not None:
         note_visit_wrote(session, visit, ticket.id or 0)
     return ChatAck(client_id, entry.seq, ticket.reference if ticket else "", masked.found)
+
+
+def _stored(session: Session, channel_id: int, remote_key: str) -> InboundItem | None:
+    return session.exec(
+        select(InboundItem).where(
+            InboundItem.channel_id == channel_id, InboundItem.remote_key == remote_key
+        )
+    ).first()

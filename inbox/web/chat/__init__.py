@@ -1,2 +1,3 @@
-"""Live chat's public side: the widget a site embeds, its demo page, and the visitor's
-websocket (``socket``), served to its sockets by this process's ``hub``."""
+"""Live chat's public side: the widget a site embeds, its demo page, the visitor's websocket
+(``socket``), served to its sockets by this process's ``hub``, and the visitor's files over
+HTTP (``files``)."""

@@ -28,12 +28,13 @@ from inbox.db import Database
 from inbox.queries.chat import (
     ConversationView,
     entries_since,
-    entry_frame,
     latest_conversation,
     visitor_of_ticket,
 )
+from inbox.queries.chat_files import entry_frames
 from inbox.realtime.publish import Message, Publisher, channel_name, decode
 from inbox.rules.chat import TokenBucket
+from inbox.rules.chat_files import UPLOADS_BURST, UPLOADS_PER_HOUR
 from inbox.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,12 @@ class ChatHub:
         self.channels = channels
         self.channel = channel_name(settings.realtime_url)
         self.db = db
+        self.settings = settings
         self.by_visitor: dict[int, set[VisitorSocket]] = {}
         # Per visitor, across their sockets here: the pace of their messages.
         self.buckets: dict[int, TokenBucket] = {}
         self.newcomers: dict[str, TokenBucket] = {}
+        self.uploads: dict[int, TokenBucket] = {}
         self.ticket_visitor: dict[int, int] = {}
         # (ticket id, agent id) -> (name, until): agents typing on a chat ticket.
         self.agents_typing: dict[tuple[int, int], tuple[str, float]] = {}
@@ -148,6 +151,16 @@ class ChatHub:
         )
         return bucket.take(time.monotonic())
 
+    def may_upload(self, visitor_id: int) -> bool:
+        """Whether the visitor may upload one more file now (``POST /chat/files``): a burst,
+        then a trickle, counted in this process whether or not they have a socket here."""
+        if len(self.uploads) > 100_000:
+            self.uploads.clear()
+        bucket = self.uploads.setdefault(
+            visitor_id, TokenBucket(UPLOADS_BURST, UPLOADS_PER_HOUR / 3600.0)
+        )
+        return bucket.take(time.monotonic())
+
     def new_key(self) -> str:
         return f"chat-{id(self):x}-{next(self._numbers)}"
 
@@ -183,33 +196,47 @@ class ChatHub:
         """The frames that bring this socket up to date: the new entries of the visitor's
         newest conversation, and ``ended`` once it ended."""
         conn.sync_pending = False
-        view, entries = await anyio.to_thread.run_sync(self._read_new, conn)
+        view, said = await anyio.to_thread.run_sync(self._read_new, conn)
         if view is None:
             return []
         if view.id != conn.conversation_id:
             conn.start(view.id)
-            entries = await anyio.to_thread.run_sync(self._read_since, view.id, 0)
-        frames = [entry_frame(e) for e in entries if e.seq > conn.sent_seq]
-        if entries:
-            conn.sent_seq = max(conn.sent_seq, entries[-1].seq)
+            said = await anyio.to_thread.run_sync(self._read_since, conn, view.id, 0)
+        frames = [f for f in said if f["seq"] > conn.sent_seq]
+        if said:
+            conn.sent_seq = max(conn.sent_seq, said[-1]["seq"])
         frames += routing_frames(conn, view)
         if view.status == "ended" and not conn.ended_sent:
             conn.ended_sent = True
             frames.append({"type": "ended"})
         return frames
 
-    def _read_new(self, conn: VisitorSocket) -> tuple[Any, list[Any]]:
+    def _read_new(self, conn: VisitorSocket) -> tuple[Any, list[dict[str, Any]]]:
         with self.db.reading() as session:
             view = latest_conversation(session, conn.visitor_id)
             if view is None:
                 return None, []
             self.ticket_visitor[view.ticket_id] = conn.visitor_id
             since = conn.sent_seq if view.id == conn.conversation_id else 0
-            return view, entries_since(session, view.id, since)
+            entries = entries_since(session, view.id, since)
+            return view, self.frames(session, conn.visitor_id, entries)
 
-    def _read_since(self, conversation_id: int, since: int) -> list[Any]:
+    def _read_since(
+        self, conn: VisitorSocket, conversation_id: int, since: int
+    ) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            return entries_since(session, conversation_id, since)
+            entries = entries_since(session, conversation_id, since)
+            return self.frames(session, conn.visitor_id, entries)
+
+    def frames(self, session: Any, visitor_id: int, entries: list[Any]) -> list[dict[str, Any]]:
+        """The entries' ``message`` frames, their files behind links for this visitor."""
+        return entry_frames(
+            session,
+            entries,
+            secret=self.settings.secret_key,
+            base_url=self.settings.base_url,
+            visitor_id=visitor_id,
+        )
 
     # -- typing ----------------------------------------------------------------------------------
 

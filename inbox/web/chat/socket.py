@@ -25,6 +25,7 @@ from litestar.di import NamedDependency
 from inbox.actions.chat.channels import DEFAULT_LIMITS, chat_channel_by_key
 from inbox.actions.chat.conversations import open_conversation_of
 from inbox.actions.chat.ending import mail_transcript, rate_chat
+from inbox.actions.chat.files import FileRefused
 from inbox.actions.chat.messages import ChatAck, take_visitor_message
 from inbox.actions.chat.routing import end_chat
 from inbox.actions.chat.visitors import Greeting, IdentityRefused, greet_visitor
@@ -32,7 +33,7 @@ from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import DomainError
 from inbox.models import Channel, ChatVisitor, utcnow
-from inbox.queries.chat import conversation_view, entries_since, entry_frame, latest_conversation
+from inbox.queries.chat import conversation_view, entries_since, latest_conversation
 from inbox.queries.chat_queue import desk_availability
 from inbox.rules.chat import (
     MAX_FRAME_BYTES,
@@ -268,7 +269,7 @@ class VisitorConnection:
                     "reference": view.reference,
                     "status": view.status,
                     "last_seq": entries[-1].seq if entries else 0,
-                    "messages": [entry_frame(e) for e in entries],
+                    "messages": self.hub.frames(session, greeting.visitor.id or 0, entries),
                 }
                 self.hub.ticket_visitor[view.ticket_id] = greeting.visitor.id or 0
             availability: dict[str, Any] | None = None
@@ -343,7 +344,12 @@ class VisitorConnection:
             )
             return True
         self.refusals = 0
-        ack = await anyio.to_thread.run_sync(self._take, conn.visitor_id, frame)
+        try:
+            ack = await anyio.to_thread.run_sync(self._take, conn.visitor_id, frame)
+        except FileRefused as exc:  # a file not the visitor's, or too old: nothing stored
+            refused = {"type": "error", "code": exc.code, "detail": str(exc)}
+            self.hub.send(conn, {**refused, "client_id": frame.client_id})
+            return True
         if ack is None:
             self.hub.send(
                 conn,
@@ -377,6 +383,7 @@ class VisitorConnection:
                 client_id=frame.client_id,
                 text=frame.text,
                 visit=self.visit,
+                attachments=frame.attachments,
             )
 
     def _end(self, visitor_id: int) -> None:
@@ -427,19 +434,20 @@ class VisitorConnection:
             log.debug("chat writer stopped: %r", exc)
 
     async def _resume(self, conn: VisitorSocket, since: int) -> list[dict[str, Any]]:
-        def read() -> list[Any]:
+        def read() -> list[dict[str, Any]]:
             with self.db.reading() as session:
                 view = latest_conversation(session, conn.visitor_id)
                 if view is None:
                     return []
                 if view.id != conn.conversation_id:
                     conn.start(view.id)
-                return entries_since(session, view.id, since)
+                entries = entries_since(session, view.id, since)
+                return self.hub.frames(session, conn.visitor_id, entries)
 
-        entries = await anyio.to_thread.run_sync(read)
-        if entries:
-            conn.sent_seq = max(conn.sent_seq, entries[-1].seq)
-        return [entry_frame(e) for e in entries]
+        frames = await anyio.to_thread.run_sync(read)
+        if frames:
+            conn.sent_seq = max(conn.sent_seq, frames[-1]["seq"])
+        return frames
 
     async def _send_now(self, frame: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):

@@ -7,7 +7,9 @@
    conversation resumes from the last number seen.
    Under the topic field, while the visitor types, articles of the desk's help centre
    (/help/suggest); window.InboxChat.setSuggester(fn) replaces them: fn(topic) returns a
-   promise of [{title, url}], or null turns them off. */
+   promise of [{title, url}], or null turns them off.
+   Files (screenshots and PDFs, chosen or pasted) go over HTTP (POST /chat/files), each
+   answered with an upload token the next message carries. */
 (function () {
   "use strict";
   var script = document.currentScript || document.querySelector("script[data-widget]");
@@ -19,6 +21,10 @@
   var wsUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/chat/ws?widget=" + encodeURIComponent(widgetKey);
   var storeKey = "inbox-chat:" + origin + ":" + widgetKey;
   var HEARTBEAT_MS = 25000, PONG_WAIT_MS = 10000, TYPING_EVERY_MS = 2000, TYPING_IDLE_MS = 4000;
+  // What the desk takes (it checks again, by the bytes): the visitor hears at once otherwise.
+  var FILE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"];
+  var MAX_FILE_BYTES = 5 * 1024 * 1024, MAX_FILES = 3;
+  var filesUrl = origin + "/chat/files?widget=" + encodeURIComponent(widgetKey);
 
   var api = window.InboxChat = window.InboxChat || {};
   // The desk's own help centre suggests articles for the topic, unless the site sets another
@@ -51,7 +57,7 @@
     name: saved.name || "",
     email: saved.email || "",
     lastSeq: saved.lastSeq || 0,
-    pending: saved.pending || [], // [{client_id, text}] not acked yet
+    pending: saved.pending || [], // [{client_id, text, attachments, files}] not acked yet
     unread: saved.unread || 0,
     rated: !!saved.rated,
     reference: saved.reference || "",
@@ -86,15 +92,19 @@
   }
 
   var badge = el("span", { "class": "badge", "aria-hidden": "true", hidden: "" });
-  // A speech bubble (lucide's message-circle), drawn here: no font has to carry it.
+  // Icons (lucide's), drawn here: no font has to carry them.
   var SVG = "http://www.w3.org/2000/svg";
-  var bubble = document.createElementNS(SVG, "svg");
-  [["viewBox", "0 0 24 24"], ["width", "26"], ["height", "26"], ["fill", "none"], ["stroke", "currentColor"],
-   ["stroke-width", "2"], ["stroke-linecap", "round"], ["stroke-linejoin", "round"], ["aria-hidden", "true"]]
-    .forEach(function (a) { bubble.setAttribute(a[0], a[1]); });
-  var path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", "M7.9 20A9 9 0 1 0 4 16.1L2 22Z");
-  bubble.appendChild(path);
+  function icon(d, size) {
+    var svg = document.createElementNS(SVG, "svg");
+    [["viewBox", "0 0 24 24"], ["width", size], ["height", size], ["fill", "none"], ["stroke", "currentColor"],
+     ["stroke-width", "2"], ["stroke-linecap", "round"], ["stroke-linejoin", "round"], ["aria-hidden", "true"]]
+      .forEach(function (a) { svg.setAttribute(a[0], a[1]); });
+    var path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
+  }
+  var bubble = icon("M7.9 20A9 9 0 1 0 4 16.1L2 22Z", "26"); // message-circle
   var launcher = el("button", { type: "button", "class": "launcher", "aria-label": "Chat with us", "aria-expanded": "false", "aria-controls": "inbox-chat-panel" }, [
     bubble, badge
   ]);
@@ -129,7 +139,15 @@
   var sendButton = el("button", { type: "submit", "class": "primary", text: "Send" });
   var endButton = el("button", { type: "button", "class": "end", text: "End chat" });
   var newButton = el("button", { type: "button", "class": "primary", hidden: "", text: "Start a new chat" });
-  var composer = el("form", { "class": "composer" }, [input, sendButton]);
+  // Files for the next message: a button (or a screenshot pasted into the input), the files
+  // sent so far listed above the input, each with a button that takes it off again.
+  var fileInput = el("input", { type: "file", accept: FILE_TYPES.join(","), multiple: "", hidden: "", tabindex: "-1" });
+  var attachButton = el("button", { type: "button", "class": "attach", "aria-label": "Attach a screenshot or PDF", title: "Attach a screenshot or PDF" }, [
+    icon("m21.44 11.05-9.19 9.19a6 6 0 0 1-8.49-8.49l8.57-8.57A4 4 0 1 1 18 8.84l-8.59 8.57a2 2 0 0 1-2.83-2.83l8.49-8.48", "20") // paperclip
+  ]);
+  var readyList = el("ul", { "class": "ready-files", "aria-label": "Files to send", hidden: "" });
+  var problem = el("p", { "class": "problem", role: "alert", hidden: "" });
+  var composer = el("form", { "class": "composer" }, [attachButton, fileInput, input, sendButton]);
   // Once the chat has ended: a score from 1 to 5 (the desk's satisfaction survey) and the
   // transcript by mail (to an address the visitor has confirmed).
   var scores = [1, 2, 3, 4, 5].map(function (n) {
@@ -137,7 +155,7 @@
   });
   var rating = el("fieldset", { "class": "rating", hidden: "" }, [el("legend", { text: "How did we do? 1 is poor, 5 excellent." })].concat(scores));
   var transcriptButton = el("button", { type: "button", "class": "transcript", hidden: "", text: "Mail me the transcript" });
-  var chatView = el("div", { "class": "chat", hidden: "" }, [referenceLine, logBox, typingLine, status, composer, rating, el("div", { "class": "actions" }, [transcriptButton, endButton, newButton])]);
+  var chatView = el("div", { "class": "chat", hidden: "" }, [referenceLine, logBox, typingLine, status, problem, readyList, composer, rating, el("div", { "class": "actions" }, [transcriptButton, endButton, newButton])]);
   var panel = el("section", { id: "inbox-chat-panel", "class": "panel", role: "dialog", "aria-labelledby": "inbox-chat-title", hidden: "" }, [header, form, chatView]);
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -195,13 +213,18 @@
     }
     if (frame.client_id) {
       var mine = root.querySelector('[data-client-id="' + CSS.escape(frame.client_id) + '"]');
-      if (mine) { mine.classList.remove("unsent"); mine.setAttribute("data-seq", frame.seq); return; }
+      if (mine) {
+        mine.classList.remove("unsent");
+        mine.setAttribute("data-seq", frame.seq);
+        var shown = mine.querySelector("ul.files");
+        if (shown && frame.attachments) mine.replaceChild(fileList(frame.attachments), shown); // now with links
+        return;
+      }
     }
     var who = frame.author === "visitor" ? "You" : (frame.name || (frame.author === "agent" ? "Agent" : ""));
-    var item = el("li", { "class": "message " + frame.author }, [
-      el("span", { "class": "who", text: who }),
-      el("span", { "class": "text", text: frame.text })
-    ]);
+    var item = el("li", { "class": "message " + frame.author }, [el("span", { "class": "who", text: who })]);
+    if (frame.text) item.appendChild(el("span", { "class": "text", text: frame.text }));
+    if (frame.attachments && frame.attachments.length) item.appendChild(fileList(frame.attachments));
     if (frame.seq) item.setAttribute("data-seq", frame.seq);
     if (frame.client_id) item.setAttribute("data-client-id", frame.client_id);
     if (frame.unsent) item.classList.add("unsent");
@@ -209,6 +232,32 @@
     logBox.scrollTop = logBox.scrollHeight;
     if (!isOpen && frame.author !== "visitor" && frame.seq) setUnread(state.unread + 1);
     persist();
+  }
+  // A message's files: images as thumbnails, PDFs as links, each with its name and size; a
+  // file not yet stored (no url) by its name alone.
+  function sizeText(bytes) {
+    if (bytes >= 1024 * 1024) return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    return Math.max(1, Math.round(bytes / 1024)) + " KB";
+  }
+  function fileList(files) {
+    var list = el("ul", { "class": "files" });
+    files.forEach(function (f) {
+      var label = f.name + " (" + sizeText(f.size) + ")";
+      var url = typeof f.url === "string" && /^https?:\/\//.test(f.url) ? f.url : "";
+      var item;
+      if (!url) {
+        item = el("span", { "class": "file", text: label });
+      } else if (/^image\//.test(f.type)) {
+        item = el("a", { href: url, target: "_blank", rel: "noopener", "class": "thumb" }, [
+          el("img", { src: url, alt: f.name, loading: "lazy" }),
+          el("span", { "class": "file-name", text: label })
+        ]);
+      } else {
+        item = el("a", { href: url, target: "_blank", rel: "noopener", "class": "file", text: label });
+      }
+      list.appendChild(el("li", {}, [item]));
+    });
+    return list;
   }
   function setReference(reference) {
     if (!reference) return;
@@ -220,6 +269,11 @@
 
   // -- the socket -------------------------------------------------------------------------------
   var socket = null, retries = 0, heartbeat = null, pongTimer = null, stopped = false, greeted = false;
+  function messageFrame(p) {
+    var frame = { type: "message", client_id: p.client_id, text: p.text };
+    if (p.attachments && p.attachments.length) frame.attachments = p.attachments;
+    return frame;
+  }
   function send(frame) {
     if (socket && socket.readyState === 1 && greeted) { socket.send(JSON.stringify(frame)); return true; }
     return false;
@@ -277,7 +331,7 @@
           if (frame.conversation.last_seq > state.lastSeq) send({ type: "resume", since: state.lastSeq });
         }
         persist();
-        state.pending.forEach(function (p) { send({ type: "message", client_id: p.client_id, text: p.text }); });
+        state.pending.forEach(function (p) { send(messageFrame(p)); });
         break;
       case "ack":
         state.pending = state.pending.filter(function (p) { return p.client_id !== frame.client_id; });
@@ -322,7 +376,14 @@
       case "error":
         if (frame.code === "rate_limited") {
           status.textContent = "Slow down a little; your message will follow in a moment.";
-          setTimeout(function () { state.pending.forEach(function (p) { if (p.client_id === frame.client_id) send({ type: "message", client_id: p.client_id, text: p.text }); }); }, 3000);
+          setTimeout(function () { state.pending.forEach(function (p) { if (p.client_id === frame.client_id) send(messageFrame(p)); }); }, 3000);
+        } else if (frame.code === "file_refused") {
+          // Its files cannot be attached (too old, or not this visitor's): it is not sent again.
+          state.pending = state.pending.filter(function (p) { return p.client_id !== frame.client_id; });
+          persist();
+          var refused = frame.client_id && root.querySelector('[data-client-id="' + CSS.escape(frame.client_id) + '"]');
+          if (refused) { refused.classList.remove("unsent"); refused.classList.add("refused"); }
+          showProblem(frame.detail || "A file could not be attached; attach it again.");
         } else if (frame.code !== "idle") {
           status.textContent = frame.detail || "Something went wrong.";
         }
@@ -358,13 +419,91 @@
   }
   function say(text) {
     text = text.trim();
-    if (!text) return;
-    var pending = { client_id: newClientId(), text: text };
+    if (uploading) { showProblem("One moment: a file is still on its way."); return false; }
+    if (!text && !ready.length) return false;
+    var files = ready;
+    ready = [];
+    renderReady();
+    showProblem("");
+    var pending = {
+      client_id: newClientId(), text: text,
+      attachments: files.map(function (f) { return f.token; }),
+      files: files.map(function (f) { return { name: f.name, type: f.type, size: f.size }; })
+    };
     state.pending.push(pending);
     persist();
-    addMessage({ author: "visitor", text: text, client_id: pending.client_id, unsent: true });
-    if (!send({ type: "message", client_id: pending.client_id, text: text }) && !socket) connect();
+    addMessage({ author: "visitor", text: text, client_id: pending.client_id, unsent: true, attachments: pending.files });
+    if (!send(messageFrame(pending)) && !socket) connect();
+    return true;
   }
+
+  // -- files --------------------------------------------------------------------------------------
+  var ready = [], uploading = 0; // uploaded for the next message: [{token, name, type, size}]
+  function showProblem(text) {
+    problem.textContent = text;
+    if (text) problem.removeAttribute("hidden"); else problem.setAttribute("hidden", "");
+  }
+  function renderReady() {
+    Array.prototype.slice.call(readyList.querySelectorAll("li:not(.uploading)")).forEach(function (li) { readyList.removeChild(li); });
+    ready.forEach(function (f, i) {
+      var remove = el("button", { type: "button", "class": "remove", "aria-label": "Remove " + f.name, text: "×" });
+      remove.addEventListener("click", function () { ready.splice(i, 1); renderReady(); input.focus(); });
+      readyList.appendChild(el("li", {}, [el("span", { text: f.name + " (" + sizeText(f.size) + ")" }), remove]));
+    });
+    if (readyList.firstChild) readyList.removeAttribute("hidden"); else readyList.setAttribute("hidden", "");
+  }
+  function refusal(file) {
+    if (FILE_TYPES.indexOf(file.type) < 0) return "only PNG, JPEG, GIF or WebP screenshots and PDF documents can be attached";
+    if (file.size > MAX_FILE_BYTES) return "it is too large: a file may have at most 5 MB";
+    if (ready.length + uploading >= MAX_FILES) return "at most " + MAX_FILES + " files go with one message";
+    if (!state.token) return "the chat is still connecting; try again in a moment";
+    return "";
+  }
+  function upload(file) {
+    var name = file.name || "screenshot.png";
+    var refused = refusal(file);
+    if (refused) { showProblem(name + ": " + refused + "."); return; }
+    showProblem("");
+    var line = el("li", { "class": "uploading", text: "Sending " + name + "…" });
+    readyList.appendChild(line);
+    readyList.removeAttribute("hidden");
+    uploading++;
+    fetch(filesUrl, {
+      method: "POST", credentials: "omit", body: file,
+      headers: { "Content-Type": file.type, "X-Visitor-Token": state.token, "X-File-Name": encodeURIComponent(name) }
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) throw new Error(body.detail || "the desk refused it");
+        ready.push(body);
+      });
+    }).catch(function (error) {
+      var said = error instanceof TypeError ? "it could not be sent; check your connection and try again" : error.message;
+      showProblem(name + ": " + said + ".");
+    }).then(function () {
+      uploading--;
+      readyList.removeChild(line);
+      renderReady();
+    });
+  }
+  attachButton.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () {
+    Array.prototype.slice.call(fileInput.files || []).forEach(upload);
+    fileInput.value = "";
+    input.focus();
+  });
+  // A screenshot pasted into the input is sent as a file; pasted text stays text.
+  input.addEventListener("paste", function (event) {
+    var data = event.clipboardData;
+    if (!data || !data.items) return;
+    var files = [];
+    Array.prototype.forEach.call(data.items, function (item) {
+      var file = item.kind === "file" ? item.getAsFile() : null;
+      if (file) files.push(file);
+    });
+    if (!files.length) return;
+    if (Array.prototype.indexOf.call(data.types || [], "text/plain") < 0) event.preventDefault();
+    files.forEach(upload);
+  });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     state.name = nameInput.value.trim();
@@ -380,7 +519,7 @@
   });
   composer.addEventListener("submit", function (event) {
     event.preventDefault();
-    say(input.value);
+    if (!say(input.value)) return;
     input.value = "";
     typing(false);
   });
@@ -414,6 +553,9 @@
     transcriptButton.setAttribute("hidden", "");
     state.rated = false;
     status.textContent = "";
+    ready = [];
+    renderReady();
+    showProblem("");
     input.focus();
   });
 
@@ -446,7 +588,7 @@
       connect(); // unread messages and the badge, even with the panel closed
     }
     if (state.pending.length) {
-      state.pending.forEach(function (p) { addMessage({ author: "visitor", text: p.text, client_id: p.client_id, unsent: true }); });
+      state.pending.forEach(function (p) { addMessage({ author: "visitor", text: p.text, client_id: p.client_id, unsent: true, attachments: p.files }); });
     }
   }
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
