@@ -281,6 +281,12 @@ def test_ticket_page_gets_new_messages_and_its_viewers_see_each_other(
                 entry = receive_until(ws, lambda m: "Here is my bank statement." in m, "entry")[-1]
                 assert entry.startswith('<ol hx-swap-oob="beforeend:#timeline > ol.timeline">')
                 assert 'class="msg kind-email dir-inbound"' in entry
+                # Seen as it arrives: the composer's guard counts it seen (no "not sent").
+                message_id = entry.split('id="message-')[1].split('"')[0]
+                assert (
+                    f'id="seen-message-id" name="seen_message_id" value="{message_id}"'
+                    ' hx-swap-oob="true"'
+                ) in entry
         left = receive_until(alice, lambda m: 'id="presence"' in m and "Carol" not in m, "leave")
         assert "is viewing" not in left[-1]
 

@@ -71,9 +71,10 @@ def visitor_page(browser: Any, shop: Shop, width: int = 1440, height: int = 900)
     return page
 
 
-def agent_page(browser: Any, server: Deployment, path: str) -> Any:
+def agent_page(browser: Any, server: Deployment, path: str, *, base_url: str = "") -> Any:
+    """Alex Agent signed in at ``path`` of the desk (or of its web process at ``base_url``)."""
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-    page.goto(f"{server.base_url}{path}")
+    page.goto(f"{base_url or server.base_url}{path}")
     page.fill("input[name=email]", "alex@example.test")
     page.fill("input[name=password]", PASSPHRASE)
     page.click("button[type=submit]")

@@ -152,11 +152,15 @@ def running(deployment: Deployment) -> Iterator[Deployment]:
 
 
 @contextmanager
-def web_process(env: Mapping[str, str], log: Path) -> Iterator[str]:
-    """One more ``inbox serve`` of the same desk and database; its address."""
+def web_process(env: Mapping[str, str], log: Path, *, own_origin: bool = False) -> Iterator[str]:
+    """One more ``inbox serve`` of the same desk and database; its address. With
+    ``own_origin`` that address is its public one too, so that a browser on it passes the
+    agents' websocket's origin check (behind one balancer both would share one)."""
     port = free_port()
-    web = InboxProcess(env, ["serve", "--port", str(port)], log).start()
     address = f"http://127.0.0.1:{port}"
+    if own_origin:
+        env = {**env, "INBOX_BASE_URL": address}
+    web = InboxProcess(env, ["serve", "--port", str(port)], log).start()
     try:
         _wait_healthy(address)
         yield address

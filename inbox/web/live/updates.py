@@ -403,11 +403,18 @@ class LiveUpdates:
             "csrf_input": conn.csrf_input,
         }
         timeline = self._render("partials/timeline.html", context)
-        entries = [element_by_id(timeline, f"message-{m}") for m in message_ids]
-        found = "".join(entry for entry in entries if entry)
-        return (
-            f'<ol hx-swap-oob="beforeend:#timeline > ol.timeline">{found}</ol>' if found else None
+        entries = {m: element_by_id(timeline, f"message-{m}") for m in message_ids}
+        shown = [m for m, entry in entries.items() if entry]
+        if not shown:
+            return None
+        found = "".join(entries[m] or "" for m in shown)
+        # What the agent sees arrive is seen: a reply written now is not refused as written
+        # before it (a chat would refuse every answer the visitor wrote on top of).
+        seen = (
+            f'<input type="hidden" id="seen-message-id" name="seen_message_id"'
+            f' value="{max(shown)}" hx-swap-oob="true">'
         )
+        return f'<ol hx-swap-oob="beforeend:#timeline > ol.timeline">{found}</ol>{seen}'
 
     def render_counts(self, conn: Connection) -> str:
         assert conn.filters is not None
