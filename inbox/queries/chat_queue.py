@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from inbox.models import (
@@ -265,27 +265,37 @@ class SidebarChats:
     waiting: int
 
 
+def _open_chats_of(session: Session, agent_id: int) -> ColumnElement[bool] | None:
+    """Open chats waiting in a queue or taken by the agent, said so that each half finds its
+    index (the queues by channel, the agent's by agent): no scan of every chat there was.
+    None on a desk without a chat channel."""
+    channels = list(session.exec(select(Channel.id).where(Channel.kind == ChannelKind.CHAT)))
+    if not channels:
+        return None
+    return or_(
+        and_(
+            col(ChatConversation.channel_id).in_(channels),
+            col(ChatConversation.state) == "open",
+            col(ChatConversation.routing) == "queued",
+        ),
+        and_(
+            col(ChatConversation.agent_id) == agent_id,
+            col(ChatConversation.state) == "open",
+            col(ChatConversation.routing) == "taken",
+        ),
+    )
+
+
 def sidebar_chats(session: Session, viewer: Viewer) -> SidebarChats | None:
     """None on a desk without a chat channel: the sidebar then has no "Chats" entry."""
+    open_chats = _open_chats_of(session, viewer.agent_id)
+    if open_chats is None:
+        return None
     rows = session.exec(
         select(
             ChatConversation.ticket_id, ChatConversation.routing, ChatConversation.team_id
-        ).where(
-            ChatConversation.state == "open",
-            or_(
-                col(ChatConversation.routing) == "queued",
-                and_(
-                    col(ChatConversation.routing) == "taken",
-                    col(ChatConversation.agent_id) == viewer.agent_id,
-                ),
-            ),
-        )
+        ).where(open_chats)
     ).all()
-    if not rows:
-        chat_channel = session.exec(
-            select(Channel.id).where(Channel.kind == ChannelKind.CHAT).limit(1)
-        ).first()
-        return None if chat_channel is None else SidebarChats(0, 0, 0)
     mine = [ticket_id for ticket_id, routing, _ in rows if routing == "taken"]
     waiting = sum(
         1
@@ -310,21 +320,13 @@ def console(session: Session, agent: Agent, now: datetime) -> Console:
         last_offer_at=None,
     )
     teams = set(session.exec(select(TeamMember.team_id).where(TeamMember.agent_id == agent.id)))
+    open_chats = _open_chats_of(session, agent.id or 0)
     rows = session.exec(
         select(ChatConversation, Ticket, ChatVisitor, Channel)
         .join(Ticket, col(Ticket.id) == col(ChatConversation.ticket_id))
         .join(ChatVisitor, col(ChatVisitor.id) == col(ChatConversation.visitor_id))
         .join(Channel, col(Channel.id) == col(ChatConversation.channel_id))
-        .where(
-            ChatConversation.state == "open",
-            or_(
-                col(ChatConversation.routing) == "queued",
-                and_(
-                    col(ChatConversation.routing) == "taken",
-                    col(ChatConversation.agent_id) == agent.id,
-                ),
-            ),
-        )
+        .where(false() if open_chats is None else open_chats)
         .order_by(col(ChatConversation.queued_at), col(ChatConversation.id))
     ).all()
     names = dict(
