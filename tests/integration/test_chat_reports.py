@@ -26,6 +26,7 @@ import csv
 import html
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,7 @@ from inbox.actions.chat.channels import add_chat_channel
 from inbox.actions.sla.defaults import DEFAULT_POLICY
 from inbox.actions.sla.policies import PolicyFields, save_policy
 from inbox.db import Database
+from inbox.errors import InvalidInput
 from inbox.models import Agent, AgentSession, SlaPolicy, Team, TeamMember, utcnow
 from inbox.settings import Settings
 from inbox.signing import SecretBox, hash_token, new_token
@@ -293,16 +295,26 @@ def test_a_range_without_chats_says_so(db: Database, client: Client) -> None:
     assert "<svg" not in section
 
 
-def test_the_default_policy_keeps_its_chat_target_when_edited(db: Database) -> None:
+def test_the_default_policys_chat_target_is_edited_with_the_policy(db: Database) -> None:
     with db.unit_of_work() as session:
         policy = session.exec(select(SlaPolicy).where(SlaPolicy.name == DEFAULT_POLICY)).one()
         assert policy.chat_target_minutes == 2
+        fields = PolicyFields(name=DEFAULT_POLICY, position=1000, first_response_minutes=240)
+        for target in (0, 60 * 24 * 366):
+            with pytest.raises(InvalidInput):
+                save_policy(
+                    session,
+                    replace(fields, chat_target_minutes=target),
+                    actor=None,
+                    policy_id=policy.id,
+                )
         save_policy(
-            session,
-            PolicyFields(name=DEFAULT_POLICY, position=1000, first_response_minutes=240),
-            actor=None,
-            policy_id=policy.id,
+            session, replace(fields, chat_target_minutes=5), actor=None, policy_id=policy.id
         )
     with db.reading() as session:
         policy = session.exec(select(SlaPolicy).where(SlaPolicy.name == DEFAULT_POLICY)).one()
-        assert (policy.first_response_minutes, policy.chat_target_minutes) == (240, 2)
+        assert (policy.first_response_minutes, policy.chat_target_minutes) == (240, 5)
+    with db.unit_of_work() as session:  # sent whole: no chat target is none
+        save_policy(session, fields, actor=None, policy_id=policy.id)
+    with db.reading() as session:
+        assert session.get(SlaPolicy, policy.id).chat_target_minutes is None  # type: ignore[union-attr]
