@@ -16,6 +16,7 @@ from inbox.models import AuditEvent, CustomerIdentity, InboundItem, Message, Out
 from inbox.models.kinds import MessageKind
 from inbox.queries.tickets import find_ticket
 from inbox.settings import Settings
+from tests.support.bounces import delivery_report
 from tests.support.desk import agent_by_email, ingest, mail, make_agent, make_channel
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
@@ -25,43 +26,6 @@ from workers.poll import poll_channels
 from workers.runtime import build_runtime
 
 MARIA = "maria@example.org"
-
-
-def _dsn(
-    *,
-    recipient: str,
-    original_message_id: str,
-    reply_to: str = "support@example.com",
-    message_id: str = "<bounce-1@mx.example.net>",
-) -> bytes:
-    """A delivery-status report as an MTA writes it (RFC 3464), returning the headers."""
-    boundary = "dsn-boundary"
-    return (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n"
-        "To: support@example.com\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "Auto-Submitted: auto-replied\r\n"
-        f"Message-ID: {message_id}\r\n"
-        "MIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
-        "\r\n"
-        f"--{boundary}\r\n"
-        "Content-Type: text/plain\r\n\r\n"
-        "Your message could not be delivered.\r\n"
-        f"--{boundary}\r\n"
-        "Content-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.net\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\n"
-        "Action: failed\r\n"
-        "Status: 5.1.1\r\n\r\n"
-        f"--{boundary}\r\n"
-        "Content-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: <{original_message_id}>\r\n"
-        f"To: {recipient}\r\n"
-        f"Reply-To: {reply_to}\r\n"
-        "Subject: Re: your request\r\n"
-        f"--{boundary}--\r\n"
-    ).encode()
 
 
 def _identity(db: Database, address: str = MARIA) -> CustomerIdentity:
@@ -107,7 +71,7 @@ def test_a_stranger_s_bounce_for_a_mail_the_desk_never_sent_marks_nothing(
     channel = make_channel(db, settings)
     reference = ingest(db, settings, channel, mail()).ticket_reference or ""
 
-    forged = _dsn(recipient=MARIA, original_message_id="made-up-1@attacker.example")
+    forged = delivery_report(recipient=MARIA, original_message_id="made-up-1@attacker.example")
     outcome = ingest(db, settings, channel, forged)
 
     assert outcome.state == "ignored"
@@ -128,7 +92,7 @@ def test_a_bounce_with_the_desk_s_id_for_someone_else_marks_nobody_else(
     ingest(db, settings, channel, mail(sender=f"Mallory <{attacker}>"))
     signed_id, token_address = _ack_headers(db, attacker)
 
-    forged = _dsn(recipient=MARIA, original_message_id=signed_id, reply_to=token_address)
+    forged = delivery_report(recipient=MARIA, original_message_id=signed_id, reply_to=token_address)
     ingest(db, settings, channel, forged)
 
     assert _identity(db).undeliverable_at is None
@@ -143,7 +107,9 @@ def test_a_bounce_of_a_reply_marks_the_address_and_fails_the_reply(
     reference = ingest(db, settings, channel, mail()).ticket_reference or ""
     reply_id = _reply(db, settings, reference)
 
-    outcome = ingest(db, settings, channel, _dsn(recipient=MARIA, original_message_id=reply_id))
+    outcome = ingest(
+        db, settings, channel, delivery_report(recipient=MARIA, original_message_id=reply_id)
+    )
 
     assert outcome.state == "done" and outcome.ticket_reference == reference
     identity = _identity(db)
@@ -164,7 +130,7 @@ def test_a_bounce_proven_by_the_reply_token_alone_marks_the_address(
     reference = ingest(db, settings, channel, mail()).ticket_reference or ""
     _signed_id, token_address = _ack_headers(db, MARIA)
 
-    dsn = _dsn(
+    dsn = delivery_report(
         recipient=MARIA, original_message_id="rewritten@relay.example", reply_to=token_address
     )
     assert ingest(db, settings, channel, dsn).ticket_reference == reference
@@ -175,7 +141,7 @@ def test_the_mark_clears_when_the_customer_writes_again(db: Database, settings: 
     channel = make_channel(db, settings)
     ingest(db, settings, channel, mail())
     signed_id, _ = _ack_headers(db, MARIA)
-    ingest(db, settings, channel, _dsn(recipient=MARIA, original_message_id=signed_id))
+    ingest(db, settings, channel, delivery_report(recipient=MARIA, original_message_id=signed_id))
     assert _identity(db).undeliverable_at is not None
 
     again = ingest(db, settings, channel, mail(subject="I am still here"))
@@ -191,7 +157,7 @@ def test_an_agent_sees_the_mark_in_the_customer_panel_and_clears_it(
     make_agent(db)
     reference = ingest(db, settings, channel, mail()).ticket_reference or ""
     reply_id = _reply(db, settings, reference)
-    ingest(db, settings, channel, _dsn(recipient=MARIA, original_message_id=reply_id))
+    ingest(db, settings, channel, delivery_report(recipient=MARIA, original_message_id=reply_id))
     sign_in(client)
 
     panel = client.get(f"/tickets/{reference}/customer").text
@@ -239,7 +205,7 @@ def test_a_bounce_read_again_after_the_mailbox_was_renumbered_is_filed_once(
     channel = make_channel(db, settings)
     make_agent(db)
     reference = ingest(db, settings, channel, mail()).ticket_reference or ""
-    dsn = _dsn(recipient=MARIA, original_message_id=_reply(db, settings, reference))
+    dsn = delivery_report(recipient=MARIA, original_message_id=_reply(db, settings, reference))
 
     first = ingest(db, settings, channel, dsn)
     second = ingest(db, settings, channel, dsn)
@@ -264,7 +230,9 @@ def test_a_bounce_in_a_mailbox_whose_uidvalidity_changed_is_filed_once(
     with db.reading() as session:
         reference = session.exec(select(Ticket.reference)).one()
     dovecot.append(
-        user, password, _dsn(recipient=MARIA, original_message_id=_reply(db, settings, reference))
+        user,
+        password,
+        delivery_report(recipient=MARIA, original_message_id=_reply(db, settings, reference)),
     )
     _sync(settings)
     assert len(_bounce_events(db)) == 1

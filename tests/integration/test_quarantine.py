@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from inbox.db import Database
 from inbox.models import Attachment, AuditEvent, InboundItem, Message, Outbox, Ticket
 from inbox.settings import Settings
-from tests.integration.test_bounces import _dsn
+from tests.support.bounces import delivery_report
 from tests.support.desk import ingest, mail, make_agent, make_channel
 from tests.support.web import Client, csrf_token, sign_in
 
@@ -38,7 +38,9 @@ def _set_aside(db: Database, settings: Settings, channel: int) -> dict[str, int]
     ids = {}
     for name, raw in {
         "unparseable": GARBAGE,
-        "unknown bounce": _dsn(recipient="maria@example.org", original_message_id="x@elsewhere"),
+        "unknown bounce": delivery_report(
+            recipient="maria@example.org", original_message_id="x@elsewhere"
+        ),
         "own mail": _own_mail_back(db),
         "loop": mail(sender="Support <support@example.com>", subject="From ourselves"),
     }.items():
