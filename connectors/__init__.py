@@ -42,6 +42,9 @@ _REGISTRY: dict[str, Connector] = {
 }
 # The kinds Meta pushes to its one webhook, /webhooks/meta.
 META_KINDS = ("messenger", "instagram", "whatsapp")
+# The kinds whose channels may be pushed to, one event per post: Meta's, and a Telegram bot
+# set to a webhook.
+PUSHED_KINDS = (*META_KINDS, "telegram")
 
 
 def get(kind: str) -> Connector:
@@ -60,6 +63,7 @@ def pulled_kinds() -> list[str]:
 
 __all__ = [
     "META_KINDS",
+    "PUSHED_KINDS",
     "Connector",
     "ConnectorError",
     "CredentialsRefused",

@@ -2,11 +2,12 @@
 
 A connector knows a platform's wire, not the desk. Per channel kind it offers:
 
-- **inbound**, one of two ways: it *pulls* (``open_pull``: read what arrived since a cursor,
-  in bounded batches, each with the cursor after it), or it is *pushed to* (``push``: verify a
-  pushed payload's signature over the raw body, then split it into items). Either way the
-  result is :class:`RawInbound` items, each with the platform's own id, which the desk stores
-  raw before anything interprets them;
+- **inbound**, one of two ways per channel: it *pulls* (``open_pull``: read what arrived since
+  a cursor, in bounded batches, each with the cursor after it), or it is *pushed to* (``push``:
+  verify a pushed payload's signature or secret before anything parses it, then split it into
+  items). A kind may offer both (Telegram: long polling, or a webhook once one is set). Either
+  way the result is :class:`RawInbound` items, each with the platform's own id, which the
+  desk stores raw before anything interprets them;
 - **outbound**: send one message and report what the platform answered
   (:class:`DeliveryReport`), over a session that may carry several messages.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 DeliveryState = Literal["sent", "delivered", "read", "failed"]
 
@@ -133,6 +134,24 @@ class DeliverySession(Protocol):
     def deliver(self, outbound: Outbound) -> DeliveryReport: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class MediaSource(Protocol):
+    """A kind whose files are fetched after filing, by the platform's id for them."""
+
+    def media(
+        self, config: Mapping[str, str], media_id: str, *, max_bytes: int, seconds: float
+    ) -> tuple[bytes, str]:
+        """The file's bytes and content type ("" when the platform gives none)."""
+        ...
+
+
+@runtime_checkable
+class SenderProfiles(Protocol):
+    """A kind whose messages name their sender only by id: its profile API names them."""
+
+    def profile(self, config: Mapping[str, str], user_id: str) -> str: ...
 
 
 class Connector(Protocol):

@@ -91,7 +91,7 @@ from inbox.web.tickets.page import TicketPages
 from inbox.web.tickets.scope import ticket_scope_guard
 from inbox.web.tickets.sla import TicketSlaPages
 from inbox.web.tickets.workspace import WorkspacePages
-from inbox.web.webhooks import MetaWebhookPages
+from inbox.web.webhooks import MetaWebhookPages, TelegramWebhookPages
 from workers.accounts import account_directory
 from workers.bootstrap import start_realtime, start_runtime
 from workers.health import probe_services
@@ -253,6 +253,7 @@ def create_app(
             portal_live_socket,
             # the platforms' webhooks
             MetaWebhookPages,
+            TelegramWebhookPages,
             healthz,
             live_socket,
             # live chat: the widget, its demo and the visitor's socket

@@ -4,14 +4,18 @@ SQLite is the embedded default: WAL, a busy timeout, and ``BEGIN IMMEDIATE``
 for writing sessions so two writers queue up instead of failing on a lock
 upgrade. Within one process, writers also queue on a lock of their own: SQLite
 lets a waiting writer sleep in steps of up to 100 ms, while a lock hands over
-at once. Read-only sessions use plain deferred transactions and never block.
+at once. A background writer (filing a batch) lets the writers already waiting
+go first, so a request that stores one webhook event waits for at most the one
+transaction under way, not for a run of them. Read-only sessions use plain
+deferred transactions and never block.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -21,14 +25,71 @@ from inbox.events import Event, take_events
 
 Dispatcher = Callable[[list[Event]], None]
 
-_sqlite_writers: dict[str, threading.RLock] = {}
+# How long a background writer lets foreground writers go first, at most: a flood of
+# requests delays the filing, it does not stop it.
+BACKGROUND_PATIENCE = 0.25
+
+
+class WriterLock:
+    """One writer at a time in this process; reentrant. A foreground writer (a request) is
+    let in before a background one (``background=True``: a batch of filing) that waits with
+    it, for up to ``BACKGROUND_PATIENCE`` seconds."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._foreground_waiting = 0
+
+    @contextmanager
+    def held(self, *, background: bool = False) -> Iterator[None]:
+        self._acquire(background)
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _acquire(self, background: bool) -> None:
+        me = threading.get_ident()
+        with self._state:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if background:
+                deadline = time.monotonic() + BACKGROUND_PATIENCE
+                while True:
+                    if self._owner is not None:
+                        self._state.wait()
+                        continue
+                    left = deadline - time.monotonic()
+                    if not self._foreground_waiting or left <= 0:
+                        break
+                    self._state.wait(left)
+            else:
+                self._foreground_waiting += 1
+                try:
+                    while self._owner is not None:
+                        self._state.wait()
+                finally:
+                    self._foreground_waiting -= 1
+            self._owner, self._depth = me, 1
+
+    def _release(self) -> None:
+        with self._state:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._state.notify_all()
+
+
+_sqlite_writers: dict[str, WriterLock] = {}
 _sqlite_writers_guard = threading.Lock()
 
 
-def _sqlite_writer(url: str) -> threading.RLock:
+def _sqlite_writer(url: str) -> WriterLock:
     """One lock per database file and process, shared by every ``Database`` on it."""
     with _sqlite_writers_guard:
-        return _sqlite_writers.setdefault(url, threading.RLock())
+        return _sqlite_writers.setdefault(url, WriterLock())
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -63,7 +124,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self._writer: AbstractContextManager[Any] = nullcontext()
+        self._writer: WriterLock | None = None
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
@@ -85,9 +146,12 @@ class Database:
                 dispatcher(events)
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """One transaction; commits once, then hands its events to the dispatchers."""
-        with self._writer:
+    def unit_of_work(self, *, background: bool = False) -> Iterator[Session]:
+        """One transaction; commits once, then hands its events to the dispatchers.
+        ``background``: work no one waits for (filing a batch), which lets the requests
+        waiting to write go first."""
+        writer = self._writer.held(background=background) if self._writer else nullcontext()
+        with writer:
             session = Session(self.engine, expire_on_commit=False)
             try:
                 yield session

@@ -20,6 +20,8 @@ class Event:
 @dataclass(frozen=True)
 class InboundStored(Event):
     item_id: int
+    # Posted to a webhook, one event per request, rather than read in a batch.
+    pushed: bool = False
 
 
 @dataclass(frozen=True)

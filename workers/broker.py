@@ -39,3 +39,8 @@ def ensure_broker() -> dramatiq.Broker:
     from inbox.settings import get_settings
 
     return configure_broker(get_settings().broker_url)
+
+
+def jobs_run_here() -> bool:
+    """Whether this process's jobs run in this process (the in-memory broker), if at all."""
+    return isinstance(ensure_broker(), StubBroker)

@@ -18,7 +18,8 @@ from inbox.events import Event, InboundStored, OutboxQueued, SocialDetailsWanted
 
 # Registering the timer handlers of these workflows:
 from workers import chat_actors, followup_actors, search_upkeep, unlock_actors  # noqa: F401
-from workers.actors import deliver_outbox_items, process_inbound
+from workers.actors import PUSHED_FILING, deliver_outbox_items, process_inbound
+from workers.broker import jobs_run_here
 from workers.sla_actors import enqueue_sla_recomputes
 from workers.social_details import complete_social_message
 from workers.timers import enqueue_due_timers
@@ -39,9 +40,12 @@ def job_dispatcher(db: Database) -> Callable[[list[Event]], None]:
     broker refuses is left to the sweeps."""
 
     def enqueue_jobs(events: list[Event]) -> None:
-        inbound_ids = [e.item_id for e in events if isinstance(e, InboundStored)]
+        stored = [e for e in events if isinstance(e, InboundStored)]
+        inbound_ids = [e.item_id for e in stored if not e.pushed]
+        pushed_ids = [e.item_id for e in stored if e.pushed]
         outbox_ids = [e.outbox_id for e in events if isinstance(e, OutboxQueued)]
         _or_leave_to_sweep("filing stored mail", lambda: enqueue_inbound(inbound_ids))
+        _or_leave_to_sweep("filing webhook events", lambda: enqueue_pushed(pushed_ids))
         if not _or_leave_to_sweep("sending mail", lambda: enqueue_outbox(outbox_ids)):
             release_outbox_leases(db, outbox_ids)
         _or_leave_to_sweep("firing timers", lambda: enqueue_due_timers(events))
@@ -81,6 +85,17 @@ def enqueue_social_details(events: Sequence[Event]) -> None:
     for event in events:
         if isinstance(event, SocialDetailsWanted):
             complete_social_message.send(event.message_id)
+
+
+def enqueue_pushed(item_ids: Sequence[int]) -> None:
+    """Events a webhook stored: where jobs run in this process, the one filing job at a time
+    (``PUSHED_FILING``) looks at them; else a job each, which takes the others along."""
+    if not item_ids:
+        return
+    if jobs_run_here():
+        PUSHED_FILING.ring()
+    else:
+        enqueue_inbound(item_ids)
 
 
 def enqueue_inbound(item_ids: Sequence[int], *, per_job: int = INBOUND_JOB_SIZE) -> None:

@@ -6,6 +6,8 @@ the write transaction (in the parser processes where there are some), then filed
 one (``process_inbound_items``), a group of about ``INBOX_INGEST_BATCH_BYTES`` at a time. A
 mail that fails is rolled back alone, counted, and tried again by itself; one that keeps
 failing is quarantined. If the transaction as a whole fails, each item is tried on its own.
+Its transactions are background work: a request waiting to write (a webhook storing an
+event) goes first.
 """
 
 from __future__ import annotations
@@ -35,11 +37,19 @@ class Again(Protocol):
     def __call__(self, ids: list[int], /, *, delayed: bool) -> None: ...
 
 
-def file_inbound(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int, IngestOutcome]:
-    """File the items that are still pending, a group of about ``ingest_batch_bytes`` at a
-    time; returns the outcome of each one filed or quarantined."""
+def file_inbound(
+    rt: Runtime, item_ids: Sequence[int], again: Again, *, per_transaction: int | None = None
+) -> dict[int, IngestOutcome]:
+    """File the items that are still pending, a group of about ``ingest_batch_bytes`` (and
+    ``per_transaction`` items, if given) at a time; returns the outcome of each one filed or
+    quarantined."""
     with rt.db.reading() as session:
-        groups = pending_batches(session, item_ids, max_bytes=rt.settings.ingest_batch_bytes)
+        groups = pending_batches(
+            session,
+            item_ids,
+            max_bytes=rt.settings.ingest_batch_bytes,
+            max_items=per_transaction,
+        )
     outcomes: dict[int, IngestOutcome] = {}
     for group in groups:
         outcomes.update(_file_together(rt, group, again))
@@ -47,7 +57,7 @@ def file_inbound(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int
 
 
 def _file_together(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[int, IngestOutcome]:
-    with rt.db.unit_of_work() as session:
+    with rt.db.unit_of_work(background=True) as session:
         item_ids, given_up = claim_for_filing(session, item_ids)
     outcomes: dict[int, IngestOutcome] = {i: IngestOutcome("quarantined") for i in given_up}
     if not item_ids:
@@ -58,7 +68,7 @@ def _file_together(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[i
         arrivals = rt.parser.parse(pending)
         if not arrivals:
             return outcomes
-        with rt.db.unit_of_work() as session:
+        with rt.db.unit_of_work(background=True) as session:
             result = process_inbound_items(session, rt.settings, rt.blobs, arrivals, claimed=True)
     except Exception as exc:
         if len(item_ids) > 1:
@@ -67,7 +77,7 @@ def _file_together(rt: Runtime, item_ids: Sequence[int], again: Again) -> dict[i
                 again([item_id], delayed=False)
             return outcomes
         log.exception("processing inbound item %s failed", item_ids[0])
-        with rt.db.unit_of_work() as session:
+        with rt.db.unit_of_work(background=True) as session:
             quarantined = record_processing_failure(
                 session, item_ids[0], f"{type(exc).__name__}: {exc}", claimed=True
             )

@@ -23,6 +23,8 @@ from inbox.parsing.items import Arrival, PendingRaw, Unread
 from inbox.parsing.readers import read_pending
 
 log = logging.getLogger(__name__)
+# The kinds whose items are worth a parser process: mail (MIME, charsets, HTML).
+IN_PROCESSES = frozenset({"email"})
 
 
 class InboundParser:
@@ -42,16 +44,21 @@ class InboundParser:
             self._ready = self._get_pool().submit(_ready)
 
     def parse(self, pending: Sequence[PendingRaw]) -> list[Arrival]:
+        """Mail in the parser processes; the small JSON of chat frames and direct messages
+        in this thread, where reading one costs less than handing it to another process."""
+        mail = [p for p in pending if p.kind in IN_PROCESSES]
         starting = self._ready is not None and not self._ready.done()
-        if self.processes <= 0 or len(pending) == 0 or starting:
+        if self.processes <= 0 or not mail or starting:
             return [read_pending(p) for p in pending]
         pool = self._get_pool()
         try:
-            return list(pool.map(read_pending, pending, chunksize=8))
+            arrivals = list(pool.map(read_pending, mail, chunksize=8))
+            read: dict[int, Arrival] = {p.item_id: a for p, a in zip(mail, arrivals, strict=True)}
         except BrokenProcessPool as exc:
-            log.error("a mail parser process died; %d items count a failure", len(pending))
+            log.error("a mail parser process died; %d items count a failure", len(mail))
             self._discard(pool)
-            return [Unread(p.item_id, exc) for p in pending]
+            read = {p.item_id: Unread(p.item_id, exc) for p in mail}
+        return [read.get(p.item_id) or read_pending(p) for p in pending]
 
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -17,7 +17,8 @@ from sqlmodel import col, select
 import connectors
 from inbox.errors import NotFound
 from inbox.events import Event, InboundStored
-from inbox.models import Channel, InboundItem
+from inbox.models import InboundItem
+from inbox.queries.social import pulled_channels
 from workers.filing import file_inbound
 from workers.pulling import open_pull, sync_channel
 from workers.runtime import Runtime
@@ -29,14 +30,9 @@ def poll_channels(rt: Runtime, *, channel_name: str | None = None) -> list[str]:
     """Read every enabled pulled channel (or the one named) once and file what is waiting;
     a line per channel says what happened."""
     with rt.db.reading() as session:
-        query = select(Channel).where(
-            col(Channel.kind).in_(connectors.pulled_kinds()), col(Channel.enabled).is_(True)
-        )
-        if channel_name:
-            query = query.where(Channel.name == channel_name)
-        channels = list(session.exec(query.order_by(col(Channel.id))).all())
+        channels = pulled_channels(session, connectors.pulled_kinds(), name=channel_name)
     if channel_name and not channels:
-        raise NotFound(f"no enabled pulled channel named {channel_name!r}")
+        raise NotFound(f"no enabled channel read by pulling named {channel_name!r}")
     filing = _Filing(rt)
     rt.db.on_commit(filing.stored)
     lines = []

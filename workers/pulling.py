@@ -17,8 +17,6 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from sqlmodel import col, select
-
 import connectors
 from connectors.base import PullSession
 from connectors.errors import ConnectorError, PermanentConnectorError
@@ -29,6 +27,7 @@ from inbox.actions.channels import (
 )
 from inbox.actions.inbound.store import store_inbound
 from inbox.models import Channel
+from inbox.queries.social import is_pushed, pulled_channels
 from workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -83,6 +82,13 @@ class PullWatcher(threading.Thread):
         with self.rt.db.unit_of_work() as session:
             return claim_channel_lease(session, self.channel_id, OWNER, LEASE_SECONDS)
 
+    def _still_pulled(self) -> bool:
+        """Whether the channel is still there, enabled, and read by pulling (not set to a
+        webhook since the watcher started)."""
+        with self.rt.db.reading() as session:
+            channel = session.get(Channel, self.channel_id)
+            return channel is not None and channel.enabled and not is_pushed(channel.config)
+
     def _health(self, health: str, detail: str) -> None:
         with self.rt.db.unit_of_work() as session:
             record_channel_health(session, self.channel_id, health, detail)
@@ -96,8 +102,8 @@ class PullWatcher(threading.Thread):
             try:
                 with self.rt.db.reading() as session:
                     channel = session.get(Channel, self.channel_id)
-                if channel is None or not channel.enabled:
-                    return
+                if channel is None or not channel.enabled or is_pushed(channel.config):
+                    break
                 with open_pull(self.rt, channel) as source:
                     self.source = source
                     backoff = 1.0
@@ -108,6 +114,8 @@ class PullWatcher(threading.Thread):
                         source.wait_for_changes(timeout=min(wait, LEASE_SECONDS / 2))
             except Exception as exc:
                 if self.stop_event.is_set():  # a session cut short by the stop
+                    break
+                if not self._still_pulled():  # set to a webhook: Telegram refuses to be polled
                     break
                 if isinstance(exc, PermanentConnectorError):
                     self._health("failing", str(exc))
@@ -131,7 +139,7 @@ class PullWatcher(threading.Thread):
 
 class PullSupervisor(threading.Thread):
     """Starts a watcher for every enabled pulled channel, new ones included, without a
-    restart."""
+    restart; a channel set to a webhook has none (its watcher ends)."""
 
     def __init__(
         self,
@@ -151,12 +159,7 @@ class PullSupervisor(threading.Thread):
         while not self.stop_event.is_set():
             try:
                 with self.rt.db.reading() as session:
-                    ids = session.exec(
-                        select(Channel.id).where(
-                            col(Channel.kind).in_(connectors.pulled_kinds()),
-                            col(Channel.enabled).is_(True),
-                        )
-                    ).all()
+                    ids = [c.id for c in pulled_channels(session, connectors.pulled_kinds())]
                 for channel_id in ids:
                     if channel_id is None:
                         continue

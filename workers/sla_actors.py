@@ -28,6 +28,8 @@ RECOMPUTE_PAGE = 200
 # Tickets per job after committed changes: mail filed in bulk is recomputed in bulk too,
 # reading what it needs for the whole job at once (``recompute_sla_many``).
 RECOMPUTE_JOB_SIZE = 100
+# Tickets per transaction of such a job.
+RECOMPUTE_TRANSACTION = 25
 # The SLA report's rollup: how often stale days are looked for, and how many days one run
 # refreshes before it lets other timers go first (it comes back at once for the rest).
 REPORT_REFRESH_TIMER = "sla_report_refresh"
@@ -40,14 +42,15 @@ REPORT_DAYS_PER_RUN = 10
 # deadline.
 @dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=120_000, priority=5)
 def recompute_tickets_sla(ticket_ids: list[int]) -> None:
-    """A few tickets in one transaction (in id order, so concurrent jobs lock alike)."""
+    """A few tickets to a transaction (in id order, so concurrent jobs lock alike)."""
     rt = get_runtime()
     with rt.db.reading() as session:
         ticket_ids = tickets_with_sla_work(session, ticket_ids)
-    if not ticket_ids:
-        return
-    with rt.db.unit_of_work() as session:
-        recompute_sla_many(session, ticket_ids, utcnow())
+    # Background work, in short transactions: a request waiting to write (a webhook storing
+    # an event) goes first, and waits for at most a few tickets' recompute.
+    for start in range(0, len(ticket_ids), RECOMPUTE_TRANSACTION):
+        with rt.db.unit_of_work(background=True) as session:
+            recompute_sla_many(session, ticket_ids[start : start + RECOMPUTE_TRANSACTION], utcnow())
 
 
 @dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=600_000)

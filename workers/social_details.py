@@ -1,7 +1,8 @@
 """After a direct message is filed: the calls to its platform that filing does not make (it
-makes none): the sender's name from Messenger's or Instagram's profile API, and WhatsApp media
-through the Graph API's media endpoint. Best effort: a refusal leaves the message as filed,
-with a line on the ticket for a file not fetched."""
+makes none): the sender's name from Messenger's or Instagram's profile API, WhatsApp media
+through the Graph API's media endpoint, and the files of a Telegram update that came by
+webhook (``getFile``). Best effort: a refusal leaves the message as filed, with a line on the
+ticket for a file not fetched."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import logging
 import dramatiq
 
 import connectors
+from connectors.base import MediaSource, SenderProfiles
 from connectors.errors import ConnectorError, TransientConnectorError
-from connectors.meta import MetaConnector
 from inbox.actions.social_details import FetchedMedia, attach_social_media, name_social_sender
 from inbox.models import Channel, InboundItem, Message
 from inbox.parsing.items import PendingRaw
@@ -46,22 +47,34 @@ def complete_social_message(message_id: int) -> None:
         config = rt.box.open(channel.secrets_encrypted)
     item = read_pending(pending)
     connector = connectors.get(channel.kind)
-    if not isinstance(item, SocialArrival) or not isinstance(connector, MetaConnector):
+    if not isinstance(item, SocialArrival):
         return
-    try:
-        name = "" if item.media else connector.profile(config, item.sender_id)
-    except TransientConnectorError:
-        raise  # tried again by the broker
-    except ConnectorError as exc:
-        log.info("no profile for message %s: %s", message_id, exc)
-        name = ""
+    name = ""
+    if not item.media and isinstance(connector, SenderProfiles):
+        try:
+            name = connector.profile(config, item.sender_id)
+        except TransientConnectorError:
+            raise  # tried again by the broker
+        except ConnectorError as exc:
+            log.info("no profile for message %s: %s", message_id, exc)
     if name:
         with rt.db.unit_of_work() as session:
             name_social_sender(session, message_id, name)
+    files = fetch_files(connector, config, item) if isinstance(connector, MediaSource) else []
+    if files:
+        with rt.db.unit_of_work() as session:
+            attach_social_media(session, rt.blobs, message_id, files)
+
+
+def fetch_files(
+    source: MediaSource, config: dict[str, str], item: SocialArrival
+) -> list[FetchedMedia]:
+    """The message's files from the platform; one refused is listed with the reason, a
+    transient failure raises (the broker tries the message again)."""
     files = []
     for media in item.media:
         try:
-            data, content_type = connector.media(
+            data, content_type = source.media(
                 config, media.media_id, max_bytes=MAX_MEDIA_BYTES, seconds=MEDIA_SECONDS
             )
         except TransientConnectorError:
@@ -69,7 +82,5 @@ def complete_social_message(message_id: int) -> None:
         except ConnectorError as exc:
             files.append(FetchedMedia(media.name, media.content_type, None, str(exc)))
         else:
-            files.append(FetchedMedia(media.name, content_type[:255], data))
-    if files:
-        with rt.db.unit_of_work() as session:
-            attach_social_media(session, rt.blobs, message_id, files)
+            files.append(FetchedMedia(media.name, (content_type or media.content_type)[:255], data))
+    return files

@@ -1,4 +1,6 @@
-"""A Telegram bot as a pulled channel (``connectors.get("telegram")``).
+"""A Telegram bot as a channel (``connectors.get("telegram")``): pulled by long polling
+``getUpdates``, or, once ``set_webhook`` gave Telegram the desk's URL, pushed to
+(``connectors.telegram.webhook``; Telegram refuses ``getUpdates`` while a webhook is set).
 
 Every method is ``POST {api_url}/bot<token>/<method>`` with a JSON body, answered by
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": N, "description": ...,
@@ -8,6 +10,8 @@ after the last one stored, which also confirms the stored ones to Telegram on th
 An update's photos and documents are fetched here, before it is stored (``getFile``, then
 ``{api_url}/file/bot<token>/<file_path>``, from the API's own host only, within a size and a
 time limit), so the stored item holds everything filing needs, and filing makes no call.
+A posted update is stored as it came, at once; its files are fetched after filing
+(``media``), so that the webhook answers without waiting on downloads.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from connectors.errors import (
     TransientConnectorError,
 )
 from connectors.social_http import MediaTooLarge, call, fetch_media, host_of, retry_after
+from connectors.telegram.webhook import ALLOWED_UPDATES, TelegramWebhook, message_item
 
 DEFAULT_API_URL = "https://api.telegram.org"
 # Telegram lets bots download files of up to 20 MB.
@@ -35,7 +40,7 @@ LONG_POLL_SECONDS = 10
 class TelegramConnector:
     kind = "telegram"
     pulled = True
-    push: PushReceiver | None = None
+    push: PushReceiver | None = TelegramWebhook()
 
     def __init__(
         self,
@@ -49,9 +54,16 @@ class TelegramConnector:
         self.media_seconds = media_seconds
 
     def method(
-        self, config: Mapping[str, str], name: str, body: dict[str, Any], *, wait: float = 0
+        self,
+        config: Mapping[str, str],
+        name: str,
+        body: dict[str, Any],
+        *,
+        wait: float = 0,
+        secrets: tuple[str, ...] = (),
     ) -> Any:
-        """One Bot API method's ``result``; its refusals as connector errors."""
+        """One Bot API method's ``result``; its refusals as connector errors. ``secrets``:
+        values of the body that no error message may quote."""
         token = config.get("token", "")
         if not token:
             raise PermanentConnectorError("the Telegram channel has no bot token")
@@ -59,7 +71,7 @@ class TelegramConnector:
         answer = call(
             "POST",
             url,
-            secrets=(token,),
+            secrets=(token, *secrets),
             what=f"Telegram {name}",
             timeout=self.timeout + wait,
             json_body=body,
@@ -90,6 +102,36 @@ class TelegramConnector:
         """``getMe``: the bot's @username, or the refusal."""
         result = self.method(config, "getMe", {})
         return str(result.get("username", "")) if isinstance(result, dict) else ""
+
+    def set_webhook(self, config: Mapping[str, str], url: str, secret: str) -> None:
+        """``setWebhook``: Telegram posts every message update to ``url`` from now on, with
+        ``secret`` in the ``X-Telegram-Bot-Api-Secret-Token`` header, and refuses
+        ``getUpdates`` (409) until ``delete_webhook``."""
+        body = {"url": url, "secret_token": secret, "allowed_updates": list(ALLOWED_UPDATES)}
+        self.method(config, "setWebhook", body, secrets=(secret,))
+
+    def delete_webhook(self, config: Mapping[str, str]) -> None:
+        """``deleteWebhook``, keeping the updates not yet delivered: ``getUpdates`` reads
+        them."""
+        self.method(config, "deleteWebhook", {"drop_pending_updates": False})
+
+    def media(
+        self, config: Mapping[str, str], media_id: str, *, max_bytes: int, seconds: float
+    ) -> tuple[bytes, str]:
+        """A file of a posted update, after filing: ``getFile`` for its path, then the file,
+        from the Bot API's own host only, within the smaller of ``max_bytes`` and Telegram's
+        own limit, and ``seconds``. Returns the bytes and their type (Telegram gives none:
+        the type the update announced stays)."""
+        limit = min(max_bytes, self.max_media_bytes)
+        found = self.method(config, "getFile", {"file_id": media_id})
+        found = found if isinstance(found, dict) else {}
+        size = int(found.get("file_size") or 0)
+        if size > limit:
+            raise MediaTooLarge(f"too large ({size} bytes, over {limit})")
+        path = found.get("file_path")
+        if not path:
+            raise PermanentConnectorError("Telegram gave no file path")
+        return self._download(config, str(path), limit, seconds), ""
 
     def files_of(
         self, config: Mapping[str, str], message: Mapping[str, Any]
@@ -129,20 +171,25 @@ class TelegramConnector:
             path = found.get("file_path") if isinstance(found, dict) else None
             if not path:
                 return {**entry, "skipped": "Telegram gave no file path"}
-            token = config.get("token", "")
-            base = api_url(config)
-            data = fetch_media(
-                f"{base}/file/bot{token}/{path}",
-                allowed_host=host_of(base),
-                max_bytes=self.max_media_bytes,
-                timeout=self.media_seconds,
-                secrets=(token,),
-            )
+            data = self._download(config, path, self.max_media_bytes, self.media_seconds)
         except MediaTooLarge as exc:
             return {**entry, "skipped": f"too large: {exc}"}
         except PermanentConnectorError as exc:
             return {**entry, "skipped": str(exc)}
         return {**entry, "data": base64.b64encode(data).decode()}
+
+    def _download(
+        self, config: Mapping[str, str], path: str, max_bytes: int, seconds: float
+    ) -> bytes:
+        token = config.get("token", "")
+        base = api_url(config)
+        return fetch_media(
+            f"{base}/file/bot{token}/{path}",
+            allowed_host=host_of(base),
+            max_bytes=max_bytes,
+            timeout=seconds,
+            secrets=(token,),
+        )
 
 
 class _Deliveries:
@@ -187,7 +234,11 @@ class TelegramPull:
             yield Pulled(items=items, cursor={"offset": self._offset})
 
     def _updates(self, *, limit: int, wait: int) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"limit": limit, "timeout": wait, "allowed_updates": ["message"]}
+        body: dict[str, Any] = {
+            "limit": limit,
+            "timeout": wait,
+            "allowed_updates": list(ALLOWED_UPDATES),
+        }
         if self._offset is not None:
             body["offset"] = self._offset
         result = self.connector.method(self.config, "getUpdates", body, wait=wait)
@@ -197,11 +248,7 @@ class TelegramPull:
         message = update.get("message")
         if not isinstance(message, dict):
             return None  # an edit, a reaction, a member change: not a message to file
-        chat = message.get("chat") or {}
-        files = self.connector.files_of(self.config, message)
-        raw = json.dumps({"update": update, "files": files}).encode()
-        key = f"{chat.get('id')}:{message.get('message_id')}"
-        return RawInbound(key, raw, len(raw))
+        return message_item(update, self.connector.files_of(self.config, message))
 
     def confirm(self, pulled: Pulled) -> None:
         """Telegram forgets updates once asked from a later offset: the next call does it."""

@@ -4,10 +4,16 @@ What a connector needs (tokens, app secrets, verify tokens, and the ids and base
 them) is sealed in ``secrets_encrypted``; ``config`` keeps only what may be shown: the
 platform's account id (``account_id``, which routes the Meta webhook's entries), the base URL
 and a WhatsApp channel's template. Secrets are never printed, logged or put in ``config``.
+
+A Telegram channel read through a webhook keeps the URL Telegram posts to in ``config``
+(``webhook_url``, with its random ``webhook_key``; a channel with a ``webhook_url`` is pushed
+to, never polled) and the secret Telegram sends with each post sealed (``webhook_secret``).
 """
 
 from __future__ import annotations
 
+import secrets as random_secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, select
@@ -104,5 +110,84 @@ def replace_social_secrets(
         target_type="channel",
         target_id=channel_id,
         detail={"name": channel.name, "replaced": sorted(given)},
+    )
+    return channel
+
+
+@dataclass(frozen=True)
+class TelegramWebhookPlan:
+    """What ``setWebhook`` is to be given: the URL and the secret token."""
+
+    url: str
+    secret: str = field(repr=False)
+
+
+def set_telegram_webhook(
+    session: Session,
+    box: SecretBox,
+    *,
+    channel_id: int,
+    base_url: str,
+    actor: Agent | None = None,
+    actor_label: str = "cli",
+) -> TelegramWebhookPlan:
+    """A Telegram channel read through a webhook from now on: a new random path under
+    ``base_url`` (``/webhooks/telegram/<key>``) and a new secret token, the secret sealed with
+    the others. Committed before Telegram is told, so that the desk takes the first post;
+    audited without the secret."""
+    channel = session.get(Channel, channel_id, with_for_update=True)
+    if channel is None or channel.kind != ChannelKind.TELEGRAM:
+        raise NotFound("no such Telegram channel")
+    base = base_url.strip().rstrip("/")
+    if not base.startswith(("https://", "http://")):
+        raise InvalidInput("the webhook base URL must start with https://")
+    key = random_secrets.token_urlsafe(18)
+    secret = random_secrets.token_urlsafe(32)  # Telegram's alphabet: A-Z a-z 0-9 _ -
+    url = f"{base}/webhooks/telegram/{key}"
+    channel.config = {**channel.config, "webhook_url": url, "webhook_key": key}
+    channel.secrets_encrypted = box.seal(
+        {**box.open(channel.secrets_encrypted), "webhook_secret": secret}
+    )
+    session.add(channel)
+    record_audit(
+        session,
+        "channel.webhook_set",
+        actor=actor,
+        actor_label="" if actor else actor_label,
+        target_type="channel",
+        target_id=channel_id,
+        detail={"name": channel.name, "url": url},
+    )
+    return TelegramWebhookPlan(url, secret)
+
+
+def remove_telegram_webhook(
+    session: Session,
+    box: SecretBox,
+    *,
+    channel_id: int,
+    actor: Agent | None = None,
+    actor_label: str = "cli",
+) -> Channel:
+    """The channel is read by long polling again: its webhook URL and secret are forgotten
+    (a post still under way is refused). Audited."""
+    channel = session.get(Channel, channel_id, with_for_update=True)
+    if channel is None or channel.kind != ChannelKind.TELEGRAM:
+        raise NotFound("no such Telegram channel")
+    channel.config = {
+        k: v for k, v in channel.config.items() if k not in ("webhook_url", "webhook_key")
+    }
+    opened = box.open(channel.secrets_encrypted)
+    opened.pop("webhook_secret", None)
+    channel.secrets_encrypted = box.seal(opened)
+    session.add(channel)
+    record_audit(
+        session,
+        "channel.webhook_removed",
+        actor=actor,
+        actor_label="" if actor else actor_label,
+        target_type="channel",
+        target_id=channel_id,
+        detail={"name": channel.name},
     )
     return channel

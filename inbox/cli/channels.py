@@ -62,6 +62,8 @@ def cmd_channel_list(args: argparse.Namespace, settings: Settings) -> int:
         event = events.get(c.id or 0)
         last = event.isoformat(timespec="seconds") if event else "never"
         address = c.address or str(c.config.get("account_id", ""))
+        if c.config.get("webhook_url"):  # posted to, never polled
+            address = address or "webhook"
         # Red: nothing gets through until someone acts (a refused token, a wrong password).
         health = "RED" if c.health == "failing" else c.health
         error = c.health_detail if c.health != "ok" else ""

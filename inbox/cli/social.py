@@ -1,5 +1,6 @@
 """``inbox channel add-telegram``, ``add-messenger``, ``add-instagram``, ``add-whatsapp`` and
-``add-x``: the social channels (docs/social.md tells what to create on each platform).
+``add-x``: the social channels (docs/social.md tells what to create on each platform); and
+``telegram-webhook``, which switches a Telegram channel to a webhook or back to polling.
 
 Every secret option takes ``-`` to read its value from a line of standard input (in the order
 the options are given) or ``env:NAME``, so secrets need not show in ``ps``. Nothing here
@@ -9,6 +10,7 @@ prints a secret.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from inbox.cli.options import FROM_STDIN_OR_ENV, SecretOption
@@ -55,7 +57,7 @@ def _add(
 
 
 def cmd_add_telegram(args: argparse.Namespace, settings: Settings) -> int:
-    return _add(
+    status = _add(
         settings,
         kind="telegram",
         name=args.name,
@@ -63,6 +65,61 @@ def cmd_add_telegram(args: argparse.Namespace, settings: Settings) -> int:
         secrets={"token": args.token},
         values={"api_url": args.api_url},
     )
+    if args.webhook_url:
+        return _telegram_webhook(settings, args.name, args.webhook_url)
+    return status
+
+
+def cmd_telegram_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    if args.off:
+        from connectors.errors import ConnectorError
+        from connectors.social_http import allow_private_addresses
+        from inbox.db import Database
+        from inbox.web.webhooks import use_telegram_polling
+
+        allow_private_addresses(settings.allow_private_urls)
+        db = Database(settings.database_url)
+        try:
+            use_telegram_polling(db, settings, _telegram_channel_id(db, args.name))
+        except ConnectorError as exc:
+            print(f"the webhook stays: {exc}", file=sys.stderr)
+            return 1
+        print(f"telegram channel {args.name} reads by long polling again")
+        return 0
+    return _telegram_webhook(settings, args.name, args.url)
+
+
+def _telegram_webhook(settings: Settings, name: str, base_url: str) -> int:
+    """``setWebhook`` for the channel; on a refusal, the channel goes on reading by long
+    polling and the command fails with Telegram's words."""
+    from connectors.errors import ConnectorError
+    from connectors.social_http import allow_private_addresses
+    from inbox.db import Database
+    from inbox.web.webhooks import use_telegram_webhook
+
+    allow_private_addresses(settings.allow_private_urls)
+    db = Database(settings.database_url)
+    try:
+        url = use_telegram_webhook(db, settings, _telegram_channel_id(db, name), base_url)
+    except ConnectorError as exc:
+        print(f"no webhook, the channel reads by long polling: {exc}", file=sys.stderr)
+        return 1
+    print(f"webhook URL: {url} (Telegram posts updates there; long polling is off)")
+    return 0
+
+
+def _telegram_channel_id(db: Any, name: str) -> int:
+    from sqlmodel import select
+
+    from inbox.models import Channel
+
+    with db.reading() as session:
+        channel = session.exec(
+            select(Channel).where(Channel.name == name, Channel.kind == "telegram")
+        ).first()
+    if channel is None or channel.id is None:
+        raise DomainError(f"no Telegram channel named {name!r}")
+    return channel.id
 
 
 def cmd_add_meta(args: argparse.Namespace, settings: Settings) -> int:
@@ -117,7 +174,25 @@ def register(channel: Any) -> None:
     telegram.add_argument(
         "--api-url", help="Bot API base URL (default the public one; or a self-hosted server)"
     )
+    telegram.add_argument(
+        "--webhook-url",
+        metavar="BASE",
+        help="this desk's public HTTPS address: Telegram posts updates to "
+        "BASE/webhooks/telegram/<key> instead of being long-polled",
+    )
     telegram.set_defaults(handler=cmd_add_telegram)
+
+    hook = channel.add_parser(
+        "telegram-webhook",
+        help="switch a Telegram channel to a webhook, or back to long polling",
+    )
+    hook.add_argument("--name", required=True)
+    switch = hook.add_mutually_exclusive_group(required=True)
+    switch.add_argument(
+        "--url", metavar="BASE", help="this desk's public HTTPS address (as --webhook-url)"
+    )
+    switch.add_argument("--off", action="store_true", help="deleteWebhook; long polling again")
+    hook.set_defaults(handler=cmd_telegram_webhook)
 
     for kind, (id_flag, dest, token_flag, what) in META.items():
         meta = channel.add_parser(

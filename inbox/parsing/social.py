@@ -61,6 +61,8 @@ class SocialArrival:
 
 
 def read_telegram(pending: PendingRaw) -> SocialArrival:
+    """A polled update comes with its files, fetched before it was stored; a posted one
+    (the webhook answers before any download) names its files to fetch after filing."""
     data = json.loads(pending.raw)
     message = data["update"]["message"]
     chat = message.get("chat") or {}
@@ -78,7 +80,27 @@ def read_telegram(pending: PendingRaw) -> SocialArrival:
         text=str(message.get("text") or message.get("caption") or ""),
         sent_at=_from_unix(message.get("date")),
         files=tuple(_file(f) for f in data.get("files") or []),
+        media=() if "files" in data else _telegram_media(message),
     )
+
+
+def _telegram_media(message: dict[str, Any]) -> tuple[SocialMedia, ...]:
+    """The message's photo (its largest size) and document, by Telegram's file id."""
+    found = []
+    photos = [p for p in message.get("photo") or [] if isinstance(p, dict) and p.get("file_id")]
+    if photos:
+        largest = max(photos, key=lambda p: int(p.get("file_size") or 0))
+        found.append(SocialMedia(str(largest["file_id"]), "image/jpeg", "photo.jpg"))
+    document = message.get("document")
+    if isinstance(document, dict) and document.get("file_id"):
+        found.append(
+            SocialMedia(
+                str(document["file_id"]),
+                str(document.get("mime_type") or "application/octet-stream")[:255],
+                str(document.get("file_name") or "document")[:255],
+            )
+        )
+    return tuple(found)
 
 
 def read_messenger(pending: PendingRaw) -> SocialArrival:

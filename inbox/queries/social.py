@@ -3,8 +3,9 @@ last brought in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -12,26 +13,39 @@ from sqlmodel import Session, col, select
 from inbox.models import Channel, InboundItem, SocialConversation, Ticket, utcnow
 from inbox.rules.social_window import ReplyWindow, reply_window
 
-
-def enabled_channels_of(session: Session, kinds: Sequence[str]) -> list[Channel]:
-    return list(
-        session.exec(
-            select(Channel)
-            .where(col(Channel.kind).in_(kinds), col(Channel.enabled).is_(True))
-            .order_by(col(Channel.id))
-        ).all()
-    )
+# The kinds Meta posts to its one webhook: their channels are always pushed to.
+META_KINDS = ("messenger", "instagram", "whatsapp")
 
 
-def meta_channels_fingerprint(session: Session, kinds: Sequence[str]) -> tuple[object, ...]:
-    """Changes whenever an enabled channel of these kinds is added, removed, enabled or
-    disabled: what a cache of those channels is keyed by."""
-    row = session.exec(
-        select(func.count(), func.max(Channel.id), func.max(Channel.created_at)).where(
-            col(Channel.kind).in_(kinds), col(Channel.enabled).is_(True)
-        )
-    ).one()
-    return tuple(row)
+def enabled_channel_secrets(
+    session: Session, kinds: Sequence[str]
+) -> list[tuple[int, dict[str, Any], str]]:
+    """(id, config, sealed secrets) of the enabled channels of these kinds: a few small rows,
+    read again by the webhooks to see whether a channel was added, removed, paused, set to a
+    webhook or given a new secret since they opened the secrets."""
+    rows = session.exec(
+        select(Channel.id, Channel.config, Channel.secrets_encrypted)
+        .where(col(Channel.kind).in_(kinds), col(Channel.enabled).is_(True))
+        .order_by(col(Channel.id))
+    ).all()
+    return [(channel_id or 0, dict(config), sealed) for channel_id, config, sealed in rows]
+
+
+def is_pushed(config: Mapping[str, Any]) -> bool:
+    """A channel the platform posts to (a Telegram bot set to a webhook) is never polled:
+    Telegram refuses ``getUpdates`` while a webhook is set."""
+    return bool(config.get("webhook_url"))
+
+
+def pulled_channels(
+    session: Session, kinds: Sequence[str], *, name: str | None = None
+) -> list[Channel]:
+    """The enabled channels of these pulled kinds that are read by pulling, oldest first."""
+    query = select(Channel).where(col(Channel.kind).in_(kinds), col(Channel.enabled).is_(True))
+    if name:
+        query = query.where(Channel.name == name)
+    channels = session.exec(query.order_by(col(Channel.id))).all()
+    return [c for c in channels if not is_pushed(c.config)]
 
 
 def last_events(session: Session) -> dict[int, datetime]:
@@ -72,19 +86,28 @@ def social_reply_window(
 def pushed_items_waiting(
     session: Session, kinds: Sequence[str], *, exclude: Sequence[int], limit: int
 ) -> list[int]:
-    """Items of pushed channels stored and not yet tried, oldest first: a webhook stores one
-    event per request and queues a filing job for it, so the job that runs first takes the
-    others waiting along, and files them in one transaction instead of one each (the jobs
-    that come after find their items filed, and do nothing)."""
+    """Items that webhooks stored and no job tried yet, oldest first: those of the channels
+    of these kinds that are posted to (every Meta channel; a Telegram bot only while it is
+    set to a webhook: a polled one's items come with their own jobs). A webhook stores one
+    event per request, so the job that runs first takes the others waiting along, and files
+    them together instead of one each."""
     if limit <= 0:
+        return []
+    channels = [
+        channel_id
+        for channel_id, kind, config in session.exec(
+            select(Channel.id, Channel.kind, Channel.config).where(col(Channel.kind).in_(kinds))
+        ).all()
+        if kind in META_KINDS or is_pushed(config)
+    ]
+    if not channels:
         return []
     return [
         item_id or 0
         for item_id in session.exec(
             select(InboundItem.id)
-            .join(Channel, col(Channel.id) == InboundItem.channel_id)
             .where(
-                col(Channel.kind).in_(kinds),
+                col(InboundItem.channel_id).in_(channels),
                 InboundItem.state == "pending",
                 InboundItem.attempts == 0,
                 col(InboundItem.id).not_in(exclude),

@@ -75,6 +75,8 @@ PUBLIC_ROUTES = {
     "/chat/files/{token:str}",
     # Meta's webhook: its signature over the raw body is the key (inbox.web.webhooks).
     "/webhooks/meta",
+    # A Telegram bot's webhook: the secret token the desk gave setWebhook is the key.
+    "/webhooks/telegram/{key:str}",
 }
 # Route option: the handler needs no agent (every path of PUBLIC_ROUTES carries it).
 PUBLIC = {"exclude_from_auth": True}

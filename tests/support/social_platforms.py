@@ -118,7 +118,9 @@ def _handler(server: _Server) -> type[BaseHTTPRequestHandler]:
 
 class FakeTelegram(_Server):
     """The Bot API: ``getMe``, ``getUpdates`` (offset confirms, ``timeout`` long-polls),
-    ``sendMessage``, ``getFile`` and ``/file/bot<token>/<path>``."""
+    ``sendMessage``, ``getFile`` and ``/file/bot<token>/<path>``; ``setWebhook``,
+    ``deleteWebhook`` and ``getWebhookInfo``: while a webhook is set, ``getUpdates`` answers
+    409 and the updates wait for the test to post them (``take_updates``)."""
 
     def __init__(self, *, token: str) -> None:
         super().__init__()
@@ -128,6 +130,7 @@ class FakeTelegram(_Server):
         self.updates: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
         self.file_redirect: str | None = None  # the file URL answers 302 to this
+        self.webhook: dict[str, Any] | None = None  # what setWebhook was given
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._arrived = threading.Condition(self.lock)
@@ -209,7 +212,27 @@ class FakeTelegram(_Server):
         if name == "getMe":
             return self._ok({"id": 1, "is_bot": True, "username": "desk_bot"})
         if name == "getUpdates":
+            if self.webhook is not None:
+                conflict = ("Conflict: can't use getUpdates method while webhook is active; "
+                            "use deleteWebhook to delete the webhook first")  # fmt: skip
+                return 409, {"ok": False, "error_code": 409, "description": conflict}, {}
             return self._ok(self._get_updates(body))
+        if name == "setWebhook":
+            if not str(body.get("url", "")).startswith(("https://", "http://")):
+                refusal = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+                return 400, {"ok": False, "error_code": 400, "description": refusal}, {}
+            with self._arrived:
+                self.webhook = dict(body)
+                self._arrived.notify_all()
+            return self._ok(True)
+        if name == "deleteWebhook":
+            with self.lock:
+                self.webhook = None
+            return self._ok(True)
+        if name == "getWebhookInfo":
+            url = (self.webhook or {}).get("url", "")
+            return self._ok({"url": url, "has_custom_certificate": False,
+                             "pending_update_count": len(self.updates)})  # fmt: skip
         if name == "sendMessage":
             if int(body.get("chat_id", 0)) in self.blocked:
                 forbidden = "Forbidden: bot was blocked by the user"
@@ -225,13 +248,20 @@ class FakeTelegram(_Server):
             return self._ok({"file_id": file_id, "file_path": f"files/{file_id}"})
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, {}
 
+    def take_updates(self) -> list[dict[str, Any]]:
+        """The updates waiting, as Telegram posts them to a webhook, one per post; taken."""
+        with self.lock:
+            taken, self.updates = self.updates, []
+        return taken
+
     def _get_updates(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         offset = body.get("offset")
         deadline = time.monotonic() + float(body.get("timeout") or 0)
         with self._arrived:
             if offset is not None:  # confirmed: forgotten, as Telegram forgets them
                 self.updates = [u for u in self.updates if u["update_id"] >= int(offset)]
-            while not self.updates and time.monotonic() < deadline:
+            # A long poll under way ends when a webhook is set (the next call gets 409).
+            while not self.updates and self.webhook is None and time.monotonic() < deadline:
                 self._arrived.wait(deadline - time.monotonic())
             return self.updates[: int(body.get("limit") or 100)]
 

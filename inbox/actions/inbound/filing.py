@@ -62,7 +62,9 @@ class KindFiling(Protocol):
     ) -> FilingBatch: ...
 
     def plainly_new(self, settings: Settings, channel: Channel, item: Any, batch: Any) -> bool:
-        """Whether the item can only open a new ticket, so that it may be filed in bulk."""
+        """Whether the item may be filed in bulk with others like it: one that can only open
+        a new ticket (mail, chat), or, for direct messages, also the next message of a
+        conversation whose ticket takes it as it is. Asked in item order."""
         ...
 
     def file_new(
@@ -74,8 +76,8 @@ class KindFiling(Protocol):
         items: Sequence[Any],
         batch: Any,
     ) -> dict[int, IngestOutcome]:
-        """A new ticket for each item, in a few statements; raises to have them filed one by
-        one instead."""
+        """The items ``plainly_new`` let through, in a few statements; raises to have them
+        filed one by one instead."""
         ...
 
     def file_one(
@@ -131,12 +133,12 @@ class FilingResult:
 
 
 def pending_batches(
-    session: Session, item_ids: Sequence[int], *, max_bytes: int
+    session: Session, item_ids: Sequence[int], *, max_bytes: int, max_items: int | None = None
 ) -> list[list[int]]:
     """The items still pending, in id order, cut into groups of about ``max_bytes`` stored
-    bytes (an item bigger than that alone): what is read, parsed and filed together, so
-    that a batch of big mails is never all in memory at once. Sizes come from the rows'
-    ``size`` column; the bytes themselves are not read here."""
+    bytes (an item bigger than that alone), and of ``max_items`` at most: what is read,
+    parsed and filed together, so that a batch of big mails is never all in memory at once.
+    Sizes come from the rows' ``size`` column; the bytes themselves are not read here."""
     groups: list[list[int]] = []
     total = 0
     for item_id, size, truncated in session.exec(
@@ -145,7 +147,8 @@ def pending_batches(
         .order_by(col(InboundItem.id))
     ).all():
         cost = TRUNCATED_BYTES if truncated else size
-        if not groups or total + cost > max_bytes:
+        full = max_items is not None and groups and len(groups[-1]) >= max_items
+        if not groups or total + cost > max_bytes or full:
             groups.append([])
             total = 0
         groups[-1].append(item_id or 0)

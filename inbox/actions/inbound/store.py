@@ -41,10 +41,12 @@ def store_inbound(
     items: Sequence[RawItem],
     *,
     cursor: Mapping[str, Any] | None = None,
+    pushed: bool = False,
 ) -> list[int]:
     """Insert what is new and move the cursor, if one is given. A second delivery of the same
     item (same channel and platform id) is a no-op, settled by the unique key, not by a
-    read first that could race."""
+    read first that could race. ``pushed``: posted to a webhook (its filing is asked for
+    apart from batches read by pulling)."""
     new_ids: list[int] = []
     if items:
         dialect = session.get_bind().dialect.name
@@ -71,7 +73,7 @@ def store_inbound(
         stmt = insert(table).on_conflict_do_nothing().returning(table.c.id)
         new_ids = [row[0] for row in session.execute(stmt, rows)]
         for item_id in new_ids:
-            record(session, InboundStored(item_id))
+            record(session, InboundStored(item_id, pushed=pushed))
     if cursor is not None:
         set_channel_cursor(session, channel_id, dict(cursor))
     return new_ids

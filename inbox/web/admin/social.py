@@ -1,7 +1,8 @@
 """``/admin/social``: the Telegram, Messenger, Instagram, WhatsApp and X channels for
 administrators: adding one, replacing its secrets (a revoked token), and testing the
-connection (the platform reads the account with the channel's token). Secrets are write-only:
-no page ever shows one."""
+connection (the platform reads the account with the channel's token), and switching a
+Telegram bot between long polling and a webhook. Secrets are write-only: no page ever shows
+one."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from inbox.settings import Settings
 from inbox.signing import SecretBox
 from inbox.web.admin.layout import AdminController, AdminRequest
 from inbox.web.forms import FormBody
+from inbox.web.webhooks import use_telegram_polling, use_telegram_webhook
 
 # Per kind: the form fields of its account id and base URL, and the secrets it needs.
 KINDS = {
@@ -123,6 +125,27 @@ class SocialChannelAdminPages(AdminController):
             record_channel_health(session, channel_id, health, detail)
         return Redirect("/admin/social", status_code=303)
 
+    @post("/{channel_id:int}/webhook", sync_to_thread=True)
+    def webhook(
+        self,
+        request: AdminRequest,
+        channel_id: FromPath[int],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: FormBody,
+    ) -> Response[Any]:
+        """A Telegram channel: Telegram posts to this desk at ``base_url`` from now on, or,
+        with no ``base_url``, the desk reads by long polling again."""
+        base_url = data.get("base_url", "").strip()
+        try:
+            if base_url:
+                use_telegram_webhook(db, settings, channel_id, base_url, actor=request.user)
+            else:
+                use_telegram_polling(db, settings, channel_id, actor=request.user)
+        except (DomainError, ConnectorError) as exc:
+            return self._page(request, db, error=str(exc))
+        return Redirect("/admin/social", status_code=303)
+
     def _page(
         self,
         request: AdminRequest,
@@ -141,6 +164,8 @@ class SocialChannelAdminPages(AdminController):
                 "agent": request.user,
                 "error": error,
                 "form": {k: v for k, v in (form or {}).items() if k not in SECRETS},
+                # Where Telegram is to post, unless the administrator says otherwise.
+                "base_url": request.app.state.settings.base_url,
             },
             status_code=422 if error else 200,
         )

@@ -1,0 +1,96 @@
+"""Whose turn it is: the embedded database's one writer lets waiting requests write before
+background work, and the webhooks' filing bell keeps one filing job queued or running."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from inbox.db import WriterLock
+from workers.filing_bell import QUEUED_AT_MOST, FilingBell
+
+
+def _wait_until(check: object, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_a_waiting_request_writes_before_waiting_background_work() -> None:
+    lock = WriterLock()
+    order: list[str] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with lock.held():
+            holding.set()
+            release.wait(5)
+
+    def writer(name: str, background: bool) -> None:
+        with lock.held(background=background):
+            order.append(name)
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    holding.wait(5)
+    threads.append(threading.Thread(target=writer, args=("filing", True)))
+    threads[-1].start()
+    time.sleep(0.05)  # the background writer waits first
+    threads.append(threading.Thread(target=writer, args=("request", False)))
+    threads[-1].start()
+    _wait_until(lambda: lock._foreground_waiting == 1)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+
+    assert order == ["request", "filing"]
+
+
+def test_background_work_is_not_held_back_for_ever_and_the_lock_is_reentrant() -> None:
+    lock = WriterLock()
+    done = threading.Event()
+
+    def background() -> None:
+        with lock.held(background=True), lock.held(background=True):
+            done.set()
+
+    lock._foreground_waiting = 1  # a request that keeps waiting (never in fact comes)
+    started = time.monotonic()
+    thread = threading.Thread(target=background)
+    thread.start()
+    assert done.wait(5)
+    thread.join(5)
+    assert time.monotonic() - started < 2
+
+
+def test_the_bell_queues_one_job_and_the_next_only_after_it_started() -> None:
+    sent: list[int] = []
+    bell = FilingBell(lambda: sent.append(1))
+
+    bell.ring()
+    bell.ring()
+    assert sent == [1]  # queued: the job will see both
+    assert bell.start()
+    bell.ring()  # stored while the job runs: the next job is queued when it ends
+    assert sent == [1]
+    assert not bell.start()  # a second job leaves the work to the running one
+    bell.finish()
+    assert sent == [1, 1]
+    assert bell.start()
+    bell.finish()
+    assert sent == [1, 1]  # nothing rang meanwhile
+    bell.ring()
+    assert sent == [1, 1, 1]
+
+
+def test_a_job_lost_before_it_started_does_not_hold_the_bell() -> None:
+    sent: list[float] = []
+    bell = FilingBell(lambda: sent.append(time.monotonic()))
+    bell.ring()
+    bell._queued_at = time.monotonic() - QUEUED_AT_MOST - 0.1  # the broker was flushed
+
+    bell.ring()
+
+    assert len(sent) == 2
