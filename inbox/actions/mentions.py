@@ -9,15 +9,19 @@ may see the ticket: anyone else named is reported back and told nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from inbox.actions.automatic_mail import queue_agent_mail
+from inbox.actions.chat.files import attach_files
+from inbox.actions.reply_files import check_file_count
 from inbox.actions.tickets import add_note, can_see_ticket
 from inbox.models import Agent, Message, Notification, Ticket, utcnow
 from inbox.queries.workspace import handle_of
+from inbox.rules.chat_files import ChatFile
 from inbox.settings import Settings
 
 MENTION = re.compile(
@@ -63,10 +67,20 @@ class NoteResult:
 
 
 def add_note_with_mentions(
-    session: Session, settings: Settings, ticket: Ticket, *, actor: Agent, body: str
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    *,
+    actor: Agent,
+    body: str,
+    files: Sequence[ChatFile] = (),
 ) -> NoteResult:
-    """An internal note; each agent it mentions who may see the ticket is notified."""
+    """An internal note, with ``files`` (checked and stored) as its attachments; each agent it
+    mentions who may see the ticket is notified. The files stay with the agents: a note is
+    never mailed or pushed to the customer, nor are they in the mention's mail."""
+    check_file_count(len(files))
     message = add_note(session, ticket, actor=actor, body=body)
+    attach_files(session, message.id or 0, files)
     result = NoteResult(message)
     handles = mentioned_handles(message.body_text)
     agents = _agents_by_handle(session, handles)

@@ -22,7 +22,9 @@ from typing import Any
 from sqlalchemy import case, or_, update
 from sqlmodel import Session, col, select
 
+from inbox.actions.reply_files import StoredMailFile, files_of_messages, mail_as_sent
 from inbox.actions.rows import Row, insert_rows
+from inbox.blobs import BlobStore
 from inbox.events import OutboxQueued, record
 from inbox.models import Message, Outbox, utcnow
 
@@ -31,6 +33,9 @@ MAX_ATTEMPTS = 10
 # interrupted by a crash is retried soon.
 SENDING_LEASE = timedelta(seconds=90)
 ENQUEUE_LEASE = timedelta(seconds=60)
+# Rows whose message may carry files: an agent's reply (by email, or mailed to a chat visitor
+# who has gone). Their files are attached when the mail is sent (``ClaimedDelivery.as_sent``).
+KINDS_WITH_FILES = frozenset({"reply"})
 
 
 def queue_outbound(
@@ -101,6 +106,13 @@ class ClaimedDelivery:
     payload: bytes
     # The payload is sealed (``OutboxSeal``): open it to send, wipe it once sent.
     sealed: bool = False
+    # The files of its message, attached to the mail as it is sent.
+    files: tuple[StoredMailFile, ...] = ()
+
+    def as_sent(self, payload: bytes, blobs: BlobStore) -> bytes:
+        """What goes on the wire: the (opened) payload with the message's files, read from
+        the blob store now; ``ValueError`` when one is gone."""
+        return mail_as_sent(payload, self.files, blobs)
 
 
 def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[ClaimedDelivery]:
@@ -128,8 +140,13 @@ def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[Claime
             col(Outbox.recipients),
             col(Outbox.payload),
             col(Outbox.secret_expires_at),
+            col(Outbox.kind),
         )
         .execution_options(synchronize_session=False)
+    )
+    rows = result.all()
+    files = files_of_messages(
+        session, [row[2] for row in rows if row[7] in KINDS_WITH_FILES and row[2] is not None]
     )
     claimed = [
         ClaimedDelivery(
@@ -140,8 +157,9 @@ def claim_deliveries(session: Session, outbox_ids: Sequence[int]) -> list[Claime
             recipients=tuple(row[4]),
             payload=row[5],
             sealed=row[6] is not None,
+            files=files.get(row[2], ()) if row[7] in KINDS_WITH_FILES else (),
         )
-        for row in result
+        for row in rows
     ]
     return sorted(claimed, key=lambda item: item.outbox_id)
 

@@ -8,23 +8,32 @@ What differs per channel is in the replier of the ticket's channel kind (``REPLI
 stores the message and queues it on its channel's wire. A ticket of a kind without a replier
 of its own (phone) or with no channel goes to email's, which refuses it (``Conflict``) when
 the ticket has no email contact.
+
+A reply may carry files (already checked and stored: ``inbox.actions.reply_files``), kept as
+the reply's attachments; they go out on email and live chat, and a reply with files on any
+other channel is refused (``inbox.rules.reply_files``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from inbox.actions.chat.files import attach_files
 from inbox.actions.chat.replies import reply_by_chat
 from inbox.actions.email_out import reply_by_email
+from inbox.actions.reply_files import check_file_count
 from inbox.actions.social_out import reply_on_social
 from inbox.actions.tickets import check_reply_not_stale, set_status, touch_ticket
 from inbox.errors import Conflict, InvalidInput
 from inbox.models import Agent, Channel, Message, Outbox, Ticket
 from inbox.models.kinds import ChannelKind
+from inbox.rules.chat_files import ChatFile
 from inbox.rules.masking import mask_sensitive
+from inbox.rules.reply_files import NOT_ON_THIS_CHANNEL, reply_takes_files
 from inbox.settings import Settings
 
 MAX_REPLY_CHARS = 100_000
@@ -74,14 +83,15 @@ def reply_to_customer(
     status_after: str | None = None,
     seen_message_id: int | None = None,
     idempotency_key: str | None = None,
+    files: Sequence[ChatFile] = (),
 ) -> Message:
-    """The reply, queued on the ticket's channel.
+    """The reply, queued on the ticket's channel, with ``files`` as its attachments.
 
     ``seen_message_id`` is the newest message the agent saw: a reply written before the
     customer wrote again is refused (``StaleReply``). ``idempotency_key`` names this reply
     for its author: the same key again answers with the reply already queued and sends
     nothing more (a second click, a resubmitted form, a client retrying after a lost answer),
-    and names no other reply (``Conflict``).
+    and names no other reply (``Conflict``); the files come with the first reply alone.
     """
     body = body.strip()
     key = _reply_key(author, idempotency_key)
@@ -89,16 +99,21 @@ def reply_to_customer(
         earlier = _earlier_reply(session, key, ticket=ticket, body=body)
         if earlier is not None:
             return earlier
+    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
+    if files:
+        if not reply_takes_files(channel.kind if channel else ""):
+            raise InvalidInput(f"{NOT_ON_THIS_CHANNEL}: send the reply without them")
+        check_file_count(len(files))
     check_reply_not_stale(session, ticket, seen_message_id)
     if not body:
         raise InvalidInput("a reply needs text")
     if len(body) > MAX_REPLY_CHARS:
         raise InvalidInput("a reply may have at most 100,000 characters")
-    channel = session.get(Channel, ticket.channel_id) if ticket.channel_id else None
     replier = REPLIERS.get(channel.kind, reply_by_email) if channel else reply_by_email
     try:
         with session.begin_nested():
             message = replier(session, settings, ticket=ticket, author=author, body=body, key=key)
+            attach_files(session, message.id or 0, files)
     except IntegrityError:  # the same key, at the same moment, on another ticket
         raced = _earlier_reply(session, key, ticket=ticket, body=body) if key else None
         if raced is None:

@@ -7,12 +7,15 @@ cannot carry a second header or recipient.
 
 from __future__ import annotations
 
+import base64
 import binascii
+import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.utils import format_datetime, formataddr
+from email.utils import encode_rfc2231, format_datetime, formataddr
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _URLISH = re.compile(
@@ -98,6 +101,58 @@ def build_message(mail: OutboundMail) -> bytes:
     text = "\r\n".join(mail.body_text.splitlines()) + "\r\n"
     body = binascii.b2a_qp(text.encode("utf-8"), istext=True)
     return b"".join(headers) + b"\r\n" + body
+
+
+@dataclass(frozen=True)
+class MailFile:
+    """A file a mail carries: its name is display text (cleaned where it was taken in), its
+    type what its bytes were recognised as."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+_BODY_TYPE = (b"content-type:", b"content-transfer-encoding:")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9!#$&+.^_`|~-]+/[A-Za-z0-9!#$&+.^_`|~-]+")
+
+
+def with_attachments(mail: bytes, files: Sequence[MailFile]) -> bytes:
+    """The single-part mail ``build_message`` made, as multipart/mixed: its text first, then
+    each file as a base64 attachment. The same mail and files give the same bytes (the
+    boundary comes from them), so a resend is the mail sent before."""
+    if not files:
+        return mail
+    head, _, body = mail.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    kept = [line for line in lines if not line.lower().startswith(_BODY_TYPE)]
+    text_head = [line for line in lines if line.lower().startswith(_BODY_TYPE)]
+    digest = hashlib.sha256(mail)
+    for file in files:
+        digest.update(hashlib.sha256(file.data).digest())
+    # "=_" never occurs in base64 or quoted-printable text: no part can contain the boundary.
+    boundary = f"=_inbox_{digest.hexdigest()[:32]}".encode()
+    parts = [b"\r\n".join(text_head) + b"\r\n\r\n" + body]
+    parts += [_attachment_part(file) for file in files]
+    multipart = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+    headers = [*kept, b'Content-Type: multipart/mixed; boundary="' + boundary + b'"']
+    return b"\r\n".join(headers) + b"\r\n\r\n" + multipart + b"--" + boundary + b"--\r\n"
+
+
+def _attachment_part(file: MailFile) -> bytes:
+    content_type = file.content_type if _TOKEN_CHARS.fullmatch(file.content_type) else ""
+    name = one_line(file.filename, 255).replace("\\", "_").replace('"', "_") or "attachment"
+    if name.isascii():
+        disposition = f'attachment; filename="{name}"'
+    else:  # RFC 2231: UTF-8, percent-encoded
+        disposition = f"attachment; filename*={encode_rfc2231(name, 'utf-8')}"
+    encoded = base64.encodebytes(file.data).replace(b"\n", b"\r\n")
+    head = (
+        f"Content-Type: {content_type or 'application/octet-stream'}\r\n"
+        f"Content-Disposition: {disposition}\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    return head.encode("ascii") + encoded.rstrip(b"\r\n")
 
 
 _TAG = re.compile(r"\[\s*([^\[\]]{1,40}?)\s*\]")

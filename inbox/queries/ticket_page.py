@@ -24,6 +24,7 @@ from inbox.models import (
 from inbox.queries.chat import TicketChat, ticket_chat
 from inbox.queries.social import social_reply_window
 from inbox.queries.tickets import find_ticket
+from inbox.rules.reply_files import ComposerFiles, composer_files
 from inbox.rules.social_window import ReplyWindow
 
 
@@ -43,6 +44,8 @@ class TicketDetail:
     reply_window: ReplyWindow | None = None
     # A live chat's conversation: waiting, taken, left as a message, or ended.
     chat: TicketChat | None = None
+    # What the composer's file inputs offer: a reply on a social platform takes none.
+    files: ComposerFiles = field(default_factory=lambda: composer_files(""))
 
 
 def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail:
@@ -60,7 +63,9 @@ def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail
     message_ids = [m.id for m in messages]
     if message_ids:
         for attachment in session.exec(
-            select(Attachment).where(col(Attachment.message_id).in_(message_ids))
+            select(Attachment)
+            .where(col(Attachment.message_id).in_(message_ids))
+            .order_by(col(Attachment.id))
         ).all():
             attachments.setdefault(attachment.message_id, []).append(attachment)
     links = []
@@ -95,4 +100,5 @@ def ticket_detail(session: Session, reference: str, prefix: str) -> TicketDetail
         links=links,
         reply_window=social_reply_window(session, ticket, channel),
         chat=ticket_chat(session, ticket.id or 0) if ticket.channel_kind == "chat" else None,
+        files=composer_files(channel.kind if channel else ""),
     )

@@ -1,6 +1,6 @@
 """The ticket page: one ticket with its timeline and workspace, and the replies and notes
-written on it. One handler serves the full page and its htmx fragment; the other forms on the
-page answer through ``ticket_page`` and ``timeline_answer``.
+written on it, with their files. One handler serves the full page and its htmx fragment; the
+other forms on the page answer through ``ticket_page`` and ``timeline_answer``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
@@ -17,15 +17,21 @@ from litestar.response import Redirect, Template
 from inbox.actions.mentions import add_note_with_mentions
 from inbox.actions.reading import mark_ticket_read
 from inbox.actions.replies import reply_to_customer
+from inbox.actions.reply_files import held_files, hold_files, store_files
 from inbox.actions.tickets import StaleReply, access_ticket
+from inbox.blobs import BlobStore
 from inbox.db import Database
 from inbox.errors import DomainError, InvalidInput, NotFound
 from inbox.models import Agent
 from inbox.queries.ticket_page import ticket_detail
 from inbox.queries.workspace import workspace_for
+from inbox.rules.chat_files import ChatFile
 from inbox.rules.references import normalize_reference
 from inbox.settings import Settings
-from inbox.web.forms import FormBody
+from inbox.web.tickets.composer_form import UPLOAD_BODY_BYTES, ComposerForm, composer_form
+
+# The reply and note forms carry files: read as multipart, or URL-encoded without them.
+COMPOSER = {"composer": Provide(composer_form)}
 
 
 def ticket_context(
@@ -73,7 +79,7 @@ def timeline_answer(
     return Redirect(f"/tickets/{reference}", status_code=303)
 
 
-def _seen_message_id(data: dict[str, str]) -> int | None:
+def _seen_message_id(data: ComposerForm) -> int | None:
     """The newest message the reply form showed; a form without one is not checked."""
     value = data.get("seen_message_id", "").strip()
     if not value:
@@ -105,41 +111,61 @@ class TicketPages(Controller):
             mark_ticket_read(session, agent_id=request.user.id, ticket_id=context["d"].ticket.id)
         return Template("pages/ticket.html", context=context)
 
-    @post("/tickets/{reference:str}/replies", sync_to_thread=True)
+    @post(
+        "/tickets/{reference:str}/replies",
+        sync_to_thread=True,
+        dependencies=COMPOSER,
+        request_max_body_size=UPLOAD_BODY_BYTES,
+    )
     def reply(
         self,
         request: HTMXRequest,
         reference: FromPath[str],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        data: FormBody,
+        blobs: NamedDependency[BlobStore],
+        composer: NamedDependency[ComposerForm],
     ) -> Response[Any]:
-        return self._write(request, reference, db, settings, data, kind="reply")
+        return self._write(request, reference, db, settings, blobs, composer, kind="reply")
 
-    @post("/tickets/{reference:str}/notes", sync_to_thread=True)
+    @post(
+        "/tickets/{reference:str}/notes",
+        sync_to_thread=True,
+        dependencies=COMPOSER,
+        request_max_body_size=UPLOAD_BODY_BYTES,
+    )
     def note(
         self,
         request: HTMXRequest,
         reference: FromPath[str],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
-        data: FormBody,
+        blobs: NamedDependency[BlobStore],
+        composer: NamedDependency[ComposerForm],
     ) -> Response[Any]:
-        return self._write(request, reference, db, settings, data, kind="note")
+        return self._write(request, reference, db, settings, blobs, composer, kind="note")
 
     def _write(
         self,
         request: HTMXRequest,
         reference: str,
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        data: dict[str, str],
+        db: Database,
+        settings: Settings,
+        blobs: BlobStore,
+        data: ComposerForm,
         *,
         kind: str,
     ) -> Response[Any]:
+        """A reply or a note, with its files: checked first (a refused file stores nothing),
+        then stored and attached. A reply refused as stale keeps its files for "Send anyway"."""
         error = None
         extra: dict[str, Any] = {}
+        agent_id = request.user.id or 0
+        files: tuple[ChatFile, ...] = ()
         try:
+            accepted = data.accepted_files()
+            held = held_files(blobs, settings.secret_key, agent_id, data.held)
+            files = held + store_files(blobs, accepted)
             with db.unit_of_work() as session:
                 ticket = access_ticket(session, request.user, reference, settings.reference_prefix)
                 if kind == "reply":
@@ -151,10 +177,16 @@ class TicketPages(Controller):
                         body=data.get("body", ""),
                         seen_message_id=_seen_message_id(data),
                         idempotency_key=data.get("idempotency_key") or None,
+                        files=files,
                     )
                 else:
                     noted = add_note_with_mentions(
-                        session, settings, ticket, actor=request.user, body=data.get("body", "")
+                        session,
+                        settings,
+                        ticket,
+                        actor=request.user,
+                        body=data.get("body", ""),
+                        files=files,
                     )
                     extra["note_notified"] = [a.name for a in noted.notified]
                     extra["note_not_notified"] = noted.not_notified
@@ -164,7 +196,13 @@ class TicketPages(Controller):
         except StaleReply as exc:
             # Nothing was sent: the agent reads the new message, then sends anyway or edits.
             error = "The customer wrote again while you were writing. Nothing was sent yet."
-            extra = {"stale_ids": exc.newer_ids, "reply_text": data.get("body", "")}
+            extra = {
+                "stale_ids": exc.newer_ids,
+                "reply_text": data.get("body", ""),
+                "held": list(
+                    zip(hold_files(settings.secret_key, agent_id, files), files, strict=True)
+                ),
+            }
         except DomainError as exc:
             error = str(exc)
             extra = {"reply_text" if kind == "reply" else "note_text": data.get("body", "")}
