@@ -71,6 +71,7 @@ from inbox.web.chat.socket import chat_socket
 from inbox.web.chat.widget import ChatWidgetPages
 from inbox.web.headers import add_security_headers
 from inbox.web.help.pages import HelpPages, SitemapPages
+from inbox.web.help.views import ArticleViews
 from inbox.web.live.portal import PortalLive, portal_live_socket
 from inbox.web.live.socket import live_socket
 from inbox.web.live.updates import LiveUpdates
@@ -181,6 +182,7 @@ def create_app(
     live = LiveUpdates(start_realtime(rt, channels), channels, rt.db, settings)
     chat = ChatHub(live.publisher, channels, rt.db, settings)
     portal_live = PortalLive(channels, rt.db, settings)
+    help_views = ArticleViews(rt.db)
     accounts = account_directory(rt)
     started = services is not None
     if services is None and background and settings.in_process_workers:
@@ -195,6 +197,7 @@ def create_app(
     def on_shutdown(app: Litestar) -> None:
         if services:
             services.stop()
+        help_views.close()
         rt.db.dispose()
 
     return Litestar(
@@ -285,6 +288,7 @@ def create_app(
                 "live": live,
                 "chat": chat,
                 "portal_live": portal_live,
+                "help_views": help_views,
             }
         ),
         middleware=[DefineMiddleware(AgentAuthMiddleware, exclude=PUBLIC_PATH_PATTERNS)],

@@ -111,27 +111,25 @@ def published_by_category(session: Session, locale: str) -> list[CategoryListing
 def published_article(session: Session, slug: str, locale: str) -> HelpArticle | None:
     """The published article at ``slug`` in ``locale``, else in the default locale, else in
     any locale (the oldest translation)."""
-    found = session.exec(
-        select(HelpArticle)
-        .where(HelpArticle.slug == slug, HelpArticle.status == "published")
-        .order_by(col(HelpArticle.id))
-    ).all()
+    return _in_locale(_published_translations(session, slug), locale)
+
+
+def _published_translations(session: Session, slug: str) -> list[HelpArticle]:
+    return list(
+        session.exec(
+            select(HelpArticle)
+            .where(HelpArticle.slug == slug, HelpArticle.status == "published")
+            .order_by(col(HelpArticle.id))
+        ).all()
+    )
+
+
+def _in_locale(found: list[HelpArticle], locale: str) -> HelpArticle | None:
     for wanted in (locale, DEFAULT_LOCALE):
         for article in found:
             if article.locale == wanted:
                 return article
     return found[0] if found else None
-
-
-def translations(session: Session, slug: str) -> list[str]:
-    """The locales an article is published in."""
-    return sorted(
-        session.exec(
-            select(HelpArticle.locale).where(
-                HelpArticle.slug == slug, HelpArticle.status == "published"
-            )
-        ).all()
-    )
 
 
 def category_name(session: Session, article: HelpArticle) -> str:
@@ -385,7 +383,10 @@ class PublishedArticle:
 
 
 def published_page(session: Session, slug: str, locale: str) -> PublishedArticle | None:
-    article = published_article(session, slug, locale)
+    """An article's page, built when the cache has none: its translations in one read, its
+    category's name in another."""
+    found = _published_translations(session, slug)
+    article = _in_locale(found, locale)
     if article is None:
         return None
     return PublishedArticle(
@@ -396,7 +397,7 @@ def published_page(session: Session, slug: str, locale: str) -> PublishedArticle
         body_html=render_markdown(article.body_markdown),
         description=plain_summary(article.body_markdown, 160),
         category=category_name(session, article),
-        translations=translations(session, article.slug),
+        translations=sorted(a.locale for a in found),
         updated_at=article.updated_at,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from inbox.models import HelpArticle, HelpCategory, HelpCategoryName
@@ -42,15 +43,21 @@ def category_name_in(session: Session, category_id: int | None, locale: str) -> 
     """One category's name in ``locale`` (else the default one); "" for none."""
     if not category_id:
         return ""
-    translated = session.exec(
-        select(HelpCategoryName.name).where(
-            HelpCategoryName.category_id == category_id, HelpCategoryName.locale == locale
+    found = session.exec(
+        select(HelpCategory.name, HelpCategoryName.name)
+        .outerjoin(
+            HelpCategoryName,
+            and_(
+                col(HelpCategoryName.category_id) == HelpCategory.id,
+                col(HelpCategoryName.locale) == locale,
+            ),
         )
+        .where(col(HelpCategory.id) == category_id)
     ).first()
-    if translated is not None:
-        return translated
-    category = session.get(HelpCategory, category_id)
-    return category.name if category else ""
+    if found is None:
+        return ""
+    default, translated = found
+    return translated if translated is not None else default
 
 
 def suggested_names(session: Session) -> list[str]:

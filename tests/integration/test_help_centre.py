@@ -15,6 +15,7 @@ from inbox.web.help import pages as help_pages
 from inbox.web.help.throttle import AddressWindow
 from tests.support.desk import make_agent
 from tests.support.help_centre import write_article
+from tests.support.processes import wait_for
 from tests.support.web import Client, csrf_token
 
 
@@ -171,7 +172,15 @@ def test_a_reader_says_whether_an_article_helped(client: Client, db: Database, w
         article = session.get(HelpArticle, article_id)
         feedback = session.exec(select(HelpFeedback)).all()
     assert article is not None and (article.helpful_yes, article.helpful_no) == (0, 1)
-    assert article.views == 2
+
+    def views() -> bool:  # counted in memory, written within a second
+        with db.reading() as session:
+            return (
+                session.exec(select(HelpArticle.views).where(HelpArticle.id == article_id)).one()
+                == 2
+            )
+
+    wait_for(views, timeout=5, what="the two views written")
     assert [(f.helpful, f.comment) for f in feedback] == [(False, "My code is never accepted")]
 
 

@@ -172,6 +172,8 @@ class HelpAdminPages(AdminController):
 
     @get("/report", sync_to_thread=True)
     def report(self, request: HelpAdminRequest, db: NamedDependency[Database]) -> Template:
+        """The views this process counted are written first (``inbox.web.help.views``)."""
+        request.app.state.help_views.flush()
         with db.reading() as session:
             report = help_report(session)
         return Template(

@@ -54,6 +54,12 @@ def _shaped(row: ArticleRow, category: str, settings: Settings) -> HelpArticle:
     )
 
 
+def _views_written(request: ApiRequest) -> None:
+    """The views this process counted, written before ``views`` is read
+    (``inbox.web.help.views``)."""
+    request.app.state.help_views.flush()
+
+
 class HelpArticleApi(Controller):
     path = "/api/v1/help/articles"
     tags = ["help centre"]
@@ -61,12 +67,14 @@ class HelpArticleApi(Controller):
     @get("/", sync_to_thread=True, responses=ERROR_RESPONSES)
     def list(
         self,
+        request: ApiRequest,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         status: FromQuery[str | None] = None,
         locale: FromQuery[str | None] = None,
     ) -> HelpArticleList:
         """Every article, the most recently changed first; ``status`` and ``locale`` filter."""
+        _views_written(request)
         with db.reading() as session:
             found = articles_with_categories(session, status=status, locale=locale)
         return HelpArticleList(items=[_shaped(row, name, settings) for row, name in found])
@@ -74,10 +82,12 @@ class HelpArticleApi(Controller):
     @get("/{article_id:int}", sync_to_thread=True, responses=ERROR_RESPONSES)
     def one(
         self,
+        request: ApiRequest,
         article_id: FromPath[int],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> HelpArticle:
+        _views_written(request)
         with db.reading() as session:
             return _shape(session, articles.access_article(session, article_id), settings)
 
