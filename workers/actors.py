@@ -71,8 +71,8 @@ def _file_pushed(rt: Runtime, again: Again) -> None:
     deadline = time.monotonic() + PUSHED_SECONDS
     item_ids = _pushed_waiting(rt, [])
     if 0 < len(item_ids) < INBOUND_BATCH:
-        # A few events, in a flood of them: let more join the batch. Its transactions' fixed
-        # costs (and those of the SLA recompute after it) are shared by more events.
+        # Only a few: in a flood more come within moments, and a batch that waits for them
+        # shares its transactions' fixed costs (and the SLA recompute's after it) with them.
         time.sleep(PUSHED_GATHER_SECONDS)
         item_ids = _pushed_waiting(rt, [])
     while True:
