@@ -36,6 +36,8 @@ pytest_plugins = [
     "tests.support.web",
     "tests.support.desks",
     "tests.support.scheduling",
+    "tests.support.help_centre",
+    "tests.support.portal",
 ]
 
 # The platforms' stand-ins listen on loopback; tests calling a connector directly build no

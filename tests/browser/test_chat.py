@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from inbox.db import Database
 from inbox.models import HelpVisit
+from tests.support.browsing import SHOTS
 from tests.support.chat_shop import (
     OPEN_SHADOW_ROOTS,
-    SHOTS,
     Shop,
     agent_page,
     start_chat,

@@ -15,7 +15,8 @@ from inbox.models import Channel, ChatVisitor, utcnow
 from inbox.rules.chat import proof_token
 from inbox.settings import load_settings
 from tests.support.accessibility import assert_accessible
-from tests.support.chat_shop import SHOTS, Shop, agent_page, visitor_page
+from tests.support.browsing import SHOTS
+from tests.support.chat_shop import Shop, agent_page, visitor_page
 from tests.support.processes import Deployment
 from tests.support.served import create_agent, desk_database
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests.support.browsing import SHOTS
 from tests.support.chat_files import EXE, png
-from tests.support.chat_shop import SHOTS, Shop, agent_page, start_chat, visitor_page
+from tests.support.chat_shop import Shop, agent_page, start_chat, visitor_page
 from tests.support.processes import Deployment
 from tests.support.served import create_agent
 

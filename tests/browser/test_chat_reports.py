@@ -4,7 +4,6 @@ its load chart drawn without script, and its counts leading to the chats behind 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
@@ -14,13 +13,12 @@ from inbox.db import Database
 from inbox.models import Agent, Channel, SlaPolicy, Team, utcnow
 from inbox.models.kinds import ChannelKind
 from tests.support.accessibility import assert_accessible
-from tests.support.browsing import submit_sign_in
+from tests.support.browsing import SHOTS, submit_sign_in
 from tests.support.chat_report_desk import PastChat, add_past_chat
 from tests.support.desk import confirm_second_factor
 from tests.support.processes import Deployment
 from tests.support.served import desk_database, load_demo_desk
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 DAY = utcnow().date() - timedelta(days=1)
 
 

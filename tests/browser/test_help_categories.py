@@ -11,14 +11,11 @@ from sqlmodel import select
 
 from inbox.db import Database
 from inbox.models import Agent
-from tests.browser.test_help_centre import SHOTS
 from tests.support.accessibility import assert_accessible
-from tests.support.browsing import submit_sign_in
+from tests.support.browsing import SHOTS, SIZES, submit_sign_in
 from tests.support.desk import confirm_second_factor
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
-
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 def test_a_manager_names_a_category_in_another_locale_and_its_pages_show_it(

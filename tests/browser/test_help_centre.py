@@ -5,7 +5,6 @@ check; the report counts a chat visit the article answered."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,12 +13,10 @@ from sqlmodel import select, update
 from inbox.db import Database
 from inbox.models import Agent, HelpVisit, utcnow
 from tests.support.accessibility import assert_accessible
-from tests.support.browsing import submit_sign_in
+from tests.support.browsing import SHOTS, submit_sign_in
 from tests.support.desk import confirm_second_factor
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def test_a_manager_publishes_an_article_and_a_visitor_finds_it_in_search(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from tests.support.browsing import open_inbox_signed_in
+from tests.support.browsing import SHOTS, open_inbox_signed_in
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def test_agent_filters_selects_and_bulk_assigns_and_sets_status(

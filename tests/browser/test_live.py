@@ -3,52 +3,21 @@ ticket see each other, without anyone reloading."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.browsing import SHOTS, signed_in_page
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.processes import Deployment
 from tests.support.served import (
-    PASSPHRASE,
     add_channel,
     api_token,
     create_agent,
     customer_mail,
     wait_for_ticket,
 )
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-# Set before any page script runs: tells the test when the page's live socket is open, and
-# survives only as long as the page does (a reload would lose it).
-WATCH_SOCKET = """
-window.liveOpen = false;
-document.addEventListener("htmx:wsOpen", function () { window.liveOpen = true; });
-"""
-
-
-def signed_in_page(browser: Any, server: Deployment, email: str, path: str) -> Any:
-    """A signed-in page whose live socket is open; ``page.htmx_errors`` collects what htmx
-    reports (a swap that found no target, a socket error)."""
-    context = browser.new_context()
-    context.add_init_script(WATCH_SOCKET)
-    page = context.new_page()
-    page.htmx_errors = []
-    page.on(
-        "console",
-        lambda m: (
-            page.htmx_errors.append(m.text) if m.type == "error" and "htmx" in m.text else None
-        ),
-    )
-    page.goto(f"{server.base_url}{path}")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSPHRASE)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{path}")
-    page.wait_for_function("() => window.liveOpen === true")
-    return page
 
 
 def test_new_mail_appears_in_an_open_inbox_without_a_reload(

@@ -4,20 +4,17 @@ out, then unlock the caller's account with a code the caller reads back."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
 
 from inbox.db import Database
 from inbox.models import Agent
-from tests.support.browsing import submit_sign_in
+from tests.support.browsing import SHOTS, submit_sign_in
 from tests.support.desk import confirm_second_factor
 from tests.support.processes import Deployment, run_cli, wait_for
 from tests.support.served import load_demo_desk
 from tests.support.smtp_peer import SmtpPeer
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def test_call_opens_a_ticket_and_the_callers_account_is_unlocked(

@@ -11,16 +11,13 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.browser.test_live import SHOTS, signed_in_page
-from tests.integration.test_live import open_live
-from tests.support.accessibility import assert_accessible
+from tests.support.browsing import SHOTS, SIZES, shoot, signed_in_page
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
+from tests.support.live import open_live
 from tests.support.processes import Deployment, wait_for
 from tests.support.served import api_token, customer_mail, setup_desk, wait_for_ticket
 from tests.support.smtp_peer import SmtpPeer
-
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 def mailed_link(smtp_peer: SmtpPeer) -> str:
@@ -37,17 +34,6 @@ def mailed_link(smtp_peer: SmtpPeer) -> str:
         return None
 
     return wait_for(link, timeout=60, what="the portal sign-in mail")
-
-
-def shoot(page: Any, name: str) -> None:
-    """The page at desktop and phone sizes, into var/screenshots, after axe-core found no
-    serious accessibility problem on it."""
-    assert_accessible(page, f"portal {name}")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for size, viewport in SIZES.items():
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SHOTS / f"portal-{name}-{size}.png"), full_page=True)
-    page.set_viewport_size(SIZES["desktop"])
 
 
 def test_customer_signs_in_from_mailed_link_replies_with_screenshot_and_agent_sees_it_live(

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.test_live import SHOTS, WATCH_SOCKET, signed_in_page
-from tests.browser.test_portal import SIZES, shoot
-from tests.integration.test_portal_live import MARIA, open_tickets, portal_cookie, write_in
+from tests.support.browsing import SHOTS, SIZES, WATCH_SOCKET, shoot, signed_in_page
+from tests.support.portal import MARIA, open_tickets, portal_cookie, write_in
 from tests.support.processes import Deployment
 from tests.support.served import create_agent
 

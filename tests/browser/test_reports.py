@@ -3,19 +3,16 @@ tickets it counts."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
 
 from inbox.db import Database
 from inbox.models import Agent
-from tests.support.browsing import submit_sign_in
+from tests.support.browsing import SHOTS, submit_sign_in
 from tests.support.desk import confirm_second_factor
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def test_manager_opens_the_report_and_follows_a_bar_to_its_tickets(

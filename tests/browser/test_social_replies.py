@@ -5,7 +5,6 @@ delivery ticks arrive."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +13,7 @@ from sqlmodel import select
 
 from inbox.db import Database
 from inbox.models import Ticket
-from tests.support.browsing import open_inbox_signed_in
+from tests.support.browsing import SHOTS, open_inbox_signed_in
 from tests.support.processes import Deployment, run_cli, wait_for
 from tests.support.served import load_demo_desk
 from tests.support.social_platforms import (
@@ -25,7 +24,6 @@ from tests.support.social_platforms import (
     whatsapp_status,
 )
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 BOT_TOKEN = "777:bot-token"
 GRAPH_TOKEN = "wa-token"
 SECRET = "wa-app-secret"

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.browsing import open_inbox_signed_in
+from tests.support.browsing import SHOTS, open_inbox_signed_in
 from tests.support.processes import Deployment
 from tests.support.served import api_token
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WATCH_SOCKETS = """
 window.openSockets = 0;
 document.addEventListener("htmx:wsOpen", function () { window.openSockets += 1; });

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from tests.support.browsing import open_inbox_signed_in
+from tests.support.browsing import SHOTS, open_inbox_signed_in
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def _reference_of(page: Any, subject: str) -> str:

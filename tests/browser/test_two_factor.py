@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from inbox.demo import DEMO_TOTP_SECRET
 from inbox.models import utcnow
 from inbox.rules.totp import hotp, time_step
-from tests.support.browsing import submit_sign_in
+from tests.support.browsing import SHOTS, submit_sign_in
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
-
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def _sign_in(page: Any, base_url: str) -> None:

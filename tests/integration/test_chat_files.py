@@ -12,9 +12,7 @@ import hashlib
 import os
 import socket
 import time
-from collections.abc import Iterator
 from email import message_from_bytes, policy
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +27,7 @@ from inbox.settings import load_settings
 from tests.support.chat_files import EXE, PDF, png, upload
 from tests.support.chat_socket import SITE, Chat, database, hello, of_type, receive, say, send
 from tests.support.desk import outbox_mail
-from tests.support.processes import Deployment, web_process
+from tests.support.processes import Deployment
 from tests.support.served import api_token, create_agent, desk_box, desk_database
 
 BROKER = os.environ.get("INBOX_TEST_BROKER", "")
@@ -38,16 +36,6 @@ pytestmark = [
     pytest.mark.skipif(BROKER == "amqp", reason="the chat tests scale out on Redis only"),
 ]
 EVIL = "http://evil.example"
-
-
-@pytest.fixture
-def second_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
-    """Another web process of the same desk when it scales out; else the same one."""
-    if not BROKER:
-        yield server.base_url
-        return
-    with web_process(server.env, tmp_path / "serve2.log") as address:
-        yield address
 
 
 def _secret(server: Deployment) -> bytes:

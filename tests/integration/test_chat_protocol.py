@@ -15,8 +15,6 @@ import os
 import re
 import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,7 +50,8 @@ from tests.support.chat_socket import (
     send,
 )
 from tests.support.help_centre import write_article
-from tests.support.processes import Deployment, web_process
+from tests.support.live import cookie_header, open_live, receive_until, sign_in
+from tests.support.processes import Deployment
 from tests.support.served import api_token, create_agent
 
 BROKER = os.environ.get("INBOX_TEST_BROKER", "")
@@ -106,16 +105,6 @@ def api(server: Deployment, token: str, method: str, path: str, **kw: Any) -> An
 def agent_token(server: Deployment) -> str:
     create_agent(server, "alex@example.test", "Alex Agent")
     return api_token(server, "alex@example.test")
-
-
-@pytest.fixture
-def second_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
-    """Another web process of the same desk when it scales out; else the same one."""
-    if not BROKER:
-        yield server.base_url
-        return
-    with web_process(server.env, tmp_path / "serve2.log") as address:
-        yield address
 
 
 def test_add_chat_prints_the_snippet_key_and_secret_and_a_running_desk_serves_it_at_once(
@@ -376,8 +365,6 @@ def test_ending_the_chat_answers_ended_on_every_socket_and_a_new_message_opens_a
 def test_typing_travels_from_visitor_to_agent_and_from_agent_to_visitor(
     server: Deployment, agent_token: str
 ) -> None:
-    from tests.integration.test_live import cookie_header, open_live, receive_until, sign_in
-
     chat = Chat(server)
     with chat.open() as visitor:
         hello(visitor, name="Maria")

@@ -7,15 +7,12 @@ import re
 import struct
 import zlib
 
-import pytest
 from sqlmodel import col, select
 
 from inbox.db import Database
 from inbox.models import AuditEvent
-from inbox.settings import Settings
 from tests.support.desk import make_agent
 from tests.support.help_centre import write_article
-from tests.support.signing_in import give_totp, sign_in_fully
 from tests.support.web import Client, csrf_token, sign_in
 
 
@@ -31,15 +28,6 @@ def _png() -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
-
-
-@pytest.fixture
-def manager(client: Client, db: Database, settings: Settings) -> Client:
-    """A manager signed in with password and second factor (mandatory for managers)."""
-    make_agent(db, email="writer@example.com", role="manager", name="Wendy Writer")
-    give_totp(db, settings, "writer@example.com")
-    assert sign_in_fully(client, db, "writer@example.com").status_code == 303
-    return client
 
 
 def test_a_manager_writes_a_draft_previews_it_and_publishes_it(

@@ -13,13 +13,9 @@ from sqlmodel import col, select
 
 from inbox.db import Database
 from inbox.models import AuditEvent, HelpCategory
-from tests.integration.test_help_admin import manager
 from tests.support.desk import make_agent
 from tests.support.help_centre import write_article
 from tests.support.web import Client, csrf_token, sign_in
-
-__all__ = ["manager"]  # the fixture: a manager signed in with both factors
-
 
 AUTHOR = "author@example.com"
 

@@ -16,13 +16,10 @@ from inbox.actions.help import access_article, delete_article
 from inbox.db import Database
 from inbox.models import Agent, HelpArticle
 from inbox.web.help.views import ArticleViews
-from tests.integration.test_help_admin import manager
 from tests.support.desk import make_agent
 from tests.support.help_centre import write_article
 from tests.support.processes import wait_for
 from tests.support.web import Client
-
-__all__ = ["manager"]  # the fixture: a manager signed in with both factors
 
 
 def stored_views(db: Database) -> dict[str, int]:

@@ -14,9 +14,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,8 +24,6 @@ import redis
 from litestar.channels import Subscriber
 from sqlmodel import select
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
-from websockets.typing import Origin
 
 from inbox.db import Database
 from inbox.models import Agent, Team, TeamMember
@@ -36,9 +32,9 @@ from inbox.realtime.publish import Message, channel_name, open_publisher
 from tests.support.dovecot import DovecotServer
 from tests.support.fixtures import MailboxUser
 from tests.support.isolation import own_redis_url
-from tests.support.processes import Deployment, web_process
+from tests.support.live import cookie_header, open_live, receive_until, sign_in
+from tests.support.processes import Deployment
 from tests.support.served import (
-    PASSPHRASE,
     WAIT,
     add_channel,
     api_token,
@@ -55,16 +51,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def second_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
-    """Another web process of the same desk (scale-out only); its address."""
-    if not BROKER:
-        yield server.base_url
-        return
-    with web_process(server.env, tmp_path / "serve2.log") as address:
-        yield address
-
-
 def put_in_team(server: Deployment, team_name: str, *emails: str) -> None:
     """Teams have no command or page yet: set up in the database, as an administrator would."""
     db = Database(
@@ -78,62 +64,6 @@ def put_in_team(server: Deployment, team_name: str, *emails: str) -> None:
             agent = session.exec(select(Agent).where(Agent.email == email)).one()
             session.add(TeamMember(team_id=team.id or 0, agent_id=agent.id or 0))
     db.dispose()
-
-
-def sign_in(address: str, email: str) -> httpx.Client:
-    """A browser's cookies after signing in with the password."""
-    client = httpx.Client(base_url=address, timeout=10)
-    page = client.get("/login")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert token
-    response = client.post(
-        "/login",
-        data={"email": email, "password": PASSPHRASE, "next": "/tickets", "_csrf_token": token[1]},
-    )
-    assert response.status_code in (200, 303), response.text
-    return client
-
-
-def cookie_header(client: httpx.Client) -> str:
-    return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-
-
-def open_live(
-    address: str,
-    server: Deployment,
-    *,
-    path: str = "/live",
-    cookies: str | None = None,
-    origin: str | None = "desk",
-    headers: dict[str, str] | None = None,
-) -> ClientConnection:
-    all_headers = dict(headers or {})
-    if cookies:
-        all_headers["Cookie"] = cookies
-    return connect(
-        address.replace("http://", "ws://") + path,
-        origin=Origin(server.base_url if origin == "desk" else origin) if origin else None,
-        additional_headers=all_headers,
-        open_timeout=10,
-    )
-
-
-def receive_until(ws: ClientConnection, wanted: Callable[[str], bool], what: str) -> list[str]:
-    """Every message up to and including the first one ``wanted`` accepts."""
-    received: list[str] = []
-    deadline = time.monotonic() + WAIT
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"no {what} within {WAIT}s; received {received}")
-        try:
-            message = ws.recv(timeout=left)
-        except TimeoutError:
-            continue
-        assert isinstance(message, str)
-        received.append(message)
-        if wanted(message):
-            return received
 
 
 def deliver(dovecot: DovecotServer, mailbox: MailboxUser, mail: EmailMessage) -> None:

@@ -8,14 +8,9 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import cast
 
-import pytest
-from httpx import Response
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import select
 
 from inbox.actions.customers import resolve_customer
 from inbox.actions.sla.clocks import recompute_sla
@@ -41,89 +36,37 @@ from tests.support.desk import (
     make_channel,
     make_team,
     new_ticket,
-    outbox_mail,
     ticket_by_reference,
+)
+from tests.support.portal import (
+    MARIA,
+    PNG,
+    ask_for_link,
+    follow_link,
+    mailed_links,
+    signed_in,
 )
 from tests.support.processes import run_cli, run_cli_unchecked
 from tests.support.smtp_peer import SmtpPeer
 from tests.support.web import Client, csrf_token, sign_in
 from workers.actors import deliver_outbox_items
 
-MARIA = "maria@example.org"
-BOB = "bob@example.net"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def ask_for_link(client: Client, email: str) -> Response:
-    page = client.get("/portal")
-    return client.post("/portal", data={"email": email, "_csrf_token": csrf_token(page.text)})
-
-
-def mailed_links(db: Database, settings: Settings, email: str) -> list[str]:
-    """The sign-in links in the mail queued for ``email``, oldest first."""
-    with db.reading() as session:
-        rows = session.exec(
-            select(Outbox).where(Outbox.kind == "portal_link").order_by(col(Outbox.id))
-        ).all()
-    links = []
-    for row in rows:
-        mail = message_from_bytes(outbox_mail(settings, row), policy=policy.default)
-        if email in str(mail["To"]):
-            body = cast(EmailMessage, mail).get_body(("plain",))
-            assert body is not None
-            found = re.search(r"(https?://\S+/portal/sign-in\?token=\S+)", body.get_content())
-            assert found
-            links.append(found.group(1))
-    return links
-
-
-def follow_link(client: Client, link: str) -> Response:
-    """Open the mailed link, then press the button on the page it shows."""
-    path = link.split("://", 1)[1].split("/", 1)[1]
-    page = client.get("/" + path)
-    assert page.status_code == 200, page.text
-    token = re.search(r'name="token" value="([^"]+)"', page.text)
-    assert token
-    return client.post(
-        "/portal/sign-in",
-        data={"token": token.group(1), "_csrf_token": csrf_token(page.text)},
-        follow_redirects=False,
-    )
-
-
-def signed_in(client: Client, db: Database, settings: Settings, email: str) -> None:
-    assert ask_for_link(client, email).status_code == 200
-    response = follow_link(client, mailed_links(db, settings, email)[-1])
-    assert response.status_code == 303 and response.headers["location"] == "/portal/tickets"
-
-
-@pytest.fixture
-def desk(db: Database, settings: Settings) -> dict[str, str]:
-    """Maria and Bob each wrote in once by mail."""
-    channel = make_channel(db, settings)
-    return {
-        "maria": new_ticket(
-            db, settings, channel, sender=f"Maria Lopez <{MARIA}>", subject="Card blocked"
-        ),
-        "bob": new_ticket(db, settings, channel, sender=f"Bob <{BOB}>", subject="Bob's refund"),
-    }
-
 
 def test_a_customer_signs_in_with_the_mailed_link_and_sees_only_their_tickets(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
     page = client.get("/portal/tickets")
     assert page.status_code == 200
-    assert desk["maria"] in page.text and "Card blocked" in page.text
-    assert desk["bob"] not in page.text and "refund" not in page.text
-    ticket = client.get(f"/portal/tickets/{desk['maria']}")
+    assert portal_tickets["maria"] in page.text and "Card blocked" in page.text
+    assert portal_tickets["bob"] not in page.text and "refund" not in page.text
+    ticket = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     assert ticket.status_code == 200 and "I cannot sign in." in ticket.text
     assert ticket.headers["cache-control"] == "no-store"
 
 
 def test_the_link_works_once_and_the_session_is_a_host_cookie_of_its_own(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     ask_for_link(client, MARIA)
     [link] = mailed_links(db, settings, MARIA)
@@ -149,7 +92,7 @@ def test_the_link_works_once_and_the_session_is_a_host_cookie_of_its_own(
 
 
 def test_an_expired_link_opens_nothing(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     ask_for_link(client, MARIA)
     [link] = mailed_links(db, settings, MARIA)
@@ -167,7 +110,7 @@ def test_an_expired_link_opens_nothing(
 
 
 def test_known_and_unknown_addresses_get_the_same_answer_in_similar_time(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     answers = {}
     for email in (MARIA, "nobody@example.com", "not an address"):
@@ -183,7 +126,7 @@ def test_known_and_unknown_addresses_get_the_same_answer_in_similar_time(
 
 
 def test_requests_are_throttled_per_address_silently_and_per_network_with_429(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     for _ in range(5):
         assert ask_for_link(client, MARIA).status_code == 200  # the same answer each time
@@ -196,15 +139,15 @@ def test_requests_are_throttled_per_address_silently_and_per_network_with_429(
 
 
 def test_customer_a_cannot_reach_customer_b_by_reference_id_or_url(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
-    bob = ticket_by_reference(db, desk["bob"])
+    bob = ticket_by_reference(db, portal_tickets["bob"])
     with db.reading() as session:
         bob_message = session.exec(select(Message).where(Message.ticket_id == bob.id)).first()
         assert bob_message is not None
     signed_in(client, db, settings, MARIA)
     made_up = "HD-0000-0000"
-    for ref in (desk["bob"], desk["bob"].lower().replace("-", " "), made_up):
+    for ref in (portal_tickets["bob"], portal_tickets["bob"].lower().replace("-", " "), made_up):
         by_url = client.get(f"/portal/tickets/{ref}")
         by_form = client.get("/portal/find", params={"reference": ref})
         for response in (by_url, by_form):
@@ -212,12 +155,12 @@ def test_customer_a_cannot_reach_customer_b_by_reference_id_or_url(
             assert "No request of yours has that reference." in response.text
             assert "refund" not in response.text
     unknown = client.get(f"/portal/tickets/{made_up}")
-    assert _without_token(client.get(f"/portal/tickets/{desk['bob']}").text) == _without_token(
-        unknown.text
-    )
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    assert _without_token(
+        client.get(f"/portal/tickets/{portal_tickets['bob']}").text
+    ) == _without_token(unknown.text)
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     reply = client.post(
-        f"/portal/tickets/{desk['bob']}/replies",
+        f"/portal/tickets/{portal_tickets['bob']}/replies",
         data={"body": "hijack", "_csrf_token": csrf_token(page.text)},
         files={"files": ("", b"", "application/octet-stream")},
     )
@@ -239,9 +182,11 @@ def test_customer_a_cannot_reach_customer_b_by_reference_id_or_url(
         attachment = session.exec(select(Attachment)).one()
     assert client.get(f"/portal/files/{attachment.id}").status_code == 404
     found = client.get(
-        "/portal/find", params={"reference": desk["maria"].lower()}, follow_redirects=False
+        "/portal/find",
+        params={"reference": portal_tickets["maria"].lower()},
+        follow_redirects=False,
     )
-    assert found.status_code == 303 and found.headers["location"].endswith(desk["maria"])
+    assert found.status_code == 303 and found.headers["location"].endswith(portal_tickets["maria"])
 
 
 def _without_token(html: str) -> str:
@@ -249,11 +194,17 @@ def _without_token(html: str) -> str:
 
 
 def test_a_portal_session_reaches_no_agent_page_and_no_api(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     make_agent(db)
     signed_in(client, db, settings, MARIA)
-    for path in ("/tickets", f"/tickets/{desk['maria']}", "/admin", "/reports", "/notifications"):
+    for path in (
+        "/tickets",
+        f"/tickets/{portal_tickets['maria']}",
+        "/admin",
+        "/reports",
+        "/notifications",
+    ):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
     with db.reading() as session:
@@ -270,30 +221,30 @@ def test_a_portal_session_reaches_no_agent_page_and_no_api(
 
 
 def test_an_agent_session_opens_no_portal_page(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     make_agent(db)
     assert sign_in(client).status_code == 303
-    for path in ("/portal/tickets", f"/portal/tickets/{desk['maria']}"):
+    for path in ("/portal/tickets", f"/portal/tickets/{portal_tickets['maria']}"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/portal"
 
 
 def test_a_reply_with_a_screenshot_joins_the_ticket_as_a_verified_inbound_message(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     make_agent(db)
-    change_ticket(db, desk["maria"], "agent@example.com", status="resolved")
+    change_ticket(db, portal_tickets["maria"], "agent@example.com", status="resolved")
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     response = client.post(
-        f"/portal/tickets/{desk['maria']}/replies",
+        f"/portal/tickets/{portal_tickets['maria']}/replies",
         data={"body": "Still blocked, see the screenshot.", "_csrf_token": csrf_token(page.text)},
         files={"files": ("../../etc/pass\x00wd<script>.png", PNG, "text/html")},
         follow_redirects=False,
     )
     assert response.status_code == 303
-    ticket = ticket_by_reference(db, desk["maria"])
+    ticket = ticket_by_reference(db, portal_tickets["maria"])
     assert ticket.status_category == "open"  # reopened like any customer message
     with db.reading() as session:
         message = session.exec(
@@ -308,7 +259,7 @@ def test_a_reply_with_a_screenshot_joins_the_ticket_as_a_verified_inbound_messag
     assert attachment.content_type == "image/png" and attachment.size == len(PNG)
     assert "/" not in attachment.filename and "<" not in attachment.filename
     assert attachment.filename.endswith(".png") and "\x00" not in attachment.filename
-    shown = client.get(f"/portal/tickets/{desk['maria']}")
+    shown = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     assert "Still blocked" in shown.text and attachment.filename in shown.text
     download = client.get(f"/portal/files/{attachment.id}")
     assert download.status_code == 200 and download.content == PNG
@@ -317,17 +268,17 @@ def test_a_reply_with_a_screenshot_joins_the_ticket_as_a_verified_inbound_messag
 
 
 def test_files_other_than_screenshots_and_pdfs_are_refused(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     for name, data in (
         ("evil.svg", b"<svg onload=alert(1)></svg>"),
         ("page.png", b"<html><script>alert(1)</script>"),
         ("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024)),
     ):
         response = client.post(
-            f"/portal/tickets/{desk['maria']}/replies",
+            f"/portal/tickets/{portal_tickets['maria']}/replies",
             data={"body": "see attached", "_csrf_token": csrf_token(page.text)},
             files={"files": (name, data, "image/png")},
         )
@@ -338,52 +289,52 @@ def test_files_other_than_screenshots_and_pdfs_are_refused(
 
 
 def test_internal_notes_and_system_details_never_reach_the_customer(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     _, token = make_agent(db)
     headers = {"Authorization": f"Bearer {token}"}
     client.post(
-        f"/api/v1/tickets/{desk['maria']}/notes",
+        f"/api/v1/tickets/{portal_tickets['maria']}/notes",
         json={"body": "Looks like fraud, do not tell her"},
         headers=headers,
     )
     client.post(
-        f"/api/v1/tickets/{desk['maria']}/replies",
+        f"/api/v1/tickets/{portal_tickets['maria']}/replies",
         json={"body": "We unblocked your card."},
         headers=headers,
     )
-    change_ticket(db, desk["maria"], "agent@example.com", status="waiting on customer")
+    change_ticket(db, portal_tickets["maria"], "agent@example.com", status="waiting on customer")
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}").text
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}").text
     assert "We unblocked your card." in page and "Alex Agent" in page
     assert "fraud" not in page and "Status changed" not in page.lower()
     assert "Waiting for your reply" in page
 
 
 def test_script_in_a_portal_reply_is_shown_as_text(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     client.post(
-        f"/portal/tickets/{desk['maria']}/replies",
+        f"/portal/tickets/{portal_tickets['maria']}/replies",
         data={"body": "<script>alert(1)</script>", "_csrf_token": csrf_token(page.text)},
         files={"files": ("", b"", "application/octet-stream")},
     )
-    shown = client.get(f"/portal/tickets/{desk['maria']}").text
+    shown = client.get(f"/portal/tickets/{portal_tickets['maria']}").text
     assert "<script>alert(1)</script>" not in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
 
 
 def test_every_portal_form_needs_its_csrf_token(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
     for path, data in (
         ("/portal", {"email": MARIA}),
         ("/portal/sign-in", {"token": "x"}),
         ("/portal/sign-out", {}),
-        (f"/portal/tickets/{desk['maria']}/replies", {"body": "forged"}),
+        (f"/portal/tickets/{portal_tickets['maria']}/replies", {"body": "forged"}),
         ("/portal/new", {"topic": "Something else", "subject": "s", "body": "forged"}),
     ):
         assert client.post(path, data=data).status_code == 403, path
@@ -392,7 +343,7 @@ def test_every_portal_form_needs_its_csrf_token(
 
 
 def test_a_new_request_goes_to_the_team_its_topic_picks(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     team_id = make_team(db, "Cards")
     signed_in(client, db, settings, MARIA)
@@ -441,7 +392,7 @@ def test_the_mailed_link_arrives_at_a_real_smtp_server(
 
 
 def test_signing_out_ends_the_portal_session(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
     token = client.cookies[PORTAL_COOKIE]
@@ -452,15 +403,15 @@ def test_signing_out_ends_the_portal_session(
 
 
 def test_survey_waiting_on_a_ticket_is_offered_on_its_page(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     from inbox.models import SatisfactionSurvey
 
-    ticket = ticket_by_reference(db, desk["maria"])
+    ticket = ticket_by_reference(db, portal_tickets["maria"])
     with db.unit_of_work() as session:
         session.add(SatisfactionSurvey(ticket_id=ticket.id or 0))
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}").text
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}").text
     link = re.search(r'href="(/survey/[^"]+)"', page)
     assert link
     survey = client.get(link.group(1))
@@ -469,31 +420,34 @@ def test_survey_waiting_on_a_ticket_is_offered_on_its_page(
         data={"score": "5", "comment": "quick", "_csrf_token": csrf_token(survey.text)},
     )
     assert answer.status_code == 201 or answer.status_code == 200
-    assert "Answer our short survey" not in client.get(f"/portal/tickets/{desk['maria']}").text
+    assert (
+        "Answer our short survey"
+        not in client.get(f"/portal/tickets/{portal_tickets['maria']}").text
+    )
 
 
 def test_a_portal_reply_moves_the_sla_clocks_like_any_customer_message(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     _, token = make_agent(db)
     client.post(
-        f"/api/v1/tickets/{desk['maria']}/replies",
+        f"/api/v1/tickets/{portal_tickets['maria']}/replies",
         json={"body": "Which card is it?"},
         headers={"Authorization": f"Bearer {token}"},
     )
-    change_ticket(db, desk["maria"], "agent@example.com", status="waiting on customer")
-    ticket = ticket_by_reference(db, desk["maria"])
+    change_ticket(db, portal_tickets["maria"], "agent@example.com", status="waiting on customer")
+    ticket = ticket_by_reference(db, portal_tickets["maria"])
     with db.unit_of_work() as session:  # what the SLA worker does after each commit
         clocks = {c.target: c for c in recompute_sla(session, ticket.id or 0, utcnow())}
     assert (clocks["first_response"].state, clocks["resolution"].state) == ("met", "paused")
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     client.post(
-        f"/portal/tickets/{desk['maria']}/replies",
+        f"/portal/tickets/{portal_tickets['maria']}/replies",
         data={"body": "The one ending in 4242.", "_csrf_token": csrf_token(page.text)},
         files={"files": ("", b"", "application/octet-stream")},
     )
-    assert ticket_by_reference(db, desk["maria"]).status_category == "open"
+    assert ticket_by_reference(db, portal_tickets["maria"]).status_category == "open"
     with db.unit_of_work() as session:
         clocks = {c.target: c for c in recompute_sla(session, ticket.id or 0, utcnow())}
     assert clocks["resolution"].state == "running"  # the customer's answer resumed it
@@ -518,9 +472,9 @@ def test_the_demo_says_how_to_try_the_portal_and_the_printed_link_signs_maria_in
 
 
 def test_tickets_of_every_channel_and_of_merged_customers_are_listed(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
-    maria = ticket_by_reference(db, desk["maria"])
+    maria = ticket_by_reference(db, portal_tickets["maria"])
     with db.unit_of_work() as session:
         chat = Channel(kind="chat", name="Web chat", address="chat", enabled=False)
         session.add(chat)
@@ -542,13 +496,13 @@ def test_tickets_of_every_channel_and_of_merged_customers_are_listed(
         chat_reference = ticket.reference
     signed_in(client, db, settings, MARIA)
     listed = client.get("/portal/tickets").text
-    assert desk["maria"] in listed and chat_reference in listed
+    assert portal_tickets["maria"] in listed and chat_reference in listed
     assert "Chat about my instalment" in client.get(f"/portal/tickets/{chat_reference}").text
-    assert desk["bob"] not in listed
+    assert portal_tickets["bob"] not in listed
 
 
 def test_a_new_sign_in_ends_the_session_the_browser_held_before(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
     before = client.cookies[PORTAL_COOKIE]
@@ -562,19 +516,19 @@ def test_a_new_sign_in_ends_the_session_the_browser_held_before(
 
 
 def test_agents_read_a_portal_reply_in_the_api_as_a_verified_portal_message(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     _, token = make_agent(db)
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     client.post(
-        f"/portal/tickets/{desk['maria']}/replies",
+        f"/portal/tickets/{portal_tickets['maria']}/replies",
         data={"body": "Any news?", "_csrf_token": csrf_token(page.text)},
         files={"files": ("", b"", "application/octet-stream")},
     )
     client.cookies.clear()
     ticket = client.get(
-        f"/api/v1/tickets/{desk['maria']}", headers={"Authorization": f"Bearer {token}"}
+        f"/api/v1/tickets/{portal_tickets['maria']}", headers={"Authorization": f"Bearer {token}"}
     ).json()
     last = ticket["messages"][-1]
     assert (last["kind"], last["direction"], last["channel"]) == ("portal", "inbound", "portal")

@@ -15,70 +15,22 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection
 
-from inbox.actions.portal.signin import issue_portal_link, sign_in_with_link
-from inbox.db import Database
-from inbox.models import Channel, CustomerIdentity
-from inbox.models.kinds import IdentityKind
-from inbox.settings import load_settings
 from inbox.web.live.updates import SESSION_CHECK_SECONDS
 from inbox.web.portal.session import PORTAL_COOKIE
-from tests.integration.test_live import (
-    BROKER,
-    cookie_header,
-    open_live,
-    receive_until,
-    second_web,
-    sign_in,
-)
-from tests.support.desk import make_channel, new_ticket
+from tests.support.desks import BROKER
+from tests.support.live import cookie_header, open_live, receive_until, sign_in
+from tests.support.portal import BOB, MARIA, open_tickets, portal_cookie
 from tests.support.processes import Deployment
-from tests.support.served import WAIT, api, api_token, create_agent, desk_database
+from tests.support.served import WAIT, api, api_token, create_agent
 
-__all__ = ["second_web"]  # the fixture, for the tests below
 pytestmark = [
     pytest.mark.services,  # served desks, and the hub on Redis
     pytest.mark.skipif(BROKER == "amqp", reason="the live tests scale out on Redis only"),
 ]
-MARIA = "maria@example.org"
-BOB = "bob@example.net"
 QUIET_SECONDS = 2.0
-
-
-def open_tickets(server: Deployment) -> dict[str, str]:
-    """Maria and Bob each wrote in once by mail; their tickets' references."""
-    return {
-        "maria": write_in(server, f"Maria Lopez <{MARIA}>", "Card blocked"),
-        "bob": write_in(server, f"Bob <{BOB}>", "Refund due"),
-    }
-
-
-def write_in(server: Deployment, sender: str, subject: str) -> str:
-    """A new ticket, as a mail from ``sender`` opens it; its reference."""
-    db = Database(server.env["INBOX_DATABASE_URL"])
-    settings = load_settings(server.env)
-    try:
-        with db.reading() as session:
-            channel = session.exec(select(Channel.id)).first()
-        channel = channel or make_channel(db, settings)
-        return new_ticket(db, settings, channel, sender=sender, subject=subject)
-    finally:
-        db.dispose()
-
-
-def portal_cookie(server: Deployment, email: str) -> str:
-    """A browser's cookie once the customer followed a mailed sign-in link."""
-    with desk_database(server) as session:
-        identity = session.exec(
-            select(CustomerIdentity).where(
-                CustomerIdentity.kind == IdentityKind.EMAIL, CustomerIdentity.value == email
-            )
-        ).one()
-        link_token, _row = issue_portal_link(session, identity)
-        return f"{PORTAL_COOKIE}={sign_in_with_link(session, link_token)}"
 
 
 def open_portal(address: str, server: Deployment, cookies: str, **options: Any) -> ClientConnection:

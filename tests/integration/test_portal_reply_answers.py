@@ -13,10 +13,9 @@ from inbox.db import Database
 from inbox.models import Attachment, Message
 from inbox.models.kinds import MessageKind
 from inbox.settings import Settings
-from tests.integration.test_portal import MARIA, PNG, desk, signed_in
+from tests.support.portal import MARIA, PNG, signed_in
 from tests.support.web import Client, csrf_token
 
-__all__ = ["desk"]  # the fixture, for the tests below
 HTMX = {"HX-Request": "true"}
 
 
@@ -26,14 +25,14 @@ def _portal_messages(db: Database) -> list[Message]:
 
 
 def test_a_reply_sent_with_htmx_answers_with_the_new_message_and_a_fresh_form(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     assert 'id="portal-messages"' in page.text and 'id="portal-reply"' in page.text
-    assert f'ws-connect="/portal/live?ticket={desk["maria"]}"' in page.text
+    assert f'ws-connect="/portal/live?ticket={portal_tickets["maria"]}"' in page.text
     response = client.post(
-        f"/portal/tickets/{desk['maria']}/replies",
+        f"/portal/tickets/{portal_tickets['maria']}/replies",
         data={"body": "Here it is <script>alert(1)</script>", "_csrf_token": csrf_token(page.text)},
         files={"files": ("shot.png", PNG, "image/png")},
         headers=HTMX,
@@ -51,12 +50,12 @@ def test_a_reply_sent_with_htmx_answers_with_the_new_message_and_a_fresh_form(
 
 
 def test_a_refused_reply_sent_with_htmx_comes_back_in_the_form_with_its_text(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     response = client.post(
-        f"/portal/tickets/{desk['maria']}/replies",
+        f"/portal/tickets/{portal_tickets['maria']}/replies",
         data={"body": "see attached", "_csrf_token": csrf_token(page.text)},
         files={"files": ("evil.svg", b"<svg onload=alert(1)></svg>", "image/png")},
         headers=HTMX,
@@ -70,7 +69,7 @@ def test_a_refused_reply_sent_with_htmx_comes_back_in_the_form_with_its_text(
 
 
 def test_someone_elses_ticket_answers_an_htmx_reply_as_one_that_does_not_exist(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
     token = csrf_token(client.get("/portal/tickets").text)
@@ -81,24 +80,29 @@ def test_someone_elses_ticket_answers_an_htmx_reply_as_one_that_does_not_exist(
             files={"files": ("a.png", PNG, "image/png")},
             headers=HTMX,
         )
-        for ref in (desk["bob"], "HD-0000-0000")
+        for ref in (portal_tickets["bob"], "HD-0000-0000")
     ]
     assert [a.status_code for a in answers] == [404, 404]
-    assert answers[0].text.replace(desk["bob"], "") == answers[1].text.replace("HD-0000-0000", "")
+    assert answers[0].text.replace(portal_tickets["bob"], "") == answers[1].text.replace(
+        "HD-0000-0000", ""
+    )
     assert _portal_messages(db) == []
 
 
 def test_without_script_a_reply_lands_on_the_new_message(
-    client: Client, db: Database, settings: Settings, desk: dict[str, str]
+    client: Client, db: Database, settings: Settings, portal_tickets: dict[str, str]
 ) -> None:
     signed_in(client, db, settings, MARIA)
-    page = client.get(f"/portal/tickets/{desk['maria']}")
+    page = client.get(f"/portal/tickets/{portal_tickets['maria']}")
     response = client.post(
-        f"/portal/tickets/{desk['maria']}/replies",
+        f"/portal/tickets/{portal_tickets['maria']}/replies",
         data={"body": "Plain form", "_csrf_token": csrf_token(page.text)},
         files={"files": ("", b"", "application/octet-stream")},
         follow_redirects=False,
     )
     [message] = _portal_messages(db)
     assert response.status_code == 303
-    assert response.headers["location"] == f"/portal/tickets/{desk['maria']}#message-{message.id}"
+    assert (
+        response.headers["location"]
+        == f"/portal/tickets/{portal_tickets['maria']}#message-{message.id}"
+    )

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from tests.support.processes import Deployment
 from tests.support.served import PASSPHRASE
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # The shop's own styles try hard to break whatever is on the page.
 HOSTILE_CSS = "button, input, textarea, li { display: none !important; color: red !important; }"
 # A host page may always reach into its own DOM; the test opens the widget's shadow root so that

@@ -11,6 +11,8 @@
   through it (``INBOX_TEST_REALTIME=postgres``: through PostgreSQL instead).
   ``pytest.mark.server(demo=True)`` loads the demo desk (``inbox demo``) once it answers.
   ``deployment`` is the same desk not started yet, for tests that start and kill it.
+  ``second_web`` is the address of another web process of that desk when it scales out on
+  Redis, else of the same one.
 
 Between tests the in-memory broker is emptied, so no test sees another's jobs.
 """
@@ -34,7 +36,7 @@ from inbox.db import Database
 from inbox.settings import Settings
 from tests.support.apps import app_for
 from tests.support.isolation import own_amqp_url, own_redis_url
-from tests.support.processes import Deployment, running
+from tests.support.processes import Deployment, running, web_process
 from tests.support.served import load_demo_desk
 from tests.support.smtp_peer import SmtpPeer
 from workers.runtime import Runtime
@@ -145,6 +147,17 @@ def server(request: pytest.FixtureRequest, deployment: Deployment) -> Iterator[D
         if marker and marker.kwargs.get("demo"):
             load_demo_desk(started)
         yield started
+
+
+@pytest.fixture
+def second_web(server: Deployment, tmp_path: Path) -> Iterator[str]:
+    """Another web process of the same desk when it scales out on Redis; else the same one.
+    Its address."""
+    if not BROKER:
+        yield server.base_url
+        return
+    with web_process(server.env, tmp_path / "serve2.log") as address:
+        yield address
 
 
 @pytest.fixture(autouse=True)

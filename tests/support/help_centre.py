@@ -1,12 +1,19 @@
-"""Help-centre articles for tests, written through the real actions."""
+"""Help-centre articles for tests, written through the real actions, and ``manager``, a
+fixture (this module is a plugin, ``tests/conftest.py``): a writer of the help centre signed
+in to the desk in the test process."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from inbox.actions.help import ArticleFields, create_article
 from inbox.db import Database
 from inbox.models import Agent
+from inbox.settings import Settings
+from tests.support.desk import make_agent
+from tests.support.signing_in import give_totp, sign_in_fully
+from tests.support.web import Client
 
 
 def write_article(
@@ -32,3 +39,12 @@ def write_article(
             status=status,
         )
         return article.id or 0
+
+
+@pytest.fixture
+def manager(client: Client, db: Database, settings: Settings) -> Client:
+    """A manager signed in with password and second factor (mandatory for managers)."""
+    make_agent(db, email="writer@example.com", role="manager", name="Wendy Writer")
+    give_totp(db, settings, "writer@example.com")
+    assert sign_in_fully(client, db, "writer@example.com").status_code == 303
+    return client

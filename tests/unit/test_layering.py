@@ -326,3 +326,69 @@ def test_every_admin_page_has_the_one_admin_skeleton() -> None:
         p.name for p in pages if p.name != "layout.html" and not p.read_text().startswith(layout)
     ]
     assert elsewhere == []
+
+
+TEST_PACKAGES = ("tests.integration", "tests.browser", "tests.e2e", "tests.unit")
+
+
+def _imported_modules(source: str, package: str) -> set[str]:
+    """The modules a module of ``package`` imports, those inside functions and relative
+    imports included (``from tests import browser`` counts as importing ``tests.browser``)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                anchor = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{anchor}.{base}" if base else anchor
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _imports_of_test_modules(source: str, package: str) -> list[str]:
+    """What of ``tests.integration``, ``tests.browser``, ``tests.e2e`` or ``tests.unit`` a
+    module imports: the modules themselves, not the names taken from them."""
+    found = sorted(
+        name
+        for name in _imported_modules(source, package)
+        if any(name == p or name.startswith(p + ".") for p in TEST_PACKAGES)
+    )
+    return [name for name in found if not any(name.startswith(f + ".") for f in found)]
+
+
+def test_no_test_module_imports_from_another() -> None:
+    """Test modules share fixtures and helpers through ``tests/support`` (its fixtures are
+    plugins, ``tests/conftest.py``), never by importing one another: a test module imported
+    elsewhere has its fixtures and constants used where nobody looks for them."""
+    offending = [
+        f"{path.relative_to(ROOT)} imports {imported}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for imported in _imports_of_test_modules(
+            path.read_text(), _module_name(path).rsplit(".", 1)[0]
+        )
+    ]
+    assert offending == [], "move what they share into tests/support:\n" + "\n".join(offending)
+
+
+def test_the_test_import_finder_sees_every_way_of_importing() -> None:
+    source = """
+from tests.support.desks import BROKER
+from tests.integration.test_live import open_live
+import tests.browser.test_live
+from tests import e2e
+
+def test_late():
+    from .test_portal import MARIA
+    from ..unit import test_rules
+"""
+    assert _imports_of_test_modules(source, "tests.integration") == [
+        "tests.browser.test_live",
+        "tests.e2e",
+        "tests.integration.test_live",
+        "tests.integration.test_portal",
+        "tests.unit",
+    ]
