@@ -4,13 +4,13 @@
 
 Starts ``inbox serve`` on a fresh data folder in a temporary directory (the embedded
 database, no broker), loads ``inbox demo``, and drives Chromium with Playwright: the sign-in
-page signed out; signed in as the demo agent (password from ``inbox.demo``), the inbox and a
-ticket; signed in as the demo administrator (password and authenticator key), reports and the
-administration page; the public help centre, the page that tries the chat widget, and the
-customer portal as a demo customer (signed in with ``inbox portal link``). Each page is
-taken at 1440x900 (desktop) and 390x844 (phone) into ``docs/screenshots/<page>-<size>.png``.
-The pages are found by URL and by the demo's ticket subject, not by markup, so the script
-keeps working when the layout changes.
+page signed out; signed in as the demo agent (password from ``inbox.demo``), the inbox, a
+ticket and the chat console; signed in as the demo administrator (password, then the second
+step's page and the authenticator key), reports and the administration page; the public help
+centre, the page that tries the chat widget, and the customer portal as a demo customer
+(signed in with ``inbox portal link``). Each page is taken at 1440x900 (desktop) and 390x844
+(phone) into ``docs/screenshots/<page>-<size>.png``. The pages are found by URL and by the
+demo's ticket subject, not by markup, so the script keeps working when the layout changes.
 """
 
 from __future__ import annotations
@@ -66,14 +66,17 @@ def wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"inbox serve did not answer at {base_url}")
 
 
-def sign_in(page: Any, base_url: str, email: str) -> None:
-    """Signs in with the demo password and, when the desk asks for it, the second factor."""
+def sign_in(page: Any, base_url: str, email: str, out: Path | None = None) -> None:
+    """Signs in with the demo password and, when the desk asks for it, the second factor
+    (its page shot into ``out`` when given)."""
     page.goto(f"{base_url}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.press("input[name=password]", "Enter")
     page.wait_for_url(lambda url: "/login" not in url or "/login/two-factor" in url)
     if "/login/two-factor" in page.url:
+        if out is not None:
+            shoot(page, page.url, "two-factor", out)
         page.fill("input[name=code]", hotp(DEMO_TOTP_SECRET, time_step(utcnow())))
         page.press("input[name=code]", "Enter")
         page.wait_for_url(lambda url: "/login" not in url)
@@ -149,8 +152,9 @@ def take(chromium: str, out: Path) -> None:
                 ticket = ticket_path(agent, base_url)
                 shoot(agent, f"{base_url}/tickets", "inbox", out)
                 shoot(agent, base_url + ticket, "ticket", out)
+                shoot(agent, f"{base_url}/chats", "chats", out)
                 admin = browser.new_page(color_scheme="light", locale="en-GB")
-                sign_in(admin, base_url, ADMIN)
+                sign_in(admin, base_url, ADMIN, out)
                 shoot(admin, f"{base_url}/reports", "reports", out)
                 shoot(admin, f"{base_url}/admin", "admin", out)
                 # What customers see: the help centre, the chat widget, their portal.

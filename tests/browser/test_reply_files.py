@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.accessibility import assert_accessible
-from tests.support.browsing import open_inbox_signed_in
+from tests.support.browsing import SHOTS, open_inbox_signed_in
 from tests.support.chat_files import png
 from tests.support.processes import Deployment
 from tests.support.served import load_demo_desk
-
-SHOTS = Path("/tmp/shots")
 
 
 def _open_ticket(page: Any, base_url: str, subject: str, words: str) -> str:
