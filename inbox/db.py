@@ -12,8 +12,11 @@ deferred transactions and never block.
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -24,18 +27,27 @@ from sqlmodel import Session
 from inbox.events import Event, take_events
 
 Dispatcher = Callable[[list[Event]], None]
+log = logging.getLogger(__name__)
 
 # How long a background writer lets foreground writers go first, at most: a flood of
 # requests delays the filing, it does not stop it.
 BACKGROUND_PATIENCE = 0.25
+# How long a writer waits for its turn before it fails, as SQLite's own busy timeout would.
+WRITER_TIMEOUT = 30.0
+
+
+class WriterTimeout(RuntimeError):
+    """A writer waited longer than ``WRITER_TIMEOUT`` for the one before it."""
 
 
 class WriterLock:
     """One writer at a time in this process; reentrant. A foreground writer (a request) is
     let in before a background one (``background=True``: a batch of filing) that waits with
-    it, for up to ``BACKGROUND_PATIENCE`` seconds."""
+    it, for up to ``BACKGROUND_PATIENCE`` seconds. A writer that waits more than ``timeout``
+    seconds fails with :class:`WriterTimeout`, and the log shows where the holder is."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = WRITER_TIMEOUT) -> None:
+        self.timeout = timeout
         self._state = threading.Condition(threading.Lock())
         self._owner: int | None = None
         self._depth = 0
@@ -55,13 +67,14 @@ class WriterLock:
             if self._owner == me:
                 self._depth += 1
                 return
+            started = time.monotonic()
             if background:
-                deadline = time.monotonic() + BACKGROUND_PATIENCE
+                patience = started + BACKGROUND_PATIENCE
                 while True:
                     if self._owner is not None:
-                        self._state.wait()
+                        self._wait_for_owner(started)
                         continue
-                    left = deadline - time.monotonic()
+                    left = patience - time.monotonic()
                     if not self._foreground_waiting or left <= 0:
                         break
                     self._state.wait(left)
@@ -69,10 +82,19 @@ class WriterLock:
                 self._foreground_waiting += 1
                 try:
                     while self._owner is not None:
-                        self._state.wait()
+                        self._wait_for_owner(started)
                 finally:
                     self._foreground_waiting -= 1
             self._owner, self._depth = me, 1
+
+    def _wait_for_owner(self, started: float) -> None:
+        left = started + self.timeout - time.monotonic()
+        if left <= 0 or (not self._state.wait(left) and self._owner is not None):
+            owner = self._owner
+            frame = sys._current_frames().get(owner) if owner is not None else None
+            where = "".join(traceback.format_stack(frame)) if frame else "(thread gone)"
+            log.error("a writer waited %.0f s; the holder is at:\n%s", self.timeout, where)
+            raise WriterTimeout(f"waited {self.timeout:.0f} s for the database's writer")
 
     def _release(self) -> None:
         with self._state:

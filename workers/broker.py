@@ -44,3 +44,13 @@ def ensure_broker() -> dramatiq.Broker:
 def jobs_run_here() -> bool:
     """Whether this process's jobs run in this process (the in-memory broker), if at all."""
     return isinstance(ensure_broker(), StubBroker)
+
+
+def stop_worker(worker: dramatiq.Worker, timeout_ms: int = 600_000) -> None:
+    """Stop a worker for good. Dramatiq leaves a stopped worker's hook on the broker, which
+    starts a consumer for every queue declared later: on the in-memory broker, which lives as
+    long as the process, that consumer would take jobs that no thread of the worker runs."""
+    worker.stop(timeout=timeout_ms)
+    worker.broker.middleware[:] = [
+        m for m in worker.broker.middleware if getattr(m, "worker", None) is not worker
+    ]

@@ -6,6 +6,7 @@ import threading
 
 import dramatiq
 
+from workers.broker import stop_worker
 from workers.pulling import PullSupervisor
 from workers.runtime import Runtime
 from workers.scheduler import Scheduler
@@ -52,5 +53,5 @@ class BackgroundServices:
             self.pulls.stop()
         self.scheduler.stop()
         if self.worker:
-            self.worker.stop(timeout=10_000)
+            stop_worker(self.worker, timeout_ms=10_000)
         self.rt.parser.close()

@@ -41,7 +41,7 @@ from inbox.models import (
 from inbox.settings import Settings
 from inbox.signing import OutboxSeal, SecretBox, hash_token, new_token
 from tests.support.apps import app_for
-from workers.broker import configure_broker
+from workers.broker import configure_broker, stop_worker
 from workers.parsing import InboundParser
 from workers.timers import run_due_timers
 
@@ -237,7 +237,7 @@ def fire_due_timers(settings: Settings) -> Database:
             worker.broker.join(queue, timeout=20_000)
         worker.join()
     finally:
-        worker.stop()
+        stop_worker(worker)
     return rt.db
 
 

@@ -39,6 +39,7 @@ from tests.support.isolation import own_amqp_url, own_redis_url
 from tests.support.processes import Deployment, running, web_process
 from tests.support.served import load_demo_desk
 from tests.support.smtp_peer import SmtpPeer
+from workers.broker import configure_broker, stop_worker
 from workers.runtime import Runtime
 
 BROKER = os.environ.get("INBOX_TEST_BROKER", "")
@@ -81,7 +82,7 @@ class InProcessDesk:
         """Every process restarts and the broker loses what it held; the tables keep all."""
         from workers.bootstrap import start_runtime
 
-        self.worker.stop()
+        stop_worker(self.worker)
         self.worker.broker.flush_all()
         self.rt.db.dispose()
         self.rt = start_runtime(self.settings)[0]
@@ -97,13 +98,12 @@ class InProcessDesk:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self.worker.stop()
+        stop_worker(self.worker)
         self.client.__exit__(kind, error, trace)
         self.rt.db.dispose()
 
 
 def _start_worker(rt: Runtime) -> dramatiq.Worker:
-    from workers.broker import configure_broker
 
     worker = dramatiq.Worker(
         configure_broker(rt.settings.broker_url), worker_threads=1, worker_timeout=100
@@ -165,8 +165,6 @@ def _empty_in_memory_broker() -> Iterator[None]:
     """Jobs a test left queued go with it (the desk's worker has stopped by now)."""
     yield
     if "workers.broker" in sys.modules:  # else no test of this process has a broker
-        from workers.broker import configure_broker
-
         broker = configure_broker(None)  # the one configured: tests configure none other
         if isinstance(broker, StubBroker):
             broker.flush_all()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import time
 
-from inbox.db import WriterLock
+import pytest
+
+from inbox.db import WriterLock, WriterTimeout
 from workers.filing_bell import QUEUED_AT_MOST, FilingBell
 
 
@@ -94,3 +96,31 @@ def test_a_job_lost_before_it_started_does_not_hold_the_bell() -> None:
     bell.ring()
 
     assert len(sent) == 2
+
+
+def test_a_writer_stuck_behind_a_holder_fails_and_the_log_shows_where_the_holder_is(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lock = WriterLock(timeout=0.2)
+    holding, release = threading.Event(), threading.Event()
+
+    def holder_that_never_lets_go() -> None:
+        with lock.held():
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder_that_never_lets_go)
+    thread.start()
+    holding.wait(5)
+    try:
+        for background in (False, True):
+            with pytest.raises(WriterTimeout), lock.held(background=background):
+                pass
+    finally:
+        release.set()
+        thread.join(5)
+
+    assert "holder_that_never_lets_go" in caplog.text
+    assert lock._foreground_waiting == 0
+    with lock.held():  # free again once the holder is done
+        pass
