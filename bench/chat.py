@@ -216,6 +216,7 @@ def drop_desk_database() -> None:
 class Timings:
     to_agent: list[float] = field(default_factory=list)  # visitor message -> agent's live socket
     to_visitor: list[float] = field(default_factory=list)  # agent's reply -> visitor's socket
+    reply_answered: list[float] = field(default_factory=list)  # the reply request's own time
     sent_to_agent: int = 0
     sent_to_visitor: int = 0
     failed: int = 0
@@ -308,6 +309,7 @@ async def run_load(desk: Desk, rate: float, seconds: float) -> tuple[Timings, fl
                 headers={"Authorization": f"Bearer {token}"},
             )
             status = answer.status_code
+            timings.reply_answered.append(time.perf_counter() - reply_sent.get(marker, 0.0))
         except httpx.HTTPError:  # an overloaded desk may drop the connection
             status = 599
         if status >= 300:
@@ -437,6 +439,8 @@ def report(name: str, timings: Timings, kib: float, base_ms: tuple[float, float]
             f"(baseline p50 {base_ms[0]:.1f} ms, p99 {base_ms[1]:.1f} ms: "
             f"p99 {p99 / base_ms[1]:.1f}x)"
         )
+    p50, p99 = percentiles(timings.reply_answered)
+    print(f"  the reply requests themselves: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(
         f"  memory per idle visitor socket: {kib:.1f} KiB "
         f"(baseline {base_kib:.1f} KiB: {kib / base_kib:.1f}x)"

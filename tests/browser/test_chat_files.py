@@ -32,12 +32,27 @@ def test_a_visitor_chooses_a_screenshot_and_the_agent_sees_it_on_the_ticket(
     visitor.locator("#inbox-chat-input").focus()
     visitor.keyboard.press("Shift+Tab")  # a button like any other, in the keyboard's order
     assert attach.evaluate("b => b.getRootNode().activeElement === b")
+    # The upload is held on its way, so the visitor writes and sends while it travels: the
+    # message waits for its file, then goes with it.
+    uploads: list[Any] = []
+    visitor.route(
+        "**/chat/files?*",
+        lambda route: (
+            uploads.append(route) if route.request.method == "POST" else route.continue_()
+        ),
+    )
     with visitor.expect_file_chooser() as chooser:
         attach.click()
     chooser.value.set_files(str(screenshot))
-    visitor.locator("ul.ready-files li", has_text="payment-error.png").wait_for()
+    visitor.locator("ul.ready-files li.uploading", has_text="payment-error.png").wait_for()
     visitor.fill("#inbox-chat-input", "This is what I see")
     visitor.keyboard.press("Enter")
+    visitor.locator("p.problem", has_text="as soon as the file is on its way").wait_for()
+    assert visitor.locator("#inbox-chat-input").input_value() == ""
+    assert visitor.locator("li.message.visitor", has_text="This is what I see").count() == 0
+    while not uploads:
+        visitor.wait_for_timeout(20)
+    uploads[0].continue_()
 
     sent = visitor.locator("li.message.visitor:not(.unsent)", has_text="This is what I see")
     thumbnail = sent.locator("ul.files a.thumb img")

@@ -25,7 +25,17 @@ from inbox.models import Attachment, ChatVisitor, InboundItem, Message, Outbox, 
 from inbox.rules.chat_files import ChatFile, link_token, upload_token
 from inbox.settings import load_settings
 from tests.support.chat_files import EXE, PDF, png, upload
-from tests.support.chat_socket import SITE, Chat, database, hello, of_type, receive, say, send
+from tests.support.chat_socket import (
+    SITE,
+    Chat,
+    database,
+    hello,
+    of_type,
+    receive,
+    receive_each,
+    say,
+    send,
+)
 from tests.support.desk import outbox_mail
 from tests.support.processes import Deployment
 from tests.support.served import api_token, create_agent, desk_box, desk_database
@@ -96,10 +106,13 @@ def test_a_visitors_screenshot_and_pdf_reach_every_socket_of_theirs_and_the_tick
                 text="",
                 attachments=[answer["token"], doc.json()["token"]],
             )
-            ack = receive(tab_one, of_type("ack", client_id="files-1"))
+            ack, mine = receive_each(  # the two in either order
+                tab_one,
+                of_type("ack", client_id="files-1"),
+                of_type("message", client_id="files-1"),
+            )
             assert ack["reference"] == reference
-            for tab in (tab_one, tab_two):
-                frame = receive(tab, of_type("message", client_id="files-1"))
+            for frame in (mine, receive(tab_two, of_type("message", client_id="files-1"))):
                 assert frame["text"] == ""
                 files = frame["attachments"]
                 assert [(f["name"], f["type"], f["size"]) for f in files] == [

@@ -80,6 +80,29 @@ def receive(ws: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> d
     raise AssertionError(f"no such frame within {WAIT}s; received {seen}")
 
 
+def receive_each(
+    ws: ClientConnection, *wanted: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """The first frame each of ``wanted`` accepts, in whatever order they come (a message's
+    ack and its own ``message`` frame, say)."""
+    found: dict[int, dict[str, Any]] = {}
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + WAIT
+    while len(found) < len(wanted) and time.monotonic() < deadline:
+        try:
+            frame = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        seen.append(frame)
+        for n, accepts in enumerate(wanted):
+            if n not in found and accepts(frame):
+                found[n] = frame
+                break
+    if len(found) < len(wanted):
+        raise AssertionError(f"not every frame within {WAIT}s; received {seen}")
+    return [found[n] for n in range(len(wanted))]
+
+
 def of_type(kind: str, **fields: Any) -> Callable[[dict[str, Any]], bool]:
     return lambda f: f.get("type") == kind and all(f.get(k) == v for k, v in fields.items())
 

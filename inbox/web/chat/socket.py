@@ -416,22 +416,30 @@ class VisitorConnection:
     # -- sending -----------------------------------------------------------------------------------
 
     async def _write(self, conn: VisitorSocket) -> None:
-        """The socket's one writer: frames in the order they were queued."""
-        try:
-            while True:
-                frame = await conn.queue.get()
-                if frame is None:
-                    return
+        """The socket's one writer: frames in the order they were queued. When what to send
+        cannot be read, the socket is closed rather than left open and mute: the widget
+        reconnects and resumes from the last ``seq`` it saw."""
+        while True:
+            frame = await conn.queue.get()
+            if frame is None:
+                return
+            try:
                 if frame["type"] == "_sync":
                     frames = await self.hub.sync(conn)
                 elif frame["type"] == "_resume":
                     frames = await self._resume(conn, int(frame["since"]))
                 else:
                     frames = [frame]
+            except Exception:
+                log.exception("chat frames for visitor %s failed; closing", conn.visitor_id)
+                conn.dropped.set()
+                return
+            try:
                 for one in frames:
                     await self.socket.send_text(encode_frame(one))
-        except Exception as exc:  # the socket went away under us
-            log.debug("chat writer stopped: %r", exc)
+            except Exception as exc:  # the socket went away under us
+                log.debug("chat writer stopped: %r", exc)
+                return
 
     async def _resume(self, conn: VisitorSocket, since: int) -> list[dict[str, Any]]:
         def read() -> list[dict[str, Any]]:

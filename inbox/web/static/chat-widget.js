@@ -268,7 +268,7 @@
   }
 
   // -- the socket -------------------------------------------------------------------------------
-  var socket = null, retries = 0, heartbeat = null, pongTimer = null, stopped = false, greeted = false;
+  var socket = null, retries = 0, stopped = false, greeted = false;
   function messageFrame(p) {
     var frame = { type: "message", client_id: p.client_id, text: p.text };
     if (p.attachments && p.attachments.length) frame.attachments = p.attachments;
@@ -283,7 +283,7 @@
     stopped = false;
     greeted = false;
     status.textContent = "Connecting…";
-    var ws = socket = new WebSocket(wsUrl);
+    var ws = socket = new WebSocket(wsUrl), beat = null, pong = null;
     ws.onopen = function () {
       var hello = { type: "hello", token: state.token };
       if (state.name) hello.name = state.name;
@@ -291,22 +291,25 @@
       if (api.identity) hello.identity = api.identity;
       hello.visit = state.visit;
       ws.send(JSON.stringify(hello));
-      heartbeat = setInterval(function () {
+      beat = setInterval(function () {
         if (ws.readyState !== 1) return;
         ws.send(JSON.stringify({ type: "ping" }));
-        clearTimeout(pongTimer);
-        pongTimer = setTimeout(function () { ws.close(); }, PONG_WAIT_MS);
+        clearTimeout(pong);
+        pong = setTimeout(function () { ws.close(); }, PONG_WAIT_MS);
       }, HEARTBEAT_MS);
     };
     ws.onmessage = function (event) {
+      if (socket !== ws) return; // a socket given up for a newer one, which resumes
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
-      receive(frame);
+      if (frame.type === "pong") clearTimeout(pong);
+      else receive(frame);
     };
     ws.onclose = function (event) {
-      clearInterval(heartbeat);
-      clearTimeout(pongTimer);
-      if (socket === ws) socket = null;
+      clearInterval(beat);
+      clearTimeout(pong);
+      if (socket !== ws) return; // given up already: its end is not the newer socket's
+      socket = null;
       greeted = false;
       if (event.code === 1000 && event.reason === "idle") { status.textContent = "Paused while you were away."; return; }
       if (stopped) return;
@@ -388,9 +391,6 @@
           status.textContent = frame.detail || "Something went wrong.";
         }
         break;
-      case "pong":
-        clearTimeout(pongTimer);
-        break;
     }
   }
   function chatEnded() {
@@ -419,7 +419,11 @@
   }
   function say(text) {
     text = text.trim();
-    if (uploading) { showProblem("One moment: a file is still on its way."); return false; }
+    if (uploading) { // the message goes as soon as its files are uploaded
+      held = held ? held + "\n" + text : text;
+      showProblem("Your message goes as soon as the file is on its way.");
+      return true;
+    }
     if (!text && !ready.length) return false;
     var files = ready;
     ready = [];
@@ -439,6 +443,7 @@
 
   // -- files --------------------------------------------------------------------------------------
   var ready = [], uploading = 0; // uploaded for the next message: [{token, name, type, size}]
+  var held = null, heldFailed = false; // a message written while files were on their way
   function showProblem(text) {
     problem.textContent = text;
     if (text) problem.removeAttribute("hidden"); else problem.setAttribute("hidden", "");
@@ -479,10 +484,16 @@
     }).catch(function (error) {
       var said = error instanceof TypeError ? "it could not be sent; check your connection and try again" : error.message;
       showProblem(name + ": " + said + ".");
+      if (held !== null) heldFailed = true;
     }).then(function () {
       uploading--;
       readyList.removeChild(line);
       renderReady();
+      if (uploading || held === null) return;
+      var text = held;
+      held = null;
+      if (heldFailed) { heldFailed = false; input.value = text; } // theirs to send without it
+      else say(text);
     });
   }
   attachButton.addEventListener("click", function () { fileInput.click(); });
