@@ -6,6 +6,8 @@ ticket. ``inbox.web.live.updates`` routes and renders with these."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,30 @@ from inbox.queries.tickets import (
 from inbox.realtime.publish import Message
 
 QUEUE_LIMIT = 1000
+POLICY = 1008
+TOO_BIG = 1009
+MAX_CLIENT_MESSAGE = 4096
+BURST = 10  # messages at once
+REFILL_PER_SECOND = 1.0
+
+
+async def paced_messages(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[str]:
+    """What a page sends on its live socket: small messages, a few at a time. A client that
+    sends a big one, or floods, is closed and the iteration ends."""
+    tokens, last = float(BURST), time.monotonic()
+    while True:
+        text = await socket.receive_text()
+        if len(text) > MAX_CLIENT_MESSAGE:
+            await socket.close(code=TOO_BIG, reason="message too big")
+            return
+        now = time.monotonic()
+        tokens = min(float(BURST), tokens + (now - last) * REFILL_PER_SECOND)
+        last = now
+        if tokens < 1:
+            await socket.close(code=POLICY, reason="too many messages")
+            return
+        tokens -= 1
+        yield text
 
 
 @dataclass(eq=False)

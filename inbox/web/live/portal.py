@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,20 +44,15 @@ from inbox.queries.portal import (
 from inbox.realtime.publish import Message, channel_name, decode
 from inbox.settings import Settings
 from inbox.web.auth import PUBLIC
-from inbox.web.live.connections import merged
+from inbox.web.live.connections import merged, paced_messages
 from inbox.web.live.socket import origin_allowed
 from inbox.web.live.updates import (
-    BURST,
     FORBIDDEN,
-    MAX_CLIENT_MESSAGE,
     NOT_FOUND,
-    POLICY,
-    REFILL_PER_SECOND,
     RESTARTING,
     SEND_BATCH,
     SESSION_CHECK_SECONDS,
     SIGNED_OUT,
-    TOO_BIG,
 )
 from inbox.web.portal import portal_cookie_name
 
@@ -195,19 +189,8 @@ class PortalLive:
     async def _receive(self, conn: PortalConnection) -> None:
         """The page sends nothing it needs to; a client that floods or sends big messages
         is closed."""
-        tokens, last = float(BURST), time.monotonic()
-        while True:
-            text = await conn.socket.receive_text()
-            if len(text) > MAX_CLIENT_MESSAGE:
-                await conn.socket.close(code=TOO_BIG, reason="message too big")
-                return
-            now = time.monotonic()
-            tokens = min(float(BURST), tokens + (now - last) * REFILL_PER_SECOND)
-            last = now
-            if tokens < 1:
-                await conn.socket.close(code=POLICY, reason="too many messages")
-                return
-            tokens -= 1
+        async for _text in paced_messages(conn.socket):
+            pass
 
     async def _send(self, conn: PortalConnection) -> None:
         """What waits for the socket, in batches: each changed ticket read once."""

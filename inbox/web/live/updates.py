@@ -56,6 +56,7 @@ from inbox.web.live.connections import (
     Connection,
     could_list,
     merged,
+    paced_messages,
     rows_of,
     visible,
 )
@@ -68,13 +69,8 @@ log = logging.getLogger(__name__)
 SIGNED_OUT = 4401
 FORBIDDEN = 4403
 NOT_FOUND = 4404
-POLICY = 1008
-TOO_BIG = 1009
 RESTARTING = 1012
 # The client sends a heartbeat every 20 s and "typing" at most every 2 s, with htmx's headers.
-MAX_CLIENT_MESSAGE = 4096
-BURST = 10  # messages at once
-REFILL_PER_SECOND = 1.0
 SESSION_CHECK_SECONDS = 10.0
 COUNTS_EVERY_SECONDS = 3.0  # with 50 agents on one process, 50 renders a second at 1 s
 SEND_BATCH = 200  # changes rendered together for one connection, when they queue up
@@ -275,19 +271,7 @@ class LiveUpdates:
 
     async def _receive(self, conn: Connection) -> None:
         """Small, few messages: ``{"type": "viewing"}`` (a heartbeat) or ``{"type": "typing"}``."""
-        tokens, last = float(BURST), time.monotonic()
-        while True:
-            text = await conn.socket.receive_text()
-            if len(text) > MAX_CLIENT_MESSAGE:
-                await conn.socket.close(code=TOO_BIG, reason="message too big")
-                return
-            now = time.monotonic()
-            tokens = min(float(BURST), tokens + (now - last) * REFILL_PER_SECOND)
-            last = now
-            if tokens < 1:
-                await conn.socket.close(code=POLICY, reason="too many messages")
-                return
-            tokens -= 1
+        async for text in paced_messages(conn.socket):
             try:
                 kind = json.loads(text).get("type")
             except (ValueError, AttributeError):
