@@ -219,14 +219,42 @@ def queue_place(session: Session, conversation: ChatConversation, now: datetime)
             ),
         )
     ).one()
-    position = ahead + 1
     present_now = agents_present(session, conversation.team_id, now)
     waits = recent_waits(session, conversation.channel_id, now)
-    wait = estimated_wait(position, waits, present_now)
-    if wait is not None and conversation.queued_at is not None:
+    return _place(ahead + 1, conversation.queued_at, waits, present_now, now)
+
+
+def queue_places(session: Session, channel_id: int, now: datetime) -> dict[int, QueuePlace]:
+    """Every waiting chat's place in the channel's queue, by conversation id: what
+    ``queue_place`` says of each, in a query for the queue and one per team in it."""
+    waiting = session.exec(
+        select(ChatConversation.id, ChatConversation.team_id, ChatConversation.queued_at)
+        .where(
+            ChatConversation.channel_id == channel_id,
+            ChatConversation.state == "open",
+            ChatConversation.routing == "queued",
+        )
+        .order_by(col(ChatConversation.queued_at), col(ChatConversation.id))
+    ).all()
+    if not waiting:
+        return {}
+    waits = recent_waits(session, channel_id, now)
+    present: dict[int | None, int] = {}
+    places: dict[int, QueuePlace] = {}
+    for position, (conversation_id, team_id, queued_at) in enumerate(waiting, start=1):
+        if team_id not in present:
+            present[team_id] = agents_present(session, team_id, now)
+        places[conversation_id or 0] = _place(position, queued_at, waits, present[team_id], now)
+    return places
+
+
+def _place(
+    position: int, queued_at: datetime | None, waits: list[float], present: int, now: datetime
+) -> QueuePlace:
+    wait = estimated_wait(position, waits, present)
+    if wait is not None and queued_at is not None and position == 1:
         # What the visitor has waited already counts against the estimate.
-        waited = (now - conversation.queued_at).total_seconds()
-        wait = max(1, round(wait - waited)) if position == 1 else wait
+        wait = max(1, round(wait - (now - queued_at).total_seconds()))
     return QueuePlace(position, wait)
 
 

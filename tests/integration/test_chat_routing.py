@@ -29,7 +29,13 @@ from inbox.models import (
     Timer,
     utcnow,
 )
-from inbox.queries.chat_queue import Availability, desk_availability, queue_place, waiting
+from inbox.queries.chat_queue import (
+    Availability,
+    desk_availability,
+    queue_place,
+    queue_places,
+    waiting,
+)
 from inbox.rules.chat_routing import ROUTING_DEFAULTS
 from inbox.settings import Settings
 from tests.support.chat_desk import chat_channel, set_available
@@ -105,8 +111,12 @@ def queue(db: Database, channel_id: int) -> list[int]:
 
 
 def place(db: Database, conversation_id: int, now: datetime) -> tuple[int, int | None]:
+    """The chat's place, as its visitor's socket hears it: alone when it catches up, and
+    with every other waiting chat's when the queue moves (the two must agree)."""
+    conversation = chat(db, conversation_id)
     with db.reading() as session:
-        found = queue_place(session, chat(db, conversation_id), now)
+        found = queue_place(session, conversation, now)
+        assert queue_places(session, conversation.channel_id, now)[conversation_id] == found
         return found.position, found.wait_seconds
 
 

@@ -25,6 +25,7 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin, Subscriber
 
 from inbox.db import Database
+from inbox.models import utcnow
 from inbox.queries.chat import (
     ConversationView,
     entries_since,
@@ -32,6 +33,7 @@ from inbox.queries.chat import (
     visitor_of_ticket,
 )
 from inbox.queries.chat_files import entry_frames
+from inbox.queries.chat_queue import QueuePlace, queue_places
 from inbox.realtime.publish import Message, Publisher, channel_name, decode
 from inbox.rules.chat import TokenBucket
 from inbox.rules.chat_files import UPLOADS_BURST, UPLOADS_PER_HOUR
@@ -270,10 +272,7 @@ class ChatHub:
     async def _route(self, message: Message) -> None:
         kind = message.get("type")
         if kind == "chat_queue":
-            for conns in list(self.by_visitor.values()):
-                for conn in list(conns):
-                    if conn.waiting and conn.channel_id == message.get("channel_id"):
-                        self.want_sync(conn)
+            await self._queue_moved(message.get("channel_id"))
             return
         ticket_id = message.get("ticket_id")
         if not isinstance(ticket_id, int):
@@ -299,6 +298,29 @@ class ChatHub:
             if typing != was:
                 for conn in list(self.by_visitor.get(visitor_id, ())):
                     self.send(conn, {"type": "typing", "active": typing, "name": name})
+
+    async def _queue_moved(self, channel_id: object) -> None:
+        """The channel's queue changed: each waiting socket here hears its new place (all
+        places read at once); one whose chat left the queue catches up instead (``agent``)."""
+        waiting = [
+            conn
+            for conns in self.by_visitor.values()
+            for conn in conns
+            if conn.waiting and conn.channel_id == channel_id
+        ]
+        if not waiting or not isinstance(channel_id, int):
+            return
+        places = await anyio.to_thread.run_sync(self._queue_places, channel_id)
+        for conn in waiting:
+            place = places.get(conn.conversation_id or 0)
+            if place is None:
+                self.want_sync(conn)
+            elif (frame := queue_frame(conn, place)) is not None:
+                self.send(conn, frame)
+
+    def _queue_places(self, channel_id: int) -> dict[int, QueuePlace]:
+        with self.db.reading() as session:
+            return queue_places(session, channel_id, utcnow())
 
     def _visitor_of(self, ticket_id: int) -> int | None:
         with self.db.reading() as session:
@@ -328,15 +350,21 @@ def routing_frames(conn: VisitorSocket, view: ConversationView) -> list[dict[str
     agent took it (once per socket)."""
     frames: list[dict[str, Any]] = []
     conn.waiting = view.place is not None
-    if view.place is not None:
-        told = (view.place.position, view.place.wait_seconds)
-        if told != conn.queue_sent:
-            conn.queue_sent = told
-            frames.append({"type": "queue", "position": told[0], "wait_seconds": told[1]})
+    if view.place is not None and (frame := queue_frame(conn, view.place)) is not None:
+        frames.append(frame)
     if view.agent_name and view.agent_name != conn.agent_sent:
         conn.agent_sent = view.agent_name
         frames.append({"type": "agent", "name": view.agent_name})
     return frames
+
+
+def queue_frame(conn: VisitorSocket, place: QueuePlace) -> dict[str, Any] | None:
+    """``queue`` when the chat's place or wait differs from what the socket was told last."""
+    told = (place.position, place.wait_seconds)
+    if told == conn.queue_sent:
+        return None
+    conn.queue_sent = told
+    return {"type": "queue", "position": told[0], "wait_seconds": told[1]}
 
 
 def encode_frame(frame: dict[str, Any]) -> str:
