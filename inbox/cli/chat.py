@@ -51,18 +51,16 @@ def cmd_channel_chat_routing(args: argparse.Namespace, settings: Settings) -> in
             away_message=args.away_message,
             busy_message=args.busy_message,
         )
-        team = session.get(Team, routing["team_id"]) if routing["team_id"] else None
+        team = session.get(Team, routing.team_id) if routing.team_id else None
         calendar = (
-            session.get(BusinessCalendar, routing["calendar_id"])
-            if routing["calendar_id"]
-            else None
+            session.get(BusinessCalendar, routing.calendar_id) if routing.calendar_id else None
         )
         print(f"queue: {f'team {team.name}' if team else 'every agent'}")
         print(f"hours: {f'calendar {calendar.name}' if calendar else 'always open'}")
-    print(f"queue cap: {routing['queue_cap']}")
-    print(f"offer seconds: {routing['offer_seconds']}")
-    print(f"away message: {routing['away_message']}")
-    print(f"busy message: {routing['busy_message']}")
+    print(f"queue cap: {routing.queue_cap}")
+    print(f"offer seconds: {routing.offer_seconds}")
+    print(f"away message: {routing.away_message}")
+    print(f"busy message: {routing.busy_message}")
     return 0
 
 

@@ -173,11 +173,10 @@ class Availability:
 def desk_availability(session: Session, channel: Channel, now: datetime) -> Availability:
     settings = routing_settings(channel.config)
     open_hours = True
-    if settings["calendar_id"] is not None:
-        row = session.get(BusinessCalendar, int(str(settings["calendar_id"])))
+    if settings.calendar_id is not None:
+        row = session.get(BusinessCalendar, settings.calendar_id)
         open_hours = row is None or is_business_time(calendar_of(row), now)
-    team_id = settings["team_id"]
-    present_now = agents_present(session, int(str(team_id)) if team_id else None, now)
+    present_now = agents_present(session, settings.team_id, now)
     queued = session.exec(
         select(func.count())
         .select_from(ChatConversation)
@@ -191,10 +190,10 @@ def desk_availability(session: Session, channel: Channel, now: datetime) -> Avai
         open_hours=open_hours,
         agents_present=present_now,
         waiting=queued,
-        queue_cap=int(str(settings["queue_cap"])),
+        queue_cap=settings.queue_cap,
     )
-    text = {AWAY: settings["away_message"], BUSY: settings["busy_message"]}.get(state, "")
-    return Availability(state, str(text), queued, present_now)
+    text = {AWAY: settings.away_message, BUSY: settings.busy_message}.get(state, "")
+    return Availability(state, text, queued, present_now)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 AVAILABILITY = ("available", "away", "offline")
 CONSOLE_GONE = timedelta(minutes=2)
@@ -25,20 +26,26 @@ MAX_LIMIT = 20
 # The desk's answer to a visitor about to write.
 OPEN, AWAY, BUSY = "open", "away", "busy"
 
+
 # A channel's routing settings (in its config), and their defaults.
-ROUTING_DEFAULTS: dict[str, object] = {
-    "team_id": None,  # the queue's agents: a team's members, or every agent
-    "calendar_id": None,  # the business hours chats are answered in; None: always
-    "queue_cap": 20,  # chats waiting at once before new visitors are told all agents are busy
-    "offer_seconds": 45,  # an offer not taken by then moves on to the next agent
-    "away_message": (
+@dataclass(frozen=True)
+class RoutingSettings:
+    """How a chat channel routes, kept in its ``config`` under these names."""
+
+    team_id: int | None = None  # the queue's agents: a team's members, or every agent
+    calendar_id: int | None = None  # the business hours chats are answered in; None: always
+    queue_cap: int = 20  # chats waiting at once before new visitors are told all are busy
+    offer_seconds: int = 45  # an offer not taken by then moves on to the next agent
+    away_message: str = (
         "We are away just now. Leave a message with your email address and we will answer"
         " as soon as we are back."
-    ),
-    "busy_message": (
+    )
+    busy_message: str = (
         "All our agents are busy just now. Leave a message and we will answer as soon as we can."
-    ),
-}
+    )
+
+
+ROUTING_DEFAULTS = RoutingSettings()
 MIN_OFFER_SECONDS = 10
 MAX_MESSAGE_CHARS = 500
 
@@ -98,6 +105,19 @@ def estimated_wait(position: int, recent_waits: Sequence[float], agents_present:
     return max(1, round(statistics.median(recent_waits) * rounds))
 
 
-def routing_settings(config: dict[str, object]) -> dict[str, object]:
+def routing_settings(config: dict[str, Any]) -> RoutingSettings:
     """A channel's routing settings, its own over the defaults."""
-    return {key: config.get(key, default) for key, default in ROUTING_DEFAULTS.items()}
+
+    def number(key: str, default: int | None) -> int | None:
+        value = config.get(key, default)
+        return int(value) if value is not None else None
+
+    d = ROUTING_DEFAULTS
+    return RoutingSettings(
+        team_id=number("team_id", d.team_id),
+        calendar_id=number("calendar_id", d.calendar_id),
+        queue_cap=number("queue_cap", d.queue_cap) or 0,
+        offer_seconds=number("offer_seconds", d.offer_seconds) or 0,
+        away_message=str(config.get("away_message", d.away_message)),
+        busy_message=str(config.get("busy_message", d.busy_message)),
+    )

@@ -147,7 +147,7 @@ def test_a_new_chat_is_queued_and_offered_to_the_available_agent_with_the_fewest
         ).one()
     assert timer.payload == {"channel_id": channel}
     assert timer.due_at == waiting_chat.offered_at + timedelta(
-        seconds=int(str(ROUTING_DEFAULTS["offer_seconds"]))
+        seconds=ROUTING_DEFAULTS.offer_seconds
     )
 
 

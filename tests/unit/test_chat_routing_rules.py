@@ -180,14 +180,13 @@ def test_the_estimate_is_whole_seconds_and_never_zero() -> None:
 def test_a_channel_without_routing_settings_gets_the_defaults() -> None:
     settings = routing_settings({"widget_key": "w123", "origins": ["https://shop.example"]})
     assert settings == ROUTING_DEFAULTS
-    assert settings["team_id"] is None and settings["calendar_id"] is None
-    assert settings["queue_cap"] == 20 and settings["offer_seconds"] == 45
-    assert "away" in str(settings["away_message"]) and "busy" in str(settings["busy_message"])
-    assert "widget_key" not in settings
+    assert settings.team_id is None and settings.calendar_id is None
+    assert settings.queue_cap == 20 and settings.offer_seconds == 45
+    assert "away" in settings.away_message and "busy" in settings.busy_message
 
 
 def test_a_channels_own_routing_settings_win_over_the_defaults() -> None:
     settings = routing_settings({"team_id": 4, "queue_cap": 2, "away_message": "Back at 9."})
-    assert settings["team_id"] == 4 and settings["queue_cap"] == 2
-    assert settings["away_message"] == "Back at 9."
-    assert settings["offer_seconds"] == 45 and settings["calendar_id"] is None
+    assert settings.team_id == 4 and settings.queue_cap == 2
+    assert settings.away_message == "Back at 9."
+    assert settings.offer_seconds == 45 and settings.calendar_id is None

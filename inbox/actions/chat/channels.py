@@ -13,7 +13,12 @@ from inbox.actions.audit import record_audit
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.models import BusinessCalendar, Channel, Team
 from inbox.models.kinds import ChannelKind
-from inbox.rules.chat_routing import MAX_MESSAGE_CHARS, MIN_OFFER_SECONDS, routing_settings
+from inbox.rules.chat_routing import (
+    MAX_MESSAGE_CHARS,
+    MIN_OFFER_SECONDS,
+    RoutingSettings,
+    routing_settings,
+)
 from inbox.signing import SecretBox
 
 # Per-channel limits and timings, in the channel's config; an administrator may tune them.
@@ -107,7 +112,7 @@ def configure_chat_routing(
     away_message: str | None = None,
     busy_message: str | None = None,
     actor_label: str = "cli",
-) -> dict[str, object]:
+) -> RoutingSettings:
     """Change how a chat channel routes: its queue's team (or every agent: ``clear_team``),
     the business calendar chats are answered in (or always: ``always_open``), the queue's
     cap, how long an offer waits for its agent, and what visitors read while the desk is

@@ -124,10 +124,10 @@ def enter_queue(
     availability = desk_availability(session, channel, now)
     if availability.state != OPEN:
         return availability.state
-    team_id = routing_settings(channel.config)["team_id"]
+    team_id = routing_settings(channel.config).team_id
     conversation.routing = "queued"
     conversation.queued_at = now
-    conversation.team_id = int(str(team_id)) if team_id else None
+    conversation.team_id = team_id
     session.add(conversation)
     session.flush()
     set_timer(
@@ -179,7 +179,7 @@ def route_channel(session: Session, channel_id: int, *, now: datetime) -> bool:
     if not queue:
         return False
     settings = routing_settings(channel.config)
-    offer_for = timedelta(seconds=max(MIN_OFFER_SECONDS, int(str(settings["offer_seconds"]))))
+    offer_for = timedelta(seconds=max(MIN_OFFER_SECONDS, settings.offer_seconds))
     pool = {c.agent_id: c for c in candidates(session, None)}
     members = team_members(session)
     changed = False
