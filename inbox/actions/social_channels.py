@@ -135,9 +135,7 @@ def set_telegram_webhook(
     ``base_url`` (``/webhooks/telegram/<key>``) and a new secret token, the secret sealed with
     the others. Committed before Telegram is told, so that the desk takes the first post;
     audited without the secret."""
-    channel = session.get(Channel, channel_id, with_for_update=True)
-    if channel is None or channel.kind != ChannelKind.TELEGRAM:
-        raise NotFound("no such Telegram channel")
+    channel = _telegram_channel(session, channel_id)
     base = base_url.strip().rstrip("/")
     if not base.startswith(("https://", "http://")):
         raise InvalidInput("the webhook base URL must start with https://")
@@ -171,9 +169,7 @@ def remove_telegram_webhook(
 ) -> Channel:
     """The channel is read by long polling again: its webhook URL and secret are forgotten
     (a post still under way is refused). Audited."""
-    channel = session.get(Channel, channel_id, with_for_update=True)
-    if channel is None or channel.kind != ChannelKind.TELEGRAM:
-        raise NotFound("no such Telegram channel")
+    channel = _telegram_channel(session, channel_id)
     channel.config = {
         k: v for k, v in channel.config.items() if k not in ("webhook_url", "webhook_key")
     }
@@ -190,4 +186,12 @@ def remove_telegram_webhook(
         target_id=channel_id,
         detail={"name": channel.name},
     )
+    return channel
+
+
+def _telegram_channel(session: Session, channel_id: int) -> Channel:
+    """The Telegram channel, locked for the change (NotFound for any other)."""
+    channel = session.get(Channel, channel_id, with_for_update=True)
+    if channel is None or channel.kind != ChannelKind.TELEGRAM:
+        raise NotFound("no such Telegram channel")
     return channel
