@@ -86,13 +86,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import dramatiq
 
     from workers.bootstrap import start_realtime, start_runtime
+    from workers.embedded import STOP_POLL_MS
 
     rt, broker = start_runtime(settings)
     hub = start_realtime(rt)
-    # Idle worker threads and consumers look for a stop this often (milliseconds): at
-    # Dramatiq's default of a second each, a SIGTERM took two seconds to end an idle worker.
-    # An idle consumer then asks the broker for work four times a second.
-    worker = dramatiq.Worker(broker, worker_threads=args.threads, worker_timeout=250)
+    # An idle consumer asks the broker for work four times a second (``STOP_POLL_MS``).
+    worker = dramatiq.Worker(broker, worker_threads=args.threads, worker_timeout=STOP_POLL_MS)
     rt.parser.start()
     worker.start()
     print(f"worker running with {args.threads} threads", flush=True)
