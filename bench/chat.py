@@ -11,7 +11,9 @@ an open chat assigned to one of the agents (set up through the desk's own action
    sockets, is the memory per idle socket;
 2. every agent signs in with the sign-in form and opens the inbox's live socket (``/live``,
    "my tickets"), as the inbox page does;
-3. for ``--seconds``, ``--rate`` visitor messages a second go out on random visitors' sockets,
+3. once the desk is idle (under a tenth of a core for a second: the work its start-up left
+   in the background, the timers due at once and what they set going, is done), for
+   ``--seconds``, ``--rate`` visitor messages a second go out on random visitors' sockets,
    each timed until the agent's live socket shows the ticket's row changed; and ``--rate``
    agent replies a second (``POST /api/v1/tickets/{reference}/replies``), each timed from the
    request until the visitor's socket has the message.
@@ -70,6 +72,27 @@ class Desk:
     visitors: list[tuple[str, str]]  # (token, reference)
     agents: list[tuple[str, str]]  # (email, API token)
     owner: dict[str, int]  # reference -> agent index
+
+    def cpu_seconds(self) -> float:
+        """User and system time of the web processes so far."""
+        total = 0
+        for process in self.processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
+    async def settled(self, *, busy: float = 0.1, most: float = 120.0) -> float:
+        """Wait until the web processes use less than ``busy`` of a core for a second (what
+        start-up leaves to do in the background: timers, rollups, recomputes); the wait."""
+        started = time.perf_counter()
+        before = self.cpu_seconds()
+        while time.perf_counter() - started < most:
+            await asyncio.sleep(1.0)
+            now = self.cpu_seconds()
+            if now - before < busy:
+                break
+            before = now
+        return time.perf_counter() - started
 
     def rss_kib(self) -> int:
         total = 0
@@ -290,7 +313,8 @@ async def run_load(desk: Desk, rate: float, seconds: float) -> tuple[Timings, fl
         )
         agent_sockets.append(ws)
         readers.append(asyncio.ensure_future(agent_reader(ws)))
-    await asyncio.sleep(1)
+    waited = await desk.settled()
+    print(f"  the desk was idle {waited:.0f} s after the sockets opened; the load starts")
 
     rng = random.Random(7)
     http = httpx.AsyncClient(
