@@ -70,7 +70,6 @@ def test_an_agent_attaches_a_screenshot_to_a_reply_and_sees_it_on_the_timeline(
     assert "image/png" in sent.locator(".attachments").inner_text()
     assert page.input_value("#reply-body") == ""  # a fresh composer
     assert page.evaluate("document.getElementById('reply-files').files.length") == 0
-    sent.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "reply-files-sent-1440.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator("#composer").scroll_into_view_if_needed()
