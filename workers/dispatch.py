@@ -17,7 +17,13 @@ from inbox.db import Database
 from inbox.events import Event, InboundStored, OutboxQueued, SocialDetailsWanted
 
 # Registering the timer handlers of these workflows:
-from workers import chat_actors, followup_actors, search_upkeep, unlock_actors  # noqa: F401
+from workers import (  # noqa: F401
+    blob_sweep,
+    chat_actors,
+    followup_actors,
+    search_upkeep,
+    unlock_actors,
+)
 from workers.actors import PUSHED_FILING, deliver_outbox_items, process_inbound
 from workers.broker import jobs_run_here
 from workers.sla_actors import enqueue_sla_recomputes

@@ -12,6 +12,7 @@ import time
 
 from inbox.actions.inbound.store import sweep_pending_inbound
 from inbox.actions.outbox import sweep_due_outbox, wipe_expired_secrets
+from workers.blob_sweep import ensure_blob_sweep
 from workers.dispatch import enqueue_inbound, enqueue_outbox, release_outbox_leases
 from workers.health import WATCH_EVERY, watch_health
 from workers.runtime import Runtime
@@ -53,6 +54,7 @@ class Scheduler(threading.Thread):
                 if not self.upkeep_set:
                     ensure_report_refresh(self.rt.db)
                     ensure_search_upkeep(self.rt.db)
+                    ensure_blob_sweep(self.rt.db)
                     self.upkeep_set = True
                 run_due_work(self.rt)
             except Exception:
