@@ -18,6 +18,18 @@ def _loaded(image: Any) -> bool:
     return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
 
 
+def _paste(page: Any, image: bytes) -> None:
+    """What the browser's clipboard holds after a screenshot, pasted: one PNG file, no text."""
+    page.locator("#inbox-chat-input").evaluate(
+        """(input, bytes) => {
+          const data = new DataTransfer();
+          data.items.add(new File([new Uint8Array(bytes)], "image.png", {type: "image/png"}));
+          input.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+        }""",
+        list(image),
+    )
+
+
 def test_a_visitor_chooses_a_screenshot_and_the_agent_sees_it_on_the_ticket(
     browser: Any, server: Deployment, shop: Shop, tmp_path: Path
 ) -> None:
@@ -33,7 +45,7 @@ def test_a_visitor_chooses_a_screenshot_and_the_agent_sees_it_on_the_ticket(
     visitor.keyboard.press("Shift+Tab")  # a button like any other, in the keyboard's order
     assert attach.evaluate("b => b.getRootNode().activeElement === b")
     # The upload is held on its way, so the visitor writes and sends while it travels: the
-    # message waits for its file, then goes with it.
+    # message shows at once, waits for its file, then goes with it.
     uploads: list[Any] = []
     visitor.route(
         "**/chat/files?*",
@@ -47,9 +59,18 @@ def test_a_visitor_chooses_a_screenshot_and_the_agent_sees_it_on_the_ticket(
     visitor.locator("ul.ready-files li.uploading", has_text="payment-error.png").wait_for()
     visitor.fill("#inbox-chat-input", "This is what I see")
     visitor.keyboard.press("Enter")
-    visitor.locator("p.problem", has_text="as soon as the file is on its way").wait_for()
+    waiting = visitor.locator("li.message.visitor.unsent.held", has_text="This is what I see")
+    waiting.wait_for()
+    assert "Sends when your file is uploaded" in waiting.inner_text()
     assert visitor.locator("#inbox-chat-input").input_value() == ""
-    assert visitor.locator("li.message.visitor", has_text="This is what I see").count() == 0
+    assert visitor.locator("p.problem").is_hidden()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visitor.screenshot(path=str(SHOTS / "chat-files-held.png"))
+    desktop = visitor.viewport_size
+    visitor.set_viewport_size({"width": 390, "height": 844})
+    visitor.screenshot(path=str(SHOTS / "chat-files-held-phone.png"))
+    assert desktop is not None
+    visitor.set_viewport_size(desktop)
     while not uploads:
         visitor.wait_for_timeout(20)
     uploads[0].continue_()
@@ -63,7 +84,7 @@ def test_a_visitor_chooses_a_screenshot_and_the_agent_sees_it_on_the_ticket(
     )
     assert _loaded(thumbnail) and thumbnail.get_attribute("alt") == "payment-error.png"
     assert visitor.locator("ul.ready-files").is_hidden()
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert visitor.locator("li.message.visitor", has_text="This is what I see").count() == 1
     visitor.screenshot(path=str(SHOTS / "chat-files-visitor.png"))
     visitor.set_viewport_size({"width": 390, "height": 844})
     sent.scroll_into_view_if_needed()
@@ -101,18 +122,25 @@ def test_a_pasted_screenshot_is_sent_and_a_program_named_like_a_picture_is_refus
     SHOTS.mkdir(parents=True, exist_ok=True)
     visitor.screenshot(path=str(SHOTS / "chat-files-refused.png"))
 
-    # What the browser's clipboard holds after a screenshot: one PNG file, no text.
-    visitor.locator("#inbox-chat-input").evaluate(
-        """(input, bytes) => {
-          const data = new DataTransfer();
-          data.items.add(new File([new Uint8Array(bytes)], "image.png", {type: "image/png"}));
-          input.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
-        }""",
-        list(png(64, 40)),
-    )
+    _paste(visitor, png(64, 40))
     visitor.locator("ul.ready-files li", has_text="image.png").wait_for()
     assert problem.is_hidden()
     visitor.locator("form.composer button[type=submit]").click()
     image = visitor.locator("li.message.visitor:not(.unsent) ul.files img")
     image.wait_for()
     assert image.get_attribute("alt") == "image.png"
+
+    # An upload that fails while a message waits for it: the words go back to the input.
+    uploads: list[Any] = []
+    visitor.route("**/chat/files?*", lambda route: uploads.append(route))
+    _paste(visitor, png(32, 32))
+    visitor.fill("#inbox-chat-input", "And the second one")
+    visitor.keyboard.press("Enter")
+    waiting = visitor.locator("li.message.held", has_text="And the second one")
+    waiting.wait_for()
+    while not uploads:
+        visitor.wait_for_timeout(20)
+    uploads[0].abort()
+    problem.filter(has_text="image.png: it could not be sent").wait_for()
+    assert waiting.count() == 0
+    assert visitor.locator("#inbox-chat-input").input_value() == "And the second one"

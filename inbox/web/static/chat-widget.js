@@ -419,9 +419,16 @@
   }
   function say(text) {
     text = text.trim();
-    if (uploading) { // the message goes as soon as its files are uploaded
+    if (uploading) { // shown at once, it goes as soon as its files are uploaded
       held = held ? held + "\n" + text : text;
-      showProblem("Your message goes as soon as the file is on its way.");
+      if (!heldItem) {
+        heldItem = el("li", { "class": "message visitor unsent held" }, [
+          el("span", { "class": "who", text: "You" }), el("span", { "class": "text" }),
+          el("span", { "class": "note", text: "Sends when your file is uploaded…" })]);
+        log.appendChild(heldItem);
+      }
+      heldItem.querySelector(".text").textContent = held;
+      logBox.scrollTop = logBox.scrollHeight;
       return true;
     }
     if (!text && !ready.length) return false;
@@ -443,7 +450,7 @@
 
   // -- files --------------------------------------------------------------------------------------
   var ready = [], uploading = 0; // uploaded for the next message: [{token, name, type, size}]
-  var held = null, heldFailed = false; // a message written while files were on their way
+  var held = null, heldFailed = false, heldItem = null; // written while files were on their way
   function showProblem(text) {
     problem.textContent = text;
     if (text) problem.removeAttribute("hidden"); else problem.setAttribute("hidden", "");
@@ -492,6 +499,8 @@
       if (uploading || held === null) return;
       var text = held;
       held = null;
+      heldItem.remove();
+      heldItem = null;
       if (heldFailed) { heldFailed = false; input.value = text; } // theirs to send without it
       else say(text);
     });
