@@ -1,4 +1,5 @@
-"""Running the real ``inbox`` command line as separate processes, as an operator would."""
+"""Running the real ``inbox`` command line as separate processes, as an operator would
+(forked from a process that imported the libraries once: ``tests.support.forkserver``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+
+from tests.support.forkserver import ForkedProcess, fork_server
 
 INBOX = [sys.executable, "-m", "inbox.cli"]
 # A test's desk is thrown away when the test ends: it gets this long to stop before it is
@@ -60,9 +63,13 @@ class InboxProcess:
         self.env = {**os.environ, **env}
         self.args = list(args)
         self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
 
     def start(self) -> InboxProcess:
+        forks = fork_server()
+        if forks is not None:
+            self.process = forks.spawn(self.args, self.env, self.log_path)
+            return self
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [*INBOX, *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT
