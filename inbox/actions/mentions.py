@@ -17,8 +17,10 @@ from sqlmodel import Session, col, select
 
 from inbox.actions.automatic_mail import queue_agent_mail
 from inbox.actions.chat.files import attach_files
+from inbox.actions.replies import authors_key
 from inbox.actions.reply_files import check_file_count
 from inbox.actions.tickets import add_note, can_see_ticket
+from inbox.errors import Conflict
 from inbox.models import Agent, Message, Notification, Ticket, utcnow
 from inbox.queries.workspace import handle_of
 from inbox.rules.chat_files import ChatFile
@@ -74,12 +76,23 @@ def add_note_with_mentions(
     actor: Agent,
     body: str,
     files: Sequence[ChatFile] = (),
+    idempotency_key: str | None = None,
 ) -> NoteResult:
     """An internal note, with ``files`` (checked and stored) as its attachments; each agent it
     mentions who may see the ticket is notified. The files stay with the agents: a note is
-    never mailed or pushed to the customer, nor are they in the mention's mail."""
+    never mailed or pushed to the customer, nor are they in the mention's mail.
+    ``idempotency_key`` names the note for its author: the same key again (a second click, a
+    resubmitted form) answers with the note already added, notifying no one again, and names
+    no other note (``Conflict``)."""
+    key = authors_key("note", actor, idempotency_key)
+    if key is not None:
+        earlier = session.exec(select(Message).where(Message.external_id == key)).first()
+        if earlier is not None:
+            if earlier.ticket_id != ticket.id or earlier.body_text != body.strip():
+                raise Conflict("that idempotency key belongs to another note")
+            return NoteResult(earlier)
     check_file_count(len(files))
-    message = add_note(session, ticket, actor=actor, body=body)
+    message = add_note(session, ticket, actor=actor, body=body, key=key)
     attach_files(session, message.id or 0, files)
     result = NoteResult(message)
     handles = mentioned_handles(message.body_text)

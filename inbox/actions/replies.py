@@ -94,7 +94,7 @@ def reply_to_customer(
     and names no other reply (``Conflict``); the files come with the first reply alone.
     """
     body = body.strip()
-    key = _reply_key(author, idempotency_key)
+    key = authors_key("reply", author, idempotency_key)
     if key is not None:
         earlier = _earlier_reply(session, key, ticket=ticket, body=body)
         if earlier is not None:
@@ -128,15 +128,15 @@ def reply_to_customer(
     return message
 
 
-def _reply_key(author: Agent, idempotency_key: str | None) -> str | None:
-    """The key of a reply its author named: unique per author and key."""
+def authors_key(kind: str, author: Agent, idempotency_key: str | None) -> str | None:
+    """The key of a reply or note (``kind``) its author named: unique per author and key."""
     if idempotency_key is None or not idempotency_key.strip():
         return None
     key = idempotency_key.strip()
     shortest, longest = IDEMPOTENCY_KEY_CHARS
     if not shortest <= len(key) <= longest:
         raise InvalidInput(f"an idempotency key has {shortest} to {longest} characters")
-    return f"reply:{author.id}:{key}"
+    return f"{kind}:{author.id}:{key}"
 
 
 def _earlier_reply(session: Session, key: str, *, ticket: Ticket, body: str) -> Message | None:

@@ -235,7 +235,10 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def add_note(session: Session, ticket: Ticket, *, actor: Agent, body: str) -> Message:
+def add_note(
+    session: Session, ticket: Ticket, *, actor: Agent, body: str, key: str | None = None
+) -> Message:
+    """An internal note; ``key``: what names it for its author (``replies.authors_key``)."""
     body = body.strip()
     if not body:
         raise InvalidInput("a note needs text")
@@ -249,6 +252,7 @@ def add_note(session: Session, ticket: Ticket, *, actor: Agent, body: str) -> Me
         author_label=actor.name,
         body_text=body,
         display_text=body,
+        external_id=key,
     )
     session.add(message)
     session.flush()

@@ -200,6 +200,44 @@ def test_the_reply_form_submitted_twice_sends_one_reply(
     assert _reply_key(again.text) != form["idempotency_key"]  # a fresh key for the next reply
 
 
+def _note_key(page: str) -> str:
+    found = re.search(
+        r'<form class="composer note".*?name="idempotency_key" value="([^"]+)"', page, re.S
+    )
+    assert found, "the note form carries an idempotency key"
+    return found.group(1)
+
+
+def test_the_note_form_submitted_twice_adds_one_note_and_notifies_once(
+    client: Client, db: Database, settings: Settings, channel: int
+) -> None:
+    make_agent(db)
+    manager_id, _ = make_agent(db, email="max@example.com", role="manager", name="Max Manager")
+    reference = new_ticket(db, settings, channel)
+    token = _login(client, db, "agent@example.com")
+    page = client.get(f"/tickets/{reference}").text
+    form = {"body": "@max the card was stolen.", "_csrf_token": token}
+    form["idempotency_key"] = _note_key(page)
+    first = client.post(f"/tickets/{reference}/notes", data=form, headers=HX)
+    again = client.post(f"/tickets/{reference}/notes", data=form, headers=HX)
+
+    assert first.status_code == again.status_code == 200
+    assert again.text.count("the card was stolen.") == 1
+    notes = [m for m in _messages(db, reference) if m.kind == "internal_note"]
+    assert [n.body_text for n in notes] == ["@max the card was stolen."]
+    with db.reading() as session:
+        notified = [n.agent_id for n in session.exec(select(Notification))]
+    assert notified == [manager_id]
+    assert _note_key(again.text) != form["idempotency_key"]  # a fresh key for the next note
+
+    # The same key with other words is refused: it names the note already added.
+    other = client.post(
+        f"/tickets/{reference}/notes", data={**form, "body": "Something else"}, headers=HX
+    )
+    assert "that idempotency key belongs to another note" in other.text
+    assert len([m for m in _messages(db, reference) if m.kind == "internal_note"]) == 1
+
+
 def test_api_reply_with_a_stale_seen_message_id_answers_409(
     client: Client, db: Database, settings: Settings, channel: int
 ) -> None:

@@ -38,11 +38,17 @@ def ticket_context(
     db: Database, settings: Settings, agent: Agent, reference: str
 ) -> dict[str, Any]:
     """What the ticket page and its timeline show: the ticket and the agent's workspace, and a
-    fresh idempotency key for the reply form (submitting it twice sends one reply)."""
+    fresh idempotency key for the reply and the note forms (submitting one twice sends one)."""
     with db.reading() as session:
         detail = ticket_detail(session, reference, settings.reference_prefix)
         ws = workspace_for(session, agent, detail.ticket)
-    return {"d": detail, "ws": ws, "agent": agent, "reply_key": secrets.token_urlsafe(16)}
+    return {
+        "d": detail,
+        "ws": ws,
+        "agent": agent,
+        "reply_key": secrets.token_urlsafe(16),
+        "note_key": secrets.token_urlsafe(16),
+    }
 
 
 def ticket_page(
@@ -187,6 +193,7 @@ class TicketPages(Controller):
                         actor=request.user,
                         body=data.get("body", ""),
                         files=files,
+                        idempotency_key=data.get("idempotency_key") or None,
                     )
                     extra["note_notified"] = [a.name for a in noted.notified]
                     extra["note_not_notified"] = noted.not_notified
