@@ -10,7 +10,8 @@ exit handlers run). What the command does, from reading its settings on, is its 
 
 The fork server forks from one thread, so no lock is held across a fork; it reports each
 child's exit status (as ``subprocess.Popen`` says it) on the connection that asked for it,
-and exits when the test process that started it goes away. ``INBOX_TEST_FORK=0`` starts
+and when the test process that started it goes away, it kills the children still running
+and exits. ``INBOX_TEST_FORK=0`` starts
 every command with ``subprocess`` instead.
 """
 
@@ -103,10 +104,27 @@ class ForkServer:
                 raise RuntimeError("the fork server did not start")
             threading.Event().wait(0.02)
 
-    def spawn(self, args: Sequence[str], env: Mapping[str, str], log_path: Path) -> ForkedProcess:
+    def spawn(
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        *,
+        stdin: Path | None = None,
+        stderr: Path | None = None,
+    ) -> ForkedProcess:
+        """``inbox`` with ``args``: its output appended to ``log_path`` (its errors too, unless
+        ``stderr`` names a file of their own), its input read from ``stdin`` if given."""
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(self.address)
-        request = {"args": list(args), "env": dict(env), "log": str(log_path), "cwd": os.getcwd()}
+        request = {
+            "args": list(args),
+            "env": dict(env),
+            "cwd": os.getcwd(),
+            "stdin": str(stdin or os.devnull),
+            "stdout": str(log_path),
+            "stderr": str(stderr or log_path),
+        }
         conn.sendall(json.dumps(request).encode() + b"\n")
         return ForkedProcess(conn)
 
@@ -154,8 +172,11 @@ def _serve(address: str, alive_fd: int) -> dict[str, Any]:
     waiting: dict[int, socket.socket] = {}
     while True:
         for key, _ in selector.select():
-            if key.fileobj == alive_fd:
-                os._exit(0)  # the test process is gone; its children were its to stop
+            if key.fileobj == alive_fd:  # the test process is gone: what it left goes too
+                for pid in waiting:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                os._exit(0)
             if key.fileobj == wakeup_read:
                 while True:
                     try:
@@ -206,13 +227,11 @@ def _become(request: dict[str, Any]) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     time.tzset()
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(null)
-    os.close(log)
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        flags = os.O_RDONLY if fd == 0 else os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        opened = os.open(request[name], flags, 0o644)
+        os.dup2(opened, fd)
+        os.close(opened)
     sys.argv = ["inbox", *request["args"]]
     sys.path[0] = request["cwd"]  # what ``-m`` puts first
     runpy.run_module("inbox.cli", run_name="__main__", alter_sys=True)

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,22 @@ def run_cli_unchecked(
     env: Mapping[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one ``inbox`` command to completion, whatever its exit status."""
+    forks = fork_server()
+    if forks is not None:
+        with tempfile.TemporaryDirectory(prefix="inbox-cli-") as folder:
+            files = Path(folder)
+            (files / "in").write_text(stdin or "")
+            command = forks.spawn(
+                args, {**os.environ, **env}, files / "out", stdin=files / "in", stderr=files / "err"
+            )
+            try:
+                code = command.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                command.send_signal(signal.SIGKILL)
+                raise
+            return subprocess.CompletedProcess(
+                [*INBOX, *args], code, (files / "out").read_text(), (files / "err").read_text()
+            )
     return subprocess.run(
         [*INBOX, *args],
         env={**os.environ, **env},

@@ -1,6 +1,7 @@
 """The fork server the tests start ``inbox`` processes from (``tests.support.forkserver``)
 behaves as ``subprocess`` would: the command's arguments, environment and log, its exit
-status, a signal's status, and a wait that times out."""
+status, a signal's status, and a wait that times out; and what a test left running goes when
+the test process does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.forkserver import ForkServer
+from tests.support.processes import wait_for
 
 
 @pytest.fixture
@@ -50,3 +52,19 @@ def test_a_forked_command_reads_its_own_environment_and_dies_of_a_signal(
     assert waiting.poll() is None
     waiting.send_signal(signal.SIGKILL)
     assert waiting.wait(timeout=30) == -signal.SIGKILL
+
+
+def test_children_still_running_go_with_the_test_process(tmp_path: Path) -> None:
+    forks = ForkServer()
+    env = {"INBOX_BROKER_URL": "redis://127.0.0.1:1/0", "INBOX_DATA_DIR": str(tmp_path)}
+    left = forks.spawn(["worker"], env, tmp_path / "worker.log")
+    forks.close()  # as at the test process's exit
+    wait_for(lambda: not _running(left.pid), timeout=30, what="the worker left running to go")
+
+
+def _running(pid: int) -> bool:
+    """Neither gone nor a zombie waiting for its parent to read its end."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
