@@ -44,8 +44,8 @@ class BackgroundServices:
         self.stopping = threading.Event()
 
     def start(self) -> None:
-        self.rt.parser.start()
-        if self.worker:
+        if self.worker:  # jobs file mail, which the parser processes read; nothing else does
+            self.rt.parser.start()
             self.worker.start()
         self.scheduler.start()
         if self.pulls:

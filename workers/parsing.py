@@ -80,10 +80,20 @@ class InboundParser:
         pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        """Stop the parser processes at once. Called once no job runs any longer: nothing
+        waits for what they read, and an item they were reading stays stored, to be read
+        again. Waiting for them could take seconds (one still importing, one reading a
+        large mail) and hold up the process's exit."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if pool is None:
+            return
+        processes = list(pool._processes.values())  # the pool's own; no public way to them
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
 
 def _ready() -> None:

@@ -215,3 +215,14 @@ def test_a_parser_process_that_dies_costs_its_batch_one_attempt(
     assert {(item.state, item.attempts) for item in items} == {("pending", 1)}
     again, later = ingest_batch(db, settings, channel, [mail(sender="next@example.org")], parser)
     assert later.outcomes[again[0]].new_ticket
+
+
+def test_closing_stops_the_parser_processes_even_one_still_starting() -> None:
+    """A desk told to stop does not wait for a parser process to finish importing (seconds
+    on a busy machine): its processes are ended, not waited for."""
+    pool = InboundParser(1)
+    pool.start()  # spawned, and importing
+    processes = list(pool._get_pool()._processes.values())  # type: ignore[attr-defined]
+    assert processes
+    pool.close()
+    assert [p.exitcode for p in processes] == [-signal.SIGTERM]
