@@ -6,7 +6,8 @@ modules before doing anything of its own. Here one process per test process impo
 once (``PRELOADED``: modules that read no environment and start nothing when imported), and
 forks a child for each command: the child takes the command's environment, working folder
 and log file, then runs ``inbox.cli`` as ``python -m`` does, and exits as that would (its
-exit handlers run). What the command does, from reading its settings on, is its own.
+threads joined, its exit handlers run), only without taking every module apart. What the
+command does, from reading its settings on, is its own.
 
 The fork server forks from one thread, so no lock is held across a fork; it reports each
 child's exit status (as ``subprocess.Popen`` says it) on the connection that asked for it,
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -234,7 +236,31 @@ def _become(request: dict[str, Any]) -> None:
         os.close(opened)
     sys.argv = ["inbox", *request["args"]]
     sys.path[0] = request["cwd"]  # what ``-m`` puts first
-    runpy.run_module("inbox.cli", run_name="__main__", alter_sys=True)
+    code: int | str | None = 0
+    try:
+        runpy.run_module("inbox.cli", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    _exit(code)
+
+
+def _exit(code: int | str | None) -> None:
+    """What the interpreter does at exit, but for taking every module apart: the threads
+    joined, the exit handlers run, the output flushed. The teardown would take the child
+    longer than a command started alone (it holds every module the server imported), and
+    does nothing a command relies on."""
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    threading._shutdown()  # type: ignore[attr-defined]  # joins threads not daemonic
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":
