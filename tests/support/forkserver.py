@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -91,8 +92,8 @@ class ForkedProcess:
 
 class ForkServer:
     def __init__(self) -> None:
-        folder = Path(tempfile.mkdtemp(prefix="inbox-fork-"))
-        self.address = str(folder / "socket")
+        self.folder = Path(tempfile.mkdtemp(prefix="inbox-fork-"))
+        self.address = str(self.folder / "socket")
         # The server reads the other end; when this process is gone, it reads the end.
         alive_read, self._alive_write = os.pipe()
         self.process = subprocess.Popen(
@@ -136,6 +137,7 @@ class ForkServer:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def fork_server() -> ForkServer | None:
