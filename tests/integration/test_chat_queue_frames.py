@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,9 @@ from tests.support.chat_socket import (
     hello,
     of_type,
     receive,
+    receive_each,
     say,
+    send,
     signed_in,
 )
 from tests.support.processes import Deployment
@@ -135,6 +138,14 @@ def test_a_returning_visitor_with_an_open_chat_is_told_no_availability(server: D
         assert next_frame(ws) == {"type": "pong"}  # an availability would have come first
 
 
+def _say_and_wait(ws: Any, text: str) -> list[dict[str, Any]]:
+    """A visitor's first message: its ack and their place in the queue, in whichever order
+    they come (the place is pushed once the message is filed, the ack once it is answered)."""
+    client_id = uuid.uuid4().hex
+    send(ws, type="message", client_id=client_id, text=text)
+    return receive_each(ws, of_type("ack", client_id=client_id), of_type("queue"))
+
+
 def test_waiting_visitors_hear_their_place_and_move_up_when_an_agent_takes_a_chat(
     server: Deployment,
 ) -> None:
@@ -145,14 +156,13 @@ def test_waiting_visitors_hear_their_place_and_move_up_when_an_agent_takes_a_cha
     with chat.open() as first, chat.open() as second:
         hello(first, name="Maria")
         assert next_frame(first)["state"] == "open"
-        reference = say(first, "My account is locked")["reference"]
-        place = receive(first, of_type("queue"))
+        ack, place = _say_and_wait(first, "My account is locked")
+        reference = ack["reference"]
         assert place == {"type": "queue", "position": 1, "wait_seconds": None}
 
         hello(second, name="Noor")
         assert next_frame(second)["state"] == "open"
-        say(second, "Where is my parcel?")
-        assert receive(second, of_type("queue"))["position"] == 2
+        assert _say_and_wait(second, "Where is my parcel?")[1]["position"] == 2
 
         with chat.open() as third:  # two wait: the queue is at its cap
             hello(third, name="Olga")

@@ -167,11 +167,12 @@ def test_reply_drafted_before_a_new_customer_message_waits_for_confirmation(
     assert b"Have you tried resetting?" in replies[0].payload
 
 
-def _reply_key(page: str) -> str:
+def _form_key(page: str, form: str = "reply") -> str:
+    """The idempotency key the page's reply (or note) form carries."""
     found = re.search(
-        r'<form class="composer reply".*?name="idempotency_key" value="([^"]+)"', page, re.S
+        rf'<form class="composer {form}".*?name="idempotency_key" value="([^"]+)"', page, re.S
     )
-    assert found, "the reply form carries an idempotency key"
+    assert found, f"the {form} form carries an idempotency key"
     return found.group(1)
 
 
@@ -185,7 +186,7 @@ def test_the_reply_form_submitted_twice_sends_one_reply(
     form = {
         "body": "We have refunded the fee.",
         "seen_message_id": _seen_id(page),
-        "idempotency_key": _reply_key(page),
+        "idempotency_key": _form_key(page),
         "_csrf_token": token,
     }
     first = client.post(f"/tickets/{reference}/replies", data=form, headers=HX)
@@ -197,15 +198,7 @@ def test_the_reply_form_submitted_twice_sends_one_reply(
     assert "New message from the customer" not in again.text
     assert again.text.count("We have refunded the fee.") == 1
     assert len(_outbox(db, "reply")) == 1
-    assert _reply_key(again.text) != form["idempotency_key"]  # a fresh key for the next reply
-
-
-def _note_key(page: str) -> str:
-    found = re.search(
-        r'<form class="composer note".*?name="idempotency_key" value="([^"]+)"', page, re.S
-    )
-    assert found, "the note form carries an idempotency key"
-    return found.group(1)
+    assert _form_key(again.text) != form["idempotency_key"]  # a fresh key for the next reply
 
 
 def test_the_note_form_submitted_twice_adds_one_note_and_notifies_once(
@@ -217,7 +210,7 @@ def test_the_note_form_submitted_twice_adds_one_note_and_notifies_once(
     token = _login(client, db, "agent@example.com")
     page = client.get(f"/tickets/{reference}").text
     form = {"body": "@max the card was stolen.", "_csrf_token": token}
-    form["idempotency_key"] = _note_key(page)
+    form["idempotency_key"] = _form_key(page, "note")
     first = client.post(f"/tickets/{reference}/notes", data=form, headers=HX)
     again = client.post(f"/tickets/{reference}/notes", data=form, headers=HX)
 
@@ -228,7 +221,7 @@ def test_the_note_form_submitted_twice_adds_one_note_and_notifies_once(
     with db.reading() as session:
         notified = [n.agent_id for n in session.exec(select(Notification))]
     assert notified == [manager_id]
-    assert _note_key(again.text) != form["idempotency_key"]  # a fresh key for the next note
+    assert _form_key(again.text, "note") != form["idempotency_key"]  # a fresh key for the next note
 
     # The same key with other words is refused: it names the note already added.
     other = client.post(
