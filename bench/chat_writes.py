@@ -10,7 +10,9 @@ open chats, each assigned), then, in this process, each ``--writes`` times:
 - an agent's reply on a chat ticket: the transaction ``POST /api/v1/tickets/{ref}/replies``
   runs (the ticket found and checked, the reply, the chat entry);
 - a visitor's message: the transaction the chat socket runs (stored raw, then filed);
-- the SLA recompute each of them causes (``recompute_tickets_sla`` for one ticket).
+- the SLA recompute each of them causes (``recompute_tickets_sla`` for one ticket);
+- ten tickets' SLA recomputes in one job, as the embedded desk's one recompute job at a time
+  takes them under load (``workers.sla_actors.CHANGED_TICKETS``).
 
 Printed: milliseconds per write of each kind, and the statements each runs; the baseline,
 in the same run, is a bare transaction on the same database file inserting one row with the
@@ -122,6 +124,15 @@ def main() -> int:
         with db.unit_of_work(background=True) as session:
             recompute_sla_many(session, todo, utcnow())
 
+    tickets = [by_reference[reference][0] for _token, reference, _owner in chats]
+
+    def recompute_ten(n: int) -> None:  # what one job of the in-process bell does under load
+        ids = [tickets[(n * 10 + k) % len(tickets)] for k in range(10)]
+        with db.reading() as session:
+            todo = tickets_with_sla_work(session, ids)
+        with db.unit_of_work(background=True) as session:
+            recompute_sla_many(session, todo, utcnow())
+
     path = settings.database_url.removeprefix("sqlite:///")
     bare = sqlite3.connect(path, isolation_level=None)
     bare.execute("CREATE TABLE IF NOT EXISTS bench_write (n INTEGER, text TEXT)")
@@ -138,12 +149,19 @@ def main() -> int:
         "visitor's message": _timed("visitor's message", message, args.writes, statements),
         "SLA recompute of one ticket": _timed("SLA recompute", recompute, args.writes, statements),
     }
+    ten = _timed("SLA recompute of ten tickets together", recompute_ten, args.writes, statements)
+    print(f"  SLA recompute in tens: {ten / 10:.2f} ms a ticket")
     for label, each in costs.items():
         print(f"  {label}: {each / floor:.0f}x the baseline")
     exchange = sum(costs.values()) + costs["SLA recompute of one ticket"]
     print(
         f"  a reply and a message with their two recomputes: {exchange:.1f} ms of the writer, "
         f"so at most {1000 / exchange:.0f} messages a second each way"
+    )
+    loaded = costs["agent's reply"] + costs["visitor's message"] + 2 * ten / 10
+    print(
+        f"  the same with the recomputes taken ten at a time: {loaded:.1f} ms, "
+        f"at most {1000 / loaded:.0f} a second each way"
     )
     bare.close()
     db.dispose()

@@ -11,13 +11,16 @@ other.
 A job queued and not started within ``QUEUED_AT_MOST`` seconds (its message lost with a
 flushed broker, the worker threads busy) does not hold the bell: the next ring queues another.
 Jobs that find another one running leave the work to it.
+
+``BatchBell`` also holds the ids to work on, for work that is not waiting in a table: the SLA
+recomputes of the tickets that changed (``workers.sla_actors``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 QUEUED_AT_MOST = 1.0
 
@@ -56,10 +59,48 @@ class FilingBell:
             self._running, self._again, self._queued_at = True, False, None
             return True
 
+    def reset(self) -> None:
+        """Forget every job (the in-memory broker was emptied, as a restart empties it)."""
+        with self._lock:
+            self._queued_at, self._running, self._again = None, False, False
+
     def finish(self) -> None:
         """The running job ends; the next one is queued when rung meanwhile."""
         with self._lock:
             self._running = False
             again, self._again = self._again, False
+        if again:
+            self.ring()
+
+
+class BatchBell(FilingBell):
+    """A bell that also holds what to work on: ids added while a job runs are taken by that
+    job's next batch, or by the one job queued after it, never by a job each."""
+
+    def __init__(self, send: Callable[[], object]) -> None:
+        super().__init__(send)
+        self._ids: set[int] = set()
+
+    def add(self, ids: Iterable[int]) -> None:
+        with self._lock:
+            self._ids.update(ids)
+        self.ring()
+
+    def take(self, most: int) -> list[int]:
+        """Up to ``most`` of the ids waiting, lowest first, no longer waiting."""
+        with self._lock:
+            taken = sorted(self._ids)[:most]
+            self._ids.difference_update(taken)
+        return taken
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self._ids.clear()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._running = False
+            again, self._again = self._again and bool(self._ids), False
         if again:
             self.ring()

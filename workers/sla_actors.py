@@ -17,7 +17,8 @@ from inbox.db import Database
 from inbox.events import Event, MessageAdded, TicketChanged, TicketCreated
 from inbox.models import utcnow
 from inbox.queries.sla import tickets_with_sla_work, unresolved_ticket_ids
-from workers.broker import ensure_broker
+from workers.broker import ensure_broker, jobs_run_here
+from workers.filing_bell import BatchBell
 from workers.runtime import Runtime, get_runtime
 from workers.timers import timer_handler
 
@@ -42,8 +43,27 @@ REPORT_DAYS_PER_RUN = 10
 # deadline.
 @dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=120_000, priority=5)
 def recompute_tickets_sla(ticket_ids: list[int]) -> None:
-    """A few tickets to a transaction (in id order, so concurrent jobs lock alike)."""
+    """A few tickets to a transaction (in id order, so concurrent jobs lock alike). Without
+    ids: the job ``CHANGED_TICKETS`` rang for, which recomputes what changed since."""
     rt = get_runtime()
+    if ticket_ids:
+        _recompute_changed(rt, ticket_ids)
+        return
+    if not CHANGED_TICKETS.start():
+        return  # the job running takes them
+    try:
+        while batch := CHANGED_TICKETS.take(RECOMPUTE_JOB_SIZE):
+            try:
+                _recompute_changed(rt, batch)
+            except Exception:
+                # A job of their own, retried with backoff like any other.
+                recompute_tickets_sla.send(batch)
+                raise
+    finally:
+        CHANGED_TICKETS.finish()
+
+
+def _recompute_changed(rt: Runtime, ticket_ids: list[int]) -> None:
     with rt.db.reading() as session:
         ticket_ids = tickets_with_sla_work(session, ticket_ids)
     # Background work, in short transactions: a request waiting to write (a webhook storing
@@ -51,6 +71,12 @@ def recompute_tickets_sla(ticket_ids: list[int]) -> None:
     for start in range(0, len(ticket_ids), RECOMPUTE_TRANSACTION):
         with rt.db.unit_of_work(background=True) as session:
             recompute_sla_many(session, ticket_ids[start : start + RECOMPUTE_TRANSACTION], utcnow())
+
+
+# Where jobs run in this process: one recompute job at a time takes every ticket changed
+# meanwhile. A chat desk changes hundreds of tickets a second, each by one message; a job
+# each would read the policies, lock the writer and commit for every one of them.
+CHANGED_TICKETS = BatchBell(lambda: recompute_tickets_sla.send([]))
 
 
 @dramatiq.actor(queue_name="sla", max_retries=5, min_backoff=1_000, time_limit=600_000)
@@ -70,6 +96,9 @@ def enqueue_sla_recomputes(events: Sequence[Event]) -> None:
     ticket_ids = sorted(
         {e.ticket_id for e in events if isinstance(e, TicketCreated | TicketChanged | MessageAdded)}
     )
+    if ticket_ids and jobs_run_here():
+        CHANGED_TICKETS.add(ticket_ids)
+        ticket_ids = []
     for start in range(0, len(ticket_ids), RECOMPUTE_JOB_SIZE):
         recompute_tickets_sla.send(ticket_ids[start : start + RECOMPUTE_JOB_SIZE])
     if any(isinstance(e, SlaSettingsChanged) for e in events):

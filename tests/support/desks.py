@@ -84,6 +84,7 @@ class InProcessDesk:
 
         stop_worker(self.worker)
         self.worker.broker.flush_all()
+        forget_bells()
         self.rt.db.dispose()
         self.rt = start_runtime(self.settings)[0]
         self.worker = _start_worker(self.rt)
@@ -168,6 +169,16 @@ def _empty_in_memory_broker() -> Iterator[None]:
         broker = configure_broker(None)  # the one configured: tests configure none other
         if isinstance(broker, StubBroker):
             broker.flush_all()
+            forget_bells()
+
+
+def forget_bells() -> None:
+    """The bells of this process forget their jobs and ids, as the broker forgot the jobs."""
+    from workers.actors import PUSHED_FILING
+    from workers.sla_actors import CHANGED_TICKETS
+
+    PUSHED_FILING.reset()
+    CHANGED_TICKETS.reset()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from inbox.db import WriterLock, WriterTimeout
-from workers.filing_bell import QUEUED_AT_MOST, FilingBell
+from workers.filing_bell import QUEUED_AT_MOST, BatchBell, FilingBell
 
 
 def _wait_until(check: object, timeout: float = 5.0) -> None:
@@ -85,6 +85,32 @@ def test_the_bell_queues_one_job_and_the_next_only_after_it_started() -> None:
     assert sent == [1, 1]  # nothing rang meanwhile
     bell.ring()
     assert sent == [1, 1, 1]
+
+
+def test_tickets_changed_while_a_recompute_runs_wait_for_its_next_batch_not_a_job_each() -> None:
+    sent: list[int] = []
+    bell = BatchBell(lambda: sent.append(1))
+
+    bell.add([7, 3])
+    bell.add([3, 5])
+    assert sent == [1]  # one job for all three
+    assert bell.start()
+    assert bell.take(2) == [3, 5]
+    bell.add([9])  # changed while the job runs
+    assert bell.take(10) == [7, 9]
+    assert bell.take(10) == []
+    bell.finish()
+    assert sent == [1]  # the job took everything: no job after it
+
+    bell.add([4])
+    assert sent == [1, 1]
+    assert bell.start()
+    assert bell.take(10) == [4]
+    bell.add([6])  # after the job's last batch, before it ends
+    bell.finish()
+    assert sent == [1, 1, 1]  # the next job takes it
+    bell.reset()  # the broker was emptied
+    assert bell.take(10) == []
 
 
 def test_a_job_lost_before_it_started_does_not_hold_the_bell() -> None:
