@@ -77,16 +77,19 @@ def take_visitor_message(
         if files:
             body["attachments"] = [f.as_json() for f in files]
         raw = json.dumps(body, ensure_ascii=False).encode()
-        store_inbound(session, visitor.channel_id, [RawChat(remote_key, raw, len(raw))])
-        row = _stored(session, visitor.channel_id, remote_key)
-        assert row is not None
-    if row.state == "pending":
+        stored = store_inbound(session, visitor.channel_id, [RawChat(remote_key, raw, len(raw))])
+        # Nothing stored: the same message, resent on another tab, was stored meanwhile.
+        row = None if stored else _stored(session, visitor.channel_id, remote_key)
+        item_id, pending = (row.id or 0, row.state == "pending") if row else (stored[0], True)
+    else:
+        item_id, pending = row.id or 0, row.state == "pending"
+    if pending:
         try:
             with savepoint(session):
-                process_inbound_item(session, settings, blobs, row.id or 0)
+                process_inbound_item(session, settings, blobs, item_id)
         except Exception as exc:
-            log.warning("chat message %s not filed yet", row.id, exc_info=True)
-            record_processing_failure(session, row.id or 0, f"{type(exc).__name__}: {exc}")
+            log.warning("chat message %s not filed yet", item_id, exc_info=True)
+            record_processing_failure(session, item_id, f"{type(exc).__name__}: {exc}")
             return None
     found = entry_of_client_id(session, visitor.id or 0, client_id)
     if found is None:
