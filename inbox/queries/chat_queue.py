@@ -3,6 +3,7 @@ place and wait of one waiting chat, and whether the desk takes chats just now.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -292,11 +293,16 @@ class SidebarChats:
     waiting: int
 
 
-def _open_chats_of(session: Session, agent_id: int) -> ColumnElement[bool] | None:
+def _open_chats_of(
+    session: Session, agent_id: int, channels: Sequence[int] | None = None
+) -> ColumnElement[bool] | None:
     """Open chats waiting in a queue or taken by the agent, said so that each half finds its
     index (the queues by channel, the agent's by agent): no scan of every chat there was.
-    None on a desk without a chat channel."""
-    channels = list(session.exec(select(Channel.id).where(Channel.kind == ChannelKind.CHAT)))
+    ``channels``: the desk's chat channels, when the caller read them already. None on a desk
+    without a chat channel."""
+    if channels is None:
+        found = session.exec(select(Channel.id).where(Channel.kind == ChannelKind.CHAT))
+        channels = [i for i in found if i is not None]
     if not channels:
         return None
     return or_(
@@ -313,9 +319,11 @@ def _open_chats_of(session: Session, agent_id: int) -> ColumnElement[bool] | Non
     )
 
 
-def sidebar_chats(session: Session, viewer: Viewer) -> SidebarChats | None:
+def sidebar_chats(
+    session: Session, viewer: Viewer, chat_channels: Sequence[int] | None = None
+) -> SidebarChats | None:
     """None on a desk without a chat channel: the sidebar then has no "Chats" entry."""
-    open_chats = _open_chats_of(session, viewer.agent_id)
+    open_chats = _open_chats_of(session, viewer.agent_id, chat_channels)
     if open_chats is None:
         return None
     rows = session.exec(

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, or_, select
 
 from inbox.errors import InvalidInput
 from inbox.models import Agent, SavedView, TicketStatus
+from inbox.models.kinds import ChannelKind
 from inbox.queries.chat_queue import SidebarChats, sidebar_chats
 from inbox.queries.counts import (
     DeskNames,
@@ -147,15 +148,21 @@ def status_names(session: Session) -> list[str]:
 
 
 def view_counts(
-    session: Session, viewer: Viewer, *, prefix: str, now: datetime | None = None
+    session: Session,
+    viewer: Viewer,
+    *,
+    prefix: str,
+    now: datetime | None = None,
+    names: DeskNames | None = None,
 ) -> ViewGroups:
     """Every view with its count, none of them counted ticket by ticket where it can be
     helped (``inbox.queries.counts``): the queues are sums of the counts kept as tickets
     change, "Breaching soon" ranges of due times, both read in one statement; only a saved
     view of every ticket, a tag or a search is a ``count(*)`` of its own. "All tickets" has
     no count: it is the archive, not a queue of work, and counting it would cost as much as
-    the archive."""
-    names = desk_names(session)
+    the archive. ``names``: the desk's channels and teams, when the caller read them already
+    (the live counts of many lists share one reading)."""
+    names = names or desk_names(session)
     groups = inbox_views(session, viewer, names)
     counts = SidebarCounts(session, viewer, names, (link.filters for link in groups.all()), now=now)
 
@@ -187,5 +194,7 @@ def view_counts(
         counted(groups.channels),
         counted(groups.teams),
         counted(groups.saved),
-        sidebar_chats(session, viewer),
+        sidebar_chats(
+            session, viewer, [i for i, _name, kind in names.channels if kind == ChannelKind.CHAT]
+        ),
     )

@@ -25,6 +25,7 @@ from inbox.queries.tickets import (
     ticket_conditions,
     ticket_rows,
 )
+from inbox.queries.views import ViewGroups
 from inbox.realtime.publish import Message
 
 QUEUE_LIMIT = 1000
@@ -70,6 +71,7 @@ class Connection:
     shown: set[int] = field(default_factory=set)
     queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     counts_due: asyncio.Event = field(default_factory=asyncio.Event)
+    counts_shown: ViewGroups | None = None  # the sidebar's counts last sent
 
 
 def rows_of(

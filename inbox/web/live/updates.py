@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 from inbox.actions.signin.two_factor import second_factor_pending
 from inbox.db import Database
 from inbox.models import Agent, Ticket
+from inbox.queries.counts import DeskNames, desk_names
 from inbox.queries.ticket_page import ticket_detail
 from inbox.queries.tickets import (
     FILTER_FIELDS,
@@ -73,6 +74,8 @@ RESTARTING = 1012
 # The client sends a heartbeat every 20 s and "typing" at most every 2 s, with htmx's headers.
 SESSION_CHECK_SECONDS = 10.0
 COUNTS_EVERY_SECONDS = 3.0  # with 50 agents on one process, 50 renders a second at 1 s
+# The desk's channel and team names, read once for the counts of every list meanwhile.
+NAMES_FOR_SECONDS = 1.0
 SEND_BATCH = 200  # changes rendered together for one connection, when they queue up
 INBOX_ROWS = 50  # as many rows as the inbox's first page
 
@@ -98,6 +101,7 @@ class LiveUpdates:
         self._listener: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._names: tuple[float, DeskNames] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -304,7 +308,8 @@ class LiveUpdates:
             await conn.counts_due.wait()
             conn.counts_due.clear()
             html = await anyio.to_thread.run_sync(self.render_counts, conn)
-            await conn.socket.send_text(html)
+            if html is not None:
+                await conn.socket.send_text(html)
             await asyncio.sleep(COUNTS_EVERY_SECONDS)
 
     async def _watch_session(self, conn: Connection, expires_at: float) -> None:
@@ -400,11 +405,21 @@ class LiveUpdates:
         )
         return f'<ol hx-swap-oob="beforeend:#timeline > ol.timeline">{found}</ol>{seen}'
 
-    def render_counts(self, conn: Connection) -> str:
+    def render_counts(self, conn: Connection) -> str | None:
+        """The sidebar's counts, or None when they are what the list shows already (most
+        changes move no count: a message on an open ticket)."""
         assert conn.filters is not None
         query = urlencode(conn.filters.params())
         with self.db.reading() as session:
-            views = view_counts(session, conn.viewer, prefix=self.settings.reference_prefix)
+            views = view_counts(
+                session,
+                conn.viewer,
+                prefix=self.settings.reference_prefix,
+                names=self._desk_names(session),
+            )
+        if views == conn.counts_shown:
+            return None
+        conn.counts_shown = views
         html = self._render(
             "partials/view_counts.html",
             {
@@ -414,6 +429,13 @@ class LiveUpdates:
             },
         )
         return f'<aside id="view-counts" hx-swap-oob="innerHTML">{html}</aside>'
+
+    def _desk_names(self, session: Session) -> DeskNames:
+        now = time.monotonic()
+        kept = self._names
+        if kept is None or now - kept[0] > NAMES_FOR_SECONDS:
+            kept = self._names = (now, desk_names(session))
+        return kept[1]
 
     def render_presence(self, conn: Connection) -> str:
         others = self.board.others(conn.ticket_id or 0, conn.agent.id or 0, time.monotonic())
