@@ -16,7 +16,9 @@ an open chat assigned to one of the agents (set up through the desk's own action
    ``--seconds``, ``--rate`` visitor messages a second go out on random visitors' sockets,
    each timed until the agent's live socket shows the ticket's row changed; and ``--rate``
    agent replies a second (``POST /api/v1/tickets/{reference}/replies``), each timed from the
-   request until the visitor's socket has the message.
+   request until the visitor's socket has the message. The web processes' CPU time over
+   the load, per message either way, is printed too: steadier than the latencies on a
+   machine where a run may tip into queueing or not.
 
 ``embedded`` is one ``inbox serve`` on SQLite with everything in the process; ``redis`` is two
 ``inbox serve`` processes on PostgreSQL (``INBOX_BENCH_POSTGRES``, default
@@ -246,6 +248,7 @@ class Timings:
     sent_to_agent: int = 0
     sent_to_visitor: int = 0
     failed: int = 0
+    cpu_seconds: float = 0.0  # the web processes', from the load's start to its last delivery
 
 
 def _ws_url(base: str, path: str) -> str:
@@ -344,6 +347,7 @@ async def run_load(desk: Desk, rate: float, seconds: float) -> tuple[Timings, fl
             reply_sent.pop(marker, None)
 
     started = time.perf_counter()
+    cpu_before = desk.cpu_seconds()
     tick = 1.0 / rate
     n = 0
     while time.perf_counter() - started < seconds:
@@ -366,6 +370,7 @@ async def run_load(desk: Desk, rate: float, seconds: float) -> tuple[Timings, fl
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(asyncio.gather(*pending), 30)
     await asyncio.sleep(2)  # the last deliveries
+    timings.cpu_seconds = desk.cpu_seconds() - cpu_before
     await http.aclose()
     for ws in [*visitor_sockets, *agent_sockets]:
         with contextlib.suppress(Exception):
@@ -402,6 +407,11 @@ def report(name: str, timings: Timings, kib: float, base_ms: tuple[float, float]
         )
     p50, p99 = percentiles(timings.reply_answered)
     print(f"  the reply requests themselves: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    messages = timings.sent_to_agent + timings.sent_to_visitor
+    print(
+        f"  the desk's CPU: {timings.cpu_seconds:.1f} s, "
+        f"{timings.cpu_seconds / max(messages, 1) * 1000:.1f} ms per message either way"
+    )
     print(
         f"  memory per idle visitor socket: {kib:.1f} KiB "
         f"(baseline {base_kib:.1f} KiB: {kib / base_kib:.1f}x)"
