@@ -303,7 +303,8 @@ class LiveUpdates:
                 conn.counts_due.set()
 
     async def _send_counts(self, conn: Connection) -> None:
-        """The view counts, at most once a second, after tickets changed."""
+        """The view counts, at most every ``COUNTS_EVERY_SECONDS`` after tickets changed, and
+        only when one of them moved."""
         while True:
             await conn.counts_due.wait()
             conn.counts_due.clear()
