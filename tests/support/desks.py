@@ -83,8 +83,7 @@ class InProcessDesk:
         from workers.bootstrap import start_runtime
 
         stop_worker(self.worker)
-        self.worker.broker.flush_all()
-        forget_bells()
+        forget_jobs(self.worker.broker)
         self.rt.db.dispose()
         self.rt = start_runtime(self.settings)[0]
         self.worker = _start_worker(self.rt)
@@ -168,17 +167,32 @@ def _empty_in_memory_broker() -> Iterator[None]:
     if "workers.broker" in sys.modules:  # else no test of this process has a broker
         broker = configure_broker(None)  # the one configured: tests configure none other
         if isinstance(broker, StubBroker):
-            broker.flush_all()
-            forget_bells()
+            forget_jobs(broker)
 
 
-def forget_bells() -> None:
-    """The bells of this process forget their jobs and ids, as the broker forgot the jobs."""
+def forget_jobs(broker: dramatiq.Broker) -> None:
+    """The broker's queues empty, as a restarted process finds them.
+
+    The in-memory broker's counts of unfinished jobs are set to none as well: a worker stopped
+    with jobs in hand (fetched ahead, or waiting for their time) never marks them done, since
+    that broker cannot take them back, and a later join on their queue would wait for them
+    until it timed out. The bells of this process forget their jobs and ids too."""
+    broker.flush_all()
+    if isinstance(broker, StubBroker):
+        forget_held_jobs(broker)
     from workers.actors import PUSHED_FILING
     from workers.sla_actors import CHANGED_TICKETS
 
     PUSHED_FILING.reset()
     CHANGED_TICKETS.reset()
+
+
+def forget_held_jobs(broker: StubBroker) -> None:
+    """No job counts as unfinished any more, those that stopped workers held included."""
+    for queue in broker.queues.values():
+        with queue.all_tasks_done:
+            queue.unfinished_tasks = 0
+            queue.all_tasks_done.notify_all()
 
 
 def pytest_configure(config: pytest.Config) -> None:
