@@ -89,11 +89,17 @@ class InboundParser:
         if pool is None:
             return
         processes = list(pool._processes.values())  # the pool's own; no public way to them
+        manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
         for process in processes:
             process.join(timeout=5)
+        # Python 3.11's pool closes its wake-up pipe from this thread while the interpreter's
+        # exit may still write to it (an "OSError: Bad file descriptor" at exit, a race that
+        # Python 3.12 fixed): the thread is done before this process goes on to exit.
+        if manager is not None:
+            manager.join(timeout=5)
 
 
 def _ready() -> None:
